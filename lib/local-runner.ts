@@ -1,0 +1,198 @@
+/**
+ * The whole job on one machine: footer and schema check, statistics and embedding in worker
+ * threads, then the .npy, the mapping and the manifest, renamed into place only when complete.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FeatureSpec } from './feature-spec.ts';
+import type { Manifest } from './manifest.ts';
+import type { Moments } from './stats.ts';
+import type { Task } from './worker-protocol.ts';
+import type { IdColumn } from './mapping.ts';
+import { DEFAULT_SPEC, standardizedColumns, vectorsFileName } from './feature-spec.ts';
+import { openFileSource } from './file-source.ts';
+import { readFooter } from './parquet-footer.ts';
+import { checkSchema } from './schema-check.ts';
+import { planShards, planStatsTasks } from './shard-plan.ts';
+import { fitScaler, mergeAll } from './stats.ts';
+import { compileSpec } from './embed.ts';
+import { npyHeader } from './npy.ts';
+import { hasRepeatedHash, mappingJson } from './mapping.ts';
+import { openParquet } from './parquet-reader.ts';
+import { toIdColumn } from './columns.ts';
+import { scalerSection } from './manifest.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export const MAPPING_FILE = 'id_to_index.json';
+export const MANIFEST_FILE = 'manifest.json';
+const TOOL = 'track-embeddings 0.1.0';
+/** Largest shard the runner plans unless told otherwise: bounds a worker's memory and keeps progress moving. */
+export const DEFAULT_MAX_SHARD_ROWS = 1 << 20;
+
+export interface RunOptions {
+  input: string;
+  outDir: string;
+  spec?: FeatureSpec;
+  /** Target rows per shard; default: the file split evenly over the workers, at most DEFAULT_MAX_SHARD_ROWS. */
+  shardRows?: number;
+  /** Worker threads; default one per core. */
+  workers?: number;
+  /** Called as rows finish, per phase. */
+  onProgress?: (phase: 'stats' | 'embed', rows: number, total: number) => void;
+}
+
+export interface RunResult {
+  manifest: Manifest;
+  vectorsPath: string;
+  mappingPath: string;
+  manifestPath: string;
+}
+
+/** Runs the job; on any failure nothing is left in `outDir` but what was there before. */
+export async function runLocal(opts: RunOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
+  const spec = opts.spec ?? DEFAULT_SPEC;
+  const workers = opts.workers ?? availableParallelism();
+  const input = resolve(opts.input);
+
+  const source = await openFileSource(opts.input);
+  let layout;
+  try {
+    layout = await readFooter(source);
+    checkSchema(opts.input, layout, spec);
+    // Opening the decoder on the footer catches what only it would notice, before any work starts.
+    await openParquet(source, layout);
+  } finally {
+    await source.close();
+  }
+  lap('footer', t0);
+
+  const rows = layout.numRows;
+  const dims = spec.features.length;
+  const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
+  const groupRows = layout.rowGroups.map((g) => g.numRows);
+  const shards = planShards(groupRows, shardRows);
+  const statsTasks = planStatsTasks(groupRows);
+
+  await mkdir(opts.outDir, { recursive: true });
+  const tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-'));
+  const pool = new WorkerPool(Math.min(workers, Math.max(shards.length, statsTasks.length)));
+  try {
+    const columns = standardizedColumns(spec);
+    let t = performance.now();
+    let statsDone = 0;
+    const statsResults = await pool.run(
+      statsTasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns })),
+      (n) => opts.onProgress?.('stats', (statsDone += n), rows),
+    );
+    const scaler = fitScaler(mergeAll(columns.length, statsResults.map((r) => (r as { moments: Moments }).moments)));
+    lap('stats', t);
+
+    t = performance.now();
+    const features = compileSpec(spec, scaler);
+    const header = npyHeader(rows, dims);
+    const vectorsPath = join(tmp, vectorsFileName(dims));
+    const vectors = await open(vectorsPath, 'w');
+    await vectors.write(header, 0, header.length, 0);
+    await vectors.truncate(header.length + rows * dims * 4);
+    await vectors.close();
+    let embedDone = 0;
+    const embedResults = await pool.run(
+      shards.map(
+        (shard): Task => ({
+          kind: 'embed',
+          input,
+          layout,
+          shard,
+          features,
+          idColumn: spec.id,
+          vectorsPath,
+          headerBytes: header.length,
+          fragmentPath: join(tmp, `ids-${shard.index}.part`),
+        }),
+      ),
+      (n) => opts.onProgress?.('embed', (embedDone += n), rows),
+    );
+    lap('embed', t);
+
+    t = performance.now();
+    const hashes = embedResults.map((r) => (r as { hashes: BigUint64Array }).hashes);
+    const repeatedIds = hasRepeatedHash(hashes);
+    const mappingPath = join(tmp, MAPPING_FILE);
+    let uniqueIds: number | null = rows;
+    if (!repeatedIds) {
+      await concatFragments(shards.map((s) => join(tmp, `ids-${s.index}.part`)), mappingPath);
+    } else {
+      // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
+      const ids = await readAllIds(opts.input, spec.id);
+      const json = mappingJson(ids);
+      await writeFile(mappingPath, json);
+      uniqueIds = null;
+    }
+    lap('mapping', t);
+    timings.total = Math.round(performance.now() - t0);
+
+    const manifest: Manifest = {
+      manifestVersion: 1,
+      tool: TOOL,
+      createdAt: new Date().toISOString(),
+      input: { name: opts.input, bytes: layout.fileSize, rows, rowGroups: layout.rowGroups.length, createdBy: layout.createdBy },
+      spec,
+      dims,
+      scaler: scalerSection(columns, scaler),
+      outputs: { vectors: vectorsFileName(dims), mapping: MAPPING_FILE, dtype: 'float32', shape: [rows, dims], uniqueIds, repeatedIds },
+      shards: { count: shards.length, targetRows: shardRows },
+      timingsMs: timings,
+    };
+    await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+
+    const finalPaths = {
+      vectorsPath: join(opts.outDir, vectorsFileName(dims)),
+      mappingPath: join(opts.outDir, MAPPING_FILE),
+      manifestPath: join(opts.outDir, MANIFEST_FILE),
+    };
+    // The manifest goes last: its presence says the other two are complete.
+    await rename(vectorsPath, finalPaths.vectorsPath);
+    await rename(mappingPath, finalPaths.mappingPath);
+    await rename(join(tmp, MANIFEST_FILE), finalPaths.manifestPath);
+    return { manifest, ...finalPaths };
+  } finally {
+    await pool.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Writes `{` + fragments joined by `, ` + `}` without holding them all in memory. */
+async function concatFragments(parts: readonly string[], dest: string): Promise<void> {
+  const out = createWriteStream(dest);
+  const write = (s: string) => new Promise<void>((ok, fail) => out.write(s, (e) => (e ? fail(e) : ok())));
+  await write('{');
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) await write(', ');
+    await pipeline(createReadStream(parts[i]!), out, { end: false });
+  }
+  await new Promise<void>((ok, fail) => out.end('}', () => ok()).on('error', fail));
+}
+
+/** Every id of the file in row order (the slow path for files with repeated ids). */
+async function readAllIds(path: string, idColumn: string): Promise<IdColumn[]> {
+  const source = await openFileSource(path);
+  try {
+    const reader = await openParquet(source);
+    const out: IdColumn[] = [];
+    for (const [g, group] of reader.layout.rowGroups.entries()) {
+      for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, [idColumn], 1 << 16)) {
+        out.push(toIdColumn(batch.getChild(idColumn)!));
+      }
+    }
+    return out;
+  } finally {
+    await source.close();
+  }
+}
+

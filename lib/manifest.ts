@@ -1,0 +1,24 @@
+import type { FeatureSpec } from './feature-spec.ts';
+import type { Scaler } from './stats.ts';
+
+/** What was computed and from what: enough to embed a new track into the same space later. */
+export interface Manifest {
+  manifestVersion: 1;
+  tool: string;
+  createdAt: string;
+  input: { name: string; bytes: number; etag?: string; rows: number; rowGroups: number; createdBy: string | null };
+  spec: FeatureSpec;
+  dims: number;
+  /** Per standardised column, in `spec` order: how `(x - mean) / scale` was fitted (NaN → null). */
+  scaler: { columns: string[]; count: number[]; mean: (number | null)[]; variance: (number | null)[]; scale: (number | null)[] };
+  outputs: { vectors: string; mapping: string; dtype: 'float32'; shape: [number, number]; uniqueIds: number | null; repeatedIds: boolean };
+  shards: { count: number; targetRows: number };
+  timingsMs: Record<string, number>;
+}
+
+const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));
+
+/** The scaler section of the manifest (JSON has no NaN: null stands for it). */
+export function scalerSection(columns: string[], s: Scaler): Manifest['scaler'] {
+  return { columns, count: s.count, mean: finite(s.mean), variance: finite(s.variance), scale: finite(s.scale) };
+}

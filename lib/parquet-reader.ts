@@ -1,0 +1,88 @@
+/**
+ * Decodes chosen columns of chosen row ranges of a Parquet file, from any ByteSource, into
+ * apache-arrow RecordBatches: our footer parser plans the reads, RangeCache prefetches them,
+ * parquet-wasm decodes from memory, and arrow-js-ffi copies the result out of wasm memory.
+ */
+import * as pw from 'parquet-wasm';
+import { parseRecordBatch } from 'arrow-js-ffi';
+import type { RecordBatch } from 'apache-arrow';
+import type { ByteSource } from './byte-source.ts';
+import type { ParquetLayout } from './parquet-footer.ts';
+import type { Segment } from './shard-plan.ts';
+import { readFooter } from './parquet-footer.ts';
+import { RangeCache } from './range-cache.ts';
+import { InvalidInputError, PipelineError, messageOf } from './errors.ts';
+
+export interface ParquetReader {
+  readonly source: ByteSource;
+  readonly layout: ParquetLayout;
+  /** Yields batches of at most `batchSize` rows of `columns` (any order) for the segment. */
+  batches(segment: Segment, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
+}
+
+/** Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear error. */
+export async function openParquet(source: ByteSource, layout?: ParquetLayout): Promise<ParquetReader> {
+  const meta = layout ?? (await readFooter(source));
+  const cache = new RangeCache(source);
+  await cache.load([meta.footer]);
+  const file = await decoding(source, 'footer', () => pw.ParquetFile.fromFile(cache.asBlob() as unknown as Blob));
+  cache.rethrowMiss();
+
+  async function* batches(segment: Segment, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    const group = meta.rowGroups[segment.rowGroup];
+    if (!group) throw new RangeError(`row group ${segment.rowGroup} does not exist (the file has ${meta.rowGroups.length})`);
+    if (segment.offset < 0 || segment.rows < 0 || segment.offset + segment.rows > group.numRows) {
+      throw new RangeError(`rows ${segment.offset}+${segment.rows} are outside row group ${segment.rowGroup} (${group.numRows} rows)`);
+    }
+    const ranges = columns.map((c) => {
+      const chunk = group.chunks.get(c);
+      if (!chunk) throw new InvalidInputError(source.name, `row group ${segment.rowGroup} has no data for column '${c}'`);
+      return chunk;
+    });
+    if (segment.rows === 0) return;
+    await cache.load(ranges, [meta.footer]);
+    const where = `row group ${segment.rowGroup}`;
+    const stream = await decoding(source, where, () =>
+      file.stream({
+        rowGroups: [segment.rowGroup],
+        columns: [...columns],
+        offset: segment.offset,
+        limit: segment.rows,
+        batchSize,
+      }),
+    );
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const next = await decoding(source, where, () => reader.read());
+        cache.rethrowMiss();
+        if (next.done) break;
+        yield toArrow(next.value as pw.RecordBatch);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  return { source, layout: meta, batches };
+}
+
+/** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */
+function toArrow(batch: pw.RecordBatch): RecordBatch {
+  const ffi = batch.intoFFI();
+  try {
+    return parseRecordBatch(pw.wasmMemory().buffer, ffi.arrayAddr(), ffi.schemaAddr(), true);
+  } finally {
+    ffi.free();
+  }
+}
+
+/** Runs a decoder call, turning its errors (plain strings or Errors from wasm) into an InvalidInputError. */
+async function decoding<T>(source: ByteSource, where: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e: unknown) {
+    if (e instanceof PipelineError) throw e;
+    throw new InvalidInputError(source.name, `cannot decode ${where}: ${messageOf(e).replace(/^Error: /, '')}`, { cause: e });
+  }
+}

@@ -1,0 +1,75 @@
+import type { ByteRange, ByteSource } from './byte-source.ts';
+import { coalesceRanges } from './byte-source.ts';
+import { SourceError, messageOf } from './errors.ts';
+
+/** Reads closer than this are fetched as one range. */
+const COALESCE_GAP = 256 * 1024;
+
+/**
+ * Bytes prefetched from a ByteSource, served to parquet-wasm through a Blob-like face.
+ * parquet-wasm turns any failed or short read into a wasm panic (an uncaught `unreachable`
+ * and a promise that never settles), so every byte it asks for is fetched here first, where a
+ * failure is an ordinary error; the decoder then reads only memory.
+ */
+export class RangeCache {
+  private blocks: { start: number; bytes: Uint8Array }[] = [];
+  /** A read the decoder made outside the prefetched ranges that failed; raised after the decode. */
+  private missError: unknown = null;
+  misses = 0;
+
+  constructor(private readonly source: ByteSource) {}
+
+  /** Fetches the ranges (coalesced), replacing what was cached before except `keep`. */
+  async load(ranges: readonly ByteRange[], keep: readonly ByteRange[] = []): Promise<void> {
+    const merged = coalesceRanges(ranges, COALESCE_GAP);
+    const fetched = await Promise.all(
+      merged.map(async (r) => ({ start: r.start, bytes: await this.source.read(r.start, r.end - r.start) })),
+    );
+    const kept = this.blocks.filter((b) => keep.some((k) => k.start >= b.start && k.end <= b.start + b.bytes.length));
+    this.blocks = [...kept, ...fetched].sort((a, b) => a.start - b.start);
+  }
+
+  /** Throws the error of a failed uncached read, if the last decode made one. */
+  rethrowMiss(): void {
+    const e = this.missError;
+    this.missError = null;
+    if (e !== null) throw e;
+  }
+
+  private lookup(start: number, end: number): Uint8Array | null {
+    for (const b of this.blocks) {
+      if (start >= b.start && end <= b.start + b.bytes.length) return b.bytes.subarray(start - b.start, end - b.start);
+    }
+    return null;
+  }
+
+  /** The Blob-like object parquet-wasm's `ParquetFile.fromFile` reads through. */
+  asBlob(): { size: number; slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> } } {
+    const size = this.source.size;
+    return {
+      size,
+      slice: (start: number, end: number) => ({
+        arrayBuffer: async (): Promise<ArrayBuffer> => {
+          const s = Math.max(0, start);
+          const e = Math.min(size, end);
+          const hit = this.lookup(s, e);
+          if (hit) return copy(hit);
+          this.misses++;
+          try {
+            return copy(await this.source.read(s, e - s));
+          } catch (err: unknown) {
+            // Never reject into wasm: hand it zeros it will fail to decode, and raise the real error after.
+            this.missError ??= err instanceof SourceError ? err : new SourceError(messageOf(err), { cause: err });
+            return new ArrayBuffer(e - s);
+          }
+        },
+      }),
+    };
+  }
+}
+
+function copy(bytes: Uint8Array): ArrayBuffer {
+  const out = new ArrayBuffer(bytes.length);
+  new Uint8Array(out).set(bytes);
+  return out;
+}

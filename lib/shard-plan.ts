@@ -1,0 +1,74 @@
+/** A contiguous run of rows inside one row group. */
+export interface Segment {
+  rowGroup: number;
+  /** First row, counted from the start of the row group. */
+  offset: number;
+  rows: number;
+}
+
+/** One unit of parallel work: consecutive rows of the file, as segments of row groups. */
+export interface Shard {
+  index: number;
+  /** Row index, in the whole file, of the shard's first row. */
+  startRow: number;
+  rows: number;
+  segments: Segment[];
+}
+
+/** Splits `rows` into `parts` contiguous pieces whose sizes differ by at most one. */
+function splitEven(rowGroup: number, rows: number, parts: number): Segment[] {
+  const base = Math.floor(rows / parts);
+  const extra = rows % parts;
+  const out: Segment[] = [];
+  let offset = 0;
+  for (let i = 0; i < parts; i++) {
+    const n = base + (i < extra ? 1 : 0);
+    out.push({ rowGroup, offset, rows: n });
+    offset += n;
+  }
+  return out;
+}
+
+/**
+ * Plans shards of at most `shardRows` rows: whole row groups packed in order, and a row group
+ * larger than `shardRows` split by row range into near-equal pieces. Covers every row once.
+ */
+export function planShards(rowGroupRows: readonly number[], shardRows: number): Shard[] {
+  if (!Number.isInteger(shardRows) || shardRows < 1) throw new RangeError(`shard size must be a positive integer, got ${shardRows}`);
+  const units = rowGroupRows.flatMap((rows, g) =>
+    rows === 0 ? [] : splitEven(g, rows, Math.ceil(rows / shardRows)),
+  );
+  const shards: Shard[] = [];
+  let startRow = 0;
+  let current: Shard | undefined;
+  for (const unit of units) {
+    if (!current || current.rows + unit.rows > shardRows) {
+      current = { index: shards.length, startRow, rows: 0, segments: [] };
+      shards.push(current);
+    }
+    current.segments.push(unit);
+    current.rows += unit.rows;
+    startRow += unit.rows;
+  }
+  return shards;
+}
+
+/** Rows per statistics block: the unit whose partial moments are merged, fixed so results never depend on sharding. */
+export const STATS_BLOCK_ROWS = 65_536;
+/** Blocks per statistics task: a task is what one worker (or one stats Lambda call) reads at once. */
+export const STATS_TASK_BLOCKS = 16;
+
+/**
+ * The statistics pass's tasks, fixed by the file's layout alone, so the merged moments are
+ * the same bits however many workers or shards run.
+ */
+export function planStatsTasks(rowGroupRows: readonly number[]): Segment[] {
+  const taskRows = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
+  return rowGroupRows.flatMap((rows, g) => {
+    const out: Segment[] = [];
+    for (let offset = 0; offset < rows; offset += taskRows) {
+      out.push({ rowGroup: g, offset, rows: Math.min(taskRows, rows - offset) });
+    }
+    return out;
+  });
+}

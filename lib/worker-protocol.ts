@@ -1,0 +1,30 @@
+/** Messages between the local runner and its worker threads (structured-clone friendly). */
+import type { CompiledFeature } from './embed.ts';
+import type { ParquetLayout } from './parquet-footer.ts';
+import type { Segment, Shard } from './shard-plan.ts';
+import type { Moments } from './stats.ts';
+
+export type Task =
+  | { kind: 'stats'; input: string; layout: ParquetLayout; task: Segment; columns: string[] }
+  | {
+      kind: 'embed';
+      input: string;
+      layout: ParquetLayout;
+      shard: Shard;
+      features: CompiledFeature[];
+      idColumn: string;
+      /** The .npy being written: rows go at headerBytes + row * dims * 4. */
+      vectorsPath: string;
+      headerBytes: number;
+      /** Where the shard's mapping fragment goes. */
+      fragmentPath: string;
+    };
+
+export type TaskResult =
+  | { kind: 'stats'; moments: Moments }
+  | { kind: 'embed'; rows: number; hashes: BigUint64Array };
+
+export type WorkerMessage =
+  | { type: 'progress'; rows: number }
+  | { type: 'done'; result: TaskResult }
+  | { type: 'error'; error: { name: string; message: string } };
