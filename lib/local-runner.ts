@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FeatureSpec } from './feature-spec.ts';
 import type { Manifest } from './manifest.ts';
@@ -58,7 +58,8 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
   const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
   const spec = opts.spec ?? DEFAULT_SPEC;
   const workers = opts.workers ?? availableParallelism();
-  const input = resolve(opts.input);
+  // Worker threads share this process's working directory, so the user's own path works there too.
+  const input = opts.input;
 
   const source = await openFileSource(opts.input);
   let layout;

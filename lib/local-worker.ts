@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
 import type { ParquetReader } from './parquet-reader.ts';
 import { openFileSource, type FileSource } from './file-source.ts';
-import { openParquet } from './parquet-reader.ts';
+import { decoderPanicError, openParquet } from './parquet-reader.ts';
 import { embedShard, taskMoments } from './shard-work.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { hashIds, writeMappingFragment } from './mapping.ts';
@@ -51,9 +51,18 @@ async function run(task: Task): Promise<TaskResult> {
   return { kind: 'embed', rows: shard.rows, hashes };
 }
 
+const fail = (e: unknown) => post({ type: 'error', error: { name: e instanceof Error ? e.name : 'Error', message: messageOf(e) } });
+
+// A wasm panic escapes every promise; report it as the input's fault when it came from decoding,
+// then exit, since the wasm instance is unusable after a panic.
+process.on('uncaughtException', (e: unknown) => {
+  fail(decoderPanicError(e) ?? e);
+  process.exit(1);
+});
+
 parentPort!.on('message', (task: Task) => {
   run(task).then(
     (result) => post({ type: 'done', result }, result.kind === 'embed' ? [result.hashes.buffer as ArrayBuffer] : []),
-    (e: unknown) => post({ type: 'error', error: { name: e instanceof Error ? e.name : 'Error', message: messageOf(e) } }),
+    fail,
   );
 });

@@ -33,7 +33,8 @@ export function writeJsonString(w: ByteWriter, s: string): void {
   w.ascii('"');
 }
 
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM keeps a leading U+FEFF: by default TextDecoder drops it, and an id may start with one.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Appends id `i` of the column as a JSON string; plain ASCII ids are copied byte for byte. */
 function writeId(w: ByteWriter, ids: IdColumn, i: number): void {

@@ -13,6 +13,24 @@ import { readFooter } from './parquet-footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from './errors.ts';
 
+/**
+ * What the decoder is working on right now, for the one error it cannot report itself: on
+ * corrupt page data parquet-wasm panics (an uncaught `RuntimeError: unreachable`), outside any
+ * promise we hold. Whoever catches that panic names the input and row group from this.
+ */
+export let decodingNow: { file: string; rowGroup: number; columns: readonly string[] } | null = null;
+
+/** The error to report for a wasm panic caught while `decodingNow` was set. */
+export function decoderPanicError(e: unknown): InvalidInputError | null {
+  if (!(e instanceof Error) || e.name !== 'RuntimeError' || !decodingNow) return null;
+  const { file, rowGroup, columns } = decodingNow;
+  return new InvalidInputError(
+    file,
+    `corrupt data in row group ${rowGroup} (columns ${columns.join(', ')}): the Parquet decoder failed (${e.message})`,
+    { cause: e },
+  );
+}
+
 export interface ParquetReader {
   readonly source: ByteSource;
   readonly layout: ParquetLayout;
@@ -52,6 +70,7 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
       }),
     );
     const reader = stream.getReader();
+    decodingNow = { file: source.name, rowGroup: segment.rowGroup, columns };
     try {
       for (;;) {
         const next = await decoding(source, where, () => reader.read());
@@ -60,6 +79,7 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
         yield toArrow(next.value as pw.RecordBatch);
       }
     } finally {
+      decodingNow = null;
       reader.releaseLock();
     }
   }

@@ -1,0 +1,75 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { npyHeader } from '../lib/npy.ts';
+import { ByteWriter } from '../lib/byte-writer.ts';
+import { hashIds, hasRepeatedHash, mappingJson, writeMappingFragment, type IdColumn } from '../lib/mapping.ts';
+import { fixture } from './helpers/tmp.ts';
+
+const encoder = new TextEncoder();
+
+/** An IdColumn from JS strings, as Arrow would hold them. */
+function idColumn(ids: readonly string[]): IdColumn {
+  const parts = ids.map((s) => encoder.encode(s));
+  const offsets = new Int32Array(ids.length + 1);
+  parts.forEach((p, i) => (offsets[i + 1] = offsets[i]! + p.length));
+  const data = new Uint8Array(offsets[ids.length]!);
+  parts.forEach((p, i) => data.set(p, offsets[i]!));
+  return { offsets, data };
+}
+
+describe('.npy header', () => {
+  it.each(readdirSync(fixture('npy')).map((f) => [f]))('matches numpy’s bytes for %s', (file) => {
+    const want = readFileSync(fixture('npy', file));
+    const shape = /(\d+)x(\d+)/.exec(file)!;
+    const header = npyHeader(Number(shape[1]), Number(shape[2]));
+    expect(header.length % 64).toBe(0);
+    expect(Buffer.from(header).equals(want.subarray(0, header.length))).toBe(true);
+    if (file.endsWith('.bin')) expect(header.length).toBe(want.length);
+    else expect(want.length).toBe(header.length + Number(shape[1]) * Number(shape[2]) * 4);
+  });
+});
+
+describe('id → row mapping', () => {
+  const ids = JSON.parse(readFileSync(fixture('mapping', 'ids.json'), 'utf8')) as string[];
+  const expected = readFileSync(fixture('mapping', 'expected.json'));
+
+  it('is byte-identical to Python’s json.dump for non-ASCII, escapes, quotes, backslashes and repeated ids', () => {
+    expect(new Set(ids).size).toBeLessThan(ids.length);
+    expect(Buffer.from(mappingJson([idColumn(ids)])).toString('latin1')).toBe(expected.toString('latin1'));
+  });
+
+  it('is the same when the ids arrive in several columns', () => {
+    const cols = [idColumn(ids.slice(0, 3)), idColumn(ids.slice(3, 10)), idColumn(ids.slice(10))];
+    expect(Buffer.from(mappingJson(cols)).equals(expected)).toBe(true);
+  });
+
+  it('as fragments joined by ", " inside braces equals the whole mapping when no id repeats', () => {
+    const unique = [...new Set(ids)];
+    const whole = Buffer.from(mappingJson([idColumn(unique)]));
+    const w = new ByteWriter(4);
+    w.ascii('{');
+    writeMappingFragment(w, idColumn(unique.slice(0, 5)), 0, false);
+    w.ascii(', ');
+    writeMappingFragment(w, idColumn(unique.slice(5, 6)), 5, false);
+    writeMappingFragment(w, idColumn(unique.slice(6)), 6, true);
+    w.ascii('}');
+    expect(Buffer.from(w.bytes()).toString('latin1')).toBe(whole.toString('latin1'));
+  });
+
+  it('hashes equal ids equally, so repeats across fragments are found', () => {
+    const a = hashIds(idColumn(['x', 'y', 'zz']));
+    const b = hashIds(idColumn(['q', 'zz']));
+    expect(a[2]).toBe(b[1]);
+    expect(hasRepeatedHash([a, b])).toBe(true);
+    expect(hasRepeatedHash([a, hashIds(idColumn(['q', 'r']))])).toBe(false);
+  });
+
+  it('keeps 100,000 random 22-character ids free of hash collisions', () => {
+    const b62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    let seed = 42;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % 62;
+    const ids = Array.from({ length: 100_000 }, () => Array.from({ length: 22 }, () => b62[next()]).join(''));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(hasRepeatedHash([hashIds(idColumn(ids))])).toBe(false);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { blockMoments, fitScaler, mergeAll, mergeMoments } from '../lib/stats.ts';
+
+const col = (...xs: number[]) => new Float64Array(xs);
+
+describe('statistics', () => {
+  it('computes population mean and variance like StandardScaler', () => {
+    const s = fitScaler(blockMoments([col(1, 2, 3, 4)]));
+    expect(s.mean[0]).toBe(2.5);
+    expect(s.variance[0]).toBe(1.25);
+    expect(s.scale[0]).toBe(Math.sqrt(1.25));
+  });
+
+  it('leaves NaN (null) cells out of their own column only', () => {
+    const s = fitScaler(blockMoments([col(1, NaN, 3), col(1, 2, 3)]));
+    expect(s.count).toEqual([2, 3]);
+    expect(s.mean).toEqual([2, 2]);
+    expect(s.variance[0]).toBe(1);
+  });
+
+  it('gives scale 1 to a constant column and to a near-constant one by sklearn’s rule', () => {
+    const constant = fitScaler(blockMoments([col(0.25, 0.25, 0.25)]));
+    expect(constant.scale[0]).toBe(1);
+    const near = fitScaler(blockMoments([col(120, 120 * (1 + 2 ** -52), 120)]));
+    expect(near.scale[0]).toBe(1);
+    const varying = fitScaler(blockMoments([col(120, 120.001, 120)]));
+    expect(varying.scale[0]).not.toBe(1);
+  });
+
+  it('gives NaN mean and scale to a column with no values', () => {
+    const s = fitScaler(blockMoments([col(NaN, NaN)]));
+    expect(s.mean[0]).toBeNaN();
+    expect(s.scale[0]).toBeNaN();
+  });
+
+  it.each([[1], [2], [7], [100], [999]])('merges blocks of %i rows to the same moments as one block (Chan)', (size) => {
+    const xs = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 1e3 + 1e6);
+    const parts = [];
+    for (let i = 0; i < xs.length; i += size) parts.push(blockMoments([xs.subarray(i, i + size)]));
+    const merged = mergeAll(1, parts);
+    const whole = blockMoments([xs]);
+    expect(merged.count).toEqual(whole.count);
+    expect(Math.abs(merged.mean[0]! / whole.mean[0]! - 1)).toBeLessThan(1e-14);
+    expect(Math.abs(merged.m2[0]! / whole.m2[0]! - 1)).toBeLessThan(1e-12);
+  });
+
+  it('treats an empty side of a merge as the identity', () => {
+    const a = blockMoments([col(1, 2, 3)]);
+    const empty = blockMoments([col(NaN)]);
+    expect(mergeMoments(a, empty)).toEqual(a);
+    expect(mergeMoments(empty, a)).toEqual(a);
+  });
+});
