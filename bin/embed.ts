@@ -83,8 +83,7 @@ async function main(argv: string[]): Promise<number> {
         for (const b of bars.values()) b.finish();
         bars.set(phase, (bar = new Progress(process.stderr, phase, total)));
       }
-      bar.add(done - ((bar as unknown as { seen?: number }).seen ?? 0));
-      (bar as unknown as { seen?: number }).seen = done;
+      bar.update(done);
     },
   });
   for (const b of bars.values()) b.finish();

@@ -14,8 +14,9 @@ export class Progress {
     return this.stream.isTTY === true;
   }
 
-  add(n: number): void {
-    this.done += n;
+  /** Sets how many rows are done (monotonic); redraws at most ten times a second. */
+  update(done: number): void {
+    this.done = done;
     const now = performance.now();
     if (this.enabled && (now - this.last > 100 || this.done >= this.total)) {
       this.last = now;
