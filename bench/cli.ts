@@ -40,7 +40,8 @@ const theirs: Measurement[] = [];
 try {
   for (let i = 0; i < runs; i++) {
     process.stderr.write(`run ${i + 1}/${runs}\r`);
-    const m = measure([...node, join(ROOT, 'bin', 'embed.ts'), input, '--out', join(work, 'ours'), '--workers', String(workers)], ROOT);
+    // The bundle `npm start` runs (built by the prebench script).
+    const m = measure([process.execPath, '--enable-source-maps', join(ROOT, 'dist', 'embed.js'), input, '--out', join(work, 'ours'), '--workers', String(workers)], ROOT);
     if (!m.ok) throw new Error(`track-embeddings failed:\n${m.stderr}`);
     ours.push(m);
     if (haveReference) {

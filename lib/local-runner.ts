@@ -4,14 +4,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { FeatureSpec } from './feature-spec.ts';
 import type { Manifest } from './manifest.ts';
 import type { Moments } from './stats.ts';
 import type { Task } from './worker-protocol.ts';
 import type { IdColumn } from './mapping.ts';
+import type { ParquetLayout } from './parquet-footer.ts';
 import { DEFAULT_SPEC, standardizedColumns, vectorsFileName } from './feature-spec.ts';
 import { openFileSource } from './file-source.ts';
 import { readFooter } from './parquet-footer.ts';
@@ -61,32 +61,25 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
   // Worker threads share this process's working directory, so the user's own path works there too.
   const input = opts.input;
 
-  const source = await openFileSource(opts.input);
-  let layout;
+  // Workers first: compiling the wasm decoder in each overlaps the footer read and checks.
+  const pool = new WorkerPool(workers);
+  let tmp: string | null = null;
   try {
-    layout = await readFooter(source);
-    checkSchema(opts.input, layout, spec);
-    // Opening the decoder on the footer catches what only it would notice, before any work starts.
-    await openParquet(source, layout);
-  } finally {
-    await source.close();
-  }
-  lap('footer', t0);
+    const layout = await readLayout(opts.input, spec);
+    lap('footer', t0);
+    const rows = layout.numRows;
+    const dims = spec.features.length;
+    const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
+    const groupRows = layout.rowGroups.map((g) => g.numRows);
+    const shards = planShards(groupRows, shardRows);
+    const statsTasks = planStatsTasks(groupRows);
 
-  const rows = layout.numRows;
-  const dims = spec.features.length;
-  const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
-  const groupRows = layout.rowGroups.map((g) => g.numRows);
-  const shards = planShards(groupRows, shardRows);
-  const statsTasks = planStatsTasks(groupRows);
-
-  await mkdir(opts.outDir, { recursive: true });
-  const tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-'));
-  const pool = new WorkerPool(Math.min(workers, Math.max(shards.length, statsTasks.length)));
-  try {
+    await mkdir(opts.outDir, { recursive: true });
+    const dir = (tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-')));
     const columns = standardizedColumns(spec);
     let t = performance.now();
     let statsDone = 0;
+    opts.onProgress?.('stats', 0, rows);
     const statsResults = await pool.run(
       statsTasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns })),
       (n) => opts.onProgress?.('stats', (statsDone += n), rows),
@@ -97,12 +90,13 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     t = performance.now();
     const features = compileSpec(spec, scaler);
     const header = npyHeader(rows, dims);
-    const vectorsPath = join(tmp, vectorsFileName(dims));
+    const vectorsPath = join(dir, vectorsFileName(dims));
     const vectors = await open(vectorsPath, 'w');
     await vectors.write(header, 0, header.length, 0);
     await vectors.truncate(header.length + rows * dims * 4);
     await vectors.close();
     let embedDone = 0;
+    opts.onProgress?.('embed', 0, rows);
     const embedResults = await pool.run(
       shards.map(
         (shard): Task => ({
@@ -114,7 +108,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
           idColumn: spec.id,
           vectorsPath,
           headerBytes: header.length,
-          fragmentPath: join(tmp, `ids-${shard.index}.part`),
+          fragmentPath: join(dir, `ids-${shard.index}.part`),
         }),
       ),
       (n) => opts.onProgress?.('embed', (embedDone += n), rows),
@@ -124,10 +118,10 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     t = performance.now();
     const hashes = embedResults.map((r) => (r as { hashes: BigUint64Array }).hashes);
     const repeatedIds = hasRepeatedHash(hashes);
-    const mappingPath = join(tmp, MAPPING_FILE);
+    const mappingPath = join(dir, MAPPING_FILE);
     let uniqueIds: number | null = rows;
     if (!repeatedIds) {
-      await concatFragments(shards.map((s) => join(tmp, `ids-${s.index}.part`)), mappingPath);
+      await concatFragments(shards.map((s) => join(dir, `ids-${s.index}.part`)), mappingPath);
     } else {
       // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
       const ids = await readAllIds(opts.input, spec.id);
@@ -150,7 +144,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       shards: { count: shards.length, targetRows: shardRows },
       timingsMs: timings,
     };
-    await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
 
     const finalPaths = {
       vectorsPath: join(opts.outDir, vectorsFileName(dims)),
@@ -160,24 +154,39 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     // The manifest goes last: its presence says the other two are complete.
     await rename(vectorsPath, finalPaths.vectorsPath);
     await rename(mappingPath, finalPaths.mappingPath);
-    await rename(join(tmp, MANIFEST_FILE), finalPaths.manifestPath);
+    await rename(join(dir, MANIFEST_FILE), finalPaths.manifestPath);
     return { manifest, ...finalPaths };
   } finally {
     await pool.close();
-    await rm(tmp, { recursive: true, force: true });
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 }
 
-/** Writes `{` + fragments joined by `, ` + `}` without holding them all in memory. */
-async function concatFragments(parts: readonly string[], dest: string): Promise<void> {
-  const out = createWriteStream(dest);
-  const write = (s: string) => new Promise<void>((ok, fail) => out.write(s, (e) => (e ? fail(e) : ok())));
-  await write('{');
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) await write(', ');
-    await pipeline(createReadStream(parts[i]!), out, { end: false });
+/** Reads the footer and checks the schema against the spec: every refusal of bad input happens here. */
+async function readLayout(path: string, spec: FeatureSpec): Promise<ParquetLayout> {
+  const source = await openFileSource(path);
+  try {
+    const layout = await readFooter(source);
+    checkSchema(path, layout, spec);
+    return layout;
+  } finally {
+    await source.close();
   }
-  await new Promise<void>((ok, fail) => out.end('}', () => ok()).on('error', fail));
+}
+
+/** Writes `{` + fragments joined by `, ` + `}`, streaming each fragment through in chunks. */
+async function concatFragments(parts: readonly string[], dest: string): Promise<void> {
+  const out = await open(dest, 'w');
+  try {
+    await out.write('{');
+    for (const [i, part] of parts.entries()) {
+      if (i > 0) await out.write(', ');
+      for await (const chunk of createReadStream(part, { highWaterMark: 1 << 20 })) await out.write(chunk as Buffer);
+    }
+    await out.write('}');
+  } finally {
+    await out.close();
+  }
 }
 
 /** Every id of the file in row order (the slow path for files with repeated ids). */

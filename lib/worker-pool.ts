@@ -2,14 +2,16 @@ import { Worker } from 'node:worker_threads';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
 import { DataError, InvalidInputError, PipelineError, SchemaError, SourceError } from './errors.ts';
 
-const WORKER_URL = new URL('./local-worker.ts', import.meta.url);
+// From sources (tsx, vitest) this module is .ts; in the bundle (npm start) it sits beside dist/local-worker.js.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './local-worker.ts' : './local-worker.js', import.meta.url);
 
 /**
  * Run from TypeScript sources (tsx, vitest), the worker must register tsx itself before importing
  * its entry: `--import tsx` in a worker's execArgv does not reach the worker's main module on Node 20.
  */
 function workerEntry(): URL {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return WORKER_URL;
+  if (!FROM_SOURCE) return WORKER_URL;
   const api = import.meta.resolve('tsx/esm/api');
   const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
