@@ -229,8 +229,8 @@ describe('tracks generator', () => {
   });
 
   it('cuts batches at block and row-group boundaries', () => {
-    expect(batchRanges(5_000, 1_500)).toEqual([[0, 1500], [1500, 3000], [3000, 4500], [4500, 5000]]);
-    expect(batchRanges(10, 4, 6)).toEqual([[0, 4], [4, 6], [6, 8], [8, 10]]);
+    expect([...batchRanges(5_000, 1_500)]).toEqual([[0, 1500], [1500, 3000], [3000, 4500], [4500, 5000]]);
+    expect([...batchRanges(10, 4, 6)]).toEqual([[0, 4], [4, 6], [6, 8], [8, 10]]);
   });
 });
 
