@@ -1,12 +1,19 @@
 /**
  * Column statistics with scikit-learn StandardScaler's semantics, mergeable in any grouping:
- * per-block count/mean/M2 by the corrected two-pass method, merged with Chan–Golub–LeVeque.
+ * per-block moments by the corrected two-pass method, merged with Chan–Golub–LeVeque.
+ *
+ * Sums are compensated (Neumaier) and the column sum is carried as an unevaluated pair across
+ * merges, so the fitted mean is fl(sum) / n with the sum correctly rounded, as numpy's
+ * pairwise sum nearly always gives. Where x ≈ mean, the standardised value is all
+ * cancellation, and a mean a few ulps off would move float32 outputs.
  */
 
-/** Partial statistics of k columns: count of non-NaN values, mean, and sum of squared deviations. */
+/** Partial statistics of k columns: count of non-NaN values, their sum (hi + lo), and sum of squared deviations. */
 export interface Moments {
   count: number[];
-  mean: number[];
+  sum: number[];
+  /** The rounding error of `sum`: the exact sum is sum + sumErr to about 2^-100 relative. */
+  sumErr: number[];
   m2: number[];
 }
 
@@ -18,10 +25,14 @@ export interface Scaler {
   scale: number[];
 }
 
+const zeros = (k: number) => new Array<number>(k).fill(0);
+
 /** Moments with no rows. */
 export function emptyMoments(k: number): Moments {
-  return { count: new Array<number>(k).fill(0), mean: new Array<number>(k).fill(0), m2: new Array<number>(k).fill(0) };
+  return { count: zeros(k), sum: zeros(k), sumErr: zeros(k), m2: zeros(k) };
 }
+
+const meanOf = (m: Moments, c: number) => (m.sum[c]! + m.sumErr[c]!) / m.count[c]!;
 
 /** Moments of one block of columns; NaN cells (nulls) are left out of their column only. */
 export function blockMoments(columns: readonly Float64Array[]): Moments {
@@ -29,27 +40,37 @@ export function blockMoments(columns: readonly Float64Array[]): Moments {
   columns.forEach((x, c) => {
     let n = 0;
     let sum = 0;
+    let err = 0;
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
-      if (v === v) {
-        sum += v;
-        n++;
-      }
+      if (v !== v) continue;
+      const t = sum + v;
+      err += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+      sum = t;
+      n++;
     }
     if (n === 0) return;
-    const mean = sum / n;
-    let correction = 0;
+    const mean = (sum + err) / n;
+    let corr = 0;
+    let corrErr = 0;
     let sq = 0;
+    let sqErr = 0;
     for (let i = 0; i < x.length; i++) {
       const d = x[i]! - mean;
-      if (d === d) {
-        correction += d;
-        sq += d * d;
-      }
+      if (d !== d) continue;
+      let t = corr + d;
+      corrErr += Math.abs(corr) >= Math.abs(d) ? corr - t + d : d - t + corr;
+      corr = t;
+      const d2 = d * d;
+      t = sq + d2;
+      sqErr += sq >= d2 ? sq - t + d2 : d2 - t + sq;
+      sq = t;
     }
+    const correction = corr + corrErr;
     out.count[c] = n;
-    out.mean[c] = mean;
-    out.m2[c] = sq - (correction * correction) / n;
+    out.sum[c] = sum;
+    out.sumErr[c] = err;
+    out.m2[c] = sq + sqErr - (correction * correction) / n;
   });
   return out;
 }
@@ -60,19 +81,18 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
   for (let c = 0; c < a.count.length; c++) {
     const na = a.count[c]!;
     const nb = b.count[c]!;
-    if (nb === 0) {
-      out.count[c] = na;
-      out.mean[c] = a.mean[c]!;
-      out.m2[c] = a.m2[c]!;
-    } else if (na === 0) {
-      out.count[c] = nb;
-      out.mean[c] = b.mean[c]!;
-      out.m2[c] = b.m2[c]!;
+    const n = na + nb;
+    // TwoSum: s + e is exactly a.sum + b.sum.
+    const s = a.sum[c]! + b.sum[c]!;
+    const bv = s - a.sum[c]!;
+    const e = a.sum[c]! - (s - bv) + (b.sum[c]! - bv);
+    out.count[c] = n;
+    out.sum[c] = s;
+    out.sumErr[c] = a.sumErr[c]! + b.sumErr[c]! + e;
+    if (na === 0 || nb === 0) {
+      out.m2[c] = a.m2[c]! + b.m2[c]!;
     } else {
-      const n = na + nb;
-      const delta = b.mean[c]! - a.mean[c]!;
-      out.count[c] = n;
-      out.mean[c] = a.mean[c]! + (delta * nb) / n;
+      const delta = meanOf(b, c) - meanOf(a, c);
       out.m2[c] = a.m2[c]! + b.m2[c]! + (delta * delta * na * nb) / n;
     }
   }
@@ -95,7 +115,8 @@ export function fitScaler(m: Moments): Scaler {
   const out: Scaler = { count: [...m.count], mean: new Array(k), variance: new Array(k), scale: new Array(k) };
   for (let c = 0; c < k; c++) {
     const n = m.count[c]!;
-    const mean = n === 0 ? NaN : m.mean[c]!;
+    // numpy's mean is fl(sum) / n: round the sum once, then divide.
+    const mean = n === 0 ? NaN : (m.sum[c]! + m.sumErr[c]!) / n;
     const variance = n === 0 ? NaN : m.m2[c]! / n;
     const bound = n * EPS * variance + (n * mean * EPS) ** 2;
     out.mean[c] = mean;

@@ -40,8 +40,20 @@ describe('statistics', () => {
     const merged = mergeAll(1, parts);
     const whole = blockMoments([xs]);
     expect(merged.count).toEqual(whole.count);
-    expect(Math.abs(merged.mean[0]! / whole.mean[0]! - 1)).toBeLessThan(1e-14);
+    expect(fitScaler(merged).mean[0]).toBe(fitScaler(whole).mean[0]);
     expect(Math.abs(merged.m2[0]! / whole.m2[0]! - 1)).toBeLessThan(1e-12);
+  });
+
+  it('keeps the sum exact where a naive sum loses it (compensated, carried across merges)', () => {
+    const xs = new Float64Array(1_000_001).fill(1e-16);
+    xs[0] = 1;
+    const exact = (1 + 1_000_000 * 1e-16) / 1_000_001;
+    const naive = 1 / 1_000_001; // every 1e-16 falls below half an ulp of 1
+    const whole = fitScaler(blockMoments([xs])).mean[0]!;
+    const parts = fitScaler(mergeAll(1, [blockMoments([xs.subarray(0, 5)]), blockMoments([xs.subarray(5)])])).mean[0]!;
+    expect(Math.abs(whole / exact - 1)).toBeLessThan(1e-15);
+    expect(Math.abs(naive / exact - 1)).toBeGreaterThan(1e-11);
+    expect(parts).toBe(whole);
   });
 
   it('treats an empty side of a merge as the identity', () => {
