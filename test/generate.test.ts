@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, openAsBlob, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, openAsBlob, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -201,10 +201,16 @@ describe('generated Parquet file', () => {
   });
 
   it('leaves no file, not even a temporary one, when writing fails', async () => {
-    const missing = join(dir, 'no-such-dir', 'x.parquet');
-    await expect(writeTracksParquet(missing, { rows: 10 })).rejects.toThrow();
-    expect(existsSync(missing)).toBe(false);
+    writeFileSync(join(dir, 'a-file'), '');
+    const impossible = join(dir, 'a-file', 'x.parquet');
+    await expect(writeTracksParquet(impossible, { rows: 10 })).rejects.toThrow(/ENOTDIR|EEXIST/);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('creates the output’s folder when it is missing', async () => {
+    const nested = join(dir, 'new', 'folder', 'x.parquet');
+    await writeTracksParquet(nested, { rows: 10 });
+    expect(existsSync(nested)).toBe(true);
   });
 });
 
