@@ -8,7 +8,8 @@ import { tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { batchRanges, main, parseGenerateArgs, readRowGroupRows, UsageError, USAGE, writeTracksParquet } from '../bin/generate.ts';
+import { main, parseGenerateArgs, UsageError, USAGE } from '../bin/generate.ts';
+import { batchRanges, readRowGroupRows, writeTracksParquet } from '../lib/tracks-parquet.ts';
 import { Rng } from '../lib/random.ts';
 import {
   generateTracks,
