@@ -39,7 +39,7 @@ const ours: Measurement[] = [];
 const theirs: Measurement[] = [];
 try {
   for (let i = 0; i < runs; i++) {
-    process.stderr.write(`run ${i + 1}/${runs}\r`);
+    if (process.stderr.isTTY) process.stderr.write(`\rrun ${i + 1}/${runs}\x1b[K`);
     // The bundle `npm start` runs (built by the prebench script).
     const m = measure([process.execPath, '--enable-source-maps', join(ROOT, 'dist', 'embed.js'), input, '--out', join(work, 'ours'), '--workers', String(workers)], ROOT);
     if (!m.ok) throw new Error(`track-embeddings failed:\n${m.stderr}`);
@@ -51,6 +51,7 @@ try {
     }
   }
 
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const fmt = (n: number, d = 2) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   const row = (name: string, ms: Measurement[]) => {
     const wall = median(ms.map((m) => m.seconds));
