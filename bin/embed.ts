@@ -9,12 +9,10 @@ import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { runLocal } from '../lib/local-runner.ts';
 import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../lib/feature-spec.ts';
-import { PipelineError, SpecError, messageOf } from '../lib/errors.ts';
+import { PipelineError, SpecError, UsageError, messageOf } from '../lib/errors.ts';
 import { Progress } from '../lib/progress.ts';
 
 const USAGE = 'usage: npm start -- IN.parquet --out DIR [--spec spec.json] [--shard-rows N] [--workers N]';
-
-class UsageError extends Error {}
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

@@ -15,15 +15,12 @@ import {
   type CompressionName,
   type GenerateOptions,
 } from '../lib/tracks-parquet.ts';
+import { UsageError } from '../lib/errors.ts';
 
 /** The one-line usage message printed with argument errors. */
 export const USAGE =
   'usage: generate OUT.parquet --rows N [--row-group-size R] [--seed S] [--compression snappy|zstd|gzip|brotli|lz4|none]';
 
-/** A bad command line: the CLI prints the message and the usage line and exits with code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 /** Parsed command line of the generate CLI. */
 export interface GenerateArgs extends Required<Omit<GenerateOptions, 'onProgress'>> {

@@ -1,6 +1,6 @@
 /** Worker thread entry of the local runner: runs stats and embed tasks on its own wasm instance. */
 import { parentPort } from 'node:worker_threads';
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
 import type { ParquetReader } from './parquet-reader.ts';
 import { openFileSource, type FileSource } from './file-source.ts';
@@ -8,7 +8,7 @@ import { decoderPanicError, openParquet } from './parquet-reader.ts';
 import { embedShard, taskMoments } from './shard-work.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { hashIds, writeMappingFragment } from './mapping.ts';
-import { messageOf } from './errors.ts';
+import { serializeError } from './errors.ts';
 
 let current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
 
@@ -46,12 +46,11 @@ async function run(task: Task): Promise<TaskResult> {
   } finally {
     await out.close();
   }
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(task.fragmentPath, fragment.bytes());
   return { kind: 'embed', rows: shard.rows, hashes };
 }
 
-const fail = (e: unknown) => post({ type: 'error', error: { name: e instanceof Error ? e.name : 'Error', message: messageOf(e) } });
+const fail = (e: unknown) => post({ type: 'error', error: serializeError(e) });
 
 // A wasm panic escapes every promise; report it as the input's fault when it came from decoding,
 // then exit, since the wasm instance is unusable after a panic.

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
-import { DataError, InvalidInputError, PipelineError, SchemaError, SourceError } from './errors.ts';
+import { PipelineError, reviveError } from './errors.ts';
 
 // From sources (tsx, vitest) this module is .ts; in the bundle (npm start) it sits beside dist/local-worker.js.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -15,15 +15,6 @@ function workerEntry(): URL {
   const api = import.meta.resolve('tsx/esm/api');
   const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-/** Rebuilds a worker's error as the same error class, so callers can narrow on it. */
-function revive(error: { name: string; message: string }): Error {
-  const e = new PipelineError(error.message);
-  const cls = { InvalidInputError, SchemaError, DataError, SourceError } as Record<string, unknown>;
-  if (error.name in cls) Object.setPrototypeOf(e, (cls[error.name] as { prototype: object }).prototype);
-  e.name = error.name in cls || error.name === 'PipelineError' ? error.name : 'PipelineError';
-  return e;
 }
 
 /** A fixed set of worker threads running tasks from a queue; the first failure fails the run. */
@@ -43,7 +34,7 @@ export class WorkerPool {
       new Promise((resolve, reject) => {
         const onMessage = (m: WorkerMessage) => {
           if (m.type === 'progress') return onRows(m.rows);
-          if (m.type === 'error') return finish(revive(m.error));
+          if (m.type === 'error') return finish(reviveError(m.error));
           results[index] = m.result;
           if (failed || next >= tasks.length) return finish(null);
           index = next++;

@@ -3,6 +3,7 @@ import type { CompiledFeature } from './embed.ts';
 import type { ParquetLayout } from './parquet-footer.ts';
 import type { Segment, Shard } from './shard-plan.ts';
 import type { Moments } from './stats.ts';
+import type { SerializedError } from './errors.ts';
 
 export type Task =
   | { kind: 'stats'; input: string; layout: ParquetLayout; task: Segment; columns: string[] }
@@ -27,4 +28,4 @@ export type TaskResult =
 export type WorkerMessage =
   | { type: 'progress'; rows: number }
   | { type: 'done'; result: TaskResult }
-  | { type: 'error'; error: { name: string; message: string } };
+  | { type: 'error'; error: SerializedError };

@@ -53,6 +53,8 @@ describe('bad input is refused with one clear message and no outputs', () => {
     const path = join(dir, 'null-id-no-stats.parquet');
     writeParquet(new Table(columns), path, { statistics: false, rowGroupRows: 1000 });
     await expectRefused(path, DataError, /column 'id': null id at row 1234/);
+    // Raised in a worker thread, it arrives with its fields, not just its message.
+    await expect(runLocal({ input: path, outDir: tmp() })).rejects.toMatchObject({ file: path, column: 'id' });
   });
 
   it('corrupt page data inside an intact file (a decoder panic) names the file and row group', async () => {

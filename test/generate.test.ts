@@ -8,7 +8,8 @@ import { tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main, parseGenerateArgs, UsageError, USAGE } from '../bin/generate.ts';
+import { main, parseGenerateArgs, USAGE } from '../bin/generate.ts';
+import { UsageError } from '../lib/errors.ts';
 import { batchRanges, readRowGroupRows, writeTracksParquet } from '../lib/tracks-parquet.ts';
 import { Rng } from '../lib/random.ts';
 import {
