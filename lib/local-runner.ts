@@ -16,7 +16,7 @@ import { DEFAULT_SPEC, standardizedColumns, vectorsFileName } from './feature-sp
 import { openFileSource } from './file-source.ts';
 import { readFooter } from './parquet-footer.ts';
 import { checkSchema } from './schema-check.ts';
-import { planShards, planStatsTasks } from './shard-plan.ts';
+import { DEFAULT_MAX_SHARD_ROWS, planShards, planStatsTasks } from './shard-plan.ts';
 import { fitScaler, mergeAll } from './stats.ts';
 import { compileSpec } from './embed.ts';
 import { npyHeader } from './npy.ts';
@@ -25,12 +25,9 @@ import { openParquet } from './parquet-reader.ts';
 import { toIdColumn } from './columns.ts';
 import { scalerSection } from './manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
+import { MANIFEST_FILE, MAPPING_FILE } from './output-files.ts';
 
-export const MAPPING_FILE = 'id_to_index.json';
-export const MANIFEST_FILE = 'manifest.json';
 const TOOL = 'track-embeddings 0.1.0';
-/** Largest shard the runner plans unless told otherwise: bounds a worker's memory and keeps progress moving. */
-export const DEFAULT_MAX_SHARD_ROWS = 1 << 20;
 
 export interface RunOptions {
   input: string;

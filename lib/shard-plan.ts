@@ -53,6 +53,9 @@ export function planShards(rowGroupRows: readonly number[], shardRows: number): 
   return shards;
 }
 
+/** Largest shard planned unless told otherwise: bounds one worker's (or one Lambda's) memory. */
+export const DEFAULT_MAX_SHARD_ROWS = 1 << 20;
+
 /** Rows per statistics block: the unit whose partial moments are merged, fixed so results never depend on sharding. */
 export const STATS_BLOCK_ROWS = 65_536;
 /** Blocks per statistics task: a task is what one worker (or one stats Lambda call) reads at once. */

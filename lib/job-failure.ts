@@ -1,0 +1,50 @@
+/**
+ * The failure path: an asynchronous invocation that still failed after its retries arrives here
+ * (Lambda's on-failure destination) and becomes the job's error.json, naming the job and shard.
+ */
+import type { ObjectStore } from './object-store.ts';
+import type { Prefixes } from './job-keys.ts';
+import { jobKeys } from './job-keys.ts';
+import { loadPlan } from './job-embed.ts';
+import { writeJobError } from './job-stats.ts';
+
+/** The part of Lambda's invocation record this handler reads. */
+export interface FailureRecord {
+  requestContext?: { condition?: string; approximateInvokeCount?: number };
+  requestPayload?: unknown;
+  responsePayload?: { errorType?: string; errorMessage?: string } | null;
+}
+
+/** The payload an embed invocation gets: small whatever the file size. */
+export interface EmbedPayload {
+  bucket: string;
+  jobId: string;
+  shard: number;
+}
+
+export function isEmbedPayload(p: unknown): p is EmbedPayload {
+  const o = p as Partial<EmbedPayload> | null;
+  return typeof o === 'object' && o !== null && typeof o.bucket === 'string' && typeof o.jobId === 'string' && Number.isInteger(o.shard);
+}
+
+/** Marks the job of a failed shard as failed; returns the job id, or null when the record is not a shard's. */
+export async function markShardFailed(store: ObjectStore, record: FailureRecord, prefixes: Prefixes): Promise<string | null> {
+  const payload = record.requestPayload;
+  if (!isEmbedPayload(payload)) return null;
+  const plan = await loadPlan(store, payload.jobId, prefixes);
+  const attempts = record.requestContext?.approximateInvokeCount;
+  const cause = record.responsePayload?.errorMessage ?? 'unknown error';
+  const message =
+    `job ${payload.jobId}: shard ${payload.shard} of ${plan.shards.length} failed` +
+    `${attempts ? ` after ${attempts} attempt(s)` : ''} (${record.requestContext?.condition ?? 'failed'}): ${cause}`;
+  await store.put(jobKeys(payload.jobId, prefixes).failed, JSON.stringify({ shard: payload.shard, message }), 'application/json');
+  // A shard of a superseded job fails by design (its input changed under IfMatch): the newer
+  // upload's job owns the outputs, so only the job's own record says what happened.
+  if ((await store.currentEtag(plan.key)) !== plan.etag) return payload.jobId;
+  await writeJobError(store, prefixes, { key: plan.key, etag: plan.etag }, payload.jobId, {
+    type: record.responsePayload?.errorType ?? 'ShardFailed',
+    message,
+    shard: payload.shard,
+  });
+  return payload.jobId;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEventKey, jobIdFor, jobKeys, outputKeys, outputName } from '../lib/job-keys.ts';
+import { ConfigError, readConfig } from '../lib/config.ts';
+
+describe('S3 event keys and the job layout', () => {
+  it.each([
+    ['incoming/My+Song+%2B+Mix.parquet', 'incoming/My Song + Mix.parquet'],
+    ['incoming/caf%C3%A9/%E4%B8%AD%E6%96%87+%F0%9F%8E%B5.parquet', 'incoming/café/中文 🎵.parquet'],
+    ['incoming/a%25b.parquet', 'incoming/a%b.parquet'],
+  ])('decodes %s as S3 encodes it: + is a space, then percent-decoding', (raw, key) => {
+    expect(decodeEventKey(raw)).toBe(key);
+  });
+
+  it('names outputs after the key below the input prefix, nested folders kept', () => {
+    expect(outputName('incoming/nested/dir/My Song.parquet')).toBe('nested/dir/My Song');
+    expect(outputKeys('nested/dir/My Song').manifest).toBe('embeddings/nested/dir/My Song/manifest.json');
+  });
+
+  it('gives one job per version of an object', () => {
+    const a = jobIdFor('b', 'incoming/x.parquet', '"e1"');
+    expect(jobIdFor('b', 'incoming/x.parquet', '"e1"')).toBe(a);
+    expect(jobIdFor('b', 'incoming/x.parquet', '"e2"')).not.toBe(a);
+    expect(jobIdFor('c', 'incoming/x.parquet', '"e1"')).not.toBe(a);
+    expect(jobKeys(a).vectors(3)).toBe(`jobs/${a}/shards/3.f32`);
+  });
+});
+
+describe('configuration', () => {
+  it('names every missing or malformed variable in one error', () => {
+    expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(ConfigError);
+    expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(
+      "invalid configuration: EMBED_FUNCTION_NAME is not set; REDUCE_FUNCTION_NAME is not set; SHARD_ROWS must be a positive integer, got 'many'; OUTPUT_PREFIX must end with '/', got 'out'",
+    );
+  });
+
+  it('has defaults for everything but the function names', () => {
+    expect(readConfig({ EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' })).toEqual({
+      embedFunction: 'e',
+      reduceFunction: 'r',
+      shardRows: 1 << 20,
+      prefixes: { input: 'incoming/', jobs: 'jobs/', output: 'embeddings/' },
+    });
+  });
+});
