@@ -16,7 +16,8 @@ import { loadPlan } from './job-embed.ts';
 import { reviveScaler } from './job-plan.ts';
 import { standardizedColumns, vectorsFileName } from './feature-spec.ts';
 import { npyHeader } from './npy.ts';
-import { hasRepeatedHash, mappingJson, type IdColumn } from './mapping.ts';
+import { mappingJson, type IdColumn } from './mapping.ts';
+import { sortedSourcesRepeat } from './hash-merge.ts';
 import { openParquet } from './parquet-reader.ts';
 import { toIdColumn } from './columns.ts';
 import { scalerSection } from './manifest.ts';
@@ -86,8 +87,7 @@ async function publish(store: ObjectStore, plan: JobPlan, done: ShardDone[], pre
     'application/octet-stream',
   );
 
-  const hashes = await Promise.all(done.map(async (d) => new BigUint64Array((await store.get(keys.hashes(d.shard)))!.slice().buffer)));
-  const repeatedIds = hasRepeatedHash(hashes);
+  const repeatedIds = await sortedSourcesRepeat(await Promise.all(done.map((d) => store.source(keys.hashes(d.shard)))));
   if (!repeatedIds) {
     await store.stitch(
       out.file(MAPPING_FILE),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { npyHeader } from '../lib/npy.ts';
 import { ByteWriter } from '../lib/byte-writer.ts';
 import { hashIds, hasRepeatedHash, mappingJson, writeMappingFragment, type IdColumn } from '../lib/mapping.ts';
+import { sortedSourcesRepeat } from '../lib/hash-merge.ts';
 import { fixture } from './helpers/tmp.ts';
 
 const encoder = new TextEncoder();
@@ -71,5 +72,32 @@ describe('id → row mapping', () => {
     const ids = Array.from({ length: 100_000 }, () => Array.from({ length: 22 }, () => b62[next()]).join(''));
     expect(new Set(ids).size).toBe(ids.length);
     expect(hasRepeatedHash([hashIds(idColumn(ids))])).toBe(false);
+  });
+});
+
+describe('repeated ids across sorted hash shards (the reducer’s streaming check)', () => {
+  const source = (values: bigint[]) => {
+    const bytes = new Uint8Array(new BigUint64Array([...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).buffer);
+    return { name: 'mem', size: bytes.length, read: async (o: number, n: number) => bytes.slice(o, o + n) };
+  };
+
+  it.each([
+    { name: 'no repeat', shards: [[1n, 5n, 9n], [2n, 6n], [3n, 2n ** 63n + 7n]], repeated: false },
+    { name: 'a repeat across shards', shards: [[1n, 5n, 9n], [2n, 9n]], repeated: true },
+    { name: 'a repeat inside a shard', shards: [[4n, 4n], [1n]], repeated: true },
+    { name: 'equal low words, different high words', shards: [[2n ** 32n + 1n], [1n]], repeated: false },
+    { name: 'empty shards', shards: [[], [7n], []], repeated: false },
+  ])('$name', async ({ shards, repeated }) => {
+    expect(await sortedSourcesRepeat(shards.map(source))).toBe(repeated);
+  });
+
+  it('agrees with the in-memory check over many chunks', async () => {
+    const ids = Array.from({ length: 30_000 }, (_, i) => `track-${i}`);
+    const withRepeat = [...ids.slice(0, 20_000), 'track-12345', ...ids.slice(20_000)];
+    for (const list of [ids, withRepeat]) {
+      const parts = [list.slice(0, 9_000), list.slice(9_000, 25_000), list.slice(25_000)].map((p) => hashIds(idColumn(p)).sort());
+      const sources = parts.map((h) => ({ name: 'mem', size: h.byteLength, read: async (o: number, n: number) => new Uint8Array(h.buffer.slice(o, o + n)) }));
+      expect(await sortedSourcesRepeat(sources)).toBe(hasRepeatedHash(parts));
+    }
   });
 });

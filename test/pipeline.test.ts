@@ -7,6 +7,8 @@ import { startLocalLambda, type LocalLambda } from '../lib/local-lambda.ts';
 import { setAwsClients } from '../lib/aws.ts';
 import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../lib/job-keys.ts';
 import { runLocal } from '../lib/local-runner.ts';
+import { jobStatus } from '../lib/job-status.ts';
+import { s3Store } from '../lib/s3-store.ts';
 import type { Config } from '../lib/config.ts';
 import * as stats from '../functions/stats/index.ts';
 import * as embed from '../functions/embed/index.ts';
@@ -125,6 +127,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const etag = await upload('incoming/twice.parquet', readFileSync(FIXTURE));
     await Promise.all([notify('incoming/twice.parquet', etag), notify('incoming/twice.parquet', etag)]);
     await local.idle();
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/twice.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'done', manifest: { input: { etag } } });
     const outcomes = invocationsOf('stats', since);
     expect(outcomes).toHaveLength(2);
     expect(invocationsOf('embed', since)).toHaveLength(20);
@@ -161,6 +164,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     await notify('incoming/doomed.parquet', etag);
     await local.idle();
     const jobId = jobIdFor(bucket, 'incoming/doomed.parquet', etag);
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/doomed.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed', jobId });
     const error = JSON.parse((await getObject('embeddings/doomed/error.json'))!.toString());
     expect(error).toMatchObject({ jobId, input: { key: 'incoming/doomed.parquet', etag }, error: { shard: 7 } });
     expect(error.error.message).toMatch(new RegExp(`job ${jobId}: shard 7 of 20 failed after 3 attempt\\(s\\).*disk on fire`));
@@ -170,6 +174,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   it('publishes one version’s outputs when a new version is uploaded while a job runs', async () => {
     const v1 = readFileSync(FIXTURE);
     const v2 = readFileSync(fixture('edge', 'many-rowgroups.parquet'));
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toEqual({ state: 'missing', key: 'incoming/live.parquet' });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let planned!: () => void;
@@ -178,6 +183,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const job2Published = new Promise<void>((r) => (published = r));
     const etag1 = await upload('incoming/live.parquet', v1);
     const job1 = jobIdFor(bucket, 'incoming/live.parquet', etag1);
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toEqual({ state: 'queued', key: 'incoming/live.parquet', jobId: job1 });
     let job2 = '';
     hooks.before = async (fn, { jobId }) => {
       if (fn === 'embed' && jobId === job1) await gate;
@@ -188,6 +194,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     };
     await notify('incoming/live.parquet', etag1);
     await job1Planned;
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'running', jobId: job1, shardsDone: 0, shards: 20 });
     // Job 1 is planned and its shards wait; version 2 arrives and runs to the end.
     const etag2 = await upload('incoming/live.parquet', v2);
     job2 = jobIdFor(bucket, 'incoming/live.parquet', etag2);

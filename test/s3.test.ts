@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -22,6 +20,7 @@ import {
   type Segment,
 } from '../lib/s3-stitch.ts';
 import { s3ClientFor } from '../lib/local-moto.ts';
+import { measureMemory } from './helpers/memory.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -330,29 +329,10 @@ describe('stitchObjects', () => {
     const outputSize = 128 + count * size;
     expect(outputSize).toBeGreaterThanOrEqual(200 * 1e6);
 
-    collectGarbage();
-    const before = process.memoryUsage();
-    const peak = { rss: before.rss, js: before.heapUsed + before.arrayBuffers };
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peak.rss = Math.max(peak.rss, m.rss);
-      peak.js = Math.max(peak.js, m.heapUsed + m.arrayBuffers);
-    }, 5);
     const started = performance.now();
-    let result;
-    try {
-      result = await stitchObjects(client, { bucket, key: 'out/vectors.npy', segments });
-    } finally {
-      clearInterval(sampler);
-    }
+    const { result, ...growth } = await measureMemory(() => stitchObjects(client, { bucket, key: 'out/vectors.npy', segments }));
     const seconds = (performance.now() - started) / 1000;
-    const after = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, after.rss);
-    peak.js = Math.max(peak.js, after.heapUsed + after.arrayBuffers);
-    const growth = { rss: peak.rss - before.rss, js: peak.js - (before.heapUsed + before.arrayBuffers) };
-    collectGarbage();
-    const settled = process.memoryUsage();
-    const retained = settled.heapUsed + settled.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+    const retained = growth.retained;
     const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
     console.log(
       `${what}: ${mib(outputSize)} in ${seconds.toFixed(1)} s, ${result.parts} parts (${result.copiedParts} copied); ` +
@@ -377,16 +357,3 @@ describe('stitchObjects', () => {
     expect(head.ContentLength).toBe(outputSize);
   });
 });
-
-/** Forces a full GC so the baseline is not inflated by garbage from creating the shards. */
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc ?? exposeGc();
-  gc();
-  gc();
-}
-
-function exposeGc(): () => void {
-  // Vitest workers are not started with --expose-gc; V8 can still hand out the function.
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}

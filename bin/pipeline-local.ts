@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * pipeline-local IN.parquet --out DIR [--shard-rows N]
+ * The serverless flow without AWS or Docker: a local S3 API (moto_server) and a local Lambda
+ * Invoke endpoint serving the real handlers. Outputs are those `npm start` writes.
+ */
+import { parseArgs } from 'node:util';
+import { runPipelineLocal } from '../lib/local-pipeline.ts';
+import { PipelineError, UsageError, messageOf } from '../lib/errors.ts';
+
+const USAGE = 'usage: npm run pipeline:local -- IN.parquet --out DIR [--shard-rows N]';
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  let positionals;
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, 'shard-rows': { type: 'string' } } }));
+  } catch (e: unknown) {
+    throw new UsageError(messageOf(e));
+  }
+  const [input, ...extra] = positionals;
+  if (!input || extra.length > 0 || !values.out) throw new UsageError('expected one input file and --out DIR');
+  const shardRows = values['shard-rows'] === undefined ? undefined : Number(values['shard-rows']);
+  if (shardRows !== undefined && (!Number.isInteger(shardRows) || shardRows < 1)) throw new UsageError(`--shard-rows must be a positive integer`);
+  const t0 = performance.now();
+  const tty = process.stderr.isTTY;
+  const { manifest, invocations } = await runPipelineLocal({
+    input,
+    outDir: values.out,
+    shardRows,
+    onProgress: (done) => tty && process.stderr.write(`\rshards done: ${done}\x1b[K`),
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const secs = (performance.now() - t0) / 1000;
+  process.stderr.write(
+    `pipeline: ${manifest.input.rows.toLocaleString('en-US')} rows × ${manifest.dims} dims in ${manifest.shards.count} shard(s), ` +
+      `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${values.out}/{${manifest.outputs.vectors}, ${manifest.outputs.mapping}, manifest.json}\n`,
+  );
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`error: ${e instanceof PipelineError ? e.message : messageOf(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,99 @@
+/**
+ * The serverless pipeline on one machine: moto_server as S3, the local Lambda Invoke endpoint
+ * serving the real handlers, the same S3 event the bucket would send. What it downloads is
+ * byte-identical to what `npm start` writes.
+ */
+import { readFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { startMoto, s3ClientFor } from './local-moto.ts';
+import { startLocalLambda } from './local-lambda.ts';
+import { setAwsClients } from './aws.ts';
+import { DEFAULT_PREFIXES, outputKeys, outputName } from './job-keys.ts';
+import { jobStatus } from './job-status.ts';
+import { s3Store } from './s3-store.ts';
+import { DEFAULT_MAX_SHARD_ROWS } from './shard-plan.ts';
+import { MANIFEST_FILE, MAPPING_FILE } from './output-files.ts';
+import { PipelineError } from './errors.ts';
+import type { Manifest } from './manifest.ts';
+import * as stats from '../functions/stats/index.ts';
+import * as embed from '../functions/embed/index.ts';
+import * as reduce from '../functions/reduce/index.ts';
+import * as failure from '../functions/failure/index.ts';
+
+const BUCKET = 'track-embeddings-local';
+
+export interface LocalPipelineOptions {
+  input: string;
+  outDir: string;
+  shardRows?: number;
+  /** Called when a shard finishes (after the plan exists). */
+  onProgress?: (shardsDone: number) => void;
+}
+
+/** Runs the whole serverless flow locally and downloads the outputs into `outDir`. */
+export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ manifest: Manifest; invocations: number }> {
+  const body = await readFile(opts.input);
+  const moto = await startMoto();
+  let shardsDone = 0;
+  const local = await startLocalLambda({
+    functions: {
+      stats: { handler: (e) => stats.handler(e as Parameters<typeof stats.handler>[0]) },
+      embed: {
+        handler: async (e) => {
+          const out = await embed.handler(e);
+          opts.onProgress?.(++shardsDone);
+          return out;
+        },
+        onFailure: 'failure',
+      },
+      reduce: { handler: (e) => reduce.handler(e as Parameters<typeof reduce.handler>[0]) },
+      failure: { handler: (e) => failure.handler(e as Parameters<typeof failure.handler>[0]) },
+    },
+  });
+  const s3 = s3ClientFor(moto.endpoint);
+  const lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  setAwsClients(
+    { s3, lambda },
+    { embedFunction: 'embed', reduceFunction: 'reduce', shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS, prefixes: DEFAULT_PREFIXES },
+  );
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const key = `${DEFAULT_PREFIXES.input}${basename(opts.input)}`;
+    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    const event = {
+      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), eTag: ETag?.replace(/"/g, '') } } }],
+    };
+    await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    await local.idle();
+
+    const status = await jobStatus(s3Store(s3, BUCKET), key, DEFAULT_PREFIXES);
+    if (status.state === 'failed') throw new PipelineError(status.error.error.message);
+    if (status.state !== 'done') {
+      const failed = local.invocations.find((i) => i.outcome !== 'succeeded');
+      throw new PipelineError(`the pipeline stopped with the job ${status.state}${failed ? `: ${failed.functionName} failed: ${failed.errorMessage}` : ''}`);
+    }
+    const out = outputKeys(outputName(key));
+    const files = [status.manifest.outputs.vectors, MAPPING_FILE, MANIFEST_FILE];
+    await mkdir(opts.outDir, { recursive: true });
+    const tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-'));
+    try {
+      for (const file of files) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: out.file(file) }));
+        await writeFile(join(tmp, file), await got.Body!.transformToByteArray());
+      }
+      // Manifest last, as everywhere: its presence says the others are complete.
+      for (const file of files) await rename(join(tmp, file), join(opts.outDir, file));
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return { manifest: status.manifest, invocations: local.invocations.length };
+  } finally {
+    setAwsClients(null);
+    await local.close();
+    lambda.destroy();
+    s3.destroy();
+    await moto.stop();
+  }
+}
