@@ -10,7 +10,7 @@ import { getJson } from './object-store.ts';
 import { jobKeys } from './job-keys.ts';
 import { reviveScaler } from './job-plan.ts';
 import { compileSpec } from './embed.ts';
-import { openParquet } from './parquet-reader.ts';
+import { guardDecoderPanics, openParquet } from './parquet-reader.ts';
 import { embedShard } from './shard-work.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { hashIds, writeMappingFragment } from './mapping.ts';
@@ -52,12 +52,14 @@ export async function runEmbedShard(store: ObjectStore, jobId: string, index: nu
   const vectors = new Float32Array(shard.rows * dims);
   const fragment = new ByteWriter(shard.rows * 36);
   const hashes = new BigUint64Array(shard.rows);
-  await embedShard(reader, shard, features, plan.spec.id, (b) => {
-    vectors.set(b.vectors, b.rowInShard * dims);
-    // Fragments after the first carry their leading ", " so the reducer can copy them whole.
-    writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-    hashes.set(hashIds(b.ids), b.rowInShard);
-  });
+  await guardDecoderPanics(() =>
+    embedShard(reader, shard, features, plan.spec.id, (b) => {
+      vectors.set(b.vectors, b.rowInShard * dims);
+      // Fragments after the first carry their leading ", " so the reducer can copy them whole.
+      writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
+      hashes.set(hashIds(b.ids), b.rowInShard);
+    }),
+  );
   hashes.sort();
 
   const idBytes = fragment.bytes();

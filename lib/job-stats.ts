@@ -10,7 +10,7 @@ import { DEFAULT_SPEC, standardizedColumns, type FeatureSpec } from './feature-s
 import { jobIdFor, jobKeys, outputKeys, outputName } from './job-keys.ts';
 import { readFooter } from './parquet-footer.ts';
 import { checkSchema } from './schema-check.ts';
-import { openParquet } from './parquet-reader.ts';
+import { guardDecoderPanics, openParquet } from './parquet-reader.ts';
 import { planShards, planStatsTasks } from './shard-plan.ts';
 import { taskMoments } from './shard-work.ts';
 import { fitScaler, mergeMoments, emptyMoments } from './stats.ts';
@@ -66,11 +66,14 @@ export async function runStats(
     checkSchema(source.name, layout, spec);
     const reader = await openParquet(source, layout);
     const columns = standardizedColumns(spec);
-    let moments = emptyMoments(columns.length);
-    // Same tasks, same order as the local runner: the statistics are the same bits.
-    for (const task of planStatsTasks(layout.rowGroups.map((g) => g.numRows))) {
-      moments = mergeMoments(moments, await taskMoments(reader, task, columns));
-    }
+    const moments = await guardDecoderPanics(async () => {
+      let acc = emptyMoments(columns.length);
+      // Same tasks, same order as the local runner: the statistics are the same bits.
+      for (const task of planStatsTasks(layout.rowGroups.map((g) => g.numRows))) {
+        acc = mergeMoments(acc, await taskMoments(reader, task, columns));
+      }
+      return acc;
+    });
     plan = {
       version: 1,
       jobId,

@@ -31,6 +31,26 @@ export function decoderPanicError(e: unknown): InvalidInputError | null {
   );
 }
 
+/**
+ * Runs `work`, turning a decoder panic during it into a rejection with the input's error
+ * instead of a process crash. For long-lived processes (a Lambda sandbox, the local pipeline),
+ * where the local runner's workers can simply exit. The wasm instance may be unusable after a
+ * panic, but the input is refused either way.
+ */
+export function guardDecoderPanics<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onPanic = (e: unknown) => {
+      const err = decoderPanicError(e);
+      if (!err) throw e;
+      reject(err);
+    };
+    process.on('uncaughtException', onPanic);
+    work()
+      .then(resolve, reject)
+      .finally(() => process.off('uncaughtException', onPanic));
+  });
+}
+
 export interface ParquetReader {
   readonly source: ByteSource;
   readonly layout: ParquetLayout;

@@ -226,6 +226,17 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
   });
 
+  it('refuses a file whose page data is corrupt (a decoder panic) with error.json naming the row group', async () => {
+    const body = readFileSync(FIXTURE);
+    for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
+    const etag = await upload('incoming/corrupt.parquet', body);
+    await notify('incoming/corrupt.parquet', etag);
+    await local.idle();
+    const error = JSON.parse((await getObject('embeddings/corrupt/error.json'))!.toString());
+    expect(error.error.message).toMatch(/corrupt\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
+    expect(await keysUnder('embeddings/corrupt/')).toEqual(['embeddings/corrupt/error.json']);
+  });
+
   it.each([
     ['not-parquet.parquet', /not a Parquet file/],
     ['empty.parquet', /empty file \(0 bytes\)/],
