@@ -9,7 +9,8 @@ import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { runLocal } from '../lib/local-runner.ts';
 import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../lib/feature-spec.ts';
-import { PipelineError, SpecError, UsageError, messageOf } from '../lib/errors.ts';
+import { SpecError, UsageError, messageOf } from '../lib/errors.ts';
+import { runCli } from '../lib/cli-exit.ts';
 import { Progress } from '../lib/progress.ts';
 
 const USAGE = 'usage: npm start -- IN.parquet --out DIR [--spec spec.json] [--shard-rows N] [--workers N]';
@@ -97,18 +98,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    if (e instanceof PipelineError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(70);
-  },
-);
+runCli(main, USAGE);

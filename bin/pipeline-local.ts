@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { runPipelineLocal } from '../lib/local-pipeline.ts';
-import { PipelineError, UsageError, messageOf } from '../lib/errors.ts';
+import { UsageError, messageOf } from '../lib/errors.ts';
+import { runCli } from '../lib/cli-exit.ts';
 
 const USAGE = 'usage: npm run pipeline:local -- IN.parquet --out DIR [--shard-rows N]';
 
@@ -39,14 +40,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`error: ${e instanceof PipelineError ? e.message : messageOf(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli(main, USAGE);

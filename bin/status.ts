@@ -8,29 +8,27 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { s3Store } from '../lib/s3-store.ts';
 import { describeStatus, jobStatus } from '../lib/job-status.ts';
 import { readConfig } from '../lib/config.ts';
-import { messageOf } from '../lib/errors.ts';
+import { SourceError, UsageError, messageOf } from '../lib/errors.ts';
+import { runCli } from '../lib/cli-exit.ts';
 
 const USAGE = 'usage: npm run status -- s3://BUCKET/KEY.parquet';
 
 async function main(argv: string[]): Promise<number> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(argv[0] ?? '');
-  if (argv.length !== 1 || !m) {
-    process.stderr.write(`error: expected one s3://bucket/key argument\n${USAGE}\n`);
-    return 2;
-  }
+  if (argv.length !== 1 || !m) throw new UsageError('expected one s3://bucket/key argument');
   const [, bucket, key] = m as unknown as [string, string, string];
   // Only the prefixes matter here; the function names are not needed to read a status.
   const { prefixes } = readConfig({ EMBED_FUNCTION_NAME: '-', REDUCE_FUNCTION_NAME: '-', ...process.env });
   const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
-  const status = await jobStatus(s3Store(client, bucket), key, prefixes);
+  let status;
+  try {
+    status = await jobStatus(s3Store(client, bucket), key, prefixes);
+  } catch (e: unknown) {
+    // Credentials, endpoint or permissions: the reader's environment, not a bug here.
+    throw new SourceError(`cannot read the job of s3://${bucket}/${key}: ${messageOf(e)}`, { cause: e });
+  }
   process.stdout.write(`${describeStatus(status, bucket)}\n`);
   return status.state === 'failed' || status.state === 'missing' ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`error: ${messageOf(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli(main, USAGE);

@@ -16,10 +16,10 @@ import { loadPlan } from './job-embed.ts';
 import { reviveScaler } from './job-plan.ts';
 import { standardizedColumns, vectorsFileName } from './feature-spec.ts';
 import { npyHeader } from './npy.ts';
-import { mappingJson, type IdColumn } from './mapping.ts';
+import { mappingJson } from './mapping.ts';
+import { readAllIds } from './shard-work.ts';
 import { sortedSourcesRepeat } from './hash-merge.ts';
 import { openParquet } from './parquet-reader.ts';
-import { toIdColumn } from './columns.ts';
 import { scalerSection } from './manifest.ts';
 import { MAPPING_FILE } from './output-files.ts';
 import { PipelineError } from './errors.ts';
@@ -96,7 +96,8 @@ async function publish(store: ObjectStore, plan: JobPlan, done: ShardDone[], pre
     );
   } else {
     // Rare: an id repeats (or two share a 64-bit hash). Rebuild with dict semantics from the input.
-    await store.put(out.file(MAPPING_FILE), mappingJson(await readAllIds(store, plan)), 'application/json');
+    const reader = await openParquet(await store.source(plan.key, plan.etag));
+    await store.put(out.file(MAPPING_FILE), mappingJson(await readAllIds(reader, plan.spec.id)), 'application/json');
   }
 
   const scaler = reviveScaler(plan.scaler);
@@ -113,15 +114,3 @@ async function publish(store: ObjectStore, plan: JobPlan, done: ShardDone[], pre
     timingsMs: {},
   };
 }
-
-async function readAllIds(store: ObjectStore, plan: JobPlan): Promise<IdColumn[]> {
-  const reader = await openParquet(await store.source(plan.key, plan.etag));
-  const out: IdColumn[] = [];
-  for (const [g, group] of reader.layout.rowGroups.entries()) {
-    for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, [plan.spec.id], 1 << 16)) {
-      out.push(toIdColumn(batch.getChild(plan.spec.id)!));
-    }
-  }
-  return out;
-}
-

@@ -10,7 +10,6 @@ import type { FeatureSpec } from './feature-spec.ts';
 import type { Manifest } from './manifest.ts';
 import type { Moments } from './stats.ts';
 import type { Task } from './worker-protocol.ts';
-import type { IdColumn } from './mapping.ts';
 import type { ParquetLayout } from './parquet-footer.ts';
 import { DEFAULT_SPEC, standardizedColumns, vectorsFileName } from './feature-spec.ts';
 import { openFileSource } from './file-source.ts';
@@ -22,7 +21,7 @@ import { compileSpec } from './embed.ts';
 import { npyHeader } from './npy.ts';
 import { hasRepeatedHash, mappingJson } from './mapping.ts';
 import { openParquet } from './parquet-reader.ts';
-import { toIdColumn } from './columns.ts';
+import { readAllIds } from './shard-work.ts';
 import { scalerSection } from './manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from './output-files.ts';
@@ -121,9 +120,12 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       await concatFragments(shards.map((s) => join(dir, `ids-${s.index}.part`)), mappingPath);
     } else {
       // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
-      const ids = await readAllIds(opts.input, spec.id);
-      const json = mappingJson(ids);
-      await writeFile(mappingPath, json);
+      const source = await openFileSource(opts.input);
+      try {
+        await writeFile(mappingPath, mappingJson(await readAllIds(await openParquet(source, layout), spec.id)));
+      } finally {
+        await source.close();
+      }
       uniqueIds = null;
     }
     lap('mapping', t);
@@ -185,21 +187,3 @@ async function concatFragments(parts: readonly string[], dest: string): Promise<
     await out.close();
   }
 }
-
-/** Every id of the file in row order (the slow path for files with repeated ids). */
-async function readAllIds(path: string, idColumn: string): Promise<IdColumn[]> {
-  const source = await openFileSource(path);
-  try {
-    const reader = await openParquet(source);
-    const out: IdColumn[] = [];
-    for (const [g, group] of reader.layout.rowGroups.entries()) {
-      for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, [idColumn], 1 << 16)) {
-        out.push(toIdColumn(batch.getChild(idColumn)!));
-      }
-    }
-    return out;
-  } finally {
-    await source.close();
-  }
-}
-

@@ -94,3 +94,14 @@ export async function embedShard(
     throw new InvalidInputError(reader.source.name, `shard ${shard.index} decoded ${rowInShard} rows, expected ${shard.rows}`);
   }
 }
+
+/** Every id of the file in row order: the rare path that rebuilds a mapping with repeated ids. */
+export async function readAllIds(reader: ParquetReader, idColumn: string): Promise<IdColumn[]> {
+  const out: IdColumn[] = [];
+  for (const [g, group] of reader.layout.rowGroups.entries()) {
+    for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, [idColumn], EMBED_BATCH_ROWS)) {
+      out.push(toIdColumn(column(reader, batch, idColumn)));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+/** How every command line ends: exit codes and one clear line on stderr, never a stack trace for our errors. */
+import { PipelineError, UsageError } from './errors.ts';
+
+/** Runs `main`; exit 0/its code, 2 for a usage error (with `usage`), 1 for a refused input, 70 for a bug. */
+export function runCli(main: (argv: string[]) => Promise<number>, usage: string): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        process.stderr.write(`error: ${e.message}\n${usage}\n`);
+        process.exit(2);
+      }
+      if (e instanceof PipelineError) {
+        process.stderr.write(`error: ${e.message}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(70);
+    },
+  );
+}
