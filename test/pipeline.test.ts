@@ -122,6 +122,19 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     expect(await getObject(jobKeys(jobId).plan)).not.toBeNull();
   });
 
+  it('keeps Python dict semantics for ids repeated within and across shards', async () => {
+    config.shardRows = 50;
+    const input = fixture('edge', 'tricky-ids.parquet');
+    const etag = await upload('incoming/tricky.parquet', readFileSync(input));
+    await notify('incoming/tricky.parquet', etag);
+    await local.idle();
+    const manifest = JSON.parse((await getObject('embeddings/tricky/manifest.json'))!.toString());
+    expect(manifest.outputs.repeatedIds).toBe(true);
+    expect(manifest.shards.count).toBeGreaterThan(1);
+    const want = readFileSync(fixture('edge', 'tricky-ids.reference', 'id_to_index.json'));
+    expect((await getObject('embeddings/tricky/id_to_index.json'))!.toString('latin1')).toBe(want.toString('latin1'));
+  });
+
   it('plans once and reduces once when the same event arrives twice at the same time', async () => {
     const since = local.invocations.length;
     const etag = await upload('incoming/twice.parquet', readFileSync(FIXTURE));
