@@ -1,0 +1,217 @@
+/**
+ * The serverless pipeline: a bucket (new or existing), the stats / embed / reduce / failure
+ * functions with least-privilege grants, the S3 notification on `incoming/*.parquet`, async
+ * retries and the on-failure destination, alarms, and cdk-nag's AWS Solutions checks.
+ */
+import { join } from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { PipelineProps } from './props.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure';
+
+export class PipelineStack extends Stack {
+  readonly bucket: s3.IBucket;
+  readonly functions: Record<FunctionId, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: PipelineProps & StackProps) {
+    super(scope, id, props);
+    const p = props;
+    this.bucket = p.bucketName ? s3.Bucket.fromBucketName(this, 'Bucket', p.bucketName) : this.newBucket(p);
+
+    // Explicit names: each function's configuration names the others without a dependency cycle.
+    const names: Record<FunctionId, string> = {
+      stats: `${this.stackName}-stats`,
+      embed: `${this.stackName}-embed`,
+      reduce: `${this.stackName}-reduce`,
+      failure: `${this.stackName}-failure`,
+    };
+    const environment = {
+      EMBED_FUNCTION_NAME: names.embed,
+      REDUCE_FUNCTION_NAME: names.reduce,
+      SHARD_ROWS: String(p.shardRows),
+      INPUT_PREFIX: p.inputPrefix,
+      JOBS_PREFIX: p.jobsPrefix,
+      OUTPUT_PREFIX: p.outputPrefix,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const fn = (id: FunctionId, description: string): NodejsFunction => {
+      const logGroup = new logs.LogGroup(this, `${id}-logs`, { retention: p.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+      // A role of its own with no managed policy: logs go to this function's group only.
+      const role = new iam.Role(this, `${id}-role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `${names[id]}: ${description}` });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+      return new NodejsFunction(this, id, {
+        functionName: names[id],
+        description,
+        entry: join(ROOT, 'functions', id, 'index.ts'),
+        handler: 'handler',
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: p.memoryMb[id],
+        timeout: Duration.seconds(p.timeoutSeconds[id]),
+        environment,
+        role,
+        logGroup,
+        recursiveLoop: lambda.RecursiveLoop.TERMINATE,
+        bundling: {
+          // CommonJS: parquet-wasm's Node build loads its .wasm from __dirname, copied beside the bundle.
+          format: OutputFormat.CJS,
+          target: 'node22',
+          sourceMap: true,
+          forceDockerBundling: false,
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm" "${outputDir}/"`],
+          },
+        },
+      });
+    };
+    this.functions = {
+      stats: fn('stats', 'S3 upload -> statistics, plan, one async embed per shard'),
+      embed: fn('embed', 'Embeds one shard; the last shard invokes the reducer'),
+      reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
+      failure: fn('failure', 'On-failure destination: marks the job of a failed shard as failed'),
+    };
+    const { stats, embed, reduce, failure } = this.functions;
+    if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;
+    for (const f of [stats, embed]) {
+      f.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.LambdaDestination(failure) });
+    }
+
+    this.grant(p);
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(stats), { prefix: p.inputPrefix, suffix: '.parquet' });
+    this.alarms(p);
+    this.suppressions();
+
+    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'The pipeline bucket' });
+    new CfnOutput(this, 'UploadTo', { value: `s3://${this.bucket.bucketName}/${p.inputPrefix}`, description: 'Upload NAME.parquet here' });
+    new CfnOutput(this, 'ResultsAt', { value: `s3://${this.bucket.bucketName}/${p.outputPrefix}`, description: 'Outputs appear under NAME/ here' });
+  }
+
+  private newBucket(p: PipelineProps): s3.Bucket {
+    return new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'expire-job-scratch', prefix: p.jobsPrefix, expiration: Duration.days(p.jobsExpireDays) },
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+  }
+
+  /** Exactly the S3 and Lambda actions each function's code performs, on the prefixes it touches. */
+  private grant(p: PipelineProps): void {
+    const { stats, embed, reduce, failure } = this.functions;
+    const objects = (...prefixes: string[]) => prefixes.map((x) => this.bucket.arnForObjects(`${x}*`));
+    const errorJson = this.bucket.arnForObjects(`${p.outputPrefix}*/error.json`);
+    const allow = (f: NodejsFunction, actionList: string[], resources: string[]) =>
+      f.addToRolePolicy(new iam.PolicyStatement({ actions: actionList, resources }));
+    // ListBucket lets a HEAD of a missing key answer 404 rather than 403, and lists done markers.
+    const list = (f: NodejsFunction) => allow(f, ['s3:ListBucket'], [this.bucket.bucketArn]);
+
+    allow(stats, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
+    allow(stats, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
+    list(stats);
+    embed.grantInvoke(stats);
+
+    allow(embed, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
+    allow(embed, ['s3:PutObject'], objects(p.jobsPrefix));
+    list(embed);
+    reduce.grantInvoke(embed);
+
+    allow(reduce, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix, p.outputPrefix));
+    allow(reduce, ['s3:PutObject', 's3:AbortMultipartUpload'], objects(p.jobsPrefix, p.outputPrefix));
+    allow(reduce, ['s3:DeleteObject'], [...objects(p.jobsPrefix), errorJson]);
+    list(reduce);
+
+    allow(failure, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
+    allow(failure, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
+    list(failure);
+  }
+
+  private alarms(p: PipelineProps): void {
+    const topic = p.alarmEmail ? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: 'track-embeddings alarms' }) : undefined;
+    if (topic && p.alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(p.alarmEmail));
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (topic) a.addAlarmAction(new actions.SnsAction(topic));
+    };
+    for (const [id, f] of Object.entries(this.functions)) {
+      alarm(`${id}-errors`, f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${f.functionName}: invocation errors`);
+    }
+    alarm('failed-shards', this.functions.failure.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }), 'A shard failed after its retries: a job failed (see its error.json)');
+    alarm('dropped-events', this.functions.stats.metric('AsyncEventsDropped', { period: Duration.minutes(5), statistic: 'Sum' }), 'S3 events to stats were dropped');
+  }
+
+  /** Findings of cdk-nag's AWS Solutions pack that are accepted, each with its reason. */
+  private suppressions(): void {
+    // Every wildcard resource in the functions' policies, acknowledged one by one with why it is there.
+    for (const f of Object.values(this.functions)) {
+      const policy = f.role?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+      if (!policy) continue;
+      const doc = this.resolve(policy.document.toJSON()) as { Statement: { Resource: unknown }[] };
+      for (const statement of doc.Statement) {
+        for (const resource of [statement.Resource].flat()) {
+          const arn = nagArn(resource);
+          if (!arn.includes('*')) continue;
+          Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${arn}]`, reason: wildcardReason(arn) });
+        }
+      }
+    }
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Server access logs are left to the account owner: the bucket holds derived data, and object-level events go to CloudTrail when enabled.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'Only the CDK-provided BucketNotificationsHandler (which applies the S3 notification) uses AWSLambdaBasicExecutionRole; the pipeline functions have roles of their own with no managed policy.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason: 'CloudWatch alarm actions cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm notifications carry no data.',
+    });
+  }
+}
+
+/** An ARN as cdk-nag prints it in finding ids: `<Logical.Arn>` for GetAtt, `<Ref>` for Ref, joins flattened. */
+function nagArn(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const o = v as Record<string, unknown>;
+  if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+  if (Array.isArray(o['Fn::Join'])) {
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map(nagArn).join(sep);
+  }
+  return JSON.stringify(v);
+}
+
+function wildcardReason(arn: string): string {
+  if (arn.endsWith(':*') && arn.includes('logs')) return 'Log streams of this function\'s own log group: stream names are created per sandbox.';
+  if (arn.endsWith(':*')) return 'Versions and aliases of one named function (what grantInvoke emits); no other function is reachable.';
+  return `Objects under one pipeline prefix (${arn.replace(/^.*?\//, '')}): object keys are chosen by uploaders and jobs at run time.`;
+}

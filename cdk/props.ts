@@ -1,0 +1,91 @@
+/** The stack's settings, read from CDK context (`-c key=value` or cdk.json) with defaults. */
+import type { Node } from 'constructs';
+
+export interface PipelineProps {
+  /** Use this existing bucket instead of creating one. */
+  bucketName?: string;
+  inputPrefix: string;
+  jobsPrefix: string;
+  outputPrefix: string;
+  /** Rows per shard, i.e. per embed invocation. */
+  shardRows: number;
+  memoryMb: { stats: number; embed: number; reduce: number; failure: number };
+  timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number };
+  /** Reserved concurrency of the embed function; 0 reserves none. */
+  embedConcurrency: number;
+  logRetentionDays: number;
+  /** Days before job scratch objects under the jobs prefix expire. */
+  jobsExpireDays: number;
+  /** Where alarm notifications go: an SNS topic with this email subscribed, if set. */
+  alarmEmail?: string;
+}
+
+/** The retention periods CloudWatch Logs accepts. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export const DEFAULTS: PipelineProps = {
+  inputPrefix: 'incoming/',
+  jobsPrefix: 'jobs/',
+  outputPrefix: 'embeddings/',
+  shardRows: 1_048_576,
+  memoryMb: { stats: 1024, embed: 1769, reduce: 1024, failure: 256 },
+  timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60 },
+  embedConcurrency: 20,
+  logRetentionDays: 30,
+  jobsExpireDays: 7,
+};
+
+/** Reads and validates the context; every problem is named in one error. */
+export function propsFromContext(node: Node): PipelineProps {
+  const problems: string[] = [];
+  const str = (key: string, fallback: string): string => {
+    const v = node.tryGetContext(key) as unknown;
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v === '') problems.push(`${key} must be a non-empty string`);
+    return String(v);
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = node.tryGetContext(key) as unknown;
+    if (raw === undefined) return fallback;
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${key} must be an integer from ${min} to ${max}, got '${String(raw)}'`);
+    return v;
+  };
+  const prefix = (key: string, fallback: string): string => {
+    const v = str(key, fallback);
+    if (!v.endsWith('/')) problems.push(`${key} must end with '/', got '${v}'`);
+    return v;
+  };
+  const d = DEFAULTS;
+  const bucketName = node.tryGetContext('bucketName') as string | undefined;
+  const alarmEmail = node.tryGetContext('alarmEmail') as string | undefined;
+  const props: PipelineProps = {
+    inputPrefix: prefix('inputPrefix', d.inputPrefix),
+    jobsPrefix: prefix('jobsPrefix', d.jobsPrefix),
+    outputPrefix: prefix('outputPrefix', d.outputPrefix),
+    shardRows: int('shardRows', d.shardRows, 1, 50_000_000),
+    memoryMb: {
+      stats: int('statsMemoryMb', d.memoryMb.stats, 128, 10_240),
+      embed: int('embedMemoryMb', d.memoryMb.embed, 128, 10_240),
+      reduce: int('reduceMemoryMb', d.memoryMb.reduce, 128, 10_240),
+      failure: int('failureMemoryMb', d.memoryMb.failure, 128, 10_240),
+    },
+    timeoutSeconds: {
+      stats: int('statsTimeoutSeconds', d.timeoutSeconds.stats, 1, 900),
+      embed: int('embedTimeoutSeconds', d.timeoutSeconds.embed, 1, 900),
+      reduce: int('reduceTimeoutSeconds', d.timeoutSeconds.reduce, 1, 900),
+      failure: int('failureTimeoutSeconds', d.timeoutSeconds.failure, 1, 900),
+    },
+    embedConcurrency: int('embedConcurrency', d.embedConcurrency, 0, 10_000),
+    logRetentionDays: int('logRetentionDays', d.logRetentionDays, 1, 3653),
+    jobsExpireDays: int('jobsExpireDays', d.jobsExpireDays, 1, 365),
+  };
+  if (bucketName !== undefined) props.bucketName = str('bucketName', '');
+  if (alarmEmail !== undefined) props.alarmEmail = str('alarmEmail', '');
+  if (!RETENTION_DAYS.includes(props.logRetentionDays)) problems.push(`logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}`);
+  const { inputPrefix, jobsPrefix, outputPrefix } = props;
+  if (outputPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(outputPrefix)) problems.push('outputPrefix and inputPrefix must not contain each other (outputs would trigger the pipeline again)');
+  if (jobsPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(jobsPrefix)) problems.push('jobsPrefix and inputPrefix must not contain each other');
+  if (problems.length > 0) throw new Error(`invalid context: ${problems.join('; ')}`);
+  return props;
+}
