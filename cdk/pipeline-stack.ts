@@ -73,6 +73,8 @@ export class PipelineStack extends Stack {
           target: 'node22',
           sourceMap: true,
           forceDockerBundling: false,
+          // Our pinned SDK, not whatever the runtime ships: the code that was tested is the code that runs.
+          bundleAwsSDK: true,
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
