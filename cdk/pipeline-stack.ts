@@ -46,6 +46,10 @@ export class PipelineStack extends Stack {
       JOBS_PREFIX: p.jobsPrefix,
       OUTPUT_PREFIX: p.outputPrefix,
       NODE_OPTIONS: '--enable-source-maps',
+      // Empty on AWS (the SDK then uses its normal endpoints); declared so that SAM's --env-vars,
+      // which only overrides variables the template declares, can point them at local endpoints.
+      AWS_ENDPOINT_URL_S3: '',
+      AWS_ENDPOINT_URL_LAMBDA: '',
     };
     const fn = (id: FunctionId, description: string): NodejsFunction => {
       const logGroup = new logs.LogGroup(this, `${id}-logs`, { retention: p.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
