@@ -91,7 +91,7 @@ export class PipelineStack extends Stack {
       stats: fn('stats', 'S3 upload -> statistics, plan, one async embed per shard'),
       embed: fn('embed', 'Embeds one shard; the last shard invokes the reducer'),
       reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
-      failure: fn('failure', 'On-failure destination: marks the job of a failed shard as failed'),
+      failure: fn('failure', 'On-failure destination of stats and embed: marks the job as failed'),
     };
     const { stats, embed, reduce, failure } = this.functions;
     if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;

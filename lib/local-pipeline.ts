@@ -39,7 +39,8 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
   let shardsDone = 0;
   const local = await startLocalLambda({
     functions: {
-      stats: { handler: (e) => stats.handler(e as Parameters<typeof stats.handler>[0]) },
+      // The same wiring as the stack: async retries, failures of stats and embed to the failure function.
+      stats: { handler: (e) => stats.handler(e as Parameters<typeof stats.handler>[0]), onFailure: 'failure' },
       embed: {
         handler: async (e) => {
           const out = await embed.handler(e);

@@ -43,7 +43,7 @@ beforeAll(async () => {
     };
   local = await startLocalLambda({
     functions: {
-      stats: { handler: wrap('stats', stats.handler) },
+      stats: { handler: wrap('stats', stats.handler), maxRetries: 2, onFailure: 'failure' },
       embed: { handler: wrap('embed', embed.handler), maxRetries: 2, onFailure: 'failure' },
       reduce: { handler: wrap('reduce', reduce.handler) },
       failure: { handler: wrap('failure', failure.handler) },
@@ -182,6 +182,20 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     expect(error).toMatchObject({ jobId, input: { key: 'incoming/doomed.parquet', etag }, error: { shard: 7 } });
     expect(error.error.message).toMatch(new RegExp(`job ${jobId}: shard 7 of 20 failed after 3 attempt\\(s\\).*disk on fire`));
     expect(await keysUnder('embeddings/doomed/')).toEqual(['embeddings/doomed/error.json']);
+  });
+
+  it('fails the job with error.json when the statistics step keeps failing', async () => {
+    hooks.before = async (fn) => {
+      if (fn === 'stats') throw new Error('out of time');
+    };
+    const since = local.invocations.length;
+    const etag = await upload('incoming/slow.parquet', readFileSync(FIXTURE));
+    await notify('incoming/slow.parquet', etag);
+    await local.idle();
+    expect(invocationsOf('stats', since)).toHaveLength(3);
+    const error = JSON.parse((await getObject('embeddings/slow/error.json'))!.toString());
+    expect(error.error.message).toMatch(/incoming\/slow\.parquet: job [0-9a-f]+: the statistics step failed after 3 attempt\(s\): out of time/);
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/slow.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed' });
   });
 
   it('publishes one version’s outputs when a new version is uploaded while a job runs', async () => {

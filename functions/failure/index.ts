@@ -1,11 +1,19 @@
-/** The on-failure destination of the embed function: a shard that failed after its retries fails its job. */
+/** The on-failure destination of stats and embed: an invocation that failed after its retries fails its job. */
 import { awsClients, pipelineConfig } from '../../lib/aws.ts';
 import { s3Store } from '../../lib/s3-store.ts';
-import { isEmbedPayload, markShardFailed, type FailureRecord } from '../../lib/job-failure.ts';
+import { isEmbedPayload, markShardFailed, markStatsFailed, s3RecordsOf, type FailureRecord } from '../../lib/job-failure.ts';
 
-export async function handler(record: FailureRecord): Promise<{ failedJob: string | null }> {
+export async function handler(record: FailureRecord): Promise<{ failedJobs: string[] }> {
   const config = pipelineConfig();
   const payload = record?.requestPayload;
-  if (!isEmbedPayload(payload)) return { failedJob: null };
-  return { failedJob: await markShardFailed(s3Store(awsClients().s3, payload.bucket), record, config.prefixes) };
+  if (isEmbedPayload(payload)) {
+    const job = await markShardFailed(s3Store(awsClients().s3, payload.bucket), record, config.prefixes);
+    return { failedJobs: job ? [job] : [] };
+  }
+  const failedJobs: string[] = [];
+  for (const upload of s3RecordsOf(payload) ?? []) {
+    const job = await markStatsFailed(s3Store(awsClients().s3, upload.bucket), upload, record, config.prefixes);
+    if (job) failedJobs.push(job);
+  }
+  return { failedJobs };
 }
