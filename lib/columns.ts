@@ -39,8 +39,7 @@ function numericChunk(data: Data, out: Float64Array, at: number): void {
     if (type.typeId === Type.Float && (type as unknown as { precision: number }).precision === 0) throw new ColumnTypeError('float16');
     const values = data.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
     if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
-      // Number() of an int64 rounds to nearest double, as pandas' int64 → float64 does.
-      for (let i = 0; i < n; i++) out[at + i] = Number(values[data.offset + i]!);
+      int64ToFloat64(values, data.offset, n, out, at);
     } else {
       // Typed-array set converts and stays in native code.
       out.set((values as Float64Array).subarray(data.offset, data.offset + n), at);
@@ -54,6 +53,24 @@ function numericChunk(data: Data, out: Float64Array, at: number): void {
       const j = data.offset + i;
       if (((valid[j >> 3]! >> (j & 7)) & 1) === 0) out[at + i] = NaN;
     }
+  }
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * int64 → float64 as pandas converts (round to nearest), without a BigInt per element: from the
+ * two 32-bit words, exact while |x| < 2^53; any larger value takes the BigInt path for itself.
+ */
+function int64ToFloat64(values: BigInt64Array | BigUint64Array, offset: number, n: number, out: Float64Array, at: number): void {
+  const words = new Int32Array(values.buffer, values.byteOffset + offset * 8, n * 2);
+  const signed = values instanceof BigInt64Array;
+  for (let i = 0; i < n; i++) {
+    const lo = words[2 * i]! >>> 0;
+    const hi = words[2 * i + 1]!;
+    // |hi| < 2^21 means |x| < 2^53: hi * 2^32 + lo is then exact.
+    if (hi < 0x200000 && hi >= (signed ? -0x200000 : 0)) out[at + i] = hi * TWO_32 + lo;
+    else out[at + i] = Number(values[offset + i]!);
   }
 }
 

@@ -28,6 +28,10 @@ class Cursor {
     return true;
   }
 
+  get exhausted(): boolean {
+    return this.at >= this.words.length;
+  }
+
   get hi(): number {
     return this.words[this.at + 1]!;
   }
@@ -71,11 +75,19 @@ export async function sortedSourcesRepeat(sources: readonly ByteSource[]): Promi
     lastHi = top.hi;
     lastLo = top.lo;
     top.next();
-    if (!(await top.fill())) {
+    // Await only when a chunk runs out: an await per hash would cost more than the merge.
+    if (top.exhausted && !(await top.fill())) {
       heap[0] = heap[heap.length - 1]!;
       heap.pop();
     }
     if (heap.length > 0) down(0);
   }
   return false;
+}
+
+/** The same check over sorted in-memory hash arrays (each `sort()`ed by its producer). */
+export function sortedArraysRepeat(arrays: readonly BigUint64Array[]): Promise<boolean> {
+  return sortedSourcesRepeat(
+    arrays.map((h) => ({ name: 'hashes', size: h.byteLength, read: async (o: number, n: number) => new Uint8Array(h.buffer, h.byteOffset + o, n) })),
+  );
 }

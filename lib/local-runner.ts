@@ -19,7 +19,8 @@ import { DEFAULT_MAX_SHARD_ROWS, planShards, planStatsTasks } from './shard-plan
 import { fitScaler, mergeAll } from './stats.ts';
 import { compileSpec } from './embed.ts';
 import { npyHeader } from './npy.ts';
-import { hasRepeatedHash, mappingJson } from './mapping.ts';
+import { mappingJson } from './mapping.ts';
+import { sortedArraysRepeat } from './hash-merge.ts';
 import { openParquet } from './parquet-reader.ts';
 import { readAllIds } from './shard-work.ts';
 import { scalerSection } from './manifest.ts';
@@ -113,7 +114,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
 
     t = performance.now();
     const hashes = embedResults.map((r) => (r as { hashes: BigUint64Array }).hashes);
-    const repeatedIds = hasRepeatedHash(hashes);
+    const repeatedIds = await sortedArraysRepeat(hashes);
     const mappingPath = join(dir, MAPPING_FILE);
     let uniqueIds: number | null = rows;
     if (!repeatedIds) {
@@ -173,13 +174,12 @@ async function readLayout(path: string, spec: FeatureSpec): Promise<ParquetLayou
   }
 }
 
-/** Writes `{` + fragments joined by `, ` + `}`, streaming each fragment through in chunks. */
+/** Writes `{` + the fragments + `}`, streaming each fragment through in chunks. */
 async function concatFragments(parts: readonly string[], dest: string): Promise<void> {
   const out = await open(dest, 'w');
   try {
     await out.write('{');
-    for (const [i, part] of parts.entries()) {
-      if (i > 0) await out.write(', ');
+    for (const part of parts) {
       for await (const chunk of createReadStream(part, { highWaterMark: 1 << 20 })) await out.write(chunk as Buffer);
     }
     await out.write('}');

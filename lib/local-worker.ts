@@ -39,7 +39,8 @@ async function run(task: Task): Promise<TaskResult> {
       const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
       const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
       await out.write(bytes, 0, bytes.length, position);
-      writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, b.rowInShard > 0);
+      // Fragments after the first carry their leading ", ", as in the serverless shards.
+      writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
       hashes.set(hashIds(b.ids), b.rowInShard);
       post({ type: 'progress', rows: b.rows });
     });
@@ -47,6 +48,8 @@ async function run(task: Task): Promise<TaskResult> {
     await out.close();
   }
   await writeFile(task.fragmentPath, fragment.bytes());
+  // Sorted here, in parallel across workers; the runner only merges.
+  hashes.sort();
   return { kind: 'embed', rows: shard.rows, hashes };
 }
 

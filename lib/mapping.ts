@@ -36,44 +36,64 @@ export function writeJsonString(w: ByteWriter, s: string): void {
 // ignoreBOM keeps a leading U+FEFF: by default TextDecoder drops it, and an id may start with one.
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** Appends id `i` of the column as a JSON string; plain ASCII ids are copied byte for byte. */
-function writeId(w: ByteWriter, ids: IdColumn, i: number): void {
-  const start = ids.offsets[i]!;
-  const end = ids.offsets[i + 1]!;
-  const d = ids.data;
-  let plain = true;
-  for (let j = start; j < end; j++) {
-    const b = d[j]!;
-    if (b < 0x20 || b >= 0x7f || b === 0x22 || b === 0x5c) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) {
-    const len = end - start;
-    const buf = w.reserve(len + 2);
-    buf[w.length] = 0x22;
-    buf.set(d.subarray(start, end), w.length + 1);
-    buf[w.length + len + 1] = 0x22;
-    w.length += len + 2;
-  } else {
-    writeJsonString(w, utf8.decode(d.subarray(start, end)));
-  }
-}
-
 /**
  * Appends the entries `"id": firstIndex + i` for every id, separated by `", "`, with no braces:
  * a fragment. Fragments of consecutive row ranges joined by `", "` inside `{}` make the mapping,
- * provided no id repeats across the file (see `hashIds`).
+ * provided no id repeats across the file (see `hashIds`). Plain-ASCII ids (every real track id)
+ * are written byte by byte with no allocation; others go through the escaper.
  */
 export function writeMappingFragment(w: ByteWriter, ids: IdColumn, firstIndex: number, leadingSeparator: boolean): void {
   const n = idCount(ids);
+  const { offsets, data } = ids;
   for (let i = 0; i < n; i++) {
-    if (i > 0 || leadingSeparator) w.ascii(', ');
-    writeId(w, ids, i);
-    w.ascii(': ');
-    w.uint(firstIndex + i);
+    const start = offsets[i]!;
+    const end = offsets[i + 1]!;
+    const sep = i > 0 || leadingSeparator;
+    // ", " + quotes + ": " + at most 16 digits.
+    const buf = w.reserve(end - start + 22);
+    const begin = w.length;
+    let p = begin;
+    if (sep) {
+      buf[p++] = 0x2c;
+      buf[p++] = 0x20;
+    }
+    buf[p++] = 0x22;
+    // Copy while checking: plain ASCII (every real track id) needs no escaping.
+    let plain = true;
+    for (let j = start; j < end; j++) {
+      const b = data[j]!;
+      if (b < 0x20 || b >= 0x7f || b === 0x22 || b === 0x5c) {
+        plain = false;
+        break;
+      }
+      buf[p++] = b;
+    }
+    if (!plain) {
+      w.length = begin;
+      if (sep) w.ascii(', ');
+      writeJsonString(w, utf8.decode(data.subarray(start, end)));
+      w.ascii(': ');
+      w.uint(firstIndex + i);
+      continue;
+    }
+    buf[p++] = 0x22;
+    buf[p++] = 0x3a;
+    buf[p++] = 0x20;
+    w.length = writeDigits(buf, p, firstIndex + i);
   }
+}
+
+/** Writes a non-negative integer's decimal digits at `p`; returns the position after them. */
+function writeDigits(buf: Uint8Array, p: number, v: number): number {
+  if (v >= 2 ** 31) {
+    const s = String(v);
+    for (let k = 0; k < s.length; k++) buf[p + k] = s.charCodeAt(k);
+    return p + s.length;
+  }
+  let digits = 1;
+  for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+  for (let k = p + digits - 1, t = v; k >= p; k--, t = (t / 10) | 0) buf[k] = 0x30 + (t % 10);
+  return p + digits;
 }
 
 /** The whole mapping for ids in row order, with exact Python dict semantics for repeated ids. */
@@ -124,21 +144,4 @@ export function hashIds(ids: IdColumn): BigUint64Array {
     words[2 * i + 1] = h2 ^ (h2 >>> 16);
   }
   return out;
-}
-
-/** True when any hash value occurs twice across all the arrays (sorts a merged copy). */
-export function hasRepeatedHash(parts: readonly BigUint64Array[]): boolean {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const all = new BigUint64Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  all.sort();
-  const w = new Uint32Array(all.buffer);
-  for (let i = 1; i < total; i++) {
-    if (w[2 * i] === w[2 * i - 2] && w[2 * i + 1] === w[2 * i - 1]) return true;
-  }
-  return false;
 }

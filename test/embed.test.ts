@@ -54,3 +54,16 @@ describe('feature spec', () => {
     expect(() => parseSpec(json, 'spec.json')).toThrow(message);
   });
 });
+
+describe('int64 columns', () => {
+  it('convert to float64 exactly as Number() does, small and huge, signed and unsigned', async () => {
+    const { makeData, makeVector, Int64, Uint64 } = await import('apache-arrow');
+    const { toFloat64 } = await import('../lib/columns.ts');
+    const signed = [0n, 1n, -1n, 2020n, -(2n ** 53n) + 1n, 2n ** 53n - 1n, 2n ** 53n + 1n, -(2n ** 62n) - 3n, 2n ** 63n - 1n, -(2n ** 63n)];
+    const v = makeVector(makeData({ type: new Int64(), length: signed.length, data: BigInt64Array.from(signed) }));
+    expect(Array.from(toFloat64(v))).toEqual(signed.map(Number));
+    const unsigned = [0n, 2n ** 53n + 1n, 2n ** 64n - 1n, 4294967296n];
+    const u = makeVector(makeData({ type: new Uint64(), length: unsigned.length, data: BigUint64Array.from(unsigned) }));
+    expect(Array.from(toFloat64(u))).toEqual(unsigned.map(Number));
+  });
+});
