@@ -10,7 +10,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startMoto, s3ClientFor } from './local-moto.ts';
 import { startLocalLambda } from './local-lambda.ts';
 import { setAwsClients } from './aws.ts';
-import { DEFAULT_PREFIXES, outputKeys, outputName } from './job-keys.ts';
+import { DEFAULT_PREFIXES, outputKeys, outputName, s3PutEvent } from './job-keys.ts';
 import { jobStatus } from './job-status.ts';
 import { s3Store } from './s3-store.ts';
 import { DEFAULT_MAX_SHARD_ROWS } from './shard-plan.ts';
@@ -63,9 +63,7 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const key = `${DEFAULT_PREFIXES.input}${basename(opts.input)}`;
     const { ETag } = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    const event = {
-      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), eTag: ETag?.replace(/"/g, '') } } }],
-    };
+    const event = s3PutEvent(BUCKET, key, ETag ?? '');
     await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
     await local.idle();
 

@@ -29,6 +29,8 @@ export class Rng {
   // numbers by V8 (they exceed the small-integer range) and allocate on every step.
   private readonly s = new Int32Array(4);
   private readonly spare = new Float64Array(1);
+  /** The two deviates of the last accepted polar-method pair. */
+  private readonly pair = new Float64Array(2);
   private hasSpareNormal = false;
 
   /**
@@ -145,16 +147,9 @@ export class Rng {
     if (this.hasSpareNormal && n > 0) out[i++] = mean + sd * this.standardNormal();
     // Polar method, two deviates per accepted pair; the odd one out is cached as usual.
     while (i + 1 < n) {
-      let u: number, v: number, s: number;
-      do {
-        // 32-bit coordinates in (-1, 1) are plenty for the polar method and twice as cheap.
-        u = (this.uint32() + 0.5) * TWO_POW_MINUS_31 - 1;
-        v = (this.uint32() + 0.5) * TWO_POW_MINUS_31 - 1;
-        s = u * u + v * v;
-      } while (s >= 1);
-      const f = Math.sqrt((-2 * Math.log(s)) / s);
-      out[i++] = mean + sd * (u * f);
-      out[i++] = mean + sd * (v * f);
+      this.polarPair();
+      out[i++] = mean + sd * this.pair[0]!;
+      out[i++] = mean + sd * this.pair[1]!;
     }
     if (i < n) out[i] = mean + sd * this.standardNormal();
     return out;
@@ -166,6 +161,14 @@ export class Rng {
       this.hasSpareNormal = false;
       return this.spare[0]!;
     }
+    this.polarPair();
+    this.spare[0] = this.pair[1]!;
+    this.hasSpareNormal = true;
+    return this.pair[0]!;
+  }
+
+  /** Draws one accepted pair of the Marsaglia polar method into `pair`. */
+  private polarPair(): void {
     let u: number, v: number, s: number;
     do {
       // 32-bit coordinates in (-1, 1) are plenty for the polar method and twice as cheap.
@@ -174,9 +177,8 @@ export class Rng {
       s = u * u + v * v;
     } while (s >= 1);
     const f = Math.sqrt((-2 * Math.log(s)) / s);
-    this.spare[0] = v * f;
-    this.hasSpareNormal = true;
-    return u * f;
+    this.pair[0] = u * f;
+    this.pair[1] = v * f;
   }
 
   /** Normal deviate with the given mean and standard deviation (numpy `normal(loc, scale)`). */

@@ -10,15 +10,16 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PipelineStack } from '../cdk/pipeline-stack.ts';
 import { propsFromContext } from '../cdk/props.ts';
 import { s3ClientFor } from '../lib/local-moto.ts';
 import { startLocalLambda, type LocalFunction, type LocalLambda } from '../lib/local-lambda.ts';
-import { DEFAULT_PREFIXES, decodeEventKey, jobIdFor, outputName } from '../lib/job-keys.ts';
+import { DEFAULT_PREFIXES, decodeEventKey, encodeEventKey, jobIdFor, outputName, s3PutEvent } from '../lib/job-keys.ts';
 import { isEmbedPayload } from '../lib/job-failure.ts';
 import { runLocal, type RunResult } from '../lib/local-runner.ts';
+import { getObjectOrNull, keysUnder as keysUnderBucket } from './helpers/s3.ts';
 import { fixture } from './helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -62,7 +63,6 @@ function pipelineFunctions(template: CfnTemplate): Record<FunctionId, { logicalI
 }
 
 /** The key as S3 puts it in an event: URL-encoded, spaces as `+`. */
-const eventKey = (key: string) => key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
 
 describe('the synthesized Lambda bundles', () => {
   // What the bundles read besides the two endpoints; every variable set is saved and restored in afterAll.
@@ -143,24 +143,13 @@ describe('the synthesized Lambda bundles', () => {
     for (const d of [outdir, cliOut]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
-  async function getObject(key: string): Promise<Buffer | null> {
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return Buffer.from(await out.Body!.transformToByteArray());
-    } catch {
-      return null;
-    }
-  }
-
-  async function keysUnder(prefix: string): Promise<string[]> {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-    return (out.Contents ?? []).map((c) => c.Key!).sort();
-  }
+  const getObject = (key: string) => getObjectOrNull(s3, bucket, key);
+  const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
 
   /** Uploads `body` to `key` and sends the S3 event as the bucket would: an async invoke of stats. */
   async function uploadAndNotify(key: string, body: Uint8Array): Promise<string> {
     const etag = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag!;
-    const event = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: eventKey(key), eTag: etag.replace(/"/g, '') } } }] };
+    const event = s3PutEvent(bucket, key, etag);
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
     expect(out.StatusCode).toBe(202);
     return etag;
@@ -242,7 +231,7 @@ describe('the SAM example events (events/)', () => {
     const key = decodeEventKey(record.s3.object.key);
     expect(key).toBe('incoming/my tracks été.parquet');
     // Encoded as S3 encodes it, so the example exercises the decoding the handler must do.
-    expect(record.s3.object.key).toBe(eventKey(key));
+    expect(record.s3.object.key).toBe(encodeEventKey(key));
     expect(key.startsWith(DEFAULT_PREFIXES.input) && key.endsWith('.parquet')).toBe(true);
     expect(outputName(key)).toBe('my tracks été');
 

@@ -42,3 +42,12 @@ describe('configuration', () => {
     });
   });
 });
+
+describe('S3 event keys, encoded', () => {
+  it.each(['incoming/My Song + Mix.parquet', 'incoming/nested/dir/café 中文 🎵.parquet', 'incoming/a%b.parquet'])('round-trips %s as S3 writes it', async (key) => {
+    const { encodeEventKey, s3PutEvent } = await import('../lib/job-keys.ts');
+    expect(decodeEventKey(encodeEventKey(key))).toBe(key);
+    expect(encodeEventKey(key)).not.toContain(' ');
+    expect(s3PutEvent('b', key, '"abc"').Records[0]!.s3.object).toEqual({ key: encodeEventKey(key), eTag: 'abc' });
+  });
+});

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { s3ClientFor } from '../lib/local-moto.ts';
 import { startLocalLambda, type LocalLambda } from '../lib/local-lambda.ts';
 import { setAwsClients } from '../lib/aws.ts';
-import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../lib/job-keys.ts';
+import { DEFAULT_PREFIXES, jobIdFor, jobKeys, s3PutEvent } from '../lib/job-keys.ts';
 import { runLocal } from '../lib/local-runner.ts';
 import { jobStatus } from '../lib/job-status.ts';
 import { s3Store } from '../lib/s3-store.ts';
@@ -14,6 +14,7 @@ import * as stats from '../functions/stats/index.ts';
 import * as embed from '../functions/embed/index.ts';
 import * as reduce from '../functions/reduce/index.ts';
 import * as failure from '../functions/failure/index.ts';
+import { getObjectOrNull, keysUnder as keysUnderBucket } from './helpers/s3.ts';
 import { fixture, useTmp } from './helpers/tmp.ts';
 
 const FIXTURE = fixture('tracks-5k.parquet');
@@ -68,7 +69,6 @@ beforeEach(async () => {
 });
 
 /** The key as S3 puts it in an event: URL-encoded, spaces as `+`. */
-const eventKey = (key: string) => key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
 
 async function upload(key: string, body: Uint8Array): Promise<string> {
   return (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag!;
@@ -76,24 +76,13 @@ async function upload(key: string, body: Uint8Array): Promise<string> {
 
 /** Sends the S3 event the way the bucket notification would: an async invoke of stats. */
 async function notify(key: string, etag: string): Promise<void> {
-  const event = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: eventKey(key), eTag: etag.replace(/"/g, '') } } }] };
+  const event = s3PutEvent(bucket, key, etag);
   const out = await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
   expect(out.StatusCode).toBe(202);
 }
 
-async function getObject(key: string): Promise<Buffer | null> {
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return Buffer.from(await out.Body!.transformToByteArray());
-  } catch {
-    return null;
-  }
-}
-
-async function keysUnder(prefix: string): Promise<string[]> {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (out.Contents ?? []).map((c) => c.Key!).sort();
-}
+const getObject = (key: string) => getObjectOrNull(s3, bucket, key);
+const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
 
 const invocationsOf = (fn: string, since: number) => local.invocations.slice(since).filter((i) => i.functionName === fn);
 

@@ -1,0 +1,19 @@
+/** Small S3 reads the end-to-end tests share. */
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+/** An object's bytes, or null when it does not exist. */
+export async function getObjectOrNull(s3: S3Client, bucket: string, key: string): Promise<Buffer | null> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  } catch (e: unknown) {
+    if ((e as { name?: string }).name === 'NoSuchKey') return null;
+    throw e;
+  }
+}
+
+/** The keys under a prefix, sorted. */
+export async function keysUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((c) => c.Key!).sort();
+}
