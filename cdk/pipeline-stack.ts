@@ -93,7 +93,7 @@ export class PipelineStack extends Stack {
       reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
       failure: fn('failure', 'On-failure destination of stats and embed: marks the job as failed'),
     };
-    const { stats, embed, reduce, failure } = this.functions;
+    const { stats, embed, failure } = this.functions;
     if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;
     for (const f of [stats, embed]) {
       f.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.LambdaDestination(failure) });

@@ -15,7 +15,7 @@ import { planShards, planStatsTasks } from './shard-plan.ts';
 import { taskMoments } from './shard-work.ts';
 import { fitScaler, mergeMoments, emptyMoments } from './stats.ts';
 import { storeScaler } from './job-plan.ts';
-import { InvalidInputError, PipelineError, SourceError, messageOf } from './errors.ts';
+import { PipelineError, SourceError } from './errors.ts';
 
 /** The object an S3 event announced. */
 export interface UploadedObject {
@@ -96,9 +96,9 @@ export async function runStats(
     // A changed object is not bad input: the newer upload has its own event and job.
     if (e instanceof SourceError) throw e;
     if (!(e instanceof PipelineError)) throw e;
-    const message = e instanceof InvalidInputError || e.message.startsWith('s3://') ? e.message : `s3://${store.bucket}/${obj.key}: ${messageOf(e)}`;
-    await writeJobError(store, prefixes, obj, jobId, { type: e.name, message });
-    return { status: 'rejected', jobId, message };
+    // Every refusal already names the input (its s3:// URL) and, where it applies, the column.
+    await writeJobError(store, prefixes, obj, jobId, { type: e.name, message: e.message });
+    return { status: 'rejected', jobId, message: e.message };
   }
   const written = await store.putIfAbsent(keys.plan, JSON.stringify(plan), 'application/json');
   return written ? { status: 'planned', plan } : { status: 'duplicate', jobId };

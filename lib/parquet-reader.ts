@@ -78,7 +78,7 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
       return chunk;
     });
     if (segment.rows === 0) return;
-    await cache.load(ranges, [meta.footer]);
+    await cache.load(ranges);
     const where = `row group ${segment.rowGroup}`;
     const stream = await decoding(source, where, () =>
       file.stream({

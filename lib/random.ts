@@ -231,8 +231,3 @@ export class Rng {
     }
   }
 }
-
-/** Creates a generator for `seed` and an optional independent `stream` number. */
-export function createRng(seed: number, stream = 0): Rng {
-  return new Rng(seed, stream);
-}

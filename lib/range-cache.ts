@@ -15,18 +15,16 @@ export class RangeCache {
   private blocks: { start: number; bytes: Uint8Array }[] = [];
   /** A read the decoder made outside the prefetched ranges that failed; raised after the decode. */
   private missError: unknown = null;
-  misses = 0;
 
   constructor(private readonly source: ByteSource) {}
 
-  /** Fetches the ranges (coalesced), replacing what was cached before except `keep`. */
-  async load(ranges: readonly ByteRange[], keep: readonly ByteRange[] = []): Promise<void> {
+  /**
+   * Fetches the ranges (coalesced), replacing what was cached before: the decoder reads the
+   * footer once, when it opens, and each read asks only for the chunks just loaded.
+   */
+  async load(ranges: readonly ByteRange[]): Promise<void> {
     const merged = coalesceRanges(ranges, COALESCE_GAP);
-    const fetched = await Promise.all(
-      merged.map(async (r) => ({ start: r.start, bytes: await this.source.read(r.start, r.end - r.start) })),
-    );
-    const kept = this.blocks.filter((b) => keep.some((k) => k.start >= b.start && k.end <= b.start + b.bytes.length));
-    this.blocks = [...kept, ...fetched].sort((a, b) => a.start - b.start);
+    this.blocks = await Promise.all(merged.map(async (r) => ({ start: r.start, bytes: await this.source.read(r.start, r.end - r.start) })));
   }
 
   /** Throws the error of a failed uncached read, if the last decode made one. */
@@ -54,7 +52,6 @@ export class RangeCache {
           const e = Math.min(size, end);
           const hit = this.lookup(s, e);
           if (hit) return copy(hit);
-          this.misses++;
           try {
             return copy(await this.source.read(s, e - s));
           } catch (err: unknown) {
