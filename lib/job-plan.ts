@@ -2,6 +2,7 @@
 import type { FeatureSpec } from './feature-spec.ts';
 import type { Shard } from './shard-plan.ts';
 import type { Scaler } from './stats.ts';
+import type { Manifest } from './manifest.ts';
 
 export interface JobPlan {
   version: 1;
@@ -16,21 +17,15 @@ export interface JobPlan {
   rowGroups: number;
   createdBy: string | null;
   spec: FeatureSpec;
-  /** The fitted scaler; JSON keeps NaN as null, see `reviveScaler`. */
-  scaler: { count: number[]; mean: (number | null)[]; variance: (number | null)[]; scale: (number | null)[] };
+  /** The fitted scaler as the manifest shows it (NaN as null); `reviveScaler` reads it back. */
+  scaler: Manifest['scaler'];
   shardRows: number;
   shards: Shard[];
   createdAt: string;
   timingsMs: Record<string, number>;
 }
 
-const nullable = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));
 const numbers = (xs: (number | null)[]) => xs.map((x) => (x === null ? NaN : x));
-
-/** The scaler as the plan stores it. */
-export function storeScaler(s: Scaler): JobPlan['scaler'] {
-  return { count: s.count, mean: nullable(s.mean), variance: nullable(s.variance), scale: nullable(s.scale) };
-}
 
 /** The scaler back from the plan, null read as NaN. */
 export function reviveScaler(s: JobPlan['scaler']): Scaler {

@@ -14,13 +14,13 @@ import { getJson } from './object-store.ts';
 import { jobKeys, outputKeys } from './job-keys.ts';
 import { loadPlan } from './job-embed.ts';
 import { reviveScaler } from './job-plan.ts';
-import { standardizedColumns, vectorsFileName } from './feature-spec.ts';
+import { vectorsFileName } from './feature-spec.ts';
 import { npyHeader } from './npy.ts';
 import { mappingJson } from './mapping.ts';
 import { readAllIds } from './shard-work.ts';
 import { sortedSourcesRepeat } from './hash-merge.ts';
 import { openParquet } from './parquet-reader.ts';
-import { scalerSection } from './manifest.ts';
+import { buildManifest } from './manifest.ts';
 import { MAPPING_FILE } from './output-files.ts';
 import { PipelineError } from './errors.ts';
 
@@ -100,17 +100,12 @@ async function publish(store: ObjectStore, plan: JobPlan, done: ShardDone[], pre
     await store.put(out.file(MAPPING_FILE), mappingJson(await readAllIds(reader, plan.spec.id)), 'application/json');
   }
 
-  const scaler = reviveScaler(plan.scaler);
-  return {
-    manifestVersion: 1,
-    tool: 'track-embeddings 0.1.0',
-    createdAt: new Date().toISOString(),
+  return buildManifest({
     input: { name: `s3://${plan.bucket}/${plan.key}`, bytes: plan.bytes, etag: plan.etag, rows: plan.rows, rowGroups: plan.rowGroups, createdBy: plan.createdBy },
     spec: plan.spec,
-    dims,
-    scaler: scalerSection(standardizedColumns(plan.spec), scaler),
-    outputs: { vectors: vectorsFile, mapping: MAPPING_FILE, dtype: 'float32', shape: [plan.rows, dims], uniqueIds: repeatedIds ? null : plan.rows, repeatedIds },
+    scaler: reviveScaler(plan.scaler),
+    repeatedIds,
     shards: { count: plan.shards.length, targetRows: plan.shardRows },
     timingsMs: {},
-  };
+  });
 }

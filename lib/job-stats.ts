@@ -14,7 +14,7 @@ import { guardDecoderPanics, openParquet } from './parquet-reader.ts';
 import { planShards, planStatsTasks } from './shard-plan.ts';
 import { taskMoments } from './shard-work.ts';
 import { fitScaler, mergeMoments, emptyMoments } from './stats.ts';
-import { storeScaler } from './job-plan.ts';
+import { scalerSection } from './manifest.ts';
 import { PipelineError, SourceError } from './errors.ts';
 
 /** The object an S3 event announced. */
@@ -86,7 +86,7 @@ export async function runStats(
       rowGroups: layout.rowGroups.length,
       createdBy: layout.createdBy,
       spec,
-      scaler: storeScaler(fitScaler(moments)),
+      scaler: scalerSection(columns, fitScaler(moments)),
       shardRows,
       shards: planShards(layout.rowGroups.map((g) => g.numRows), shardRows),
       createdAt: new Date().toISOString(),

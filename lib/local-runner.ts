@@ -23,11 +23,10 @@ import { mappingJson } from './mapping.ts';
 import { sortedArraysRepeat } from './hash-merge.ts';
 import { openParquet } from './parquet-reader.ts';
 import { readAllIds } from './shard-work.ts';
-import { scalerSection } from './manifest.ts';
+import { buildManifest } from './manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from './output-files.ts';
 
-const TOOL = 'track-embeddings 0.1.0';
 
 export interface RunOptions {
   input: string;
@@ -116,7 +115,6 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const hashes = embedResults.map((r) => (r as { hashes: BigUint64Array }).hashes);
     const repeatedIds = await sortedArraysRepeat(hashes);
     const mappingPath = join(dir, MAPPING_FILE);
-    let uniqueIds: number | null = rows;
     if (!repeatedIds) {
       await concatFragments(shards.map((s) => join(dir, `ids-${s.index}.part`)), mappingPath);
     } else {
@@ -127,23 +125,18 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       } finally {
         await source.close();
       }
-      uniqueIds = null;
     }
     lap('mapping', t);
     timings.total = Math.round(performance.now() - t0);
 
-    const manifest: Manifest = {
-      manifestVersion: 1,
-      tool: TOOL,
-      createdAt: new Date().toISOString(),
+    const manifest = buildManifest({
       input: { name: opts.input, bytes: layout.fileSize, rows, rowGroups: layout.rowGroups.length, createdBy: layout.createdBy },
       spec,
-      dims,
-      scaler: scalerSection(columns, scaler),
-      outputs: { vectors: vectorsFileName(dims), mapping: MAPPING_FILE, dtype: 'float32', shape: [rows, dims], uniqueIds, repeatedIds },
+      scaler,
+      repeatedIds,
       shards: { count: shards.length, targetRows: shardRows },
       timingsMs: timings,
-    };
+    });
     await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
 
     const finalPaths = {

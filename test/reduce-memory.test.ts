@@ -4,7 +4,7 @@ import { s3ClientFor } from '../lib/local-moto.ts';
 import { s3Store } from '../lib/s3-store.ts';
 import { runReduce } from '../lib/job-reduce.ts';
 import { DEFAULT_PREFIXES, jobKeys } from '../lib/job-keys.ts';
-import { DEFAULT_SPEC } from '../lib/feature-spec.ts';
+import { DEFAULT_SPEC, standardizedColumns } from '../lib/feature-spec.ts';
 import type { JobPlan } from '../lib/job-plan.ts';
 import type { ShardDone } from '../lib/job-embed.ts';
 import { measureMemory } from './helpers/memory.ts';
@@ -46,7 +46,7 @@ describe('the reducer', () => {
     const rows = rowsPerShard * shardCount;
     const plan: JobPlan = {
       version: 1, jobId, bucket, key: 'incoming/big.parquet', etag: ETag!, bytes: 1, name: 'big', rows, rowGroups: shardCount,
-      createdBy: null, spec: DEFAULT_SPEC, scaler: { count: new Array(11).fill(rows), mean: new Array(11).fill(0), variance: new Array(11).fill(1), scale: new Array(11).fill(1) },
+      createdBy: null, spec: DEFAULT_SPEC, scaler: { columns: standardizedColumns(DEFAULT_SPEC), count: new Array(11).fill(rows), mean: new Array(11).fill(0), variance: new Array(11).fill(1), scale: new Array(11).fill(1) },
       shardRows: rowsPerShard, shards, createdAt: new Date().toISOString(), timingsMs: {},
     };
     await put(keys.plan, JSON.stringify(plan));
