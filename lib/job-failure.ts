@@ -4,7 +4,7 @@
  */
 import type { ObjectStore } from './object-store.ts';
 import type { Prefixes } from './job-keys.ts';
-import { decodeEventKey, jobIdFor, jobKeys } from './job-keys.ts';
+import { jobIdFor, jobKeys } from './job-keys.ts';
 import { loadPlan } from './job-embed.ts';
 import { writeJobError } from './job-stats.ts';
 
@@ -47,23 +47,6 @@ export async function markShardFailed(store: ObjectStore, record: FailureRecord,
     shard: payload.shard,
   });
   return payload.jobId;
-}
-
-/** The part of an S3 event record the stats step reads. */
-interface S3Record {
-  s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string } };
-}
-
-/** The S3 records of a failed stats invocation's event, or null when the payload is not an S3 event. */
-export function s3RecordsOf(payload: unknown): { bucket: string; key: string; etag: string }[] | null {
-  const records = (payload as { Records?: unknown } | null)?.Records;
-  if (!Array.isArray(records)) return null;
-  return (records as S3Record[]).flatMap((r) => {
-    const bucket = r.s3?.bucket?.name;
-    const key = r.s3?.object?.key;
-    const etag = r.s3?.object?.eTag;
-    return bucket && key && etag ? [{ bucket, key: decodeEventKey(key), etag: `"${etag.replace(/"/g, '')}"` }] : [];
-  });
 }
 
 /**

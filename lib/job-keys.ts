@@ -13,24 +13,6 @@ export interface Prefixes {
 
 export const DEFAULT_PREFIXES: Prefixes = { input: 'incoming/', jobs: 'jobs/', output: 'embeddings/' };
 
-/** An S3 event's object key as S3 sends it: `+` is a space, then percent-decoding. */
-export function decodeEventKey(raw: string): string {
-  return decodeURIComponent(raw.replace(/\+/g, ' '));
-}
-
-/** A key as S3 writes it into an event: each path segment URL-encoded, spaces as `+`. */
-export function encodeEventKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
-    .join('/');
-}
-
-/** The ObjectCreated:Put event the bucket notification sends for one upload (the fields stats reads). */
-export function s3PutEvent(bucket: string, key: string, etag: string) {
-  return { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: encodeEventKey(key), eTag: etag.replace(/"/g, '') } } }] };
-}
-
 /** The job of one version of one object: a duplicate event maps to the same job, a new upload to a new one. */
 export function jobIdFor(bucket: string, key: string, etag: string): string {
   return createHash('sha256').update(`${bucket}\n${key}\n${etag}`).digest('hex').slice(0, 24);

@@ -1,7 +1,8 @@
 /** The on-failure destination of stats and embed: an invocation that failed after its retries fails its job. */
 import { awsClients, pipelineConfig } from '../../lib/aws.ts';
 import { s3Store } from '../../lib/s3-store.ts';
-import { isEmbedPayload, markShardFailed, markStatsFailed, s3RecordsOf, type FailureRecord } from '../../lib/job-failure.ts';
+import { isS3Event, uploadsOf } from '../../lib/s3-event.ts';
+import { isEmbedPayload, markShardFailed, markStatsFailed, type FailureRecord } from '../../lib/job-failure.ts';
 
 export async function handler(record: FailureRecord): Promise<{ failedJobs: string[] }> {
   const config = pipelineConfig();
@@ -11,8 +12,9 @@ export async function handler(record: FailureRecord): Promise<{ failedJobs: stri
     return { failedJobs: job ? [job] : [] };
   }
   const failedJobs: string[] = [];
-  for (const upload of s3RecordsOf(payload) ?? []) {
-    const job = await markStatsFailed(s3Store(awsClients().s3, upload.bucket), upload, record, config.prefixes);
+  for (const { bucket, key, etag } of isS3Event(payload) ? uploadsOf(payload) : []) {
+    if (!etag) continue;
+    const job = await markStatsFailed(s3Store(awsClients().s3, bucket), { key, etag }, record, config.prefixes);
     if (job) failedJobs.push(job);
   }
   return { failedJobs };
