@@ -10,17 +10,10 @@ import { relative } from 'node:path';
 import { runLocal } from '../lib/local-runner.ts';
 import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../lib/feature-spec.ts';
 import { SpecError, UsageError, messageOf } from '../lib/errors.ts';
-import { runCli } from '../lib/cli-exit.ts';
+import { positiveIntOption, runCli } from '../lib/cli.ts';
 import { Progress } from '../lib/progress.ts';
 
 const USAGE = 'usage: npm start -- IN.parquet --out DIR [--spec spec.json] [--shard-rows N] [--workers N]';
-
-function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-}
 
 async function loadSpec(path: string | undefined): Promise<FeatureSpec> {
   if (path === undefined) return DEFAULT_SPEC;
@@ -64,8 +57,8 @@ async function main(argv: string[]): Promise<number> {
   if (!input) throw new UsageError('missing the input Parquet file');
   if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}`);
   if (!args.values.out) throw new UsageError('missing --out DIR');
-  const shardRows = positiveInt('shard-rows', args.values['shard-rows']);
-  const workers = positiveInt('workers', args.values.workers) ?? availableParallelism();
+  const shardRows = positiveIntOption('shard-rows', args.values['shard-rows']);
+  const workers = positiveIntOption('workers', args.values.workers) ?? availableParallelism();
   const spec = await loadSpec(args.values.spec);
 
   const bars = new Map<string, Progress>();

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { runPipelineLocal } from '../lib/local-pipeline.ts';
 import { UsageError, messageOf } from '../lib/errors.ts';
-import { runCli } from '../lib/cli-exit.ts';
+import { positiveIntOption, runCli } from '../lib/cli.ts';
 
 const USAGE = 'usage: npm run pipeline:local -- IN.parquet --out DIR [--shard-rows N]';
 
@@ -21,8 +21,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const [input, ...extra] = positionals;
   if (!input || extra.length > 0 || !values.out) throw new UsageError('expected one input file and --out DIR');
-  const shardRows = values['shard-rows'] === undefined ? undefined : Number(values['shard-rows']);
-  if (shardRows !== undefined && (!Number.isInteger(shardRows) || shardRows < 1)) throw new UsageError(`--shard-rows must be a positive integer`);
+  const shardRows = positiveIntOption('shard-rows', values['shard-rows']);
   const t0 = performance.now();
   const tty = process.stderr.isTTY;
   const { manifest, invocations } = await runPipelineLocal({

@@ -7,9 +7,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3Store } from '../lib/s3-store.ts';
 import { describeStatus, jobStatus } from '../lib/job-status.ts';
-import { readConfig } from '../lib/config.ts';
+import { readPrefixes } from '../lib/config.ts';
 import { SourceError, UsageError, messageOf } from '../lib/errors.ts';
-import { runCli } from '../lib/cli-exit.ts';
+import { runCli } from '../lib/cli.ts';
 
 const USAGE = 'usage: npm run status -- s3://BUCKET/KEY.parquet';
 
@@ -17,8 +17,7 @@ async function main(argv: string[]): Promise<number> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(argv[0] ?? '');
   if (argv.length !== 1 || !m) throw new UsageError('expected one s3://bucket/key argument');
   const [, bucket, key] = m as unknown as [string, string, string];
-  // Only the prefixes matter here; the function names are not needed to read a status.
-  const { prefixes } = readConfig({ EMBED_FUNCTION_NAME: '-', REDUCE_FUNCTION_NAME: '-', ...process.env });
+  const prefixes = readPrefixes();
   const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   let status;
   try {

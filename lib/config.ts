@@ -25,21 +25,33 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (v === undefined || v === '') problems.push(`${name} is not set`);
     return v ?? '';
   };
-  const prefix = (name: string, fallback: string): string => {
-    const v = env[name] ?? fallback;
-    if (!v.endsWith('/')) problems.push(`${name} must end with '/', got '${v}'`);
-    return v;
-  };
   const embedFunction = required('EMBED_FUNCTION_NAME');
   const reduceFunction = required('REDUCE_FUNCTION_NAME');
   const rawRows = env.SHARD_ROWS ?? String(DEFAULT_MAX_SHARD_ROWS);
   const shardRows = Number(rawRows);
   if (!Number.isInteger(shardRows) || shardRows < 1) problems.push(`SHARD_ROWS must be a positive integer, got '${rawRows}'`);
-  const prefixes = {
+  const prefixes = prefixesFrom(env, problems);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return { embedFunction, reduceFunction, shardRows, prefixes };
+}
+
+/** The S3 prefixes alone (for tools that only read a job, such as `npm run status`). */
+export function readPrefixes(env: NodeJS.ProcessEnv = process.env): Prefixes {
+  const problems: string[] = [];
+  const prefixes = prefixesFrom(env, problems);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return prefixes;
+}
+
+function prefixesFrom(env: NodeJS.ProcessEnv, problems: string[]): Prefixes {
+  const prefix = (name: string, fallback: string): string => {
+    const v = env[name] ?? fallback;
+    if (!v.endsWith('/')) problems.push(`${name} must end with '/', got '${v}'`);
+    return v;
+  };
+  return {
     input: prefix('INPUT_PREFIX', DEFAULT_PREFIXES.input),
     jobs: prefix('JOBS_PREFIX', DEFAULT_PREFIXES.jobs),
     output: prefix('OUTPUT_PREFIX', DEFAULT_PREFIXES.output),
   };
-  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return { embedFunction, reduceFunction, shardRows, prefixes };
 }

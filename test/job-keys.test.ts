@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jobIdFor, jobKeys, outputKeys, outputName } from '../lib/job-keys.ts';
 import { decodeEventKey, encodeEventKey, s3PutEvent, uploadsOf } from '../lib/s3-event.ts';
 import { PipelineError } from '../lib/errors.ts';
-import { ConfigError, readConfig } from '../lib/config.ts';
+import { ConfigError, readConfig, readPrefixes } from '../lib/config.ts';
 
 describe('S3 event keys and the job layout', () => {
   it.each([
@@ -33,6 +33,11 @@ describe('configuration', () => {
     expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(
       "invalid configuration: EMBED_FUNCTION_NAME is not set; REDUCE_FUNCTION_NAME is not set; SHARD_ROWS must be a positive integer, got 'many'; OUTPUT_PREFIX must end with '/', got 'out'",
     );
+  });
+
+  it('reads the prefixes alone for tools that only read a job, with the same checks', () => {
+    expect(readPrefixes({ OUTPUT_PREFIX: 'out/' })).toEqual({ input: 'incoming/', jobs: 'jobs/', output: 'out/' });
+    expect(() => readPrefixes({ JOBS_PREFIX: 'j' })).toThrow("invalid configuration: JOBS_PREFIX must end with '/', got 'j'");
   });
 
   it('has defaults for everything but the function names', () => {

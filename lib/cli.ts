@@ -1,4 +1,4 @@
-/** How every command line ends: exit codes and one clear line on stderr, never a stack trace for our errors. */
+/** What every command line shares: option checks, exit codes and one clear line on stderr, never a stack trace for our errors. */
 import { PipelineError, UsageError } from './errors.ts';
 
 /** Runs `main`; exit 0/its code, 2 for a usage error (with `usage`), 1 for a refused input, 70 for a bug. */
@@ -18,4 +18,12 @@ export function runCli(main: (argv: string[]) => Promise<number>, usage: string)
       process.exit(70);
     },
   );
+}
+
+/** A `--name N` option that must be a positive integer, or undefined when absent. */
+export function positiveIntOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${value}'`);
+  return n;
 }
