@@ -22,11 +22,23 @@ export interface ShardDone {
   rows: number;
   vectorBytes: number;
   idBytes: number;
+  /** Where the shard's time went: ranged GETs, Parquet decoding, the embedding and mapping, the puts. */
+  timingsMs: ShardTimings;
+  /** Input bytes fetched for the shard. */
+  bytesRead: number;
+}
+
+export interface ShardTimings {
+  read: number;
+  decode: number;
+  embed: number;
+  write: number;
 }
 
 export interface EmbedOutcome {
   shard: number;
   rows: number;
+  timingsMs: ShardTimings;
   /** True for the one invocation that claimed the reduce: it must invoke the reducer. */
   claimedReduce: boolean;
 }
@@ -45,8 +57,10 @@ export async function runEmbedShard(store: ObjectStore, jobId: string, index: nu
   if (!shard) throw new PipelineError(`job ${jobId}: shard ${index} does not exist (the plan has ${plan.shards.length})`);
   const keys = jobKeys(jobId, prefixes);
 
+  const t0 = performance.now();
   const source = await store.source(plan.key, plan.etag);
   const reader = await openParquet(source);
+  const opened = performance.now() - t0;
   const features = compileSpec(plan.spec, reviveScaler(plan.scaler));
   const dims = features.length;
   const vectors = new Float32Array(shard.rows * dims);
@@ -61,19 +75,28 @@ export async function runEmbedShard(store: ObjectStore, jobId: string, index: nu
     }),
   );
   hashes.sort();
-
   const idBytes = fragment.bytes();
+  const { readMs, decodeMs, bytesRead } = reader.timings;
+  const t1 = performance.now();
   await Promise.all([
     store.put(keys.vectors(index), new Uint8Array(vectors.buffer)),
     store.put(keys.ids(index), idBytes),
     store.put(keys.hashes(index), new Uint8Array(hashes.buffer)),
   ]);
-  const done: ShardDone = { shard: index, rows: shard.rows, vectorBytes: vectors.byteLength, idBytes: idBytes.length };
+  const t2 = performance.now();
+  const timingsMs: ShardTimings = {
+    // Opening reads the footer: count it as reading.
+    read: Math.round(opened + readMs),
+    decode: Math.round(decodeMs),
+    embed: Math.round(t1 - t0 - opened - readMs - decodeMs),
+    write: Math.round(t2 - t1),
+  };
+  const done: ShardDone = { shard: index, rows: shard.rows, vectorBytes: vectors.byteLength, idBytes: idBytes.length, timingsMs, bytesRead };
   await store.put(keys.done(index), JSON.stringify(done), 'application/json');
 
   // Listing after our own marker is written: the last shard to finish always sees them all.
   const finished = (await store.list(keys.donePrefix)).length;
   const claimedReduce =
     finished >= plan.shards.length && (await store.putIfAbsent(keys.reduceClaim, JSON.stringify({ shard: index, at: new Date().toISOString() })));
-  return { shard: index, rows: shard.rows, claimedReduce };
+  return { shard: index, rows: shard.rows, timingsMs, claimedReduce };
 }

@@ -90,7 +90,7 @@ export async function runStats(
       shardRows,
       shards: planShards(layout.rowGroups.map((g) => g.numRows), shardRows),
       createdAt: new Date().toISOString(),
-      timingsMs: { stats: Math.round(performance.now() - t0) },
+      timingsMs: { stats: Math.round(performance.now() - t0), statsRead: Math.round(reader.timings.readMs), statsDecode: Math.round(reader.timings.decodeMs) },
     };
   } catch (e: unknown) {
     // A changed object is not bad input: the newer upload has its own event and job.

@@ -51,9 +51,18 @@ export function guardDecoderPanics<T>(work: () => Promise<T>): Promise<T> {
   });
 }
 
+/** Where a reader's time went: fetching column chunks, and decoding them into Arrow batches. */
+export interface ReadTimings {
+  readMs: number;
+  bytesRead: number;
+  decodeMs: number;
+}
+
 export interface ParquetReader {
   readonly source: ByteSource;
   readonly layout: ParquetLayout;
+  /** Running totals over every batch read so far (the consumer's own time excluded). */
+  readonly timings: ReadTimings;
   /** Yields batches of at most `batchSize` rows of `columns` (any order) for the segment. */
   batches(segment: Segment, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
 }
@@ -62,6 +71,7 @@ export interface ParquetReader {
 export async function openParquet(source: ByteSource, layout?: ParquetLayout): Promise<ParquetReader> {
   const meta = layout ?? (await readFooter(source));
   const cache = new RangeCache(source);
+  const timings: ReadTimings = { readMs: 0, bytesRead: 0, decodeMs: 0 };
   await cache.load([meta.footer]);
   const file = await decoding(source, 'footer', () => pw.ParquetFile.fromFile(cache.asBlob() as unknown as Blob));
   cache.rethrowMiss();
@@ -78,7 +88,9 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
       return chunk;
     });
     if (segment.rows === 0) return;
-    await cache.load(ranges);
+    let t = performance.now();
+    timings.bytesRead += await cache.load(ranges);
+    timings.readMs += performance.now() - t;
     const where = `row group ${segment.rowGroup}`;
     const stream = await decoding(source, where, () =>
       file.stream({
@@ -93,10 +105,13 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
     decodingNow = { file: source.name, rowGroup: segment.rowGroup, columns };
     try {
       for (;;) {
+        t = performance.now();
         const next = await decoding(source, where, () => reader.read());
         cache.rethrowMiss();
         if (next.done) break;
-        yield toArrow(next.value as pw.RecordBatch);
+        const batch = toArrow(next.value as pw.RecordBatch);
+        timings.decodeMs += performance.now() - t;
+        yield batch;
       }
     } finally {
       decodingNow = null;
@@ -104,7 +119,7 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
     }
   }
 
-  return { source, layout: meta, batches };
+  return { source, layout: meta, timings, batches };
 }
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */

@@ -20,11 +20,12 @@ export class RangeCache {
 
   /**
    * Fetches the ranges (coalesced), replacing what was cached before: the decoder reads the
-   * footer once, when it opens, and each read asks only for the chunks just loaded.
+   * footer once, when it opens, and each read asks only for the chunks just loaded. Returns the bytes fetched.
    */
-  async load(ranges: readonly ByteRange[]): Promise<void> {
+  async load(ranges: readonly ByteRange[]): Promise<number> {
     const merged = coalesceRanges(ranges, COALESCE_GAP);
     this.blocks = await Promise.all(merged.map(async (r) => ({ start: r.start, bytes: await this.source.read(r.start, r.end - r.start) })));
+    return this.blocks.reduce((n, b) => n + b.bytes.length, 0);
   }
 
   /** Throws the error of a failed uncached read, if the last decode made one. */

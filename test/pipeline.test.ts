@@ -110,6 +110,13 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const jobId = jobIdFor(bucket, 'incoming/tracks.parquet', etag);
     expect(await keysUnder(jobKeys(jobId).prefix + 'shards/')).toEqual([]);
     expect(await getObject(jobKeys(jobId).plan)).not.toBeNull();
+    // Each done marker says where its shard's time went and how much of the input it read.
+    const done = JSON.parse((await getObject(jobKeys(jobId).done(3)))!.toString());
+    expect(Object.keys(done.timingsMs).sort()).toEqual(['decode', 'embed', 'read', 'write']);
+    for (const ms of Object.values<number>(done.timingsMs)) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(done.bytesRead).toBeGreaterThan(0);
+    expect(done.bytesRead).toBeLessThan(readFileSync(FIXTURE).length);
+    expect(manifest.timingsMs.statsDecode).toBeGreaterThan(0);
   });
 
   it('keeps Python dict semantics for ids repeated within and across shards', async () => {
