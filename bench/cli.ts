@@ -6,14 +6,14 @@
  * (REFERENCE_PYTHON, default /tmp/reference-venv/bin/python) and the reference script
  * (REFERENCE_SCRIPT, default ../shared/reference/notebook_reference.py).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure, median, type Measurement } from './measure.ts';
+import { ROOT, benchFile, fmt } from './data.ts';
 import { compare, loadNpy } from '../test/helpers/npy-compare.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '169776,2000000,10000000' }, runs: { type: 'string', default: '3' }, workers: { type: 'string' } },
 });
@@ -25,10 +25,7 @@ const refPython = process.env.REFERENCE_PYTHON ?? '/tmp/reference-venv/bin/pytho
 const refScript = process.env.REFERENCE_SCRIPT ?? resolve(ROOT, '..', 'shared', 'reference', 'notebook_reference.py');
 const havePython = existsSync(refPython) && existsSync(refScript);
 
-const dataDir = join(tmpdir(), 'track-embeddings-bench');
-mkdirSync(dataDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), 'track-embeddings-bench-'));
-const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
 
 interface Contender {
   name: string;
@@ -51,12 +48,7 @@ const lines = [
 const notes: string[] = [];
 try {
   for (const rows of sizes) {
-    const input = join(dataDir, `tracks-${rows}.parquet`);
-    if (!existsSync(input)) {
-      process.stderr.write(`generating ${rows.toLocaleString('en-US')} tracks → ${input}\n`);
-      const g = measure([process.execPath, '--import', 'tsx', join(ROOT, 'bin', 'generate.ts'), input, '--rows', String(rows)], ROOT);
-      if (!g.ok) throw new Error(`generate failed:\n${g.stderr}`);
-    }
+    const input = benchFile(rows);
     const results = contenders.map(() => [] as Measurement[]);
     for (let r = 0; r < runs; r++) {
       contenders.forEach((c, k) => {

@@ -110,7 +110,7 @@ export function planParts(segments: readonly Segment[], partSize: number = DEFAU
         at += n;
       } else if (buffered >= MIN_PART_SIZE && left >= MIN_PART_SIZE) {
         flush();
-      } else if (buffered > 0 && left - (MIN_PART_SIZE - buffered) >= MIN_PART_SIZE) {
+      } else if (buffered > 0 && buffered < MIN_PART_SIZE && left - (MIN_PART_SIZE - buffered) >= MIN_PART_SIZE) {
         // Top the buffer up to the minimum from this object, then copy the rest server-side.
         const n = MIN_PART_SIZE - buffered;
         take({ key: seg.key, start: at, end: at + n }, n);

@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Rng } from '../lib/random.ts';
 import { InvalidInputError, PipelineError, SourceError } from '../lib/errors.ts';
 import { exists, getBytes, getJson, listKeys, putIfAbsent, putJson } from '../lib/s3-objects.ts';
 import { openS3Source } from '../lib/s3-source.ts';
@@ -208,12 +209,17 @@ function coverage(plan: PlannedPart[]): string[] {
     if (last && last.src === src && last.end === start) last.end = end;
     else runs.push({ src, start, end });
   };
-  let literal = 0;
+  // A literal split across parts is several views of one buffer: name it by its buffer.
+  const literals = new Map<ArrayBufferLike, number>();
   for (const p of plan) {
     if (p.kind === 'copy') add(p.key, p.start, p.end);
     else for (const piece of p.pieces) {
-      if ('bytes' in piece) add(`literal ${literal++}`, 0, piece.bytes.byteLength);
-      else add(piece.key, piece.start, piece.end);
+      if (!('bytes' in piece)) add(piece.key, piece.start, piece.end);
+      else {
+        const { buffer, byteOffset, byteLength } = piece.bytes;
+        if (!literals.has(buffer)) literals.set(buffer, literals.size);
+        add(`literal ${literals.get(buffer)}`, byteOffset, byteOffset + byteLength);
+      }
     }
   }
   return runs.map((r) => `${r.src.startsWith('literal') ? 'literal' : r.src} ${r.start}-${r.end}`);
@@ -235,6 +241,12 @@ describe('planParts', () => {
       // the literal and 'b'; that part is then big enough to close, and 'c' is copied whole.
       [`upload ${6 * MiB + 128 + 1 + 100 * KiB}`, `copy c 0-${12 * MiB}`],
     ],
+    [
+      // Found by the reduce benchmark: a buffer past 5 MiB must not be "topped up" by a negative amount.
+      'small objects that fill a buffer past 5 MiB, then one below 5 MiB',
+      [obj('a', 3.5 * MiB), obj('b', 3.5 * MiB), obj('c', 4.5 * MiB)],
+      [`upload ${8 * MiB}`, `upload ${3.5 * MiB}`],
+    ],
     ['a literal at the end', [obj('a', 6 * MiB), lit('}')], [`copy a 0-${6 * MiB}`, 'upload 1']],
     ['a total below 5 MiB', [header, obj('a', MiB), lit('}')], [`upload ${MiB + 129}`]],
     ['nothing', [], []],
@@ -251,6 +263,32 @@ describe('planParts', () => {
       .filter((s) => ('bytes' in s ? s.bytes.byteLength : s.size) > 0)
       .map((s) => ('bytes' in s ? `literal 0-${s.bytes.byteLength}` : `${s.key} 0-${s.size}`));
     expect(coverage(plan)).toEqual(expectedCoverage);
+  });
+
+  it('keeps its invariants for 2,000 random mixes of objects and literals', () => {
+    const rng = new Rng(12345);
+    const rand = (n: number) => rng.uint32() % n;
+    const sizes = [0, 1, 129, MiB, 3.5 * MiB, M5 - 1, M5, M5 + 1, 7 * MiB, 8 * MiB, 9 * MiB, 13 * MiB];
+    for (let trial = 0; trial < 2000; trial++) {
+      const segments: Segment[] = Array.from({ length: 1 + rand(12) }, (_, i) =>
+        rand(4) === 0 ? lit('x'.repeat(rand(200))) : obj(`o${i}`, sizes[rand(sizes.length)]!),
+      );
+      const partSize = [M5, 8 * MiB, 16 * MiB][rand(3)]!;
+      const plan = planParts(segments, partSize);
+      for (const [i, p] of plan.entries()) {
+        const size = p.kind === 'copy' ? p.end - p.start : p.size;
+        if (i < plan.length - 1) expect(size).toBeGreaterThanOrEqual(M5);
+        if (p.kind === 'upload') {
+          expect(size).toBeLessThanOrEqual(partSize);
+          for (const piece of p.pieces) expect('bytes' in piece ? piece.bytes.byteLength : piece.end - piece.start).toBeGreaterThan(0);
+          expect(p.pieces.reduce((n, q) => n + ('bytes' in q ? q.bytes.byteLength : q.end - q.start), 0)).toBe(size);
+        }
+      }
+      const expected = segments
+        .filter((s) => ('bytes' in s ? s.bytes.byteLength : s.size) > 0)
+        .map((s) => ('bytes' in s ? `literal 0-${s.bytes.byteLength}` : `${s.key} 0-${s.size}`));
+      expect(coverage(plan)).toEqual(expected);
+    }
   });
 
   it('refuses more than 10,000 parts and says which partSize would do', () => {

@@ -1,0 +1,40 @@
+/**
+ * One Lambda's worth of work in a fresh process, as the benchmark of the serverless steps runs it:
+ *   stats  BUCKET KEY ETAG JOBS_PREFIX SHARD_ROWS
+ *   embed  BUCKET JOB_ID SHARD
+ *   reduce BUCKET JOB_ID
+ * against the S3 endpoint in AWS_ENDPOINT_URL_S3. Prints one JSON line: the step's own timings,
+ * its wall time (after start-up) and the process's peak RSS.
+ */
+import { s3ClientFor } from '../lib/local-moto.ts';
+import { s3Store } from '../lib/s3-store.ts';
+import { DEFAULT_PREFIXES } from '../lib/job-keys.ts';
+import { runStats } from '../lib/job-stats.ts';
+import { runEmbedShard } from '../lib/job-embed.ts';
+import { runReduce } from '../lib/job-reduce.ts';
+
+const [step, bucket, ...args] = process.argv.slice(2);
+const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+if (!step || !bucket || !endpoint) throw new Error('usage: AWS_ENDPOINT_URL_S3=… lambda-step.js stats|embed|reduce BUCKET …');
+const store = s3Store(s3ClientFor(endpoint), bucket);
+
+const t0 = performance.now();
+let timings: Record<string, number>;
+if (step === 'stats') {
+  const [key, etag, jobs, shardRows] = args as [string, string, string, string];
+  const out = await runStats(store, { key, etag }, { prefixes: { ...DEFAULT_PREFIXES, jobs }, shardRows: Number(shardRows) });
+  if (out.status !== 'planned') throw new Error(`stats: ${JSON.stringify(out)}`);
+  timings = out.plan.timingsMs;
+} else if (step === 'embed') {
+  const [jobId, shard] = args as [string, string];
+  timings = { ...(await runEmbedShard(store, jobId, Number(shard), DEFAULT_PREFIXES)).timingsMs };
+} else if (step === 'reduce') {
+  const [jobId] = args as [string];
+  const out = await runReduce(store, jobId, DEFAULT_PREFIXES, async () => {});
+  if (out.status !== 'published') throw new Error(`reduce: ${JSON.stringify(out)}`);
+  timings = out.manifest.timingsMs;
+} else {
+  throw new Error(`unknown step ${step}`);
+}
+const wallMs = performance.now() - t0;
+process.stdout.write(`${JSON.stringify({ wallMs, timings, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);

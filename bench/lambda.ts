@@ -1,0 +1,154 @@
+/**
+ * npm run bench:lambda -- [--shard-file-rows 2000000] [--stats-rows 2000000,10000000]
+ *                         [--reduce-shards 1,10,100] [--reduce-shard-rows 100000] [--runs 3]
+ * What one Lambda of each step does, each run in a fresh Node process on the esbuild bundle,
+ * against a real S3 API (moto_server on loopback):
+ *   - embed: the first 1,048,576-row shard of a generated file, split into read / decode / embed / write;
+ *   - stats: the whole statistics pass over files of growing size (memory must not grow);
+ *   - reduce: stitching 1, 10 and 100 shards (memory must not grow with the output).
+ * Medians of the runs; peak RSS is the process's own (getrusage), not moto's.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startMoto, s3ClientFor } from '../lib/local-moto.ts';
+import { DEFAULT_MAX_SHARD_ROWS } from '../lib/shard-plan.ts';
+import { median } from './measure.ts';
+import { ROOT, benchFile, fmt } from './data.ts';
+import { writeSyntheticJob } from '../test/helpers/synthetic-job.ts';
+
+const { values } = parseArgs({
+  options: {
+    'shard-file-rows': { type: 'string', default: '2000000' },
+    'stats-rows': { type: 'string', default: '2000000,10000000' },
+    'reduce-shards': { type: 'string', default: '1,10,100' },
+    'reduce-shard-rows': { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const list = (s: string) => s.split(',').map(Number);
+const runs = Number(values.runs);
+const MB = 1e6;
+const BUCKET = 'bench';
+
+interface StepResult {
+  wallMs: number;
+  timings: Record<string, number>;
+  peakRssMiB: number;
+}
+
+// The step runs from a bundle, as in Lambda. ESM for top-level await; the SDK's CommonJS needs `require`.
+const STEP = join(ROOT, 'dist', 'lambda-step.mjs');
+await build({
+  entryPoints: [join(ROOT, 'bench', 'lambda-step.ts')],
+  outfile: STEP,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['parquet-wasm'],
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+/** Runs one step in a fresh process. Asynchronously: this process drains moto's log pipes, and must keep doing so. */
+function runStep(endpoint: string, args: string[]): Promise<StepResult> {
+  const child = spawn(process.execPath, [STEP, ...args], { cwd: ROOT, env: { ...process.env, AWS_ENDPOINT_URL_S3: endpoint }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`lambda-step ${args.join(' ')} failed:\n${stderr}`));
+      else resolve(JSON.parse(line) as StepResult);
+    });
+  });
+}
+
+/** Runs `args` `runs` times, a fresh process each time (set-up before each run if given). */
+async function repeat(endpoint: string, args: (run: number) => string[] | Promise<string[]>): Promise<{ wall: number; rss: number; t: (k: string) => number }> {
+  const results: StepResult[] = [];
+  for (let r = 0; r < runs; r++) results.push(await runStep(endpoint, await args(r)));
+  return {
+    wall: median(results.map((x) => x.wallMs)) / 1000,
+    rss: median(results.map((x) => x.peakRssMiB)),
+    t: (k) => median(results.map((x) => x.timings[k] ?? NaN)) / 1000,
+  };
+}
+
+async function upload(s3: S3Client, key: string, path: string): Promise<string> {
+  return (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(path) }))).ETag!;
+}
+
+const moto = await startMoto();
+const s3 = s3ClientFor(moto.endpoint);
+const lines = [
+  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version};`,
+  `S3 is moto_server on loopback; each step runs alone in a fresh process (one core); ${runs} run(s) each; medians.`,
+];
+try {
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+
+  // Per shard: plan once (the stats step), then embed shard 0 in fresh processes.
+  const shardFileRows = Number(values['shard-file-rows']);
+  const shardKey = `incoming/tracks-${shardFileRows}.parquet`;
+  const shardEtag = await upload(s3, shardKey, benchFile(shardFileRows));
+  process.stderr.write('embed: planning\n');
+  await runStep(moto.endpoint, ['stats', BUCKET, shardKey, shardEtag, 'jobs/', String(DEFAULT_MAX_SHARD_ROWS)]);
+  const { jobIdFor } = await import('../lib/job-keys.ts');
+  const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
+  process.stderr.write(`embed: shard 0 of ${shardKey}\n`);
+  const e = await repeat(moto.endpoint, () => ['embed', BUCKET, jobId, '0']);
+  const shardRows = Math.min(DEFAULT_MAX_SHARD_ROWS, shardFileRows);
+  lines.push(
+    '',
+    `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of ${shardKey}):`,
+    '',
+    '| read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | peak RSS (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.rss, 0)} |`,
+  );
+
+  // The stats pass over growing files: its memory must stay flat.
+  lines.push('', '**Stats pass** (footer, statistics of the 11 standardised columns, plan):', '', '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | peak RSS (MiB) |', '|---:|---:|---:|---:|---:|---:|---:|');
+  for (const rows of list(values['stats-rows'])) {
+    const path = benchFile(rows);
+    const key = `incoming/stats-${rows}.parquet`;
+    const etag = await upload(s3, key, path);
+    process.stderr.write(`stats: ${rows.toLocaleString('en-US')} rows\n`);
+    const st = await repeat(moto.endpoint, (r) => ['stats', BUCKET, key, etag, `jobs-stats-${rows}-${r}/`, String(DEFAULT_MAX_SHARD_ROWS)]);
+    const bytes = readFileSync(path).length;
+    lines.push(`| ${rows.toLocaleString('en-US')} | ${fmt(bytes / MB, 0)} | ${fmt(st.t('statsRead'))} | ${fmt(st.t('statsDecode'))} | ${fmt(st.wall)} | ${fmt(rows / st.wall, 0)} | ${fmt(st.rss, 0)} |`);
+  }
+
+  // The reducer over 1, 10, 100 shards: memory must not grow with the output.
+  const perShard = Number(values['reduce-shard-rows']);
+  lines.push(
+    '',
+    `**Reduce** (shards of ${perShard.toLocaleString('en-US')} rows with full mapping fragments; vectors copied server-side where a shard is ≥ 5 MiB, mapping parts streamed):`,
+    '',
+    '| shards | rows | .npy (MB) | mapping (MB) | step (s) | peak RSS (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const shards of list(values['reduce-shards'])) {
+    process.stderr.write(`reduce: ${shards} shard(s)\n`);
+    let sizes = { vectorBytes: 0, mappingBytes: 0 };
+    const red = await repeat(moto.endpoint, async (r) => {
+      const job = await writeSyntheticJob(s3, { bucket: BUCKET, jobId: `reduce-${shards}-${r}`, shards, rowsPerShard: perShard, fullMapping: true });
+      sizes = job;
+      return ['reduce', BUCKET, job.jobId];
+    });
+    lines.push(`| ${shards} | ${(shards * perShard).toLocaleString('en-US')} | ${fmt(sizes.vectorBytes / MB, 0)} | ${fmt(sizes.mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  s3.destroy();
+  await moto.stop();
+}
