@@ -1,30 +1,60 @@
 /**
  * Finds a repeated id across shards without loading every hash: each shard's 64-bit id hashes
- * are stored sorted, so a k-way merge over small chunks of each sees equal values side by side.
- * Memory is k chunks, whatever the row count.
+ * are stored sorted, so a k-way merge over chunks of each sees equal values side by side.
+ * Memory is two chunks per shard, sized to a budget, whatever the row count.
  */
 import type { ByteSource } from './byte-source.ts';
 
-const CHUNK_HASHES = 8192;
+/** Memory the merge may hold by default: two chunks per shard (the one merged, the next in flight). */
+export const HASH_MERGE_MEMORY = 128 * 1024 * 1024;
+const MIN_CHUNK = 64 * 1024;
+const MAX_CHUNK = 8 * 1024 * 1024;
 
-/** Reads the sorted hashes of one shard chunk by chunk, as (hi, lo) 32-bit pairs. */
+/** Bytes per read for k sources within `memory`: fewer, larger reads where there is room. */
+export function chunkBytes(k: number, memory: number): number {
+  const fit = Math.floor(memory / (2 * Math.max(1, k)) / 8) * 8;
+  return Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, fit));
+}
+
+/**
+ * Reads the sorted hashes of one shard chunk by chunk, as (hi, lo) 32-bit pairs, with the next
+ * chunk always in flight: the merge drains all shards at about the same pace, so their reads
+ * overlap instead of paying one round trip per chunk in turn.
+ */
 class Cursor {
   private words: Uint32Array = new Uint32Array(0);
   private at = 0;
   private read = 0;
-  constructor(private readonly source: ByteSource) {}
+  private pending: Promise<Uint32Array | null> | null = null;
+  constructor(
+    private readonly source: ByteSource,
+    private readonly chunk: number,
+  ) {}
 
+  private fetch(): Promise<Uint32Array | null> {
+    const left = this.source.size - this.read;
+    if (left <= 0) return Promise.resolve(null);
+    const n = Math.min(left, this.chunk);
+    const offset = this.read;
+    this.read += n;
+    const p = this.source.read(offset, n).then((bytes) => {
+      // Uint32 views need 4-byte alignment; a source may hand back any view.
+      const own = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+      return new Uint32Array(own.buffer, own.byteOffset, n / 4);
+    });
+    // A prefetch the merge never awaits (it stopped at a repeat) must not surface as unhandled.
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** Moves to the next chunk when this one is used up; false at the end. */
   async fill(): Promise<boolean> {
     if (this.at < this.words.length) return true;
-    const left = this.source.size - this.read;
-    if (left <= 0) return false;
-    const n = Math.min(left, CHUNK_HASHES * 8);
-    const bytes = await this.source.read(this.read, n);
-    this.read += n;
-    // Uint32 views need 4-byte alignment; a source may hand back any view.
-    const own = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-    this.words = new Uint32Array(own.buffer, own.byteOffset, n / 4);
+    const next = await (this.pending ?? this.fetch());
+    if (!next) return false;
+    this.words = next;
     this.at = 0;
+    this.pending = this.fetch();
     return true;
   }
 
@@ -45,13 +75,15 @@ class Cursor {
 
 const less = (a: Cursor, b: Cursor) => a.hi < b.hi || (a.hi === b.hi && a.lo < b.lo);
 
-/** True when any 64-bit value occurs twice across the sorted little-endian BigUint64 sources. */
-export async function sortedSourcesRepeat(sources: readonly ByteSource[]): Promise<boolean> {
-  const heap: Cursor[] = [];
-  for (const s of sources) {
-    const c = new Cursor(s);
-    if (await c.fill()) heap.push(c);
-  }
+/**
+ * True when any 64-bit value occurs twice across the sorted little-endian BigUint64 sources.
+ * Holds at most about `memory` bytes of hashes (but at least 128 KiB per source).
+ */
+export async function sortedSourcesRepeat(sources: readonly ByteSource[], memory = HASH_MERGE_MEMORY): Promise<boolean> {
+  const chunk = chunkBytes(sources.length, memory);
+  const cursors = sources.map((s) => new Cursor(s, chunk));
+  const filled = await Promise.all(cursors.map((c) => c.fill()));
+  const heap = cursors.filter((_, i) => filled[i]);
   const down = (i: number) => {
     for (;;) {
       const l = 2 * i + 1;

@@ -39,19 +39,27 @@ export function decoderPanicError(e: unknown): InvalidInputError | null {
  */
 export function guardDecoderPanics<T>(work: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onPanic = (e: unknown) => {
-      const err = decoderPanicError(e);
-      if (!err) throw e;
-      reject(err);
-    };
-    process.on('uncaughtException', onPanic);
+    const guard = (e: InvalidInputError) => reject(e);
+    if (guards.size === 0) process.on('uncaughtException', onPanic);
+    guards.add(guard);
     work()
       .then(resolve, reject)
-      .finally(() => process.off('uncaughtException', onPanic));
+      .finally(() => {
+        guards.delete(guard);
+        if (guards.size === 0) process.off('uncaughtException', onPanic);
+      });
   });
 }
 
-/** Where a reader's time went: fetching column chunks, and decoding them into Arrow batches. */
+// One process listener however many guarded decodes run at once (the local pipeline runs
+// many handlers in one process); a panic fails every decode in flight, as the wasm instance is shared.
+const guards = new Set<(e: InvalidInputError) => void>();
+function onPanic(e: unknown): void {
+  const err = decoderPanicError(e);
+  if (!err) throw e;
+  for (const guard of guards) guard(err);
+}
+
 export interface ReadTimings {
   readMs: number;
   bytesRead: number;
@@ -111,6 +119,8 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
         if (next.done) break;
         const batch = toArrow(next.value as pw.RecordBatch);
         timings.decodeMs += performance.now() - t;
+        // The first batch means the decoder has fetched the row group's chunks into wasm memory.
+        cache.release();
         yield batch;
       }
     } finally {

@@ -28,6 +28,14 @@ export class RangeCache {
     return this.blocks.reduce((n, b) => n + b.bytes.length, 0);
   }
 
+  /**
+   * Drops the prefetched bytes once the decoder holds its own copy (it fetches a row group's
+   * chunks when it starts on it). A later read it makes anyway goes to the source: slower, never wrong.
+   */
+  release(): void {
+    this.blocks = [];
+  }
+
   /** Throws the error of a failed uncached read, if the last decode made one. */
   rethrowMiss(): void {
     const e = this.missError;
@@ -52,7 +60,8 @@ export class RangeCache {
           const s = Math.max(0, start);
           const e = Math.min(size, end);
           const hit = this.lookup(s, e);
-          if (hit) return copy(hit);
+          // A whole block is handed over as it is (the decoder copies it into wasm memory); parts are copied.
+          if (hit) return hit.byteOffset === 0 && hit.byteLength === hit.buffer.byteLength ? (hit.buffer as ArrayBuffer) : copy(hit);
           try {
             return copy(await this.source.read(s, e - s));
           } catch (err: unknown) {

@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from './byte-source.ts';
 import { InvalidInputError, SourceError } from './errors.ts';
+import { semaphore } from './semaphore.ts';
 import { isNotFound, isPreconditionFailed, readBodyInto, s3ErrorOf, s3Url } from './s3-objects.ts';
 
 /** A ByteSource over one version of an S3 object: every read is pinned to `etag`. */
@@ -94,21 +95,4 @@ function toSourceError(e: unknown, name: string, etag: string | undefined): Erro
   return new SourceError(`${name}: S3 ${code ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
     cause: e,
   });
-}
-
-/** A counting semaphore: `await acquire()` resolves to the matching release function. */
-function semaphore(max: number): () => Promise<() => void> {
-  let inFlight = 0;
-  const waiting: (() => void)[] = [];
-  const release = (): void => {
-    const next = waiting.shift();
-    // Hand the slot straight to the next waiter so a newcomer cannot overtake it.
-    if (next) next();
-    else inFlight--;
-  };
-  return async () => {
-    if (inFlight < max) inFlight++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    return release;
-  };
 }

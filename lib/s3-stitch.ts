@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { PipelineError, SourceError, messageOf } from './errors.ts';
 import { readBodyInto, s3ErrorOf, s3Url } from './s3-objects.ts';
+import { semaphore } from './semaphore.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part, except the last one. */
@@ -21,9 +22,11 @@ export const MAX_PART_SIZE = 5 * 1024 * MiB;
 export const MAX_PARTS = 10_000;
 /** Default size of a part assembled in memory; it bounds the memory each upload worker holds. */
 export const DEFAULT_PART_SIZE = 8 * MiB;
-// Parts in flight at once. Each worker owns at most one partSize buffer, so memory stays at
-// CONCURRENCY × partSize whatever the output size.
-const CONCURRENCY = 4;
+// Parts in flight at once. Server-side copies cost this process nothing, so many run at once;
+// parts assembled here each hold a partSize buffer, so at most UPLOAD_BUFFERS of them do, and
+// memory stays at UPLOAD_BUFFERS × partSize whatever the output size.
+const CONCURRENCY = 16;
+const UPLOAD_BUFFERS = 4;
 
 /** One piece of the output: literal bytes (a header, a brace) or a whole object in the same bucket. */
 export type Segment = { bytes: Uint8Array } | { key: string; size: number };
@@ -157,8 +160,9 @@ export async function stitchObjects(client: S3Client, request: StitchRequest): P
   const completed: CompletedPart[] = [];
   let next = 0;
   let failure: unknown;
+  const bufferSlot = semaphore(UPLOAD_BUFFERS);
+  const freeBuffers: Uint8Array[] = [];
   const worker = async (): Promise<void> => {
-    let buffer: Uint8Array | undefined;
     while (failure === undefined && next < plan.length) {
       const index = next++;
       const part = plan[index];
@@ -178,13 +182,19 @@ export async function stitchObjects(client: S3Client, request: StitchRequest): P
           );
           completed.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
         } else {
-          buffer ??= new Uint8Array(partSize);
-          const body = buffer.subarray(0, part.size);
-          await assemble(client, bucket, part, body);
-          const out = await client.send(
-            new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }),
-          );
-          completed.push({ PartNumber, ETag: out.ETag });
+          const release = await bufferSlot();
+          const buffer = freeBuffers.pop() ?? new Uint8Array(partSize);
+          try {
+            const body = buffer.subarray(0, part.size);
+            await assemble(client, bucket, part, body);
+            const out = await client.send(
+              new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }),
+            );
+            completed.push({ PartNumber, ETag: out.ETag });
+          } finally {
+            freeBuffers.push(buffer);
+            release();
+          }
         }
       } catch (e: unknown) {
         failure ??= partError(e, dest, PartNumber, part);

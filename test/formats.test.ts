@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { npyHeader } from '../lib/npy.ts';
 import { ByteWriter } from '../lib/byte-writer.ts';
 import { hashIds, mappingJson, writeMappingFragment, type IdColumn } from '../lib/mapping.ts';
-import { sortedArraysRepeat, sortedSourcesRepeat } from '../lib/hash-merge.ts';
+import { chunkBytes, sortedArraysRepeat, sortedSourcesRepeat } from '../lib/hash-merge.ts';
 import { fixture } from './helpers/tmp.ts';
 
 const encoder = new TextEncoder();
@@ -100,7 +100,36 @@ describe('repeated ids across sorted hash shards (the reducer’s streaming chec
       const parts = [list.slice(0, 9_000), list.slice(9_000, 25_000), list.slice(25_000)].map((p) => hashIds(idColumn(p)).sort());
       const sources = parts.map((h) => ({ name: 'mem', size: h.byteLength, read: async (o: number, n: number) => new Uint8Array(h.buffer.slice(o, o + n)) }));
       const distinct = new Set(parts.flatMap((h) => Array.from(h))).size;
-      expect(await sortedSourcesRepeat(sources)).toBe(distinct < list.length);
+      // The smallest budget: 64 KiB reads, so each shard takes several.
+      expect(await sortedSourcesRepeat(sources, 0)).toBe(distinct < list.length);
     }
+  });
+
+  it('keeps the next chunk of every shard in flight, within the memory budget', async () => {
+    const shards = Array.from({ length: 4 }, (_, s) => BigUint64Array.from({ length: 40_000 }, (_, i) => BigInt(i * 4 + s)));
+    let inFlight = 0;
+    let most = 0;
+    const reads: number[] = [];
+    const sources = shards.map((h) => ({
+      name: 'mem',
+      size: h.byteLength,
+      read: async (o: number, n: number) => {
+        reads.push(n);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        return new Uint8Array(h.buffer.slice(o, o + n));
+      },
+    }));
+    expect(await sortedSourcesRepeat(sources, 4 * 2 * 128 * 1024)).toBe(false);
+    expect(Math.max(...reads)).toBe(128 * 1024);
+    expect(reads.reduce((a, b) => a + b, 0)).toBe(4 * 40_000 * 8);
+    expect(most).toBeGreaterThanOrEqual(4);
+  });
+
+  it('sizes its reads from the budget and the shard count', () => {
+    expect(chunkBytes(100, 128 * 1024 * 1024)).toBe(671_088);
+    expect(chunkBytes(10_000, 128 * 1024 * 1024)).toBe(64 * 1024);
+    expect(chunkBytes(1, 128 * 1024 * 1024)).toBe(8 * 1024 * 1024);
   });
 });
