@@ -4,7 +4,7 @@
  * retries and the on-failure destination, alarms, and cdk-nag's AWS Solutions checks.
  */
 import { join } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -39,9 +39,11 @@ export class PipelineStack extends Stack {
       failure: `${this.stackName}-failure`,
     };
     const environment = {
+      STATS_FUNCTION_NAME: names.stats,
       EMBED_FUNCTION_NAME: names.embed,
       REDUCE_FUNCTION_NAME: names.reduce,
       SHARD_ROWS: String(p.shardRows),
+      STATS_PART_ROWS: String(p.statsPartRows),
       INPUT_PREFIX: p.inputPrefix,
       JOBS_PREFIX: p.jobsPrefix,
       OUTPUT_PREFIX: p.outputPrefix,
@@ -88,7 +90,7 @@ export class PipelineStack extends Stack {
       });
     };
     this.functions = {
-      stats: fn('stats', 'S3 upload -> statistics, plan, one async embed per shard'),
+      stats: fn('stats', 'S3 upload -> statistics (fanned out in parts for large files), plan, one async embed per shard'),
       embed: fn('embed', 'Embeds one shard; the last shard invokes the reducer'),
       reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
       failure: fn('failure', 'On-failure destination of stats and embed: marks the job as failed'),
@@ -99,7 +101,7 @@ export class PipelineStack extends Stack {
       f.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.LambdaDestination(failure) });
     }
 
-    this.grant(p);
+    this.grant(p, names);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(stats), { prefix: p.inputPrefix, suffix: '.parquet' });
     this.alarms(p);
     this.suppressions();
@@ -123,7 +125,7 @@ export class PipelineStack extends Stack {
   }
 
   /** Exactly the S3 and Lambda actions each function's code performs, on the prefixes it touches. */
-  private grant(p: PipelineProps): void {
+  private grant(p: PipelineProps, names: Record<FunctionId, string>): void {
     const { stats, embed, reduce, failure } = this.functions;
     const objects = (...prefixes: string[]) => prefixes.map((x) => this.bucket.arnForObjects(`${x}*`));
     const errorJson = this.bucket.arnForObjects(`${p.outputPrefix}*/error.json`);
@@ -136,6 +138,8 @@ export class PipelineStack extends Stack {
     allow(stats, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
     list(stats);
     embed.grantInvoke(stats);
+    // Stats invokes itself once per stats part. By name: a reference to its own ARN would be a cycle.
+    allow(stats, ['lambda:InvokeFunction'], [this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.stats, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]);
 
     allow(embed, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
     allow(embed, ['s3:PutObject'], objects(p.jobsPrefix));

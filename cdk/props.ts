@@ -9,6 +9,8 @@ export interface PipelineProps {
   outputPrefix: string;
   /** Rows per shard, i.e. per embed invocation. */
   shardRows: number;
+  /** Files with more rows compute their statistics in parts of this many rows, one stats invocation each. */
+  statsPartRows: number;
   memoryMb: { stats: number; embed: number; reduce: number; failure: number };
   timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number };
   /** Reserved concurrency of the embed function; 0 reserves none. */
@@ -28,6 +30,7 @@ export const DEFAULTS: PipelineProps = {
   jobsPrefix: 'jobs/',
   outputPrefix: 'embeddings/',
   shardRows: 1_048_576,
+  statsPartRows: 16_777_216,
   memoryMb: { stats: 1024, embed: 1769, reduce: 1024, failure: 256 },
   timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60 },
   embedConcurrency: 20,
@@ -64,6 +67,7 @@ export function propsFromContext(node: Node): PipelineProps {
     jobsPrefix: prefix('jobsPrefix', d.jobsPrefix),
     outputPrefix: prefix('outputPrefix', d.outputPrefix),
     shardRows: int('shardRows', d.shardRows, 1, 50_000_000),
+    statsPartRows: int('statsPartRows', d.statsPartRows, 1_048_576, 1_000_000_000),
     memoryMb: {
       stats: int('statsMemoryMb', d.memoryMb.stats, 128, 10_240),
       embed: int('embedMemoryMb', d.memoryMb.embed, 128, 10_240),

@@ -1,14 +1,18 @@
 /** The Lambdas' configuration, read once from the environment and validated as a whole. */
 import { DEFAULT_PREFIXES, type Prefixes } from './job-keys.ts';
 import { PipelineError } from './errors.ts';
-import { DEFAULT_MAX_SHARD_ROWS } from './shard-plan.ts';
+import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from './shard-plan.ts';
 
 export interface Config {
+  /** The stats function itself: invoked once per stats part when the statistics fan out. */
+  statsFunction: string;
   /** Function invoked once per shard. */
   embedFunction: string;
   /** Function invoked once per job by the last shard. */
   reduceFunction: string;
   shardRows: number;
+  /** Files with more rows compute their statistics in parts of at most this many rows. */
+  statsPartRows: number;
   prefixes: Prefixes;
 }
 
@@ -25,14 +29,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (v === undefined || v === '') problems.push(`${name} is not set`);
     return v ?? '';
   };
+  const positive = (name: string, fallback: number): number => {
+    const raw = env[name] || String(fallback);
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) problems.push(`${name} must be a positive integer, got '${raw}'`);
+    return n;
+  };
+  const statsFunction = required('STATS_FUNCTION_NAME');
   const embedFunction = required('EMBED_FUNCTION_NAME');
   const reduceFunction = required('REDUCE_FUNCTION_NAME');
-  const rawRows = env.SHARD_ROWS ?? String(DEFAULT_MAX_SHARD_ROWS);
-  const shardRows = Number(rawRows);
-  if (!Number.isInteger(shardRows) || shardRows < 1) problems.push(`SHARD_ROWS must be a positive integer, got '${rawRows}'`);
+  const shardRows = positive('SHARD_ROWS', DEFAULT_MAX_SHARD_ROWS);
+  const statsPartRows = positive('STATS_PART_ROWS', DEFAULT_STATS_PART_ROWS);
   const prefixes = prefixesFrom(env, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return { embedFunction, reduceFunction, shardRows, prefixes };
+  return { statsFunction, embedFunction, reduceFunction, shardRows, statsPartRows, prefixes };
 }
 
 /** The S3 prefixes alone (for tools that only read a job, such as `npm run status`). */

@@ -6,7 +6,9 @@ import type { ObjectStore } from './object-store.ts';
 import type { Prefixes } from './job-keys.ts';
 import { jobIdFor, jobKeys } from './job-keys.ts';
 import { loadPlan } from './job-embed.ts';
-import { writeJobError } from './job-stats.ts';
+import { getJson } from './object-store.ts';
+import { isStatsPartPayload, writeJobError, type StatsPlan } from './job-stats.ts';
+import { PipelineError } from './errors.ts';
 
 /** The part of Lambda's invocation record this handler reads. */
 export interface FailureRecord {
@@ -69,4 +71,25 @@ export async function markStatsFailed(
     message: `s3://${store.bucket}/${upload.key}: job ${jobId}: the statistics step failed${attempts ? ` after ${attempts} attempt(s)` : ''}: ${cause}`,
   });
   return jobId;
+}
+
+/** Marks the job of a stats part that failed after its retries; null when the record is not a part's or its input was replaced. */
+export async function markStatsPartFailed(store: ObjectStore, record: FailureRecord, prefixes: Prefixes): Promise<string | null> {
+  const payload = record.requestPayload;
+  if (!isStatsPartPayload(payload)) return null;
+  const keys = jobKeys(payload.jobId, prefixes);
+  const sp = await getJson<StatsPlan>(store, keys.statsPlan);
+  if (!sp) throw new PipelineError(`job ${payload.jobId}: no stats.json in s3://${store.bucket}/${keys.statsPlan}`);
+  // As for shards: a superseded job's failure is not the upload's; the newer job owns error.json.
+  if ((await store.currentEtag(sp.key)) !== sp.etag) return null;
+  const attempts = record.requestContext?.approximateInvokeCount;
+  const cause = record.responsePayload?.errorMessage ?? 'unknown error';
+  await writeJobError(store, prefixes, { key: sp.key, etag: sp.etag }, payload.jobId, {
+    type: record.responsePayload?.errorType ?? 'StatsFailed',
+    message:
+      `s3://${store.bucket}/${sp.key}: job ${payload.jobId}: statistics part ${payload.statsPart} of ${sp.parts.length} failed` +
+      `${attempts ? ` after ${attempts} attempt(s)` : ''}: ${cause}`,
+    statsPart: payload.statsPart,
+  });
+  return payload.jobId;
 }

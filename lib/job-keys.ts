@@ -30,6 +30,10 @@ export function jobKeys(jobId: string, prefixes: Prefixes = DEFAULT_PREFIXES) {
   return {
     prefix: base,
     plan: `${base}plan.json`,
+    /** Written instead of the plan when the statistics fan out: the parts, and what the plan needs. */
+    statsPlan: `${base}stats.json`,
+    statsPartsPrefix: `${base}stats-parts/`,
+    statsPart: (part: number) => `${base}stats-parts/${part}`,
     vectors: (shard: number) => `${base}shards/${shard}.f32`,
     ids: (shard: number) => `${base}shards/${shard}.ids`,
     hashes: (shard: number) => `${base}shards/${shard}.hash`,

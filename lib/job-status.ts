@@ -2,7 +2,7 @@
 import type { ObjectStore } from './object-store.ts';
 import type { Prefixes } from './job-keys.ts';
 import type { JobPlan } from './job-plan.ts';
-import type { JobError } from './job-stats.ts';
+import type { JobError, StatsPlan } from './job-stats.ts';
 import type { Manifest } from './manifest.ts';
 import { getJson } from './object-store.ts';
 import { jobIdFor, jobKeys, outputKeys, outputName } from './job-keys.ts';
@@ -10,6 +10,7 @@ import { jobIdFor, jobKeys, outputKeys, outputName } from './job-keys.ts';
 export type JobStatus =
   | { state: 'missing'; key: string }
   | { state: 'queued'; key: string; jobId: string }
+  | { state: 'statistics'; key: string; jobId: string; partsDone: number; parts: number }
   | { state: 'running'; key: string; jobId: string; shardsDone: number; shards: number }
   | { state: 'done'; key: string; jobId: string; manifest: Manifest; outputs: string }
   | { state: 'failed'; key: string; jobId: string; error: JobError };
@@ -27,7 +28,12 @@ export async function jobStatus(store: ObjectStore, key: string, prefixes: Prefi
   ]);
   if (manifest?.input.etag === etag) return { state: 'done', key, jobId, manifest, outputs: out.prefix };
   if (error?.jobId === jobId) return { state: 'failed', key, jobId, error };
-  if (!plan) return { state: 'queued', key, jobId };
+  if (!plan) {
+    const stats = await getJson<StatsPlan>(store, jobKeys(jobId, prefixes).statsPlan);
+    if (!stats) return { state: 'queued', key, jobId };
+    const partsDone = (await store.list(jobKeys(jobId, prefixes).statsPartsPrefix)).length;
+    return { state: 'statistics', key, jobId, partsDone, parts: stats.parts.length };
+  }
   const shardsDone = (await store.list(jobKeys(jobId, prefixes).donePrefix)).length;
   return { state: 'running', key, jobId, shardsDone, shards: plan.shards.length };
 }
@@ -40,6 +46,8 @@ export function describeStatus(s: JobStatus, bucket: string): string {
       return `${where}: no such object`;
     case 'queued':
       return `${where}: queued (job ${s.jobId}, statistics not finished yet)`;
+    case 'statistics':
+      return `${where}: computing statistics (job ${s.jobId}, ${s.partsDone} of ${s.parts} parts done)`;
     case 'running':
       return `${where}: running (job ${s.jobId}, ${s.shardsDone} of ${s.shards} shards done)`;
     case 'done': {

@@ -14,7 +14,7 @@ import { DEFAULT_PREFIXES, outputKeys, outputName } from './job-keys.ts';
 import { s3PutEvent } from './s3-event.ts';
 import { jobStatus } from './job-status.ts';
 import { s3Store } from './s3-store.ts';
-import { DEFAULT_MAX_SHARD_ROWS } from './shard-plan.ts';
+import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from './shard-plan.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from './output-files.ts';
 import { PipelineError } from './errors.ts';
 import type { Manifest } from './manifest.ts';
@@ -29,6 +29,8 @@ export interface LocalPipelineOptions {
   input: string;
   outDir: string;
   shardRows?: number;
+  /** Rows per stats part: a file with more rows computes its statistics in parts (fan-out). */
+  statsPartRows?: number;
   /** Called when a shard finishes (after the plan exists). */
   onProgress?: (shardsDone: number) => void;
 }
@@ -58,7 +60,14 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
   const lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   setAwsClients(
     { s3, lambda },
-    { embedFunction: 'embed', reduceFunction: 'reduce', shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS, prefixes: DEFAULT_PREFIXES },
+    {
+      statsFunction: 'stats',
+      embedFunction: 'embed',
+      reduceFunction: 'reduce',
+      shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
+      statsPartRows: opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
+      prefixes: DEFAULT_PREFIXES,
+    },
   );
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));

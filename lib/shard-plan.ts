@@ -75,3 +75,34 @@ export function planStatsTasks(rowGroupRows: readonly number[]): Segment[] {
     return out;
   });
 }
+
+/** Rows of statistics one stats Lambda computes when the pass fans out (see docs/scaling.md). */
+export const DEFAULT_STATS_PART_ROWS = 16 * (1 << 20);
+
+/** A run of consecutive statistics tasks, `[first, first + count)`, computed by one invocation. */
+export interface StatsPart {
+  index: number;
+  first: number;
+  count: number;
+  rows: number;
+}
+
+/**
+ * Groups the statistics tasks, in order, into parts of at most `partRows` rows (at least one
+ * task each). The parts only decide who computes which task: the tasks' moments are still
+ * merged one by one in file order, so the statistics are the same bits for any grouping.
+ */
+export function planStatsParts(tasks: readonly Segment[], partRows: number): StatsPart[] {
+  if (!Number.isInteger(partRows) || partRows < 1) throw new RangeError(`stats part size must be a positive integer, got ${partRows}`);
+  const parts: StatsPart[] = [];
+  let current: StatsPart | undefined;
+  tasks.forEach((task, i) => {
+    if (!current || current.rows + task.rows > partRows) {
+      current = { index: parts.length, first: i, count: 0, rows: 0 };
+      parts.push(current);
+    }
+    current.count++;
+    current.rows += task.rows;
+  });
+  return parts;
+}

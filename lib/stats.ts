@@ -125,3 +125,27 @@ export function fitScaler(m: Moments): Scaler {
   }
   return out;
 }
+
+const FIELDS = ['count', 'sum', 'sumErr', 'm2'] as const;
+
+/** A list of moments of k columns as bytes (float64, little-endian): exact, NaN and -0 included. */
+export function momentsToBytes(list: readonly Moments[], k: number): Uint8Array {
+  const out = new Float64Array(list.length * FIELDS.length * k);
+  let at = 0;
+  for (const m of list) for (const f of FIELDS) for (let c = 0; c < k; c++) out[at++] = m[f][c]!;
+  return new Uint8Array(out.buffer);
+}
+
+/** The inverse of `momentsToBytes`. */
+export function momentsFromBytes(bytes: Uint8Array, k: number): Moments[] {
+  const per = FIELDS.length * k;
+  if (bytes.byteLength % (8 * per) !== 0) throw new RangeError(`${bytes.byteLength} bytes are not a whole number of moments of ${k} columns`);
+  const values = new Float64Array(bytes.slice().buffer);
+  const out: Moments[] = [];
+  for (let at = 0; at < values.length; ) {
+    const m = emptyMoments(k);
+    for (const f of FIELDS) for (let c = 0; c < k; c++) m[f][c] = values[at++]!;
+    out.push(m);
+  }
+  return out;
+}

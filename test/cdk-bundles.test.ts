@@ -71,9 +71,12 @@ describe('the synthesized Lambda bundles', () => {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
+    STATS_FUNCTION_NAME: 'stats',
     EMBED_FUNCTION_NAME: 'embed',
     REDUCE_FUNCTION_NAME: 'reduce',
     SHARD_ROWS: '1000',
+    // The fixture's 5 row groups of 1,000 rows: statistics in 3 parts, through the bundled stats function.
+    STATS_PART_ROWS: '2000',
   };
   const savedEnv = new Map<string, string | undefined>();
   let outdir = '';
@@ -168,7 +171,7 @@ describe('the synthesized Lambda bundles', () => {
     expect(readFileSync(join(dir, 'parquet_wasm_bg.wasm')).subarray(0, 4)).toEqual(Buffer.from([0x00, 0x61, 0x73, 0x6d]));
   });
 
-  it('run the 5k fixture end to end in 5 shards, byte-identical to the command line', async () => {
+  it('run the 5k fixture end to end, statistics in 3 parts and 5 shards, byte-identical to the command line', async () => {
     const since = local!.invocations.length;
     const key = 'incoming/tracks 5k.parquet';
     const etag = await uploadAndNotify(key, readFileSync(fixture('tracks-5k.parquet')));
@@ -186,7 +189,7 @@ describe('the synthesized Lambda bundles', () => {
     const runs = local!.invocations.slice(since);
     expect(runs.filter((i) => i.outcome !== 'succeeded')).toEqual([]);
     const count = (fn: FunctionId) => runs.filter((i) => i.functionName === fn).length;
-    expect(FUNCTIONS.map((fn) => [fn, count(fn)])).toEqual([['stats', 1], ['embed', 5], ['reduce', 1], ['failure', 0]]);
+    expect(FUNCTIONS.map((fn) => [fn, count(fn)])).toEqual([['stats', 1 + 3], ['embed', 5], ['reduce', 1], ['failure', 0]]);
   });
 
   it('refuse a file without a required column with error.json and no fan-out', async () => {
@@ -253,8 +256,8 @@ describe('the SAM example events (events/)', () => {
       const vars = env[logicalId]!;
       const declared = resource.Properties?.Environment?.Variables ?? {};
       for (const v of Object.values(vars)) expect(typeof v, `${logicalId}: SAM wants string values`).toBe('string');
-      expect(vars, logicalId).toMatchObject({ EMBED_FUNCTION_NAME: 'TrackEmbeddings-embed', REDUCE_FUNCTION_NAME: 'TrackEmbeddings-reduce' });
-      expect(declared, logicalId).toMatchObject({ EMBED_FUNCTION_NAME: vars.EMBED_FUNCTION_NAME, REDUCE_FUNCTION_NAME: vars.REDUCE_FUNCTION_NAME });
+      expect(vars, logicalId).toMatchObject({ STATS_FUNCTION_NAME: 'TrackEmbeddings-stats', EMBED_FUNCTION_NAME: 'TrackEmbeddings-embed', REDUCE_FUNCTION_NAME: 'TrackEmbeddings-reduce' });
+      expect(declared, logicalId).toMatchObject({ STATS_FUNCTION_NAME: vars.STATS_FUNCTION_NAME, EMBED_FUNCTION_NAME: vars.EMBED_FUNCTION_NAME, REDUCE_FUNCTION_NAME: vars.REDUCE_FUNCTION_NAME });
       expect(Number(vars.SHARD_ROWS)).toBeGreaterThan(0);
       expect(String(vars.AWS_ENDPOINT_URL_S3)).toMatch(/^http:\/\//);
       // SAM only overrides variables the template declares: every one in env.json must be.

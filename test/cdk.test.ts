@@ -32,7 +32,8 @@ function grants(name: 'stats' | 'embed' | 'reduce' | 'failure'): Record<string, 
       for (const r of [st.Resource].flat()) {
         const text = JSON.stringify(r);
         if (action.startsWith('logs:')) continue;
-        const prefix = /"\/([^"]*)"\]\]\}$/.exec(text)?.[1] ?? (text.includes('Bucket') ? 'bucket' : text.includes(':*') ? 'function:*' : 'function');
+        const named = /:function:([^"]+)"\]\]\}$/.exec(text)?.[1];
+        const prefix = named ? `function:${named}` : /"\/([^"]*)"\]\]\}$/.exec(text)?.[1] ?? (text.includes('Bucket') ? 'bucket' : text.includes(':*') ? 'function:*' : 'function');
         (out[action] ??= []).push(prefix);
       }
     }
@@ -51,7 +52,7 @@ describe('PipelineStack', () => {
         Architectures: ['arm64'],
         RecursiveLoop: 'Terminate',
         LoggingConfig: { LogGroup: Match.anyValue() },
-        Environment: { Variables: Match.objectLike({ EMBED_FUNCTION_NAME: 'Test-embed', REDUCE_FUNCTION_NAME: 'Test-reduce', SHARD_ROWS: '1048576', INPUT_PREFIX: 'incoming/' }) },
+        Environment: { Variables: Match.objectLike({ STATS_FUNCTION_NAME: 'Test-stats', STATS_PART_ROWS: '16777216', EMBED_FUNCTION_NAME: 'Test-embed', REDUCE_FUNCTION_NAME: 'Test-reduce', SHARD_ROWS: '1048576', INPUT_PREFIX: 'incoming/' }) },
       });
     }
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
@@ -73,7 +74,10 @@ describe('PipelineStack', () => {
   });
 
   it.each([
-    ['stats', { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['embeddings/*/error.json', 'jobs/*'], 's3:ListBucket': ['bucket'], 'lambda:InvokeFunction': ['function', 'function:*'] }],
+    [
+      'stats',
+      { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['embeddings/*/error.json', 'jobs/*'], 's3:ListBucket': ['bucket'], 'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-stats'] },
+    ],
     ['embed', { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['jobs/*'], 's3:ListBucket': ['bucket'], 'lambda:InvokeFunction': ['function', 'function:*'] }],
     [
       'reduce',
@@ -90,16 +94,16 @@ describe('PipelineStack', () => {
     expect(grants(name)).toEqual(expected);
   });
 
-  it('lets stats invoke only embed, embed only reduce, and both their on-failure destination', () => {
+  it('lets stats invoke only embed and itself (its parts), embed only reduce, and both their on-failure destination', () => {
     const invoked = (name: 'stats' | 'embed' | 'reduce' | 'failure') =>
       [
         ...new Set(
           statementsOf(name)
             .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))
-            .flatMap((s) => [s.Resource].flat().map((r) => /"Fn::GetAtt":\["([^"]+)"/.exec(JSON.stringify(r))![1]!)),
+            .flatMap((s) => [s.Resource].flat().map((r) => /"Fn::GetAtt":\["([^"]+)"/.exec(JSON.stringify(r))?.[1] ?? /:function:([^"]+)"/.exec(JSON.stringify(r))![1]!)),
         ),
       ].sort();
-    expect(invoked('stats')).toEqual([fnId('embed'), fnId('failure')].sort());
+    expect(invoked('stats')).toEqual([fnId('embed'), fnId('failure'), 'Test-stats'].sort());
     expect(invoked('embed')).toEqual([fnId('failure'), fnId('reduce')].sort());
     expect(invoked('reduce')).toEqual([]);
     expect(invoked('failure')).toEqual([]);

@@ -31,8 +31,14 @@ describe('configuration', () => {
   it('names every missing or malformed variable in one error', () => {
     expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(ConfigError);
     expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(
-      "invalid configuration: EMBED_FUNCTION_NAME is not set; REDUCE_FUNCTION_NAME is not set; SHARD_ROWS must be a positive integer, got 'many'; OUTPUT_PREFIX must end with '/', got 'out'",
+      "invalid configuration: STATS_FUNCTION_NAME is not set; EMBED_FUNCTION_NAME is not set; REDUCE_FUNCTION_NAME is not set; SHARD_ROWS must be a positive integer, got 'many'; OUTPUT_PREFIX must end with '/', got 'out'",
     );
+  });
+
+  it('reads the stats part size and refuses a bad one', () => {
+    const names = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
+    expect(readConfig({ ...names, STATS_PART_ROWS: '2000' }).statsPartRows).toBe(2000);
+    expect(() => readConfig({ ...names, STATS_PART_ROWS: '0' })).toThrow("STATS_PART_ROWS must be a positive integer, got '0'");
   });
 
   it('reads the prefixes alone for tools that only read a job, with the same checks', () => {
@@ -41,10 +47,12 @@ describe('configuration', () => {
   });
 
   it('has defaults for everything but the function names', () => {
-    expect(readConfig({ EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' })).toEqual({
+    expect(readConfig({ STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' })).toEqual({
+      statsFunction: 's',
       embedFunction: 'e',
       reduceFunction: 'r',
       shardRows: 1 << 20,
+      statsPartRows: 1 << 24,
       prefixes: { input: 'incoming/', jobs: 'jobs/', output: 'embeddings/' },
     });
   });

@@ -8,7 +8,7 @@ import { setAwsClients } from '../lib/aws.ts';
 import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../lib/job-keys.ts';
 import { s3PutEvent } from '../lib/s3-event.ts';
 import { runLocal } from '../lib/local-runner.ts';
-import { jobStatus } from '../lib/job-status.ts';
+import { describeStatus, jobStatus } from '../lib/job-status.ts';
 import { s3Store } from '../lib/s3-store.ts';
 import type { Config } from '../lib/config.ts';
 import * as stats from '../functions/stats/index.ts';
@@ -19,7 +19,7 @@ import { getObjectOrNull, keysUnder as keysUnderBucket } from './helpers/s3.ts';
 import { fixture, useTmp } from './helpers/tmp.ts';
 
 const FIXTURE = fixture('tracks-5k.parquet');
-const config: Config = { embedFunction: 'embed', reduceFunction: 'reduce', shardRows: 300, prefixes: DEFAULT_PREFIXES };
+const config: Config = { statsFunction: 'stats', embedFunction: 'embed', reduceFunction: 'reduce', shardRows: 300, statsPartRows: 1 << 24, prefixes: DEFAULT_PREFIXES };
 interface Hooks {
   /** Runs before every attempt of a function: tests make shards fail or wait through it. */
   before?: (fn: string, event: { jobId?: string; shard?: number }) => Promise<void>;
@@ -65,6 +65,7 @@ let bucket = '';
 beforeEach(async () => {
   bucket = `pipeline-${++bucketCount}`;
   config.shardRows = 300;
+  config.statsPartRows = 1 << 24;
   hooks = {};
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
@@ -117,6 +118,83 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     expect(done.bytesRead).toBeGreaterThan(0);
     expect(done.bytesRead).toBeLessThan(readFileSync(FIXTURE).length);
     expect(manifest.timingsMs.statsDecode).toBeGreaterThan(0);
+  });
+
+  describe('with the statistics fanned out (5 row groups of 1,000 rows, parts of 2,000 rows: 3 parts)', () => {
+    beforeEach(() => {
+      config.statsPartRows = 2000;
+    });
+
+    it('computes them in parts, one stats invocation each, and publishes the command line’s bytes', async () => {
+      const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
+      const since = local.invocations.length;
+      const etag = await upload('incoming/parts.parquet', readFileSync(FIXTURE));
+      await notify('incoming/parts.parquet', etag);
+      await local.idle();
+
+      expect((await getObject('embeddings/parts/spotify_vectors_14d.npy'))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
+      expect((await getObject('embeddings/parts/id_to_index.json'))!.equals(readFileSync(cli.mappingPath))).toBe(true);
+      const manifest = JSON.parse((await getObject('embeddings/parts/manifest.json'))!.toString());
+      expect(manifest.scaler).toEqual(cli.manifest.scaler);
+      expect(manifest.timingsMs.statsParts).toBe(3);
+      expect(invocationsOf('stats', since)).toHaveLength(1 + 3);
+      expect(invocationsOf('embed', since)).toHaveLength(20);
+      const jobId = jobIdFor(bucket, 'incoming/parts.parquet', etag);
+      expect(await keysUnder(jobKeys(jobId).statsPartsPrefix)).toHaveLength(3);
+    });
+
+    it('reports the parts done while the statistics run', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let othersDone!: () => void;
+      const twoDone = new Promise<void>((r) => (othersDone = r));
+      let finished = 0;
+      hooks.before = async (fn, e) => {
+        if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 2) await gate;
+      };
+      hooks.after = (fn, e) => {
+        if (fn === 'stats' && (e as { statsPart?: number }).statsPart !== undefined && ++finished === 2) othersDone();
+      };
+      const etag = await upload('incoming/slow-parts.parquet', readFileSync(FIXTURE));
+      await notify('incoming/slow-parts.parquet', etag);
+      await twoDone;
+      const jobId = jobIdFor(bucket, 'incoming/slow-parts.parquet', etag);
+      const status = await jobStatus(s3Store(s3, bucket), 'incoming/slow-parts.parquet', DEFAULT_PREFIXES);
+      expect(status).toEqual({ state: 'statistics', key: 'incoming/slow-parts.parquet', jobId, partsDone: 2, parts: 3 });
+      expect(describeStatus(status, bucket)).toBe(`s3://${bucket}/incoming/slow-parts.parquet: computing statistics (job ${jobId}, 2 of 3 parts done)`);
+      release();
+      await local.idle();
+      expect(await jobStatus(s3Store(s3, bucket), 'incoming/slow-parts.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'done' });
+    });
+
+    it('fails the job, naming the part, when a part keeps failing', async () => {
+      hooks.before = async (fn, e) => {
+        if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 1) throw new Error('out of memory');
+      };
+      const since = local.invocations.length;
+      const etag = await upload('incoming/bad-part.parquet', readFileSync(FIXTURE));
+      await notify('incoming/bad-part.parquet', etag);
+      await local.idle();
+      const error = JSON.parse((await getObject('embeddings/bad-part/error.json'))!.toString());
+      expect(error.error.message).toMatch(/incoming\/bad-part\.parquet: job [0-9a-f]+: statistics part 1 of 3 failed after 3 attempt\(s\): out of memory/);
+      expect(error.error.statsPart).toBe(1);
+      expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/bad-part.parquet', etag)).plan)).toBeNull();
+      expect(invocationsOf('embed', since)).toHaveLength(0);
+      expect(await jobStatus(s3Store(s3, bucket), 'incoming/bad-part.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed' });
+    });
+
+    it('refuses corrupt page data found by a part, with no plan and no fan-out', async () => {
+      const body = readFileSync(FIXTURE);
+      for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
+      const since = local.invocations.length;
+      const etag = await upload('incoming/corrupt-part.parquet', body);
+      await notify('incoming/corrupt-part.parquet', etag);
+      await local.idle();
+      const error = JSON.parse((await getObject('embeddings/corrupt-part/error.json'))!.toString());
+      expect(error.error.message).toMatch(/corrupt-part\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
+      expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/corrupt-part.parquet', etag)).plan)).toBeNull();
+      expect(invocationsOf('embed', since)).toHaveLength(0);
+    });
   });
 
   it('keeps Python dict semantics for ids repeated within and across shards', async () => {

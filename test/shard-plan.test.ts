@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planShards, planStatsTasks, STATS_BLOCK_ROWS, STATS_TASK_BLOCKS, type Shard } from '../lib/shard-plan.ts';
+import { planShards, planStatsParts, planStatsTasks, STATS_BLOCK_ROWS, STATS_TASK_BLOCKS, type Shard } from '../lib/shard-plan.ts';
 
 /** Every row of the file exactly once, in order, and each shard's count matching its segments. */
 function expectCovers(shards: Shard[], groups: number[]) {
@@ -59,5 +59,29 @@ describe('planStatsTasks', () => {
       { rowGroup: 0, offset: 2 * big, rows: 5 },
       { rowGroup: 1, offset: 0, rows: 10 },
     ]);
+  });
+});
+
+describe('planStatsParts', () => {
+  const tasks = planStatsTasks([3_000_000, 500_000, 2_100_000]);
+
+  it('groups the tasks in order into parts of at most the given rows, each task once', () => {
+    const parts = planStatsParts(tasks, 2_500_000);
+    expect(parts.map((p) => p.index)).toEqual(parts.map((_, i) => i));
+    expect(parts.flatMap((p) => Array.from({ length: p.count }, (_, i) => p.first + i))).toEqual(tasks.map((_, i) => i));
+    for (const p of parts) {
+      expect(p.rows).toBe(tasks.slice(p.first, p.first + p.count).reduce((n, t) => n + t.rows, 0));
+      expect(p.rows).toBeLessThanOrEqual(2_500_000);
+    }
+    expect(parts.reduce((n, p) => n + p.rows, 0)).toBe(5_600_000);
+  });
+
+  it('is one part when everything fits, and one task per part when none fit together', () => {
+    expect(planStatsParts(tasks, 10_000_000)).toEqual([{ index: 0, first: 0, count: tasks.length, rows: 5_600_000 }]);
+    expect(planStatsParts(tasks, 1)).toHaveLength(tasks.length);
+  });
+
+  it('refuses a part size that is not a positive integer', () => {
+    expect(() => planStatsParts(tasks, 0)).toThrow(RangeError);
   });
 });

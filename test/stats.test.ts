@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockMoments, fitScaler, mergeAll, mergeMoments } from '../lib/stats.ts';
+import { blockMoments, fitScaler, mergeAll, mergeMoments, momentsFromBytes, momentsToBytes } from '../lib/stats.ts';
 
 const col = (...xs: number[]) => new Float64Array(xs);
 
@@ -61,5 +61,14 @@ describe('statistics', () => {
     const empty = blockMoments([col(NaN)]);
     expect(mergeMoments(a, empty)).toEqual(a);
     expect(mergeMoments(empty, a)).toEqual(a);
+  });
+
+  it('round-trips moments through bytes exactly, NaN and -0 included (the format of stats parts)', () => {
+    const list = [blockMoments([col(0.1, 0.2, 0.3), col(NaN, NaN)]), blockMoments([col(1e308, -1e308), col(-0)])];
+    list[1]!.sumErr[1] = -0;
+    const back = momentsFromBytes(momentsToBytes(list, 2), 2);
+    expect(back).toEqual(list);
+    expect(Object.is(back[1]!.sumErr[1], -0)).toBe(true);
+    expect(() => momentsFromBytes(new Uint8Array(24), 2)).toThrow(RangeError);
   });
 });

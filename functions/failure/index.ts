@@ -1,14 +1,19 @@
-/** The on-failure destination of stats and embed: an invocation that failed after its retries fails its job. */
+/** The on-failure destination of stats (uploads and stats parts) and embed: an invocation that failed after its retries fails its job. */
 import { awsClients, pipelineConfig } from '../../lib/aws.ts';
 import { s3Store } from '../../lib/s3-store.ts';
 import { isS3Event, uploadsOf } from '../../lib/s3-event.ts';
-import { isEmbedPayload, markShardFailed, markStatsFailed, type FailureRecord } from '../../lib/job-failure.ts';
+import { isEmbedPayload, markShardFailed, markStatsFailed, markStatsPartFailed, type FailureRecord } from '../../lib/job-failure.ts';
+import { isStatsPartPayload } from '../../lib/job-stats.ts';
 
 export async function handler(record: FailureRecord): Promise<{ failedJobs: string[] }> {
   const config = pipelineConfig();
   const payload = record?.requestPayload;
   if (isEmbedPayload(payload)) {
     const job = await markShardFailed(s3Store(awsClients().s3, payload.bucket), record, config.prefixes);
+    return { failedJobs: job ? [job] : [] };
+  }
+  if (isStatsPartPayload(payload)) {
+    const job = await markStatsPartFailed(s3Store(awsClients().s3, payload.bucket), record, config.prefixes);
     return { failedJobs: job ? [job] : [] };
   }
   const failedJobs: string[] = [];
