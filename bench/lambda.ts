@@ -5,7 +5,8 @@
  * against a real S3 API (moto_server on loopback):
  *   - embed: the first 1,048,576-row shard of a generated file, split into read / decode / embed / write;
  *   - stats: the whole statistics pass over files of growing size (memory must not grow);
- *   - reduce: stitching 1, 10 and 100 shards (memory must not grow with the output).
+ *   - reduce: stitching 1, 10 and 100 shards (memory must not grow with the output);
+ *   - the reducer's repeated-id merge rate for 10, 100 and 1,000 shards (in memory, this process).
  * Medians of the runs; peak RSS is the process's own (getrusage), not moto's.
  */
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { startMoto, s3ClientFor } from '../lib/local-moto.ts';
 import { DEFAULT_MAX_SHARD_ROWS } from '../lib/shard-plan.ts';
 import { median } from './measure.ts';
+import { sortedArraysRepeat } from '../lib/hash-merge.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
 import { writeSyntheticJob } from '../test/helpers/synthetic-job.ts';
 
@@ -36,6 +38,7 @@ const MB = 1e6;
 const BUCKET = 'bench';
 
 interface StepResult {
+  initMs: number;
   wallMs: number;
   timings: Record<string, number>;
   peakRssMiB: number;
@@ -73,10 +76,11 @@ function runStep(endpoint: string, args: string[]): Promise<StepResult> {
 }
 
 /** Runs `args` `runs` times, a fresh process each time (set-up before each run if given). */
-async function repeat(endpoint: string, args: (run: number) => string[] | Promise<string[]>): Promise<{ wall: number; rss: number; t: (k: string) => number }> {
+async function repeat(endpoint: string, args: (run: number) => string[] | Promise<string[]>): Promise<{ init: number; wall: number; rss: number; t: (k: string) => number }> {
   const results: StepResult[] = [];
   for (let r = 0; r < runs; r++) results.push(await runStep(endpoint, await args(r)));
   return {
+    init: median(results.map((x) => x.initMs)) / 1000,
     wall: median(results.map((x) => x.wallMs)) / 1000,
     rss: median(results.map((x) => x.peakRssMiB)),
     t: (k) => median(results.map((x) => x.timings[k] ?? NaN)) / 1000,
@@ -111,13 +115,16 @@ try {
     '',
     `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of ${shardKey}):`,
     '',
-    '| read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | peak RSS (MiB) |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.rss, 0)} |`,
+    '| start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | peak RSS (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.rss, 0)} |`,
+    '',
+    'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: parquet-wasm to Arrow;',
+    'embed: the kernel, mapping fragment and id hashes; write: the three shard objects and the done marker.',
   );
 
   // The stats pass over growing files: its memory must stay flat.
-  lines.push('', '**Stats pass** (footer, statistics of the 11 standardised columns, plan):', '', '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | peak RSS (MiB) |', '|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('', '**Stats pass** (footer, statistics of the 11 standardised columns, plan):', '', '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | CPU rows/s (step − read) | peak RSS (MiB) |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const rows of list(values['stats-rows'])) {
     const path = benchFile(rows);
     const key = `incoming/stats-${rows}.parquet`;
@@ -125,7 +132,9 @@ try {
     process.stderr.write(`stats: ${rows.toLocaleString('en-US')} rows\n`);
     const st = await repeat(moto.endpoint, (r) => ['stats', BUCKET, key, etag, `jobs-stats-${rows}-${r}/`, String(DEFAULT_MAX_SHARD_ROWS)]);
     const bytes = readFileSync(path).length;
-    lines.push(`| ${rows.toLocaleString('en-US')} | ${fmt(bytes / MB, 0)} | ${fmt(st.t('statsRead'))} | ${fmt(st.t('statsDecode'))} | ${fmt(st.wall)} | ${fmt(rows / st.wall, 0)} | ${fmt(st.rss, 0)} |`);
+    lines.push(
+      `| ${rows.toLocaleString('en-US')} | ${fmt(bytes / MB, 0)} | ${fmt(st.t('statsRead'))} | ${fmt(st.t('statsDecode'))} | ${fmt(st.wall)} | ${fmt(rows / st.wall, 0)} | ${fmt(rows / (st.wall - st.t('statsRead')), 0)} | ${fmt(st.rss, 0)} |`,
+    );
   }
 
   // The reducer over 1, 10, 100 shards: memory must not grow with the output.
@@ -146,6 +155,20 @@ try {
       return ['reduce', BUCKET, job.jobId];
     });
     lines.push(`| ${shards} | ${(shards * perShard).toLocaleString('en-US')} | ${fmt(sizes.vectorBytes / MB, 0)} | ${fmt(sizes.mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`);
+  }
+  // The reducer's repeated-id check is CPU-bound at scale: its merge rate, in memory, by shard count.
+  lines.push('', '**Repeated-id check** (the reducer\'s k-way merge of sorted id hashes, in memory, 10,000,000 hashes):', '', '| shards (k) | seconds | hashes/s |', '|---:|---:|---:|');
+  for (const k of [10, 100, 1000]) {
+    const per = Math.floor(10_000_000 / k);
+    // Distinct values spread like hashes: i ↦ i·odd mod 2^64 is a bijection.
+    const arrays = Array.from({ length: k }, (_, s) => BigUint64Array.from({ length: per }, (_, i) => (BigInt(i * k + s) * 0x9e3779b97f4a7c15n) & (2n ** 64n - 1n)).sort());
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      if (await sortedArraysRepeat(arrays)) throw new Error('distinct hashes reported as repeated');
+      times.push((performance.now() - t) / 1000);
+    }
+    lines.push(`| ${k} | ${fmt(median(times))} | ${fmt((per * k) / median(times), 0)} |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

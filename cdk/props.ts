@@ -31,7 +31,8 @@ export const DEFAULTS: PipelineProps = {
   outputPrefix: 'embeddings/',
   shardRows: 1_048_576,
   statsPartRows: 16_777_216,
-  memoryMb: { stats: 1024, embed: 1769, reduce: 1024, failure: 256 },
+  // 1,769 MB is one full vCPU: the work is single-threaded and CPU-bound, so less memory costs the same and runs longer (docs/scaling.md).
+  memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256 },
   timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60 },
   embedConcurrency: 20,
   logRetentionDays: 30,
