@@ -4,7 +4,6 @@
  * The whole job on one machine; see README.md.
  */
 import { readFile } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
@@ -15,12 +14,6 @@ import { positiveIntOption, runCli } from '../lib/cli.ts';
 import { Progress } from '../lib/progress.ts';
 
 const USAGE = 'usage: npm start -- IN.parquet --out DIR [--spec spec.json] [--shard-rows N] [--workers N]';
-
-// V8 flags are per process, so this reaches the worker threads created later. Each worker's
-// garbage collector would otherwise spread over helper threads that compete with the other
-// workers for the same cores: on 2 cores, 2M rows ran in a median 2.50 s with it and 3.12 s
-// without (5 interleaved runs each; see README, Benchmark).
-setFlagsFromString('--single-threaded-gc');
 
 async function loadSpec(path: string | undefined): Promise<FeatureSpec> {
   if (path === undefined) return DEFAULT_SPEC;
