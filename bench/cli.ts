@@ -32,7 +32,8 @@ interface Contender {
   command: (input: string, out: string) => string[];
 }
 const contenders: Contender[] = [
-  { name: 'track-embeddings', command: (i, o) => [process.execPath, join(ROOT, 'dist', 'embed.js'), i, '--out', o, '--workers', String(workers)] },
+  // As `npm start` runs it, V8 flag included.
+  { name: 'track-embeddings', command: (i, o) => [process.execPath, '--single-threaded-gc', join(ROOT, 'dist', 'embed.js'), i, '--out', o, '--workers', String(workers)] },
 ];
 if (havePython) {
   contenders.push({ name: 'notebook (pandas+sklearn)', command: (i, o) => [refPython, refScript, i, o] });
