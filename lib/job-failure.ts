@@ -7,7 +7,8 @@ import type { Prefixes } from './job-keys.ts';
 import { jobIdFor, jobKeys } from './job-keys.ts';
 import { loadPlan } from './job-embed.ts';
 import { getJson } from './object-store.ts';
-import { isStatsPartPayload, writeJobError, type StatsPlan } from './job-stats.ts';
+import { writeJobError, type StatsPlan } from './job-stats.ts';
+import { isEmbedPayload, isStatsPartPayload } from './job-payloads.ts';
 import { PipelineError } from './errors.ts';
 
 /** The part of Lambda's invocation record this handler reads. */
@@ -15,18 +16,6 @@ export interface FailureRecord {
   requestContext?: { condition?: string; approximateInvokeCount?: number };
   requestPayload?: unknown;
   responsePayload?: { errorType?: string; errorMessage?: string } | null;
-}
-
-/** The payload an embed invocation gets: small whatever the file size. */
-export interface EmbedPayload {
-  bucket: string;
-  jobId: string;
-  shard: number;
-}
-
-export function isEmbedPayload(p: unknown): p is EmbedPayload {
-  const o = p as Partial<EmbedPayload> | null;
-  return typeof o === 'object' && o !== null && typeof o.bucket === 'string' && typeof o.jobId === 'string' && Number.isInteger(o.shard);
 }
 
 /** Marks the job of a failed shard as failed; returns the job id, or null when the record is not a shard's. */

@@ -51,18 +51,6 @@ export interface StatsPlan extends PlanInput {
   createdAt: string;
 }
 
-/** The payload of one stats part's invocation (of the stats function). */
-export interface StatsPartPayload {
-  bucket: string;
-  jobId: string;
-  statsPart: number;
-}
-
-export function isStatsPartPayload(p: unknown): p is StatsPartPayload {
-  const o = p as Partial<StatsPartPayload> | null;
-  return typeof o === 'object' && o !== null && typeof o.bucket === 'string' && typeof o.jobId === 'string' && Number.isInteger(o.statsPart);
-}
-
 /** What error.json holds: which upload, which job, what went wrong. */
 export interface JobError {
   jobId: string;

@@ -18,7 +18,7 @@ import { s3ClientFor } from '../lib/local-moto.ts';
 import { startLocalLambda, type LocalFunction, type LocalLambda } from '../lib/local-lambda.ts';
 import { DEFAULT_PREFIXES, jobIdFor, outputName } from '../lib/job-keys.ts';
 import { decodeEventKey, encodeEventKey, s3PutEvent } from '../lib/s3-event.ts';
-import { isEmbedPayload } from '../lib/job-failure.ts';
+import { isEmbedPayload } from '../lib/job-payloads.ts';
 import { runLocal, type RunResult } from '../lib/local-runner.ts';
 import { getObjectOrNull, keysUnder as keysUnderBucket } from './helpers/s3.ts';
 import { fixture } from './helpers/tmp.ts';

@@ -2,7 +2,7 @@
 import { awsClients, invokeAsync, pipelineConfig } from '../../lib/aws.ts';
 import { s3Store } from '../../lib/s3-store.ts';
 import { runEmbedShard, type EmbedOutcome } from '../../lib/job-embed.ts';
-import { isEmbedPayload } from '../../lib/job-failure.ts';
+import { isEmbedPayload } from '../../lib/job-payloads.ts';
 import { PipelineError } from '../../lib/errors.ts';
 
 export async function handler(event: unknown): Promise<EmbedOutcome> {

@@ -2,8 +2,8 @@
 import { awsClients, pipelineConfig } from '../../lib/aws.ts';
 import { s3Store } from '../../lib/s3-store.ts';
 import { isS3Event, uploadsOf } from '../../lib/s3-event.ts';
-import { isEmbedPayload, markShardFailed, markStatsFailed, markStatsPartFailed, type FailureRecord } from '../../lib/job-failure.ts';
-import { isStatsPartPayload } from '../../lib/job-stats.ts';
+import { markShardFailed, markStatsFailed, markStatsPartFailed, type FailureRecord } from '../../lib/job-failure.ts';
+import { isEmbedPayload, isStatsPartPayload } from '../../lib/job-payloads.ts';
 
 export async function handler(record: FailureRecord): Promise<{ failedJobs: string[] }> {
   const config = pipelineConfig();

@@ -6,7 +6,8 @@
 import { awsClients, invokeAsync, mapLimit, pipelineConfig } from '../../lib/aws.ts';
 import { s3Store } from '../../lib/s3-store.ts';
 import { uploadsOf } from '../../lib/s3-event.ts';
-import { isStatsPartPayload, runStats, runStatsPart, type StatsOutcome } from '../../lib/job-stats.ts';
+import { runStats, runStatsPart, type StatsOutcome } from '../../lib/job-stats.ts';
+import { isStatsPartPayload, type EmbedPayload, type StatsPartPayload } from '../../lib/job-payloads.ts';
 
 /** Handles a stats part, or every record of an S3 event; returns what happened to each. */
 export async function handler(event: unknown): Promise<StatsOutcome[]> {
@@ -38,9 +39,9 @@ async function fanOut(bucket: string, outcome: StatsOutcome): Promise<void> {
   const config = pipelineConfig();
   if (outcome.status === 'planned') {
     const { jobId, shards } = outcome.plan;
-    await mapLimit(shards, 16, (s) => invokeAsync(config.embedFunction, { bucket, jobId, shard: s.index }));
+    await mapLimit(shards, 16, (s) => invokeAsync(config.embedFunction, { bucket, jobId, shard: s.index } satisfies EmbedPayload));
   } else if (outcome.status === 'fanned-out') {
     const parts = Array.from({ length: outcome.parts }, (_, i) => i);
-    await mapLimit(parts, 16, (statsPart) => invokeAsync(config.statsFunction, { bucket, jobId: outcome.jobId, statsPart }));
+    await mapLimit(parts, 16, (statsPart) => invokeAsync(config.statsFunction, { bucket, jobId: outcome.jobId, statsPart } satisfies StatsPartPayload));
   }
 }
