@@ -83,7 +83,21 @@ async function notify(key: string, etag: string): Promise<void> {
   expect(out.StatusCode).toBe(202);
 }
 
+/** Uploads, sends the event and waits until every invocation it caused has settled; returns the ETag. */
+async function runJob(key: string, body: Uint8Array): Promise<string> {
+  const etag = await upload(key, body);
+  await notify(key, etag);
+  await local.idle();
+  return etag;
+}
+
 const getObject = (key: string) => getObjectOrNull(s3, bucket, key);
+
+/** The published vectors and mapping of `name` are the command line's, byte for byte. */
+async function expectCommandLineBytes(name: string, cli: { vectorsPath: string; mappingPath: string }): Promise<void> {
+  expect((await getObject(`embeddings/${name}/spotify_vectors_14d.npy`))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
+  expect((await getObject(`embeddings/${name}/id_to_index.json`))!.equals(readFileSync(cli.mappingPath))).toBe(true);
+}
 const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
 
 const invocationsOf = (fn: string, since: number) => local.invocations.slice(since).filter((i) => i.functionName === fn);
@@ -94,12 +108,9 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   it('embeds the 5k fixture in 20 shards, byte-identical to the command line', async () => {
     const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
     const since = local.invocations.length;
-    const etag = await upload('incoming/tracks.parquet', readFileSync(FIXTURE));
-    await notify('incoming/tracks.parquet', etag);
-    await local.idle();
+    const etag = await runJob('incoming/tracks.parquet', readFileSync(FIXTURE));
 
-    expect((await getObject('embeddings/tracks/spotify_vectors_14d.npy'))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
-    expect((await getObject('embeddings/tracks/id_to_index.json'))!.equals(readFileSync(cli.mappingPath))).toBe(true);
+    await expectCommandLineBytes('tracks', cli);
     const manifest = JSON.parse((await getObject('embeddings/tracks/manifest.json'))!.toString());
     expect(manifest.input).toMatchObject({ name: `s3://${bucket}/incoming/tracks.parquet`, etag, rows: 5000 });
     expect(manifest.shards.count).toBe(20);
@@ -128,12 +139,9 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     it('computes them in parts, one stats invocation each, and publishes the command line’s bytes', async () => {
       const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
       const since = local.invocations.length;
-      const etag = await upload('incoming/parts.parquet', readFileSync(FIXTURE));
-      await notify('incoming/parts.parquet', etag);
-      await local.idle();
+      const etag = await runJob('incoming/parts.parquet', readFileSync(FIXTURE));
 
-      expect((await getObject('embeddings/parts/spotify_vectors_14d.npy'))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
-      expect((await getObject('embeddings/parts/id_to_index.json'))!.equals(readFileSync(cli.mappingPath))).toBe(true);
+      await expectCommandLineBytes('parts', cli);
       const manifest = JSON.parse((await getObject('embeddings/parts/manifest.json'))!.toString());
       expect(manifest.scaler).toEqual(cli.manifest.scaler);
       expect(manifest.timingsMs.statsParts).toBe(3);
@@ -172,9 +180,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
         if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 1) throw new Error('out of memory');
       };
       const since = local.invocations.length;
-      const etag = await upload('incoming/bad-part.parquet', readFileSync(FIXTURE));
-      await notify('incoming/bad-part.parquet', etag);
-      await local.idle();
+      const etag = await runJob('incoming/bad-part.parquet', readFileSync(FIXTURE));
       const error = JSON.parse((await getObject('embeddings/bad-part/error.json'))!.toString());
       expect(error.error.message).toMatch(/incoming\/bad-part\.parquet: job [0-9a-f]+: statistics part 1 of 3 failed after 3 attempt\(s\): out of memory/);
       expect(error.error.statsPart).toBe(1);
@@ -187,9 +193,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       const body = readFileSync(FIXTURE);
       for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
       const since = local.invocations.length;
-      const etag = await upload('incoming/corrupt-part.parquet', body);
-      await notify('incoming/corrupt-part.parquet', etag);
-      await local.idle();
+      const etag = await runJob('incoming/corrupt-part.parquet', body);
       const error = JSON.parse((await getObject('embeddings/corrupt-part/error.json'))!.toString());
       expect(error.error.message).toMatch(/corrupt-part\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
       expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/corrupt-part.parquet', etag)).plan)).toBeNull();
@@ -200,9 +204,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   it('keeps Python dict semantics for ids repeated within and across shards', async () => {
     config.shardRows = 50;
     const input = fixture('edge', 'tricky-ids.parquet');
-    const etag = await upload('incoming/tricky.parquet', readFileSync(input));
-    await notify('incoming/tricky.parquet', etag);
-    await local.idle();
+    await runJob('incoming/tricky.parquet', readFileSync(input));
     const manifest = JSON.parse((await getObject('embeddings/tricky/manifest.json'))!.toString());
     expect(manifest.outputs.repeatedIds).toBe(true);
     expect(manifest.shards.count).toBeGreaterThan(1);
@@ -230,9 +232,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       if (fn === 'embed' && flaky.delete(shard!)) throw new Error('transient failure');
     };
     const since = local.invocations.length;
-    const etag = await upload('incoming/retry.parquet', readFileSync(FIXTURE));
-    await notify('incoming/retry.parquet', etag);
-    await local.idle();
+    const etag = await runJob('incoming/retry.parquet', readFileSync(FIXTURE));
     // A late duplicate delivery of shard 5, after the job was published.
     const jobId = jobIdFor(bucket, 'incoming/retry.parquet', etag);
     await lambda.send(new InvokeCommand({ FunctionName: 'embed', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify({ bucket, jobId, shard: 5 })) }));
@@ -248,9 +248,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     hooks.before = async (fn, { shard }) => {
       if (fn === 'embed' && shard === 7) throw new Error('disk on fire');
     };
-    const etag = await upload('incoming/doomed.parquet', readFileSync(FIXTURE));
-    await notify('incoming/doomed.parquet', etag);
-    await local.idle();
+    const etag = await runJob('incoming/doomed.parquet', readFileSync(FIXTURE));
     const jobId = jobIdFor(bucket, 'incoming/doomed.parquet', etag);
     expect(await jobStatus(s3Store(s3, bucket), 'incoming/doomed.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed', jobId });
     const error = JSON.parse((await getObject('embeddings/doomed/error.json'))!.toString());
@@ -264,9 +262,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       if (fn === 'stats') throw new Error('out of time');
     };
     const since = local.invocations.length;
-    const etag = await upload('incoming/slow.parquet', readFileSync(FIXTURE));
-    await notify('incoming/slow.parquet', etag);
-    await local.idle();
+    await runJob('incoming/slow.parquet', readFileSync(FIXTURE));
     expect(invocationsOf('stats', since)).toHaveLength(3);
     const error = JSON.parse((await getObject('embeddings/slow/error.json'))!.toString());
     expect(error.error.message).toMatch(/incoming\/slow\.parquet: job [0-9a-f]+: the statistics step failed after 3 attempt\(s\): out of time/);
@@ -322,18 +318,14 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     ['incoming/nested/dir/café 中文 🎵.parquet', 'embeddings/nested/dir/café 中文 🎵/'],
   ])('handles the key %s', async (key, out) => {
     config.shardRows = 2500;
-    const etag = await upload(key, readFileSync(FIXTURE));
-    await notify(key, etag);
-    await local.idle();
+    await runJob(key, readFileSync(FIXTURE));
     expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
   });
 
   it('refuses a file whose page data is corrupt (a decoder panic) with error.json naming the row group', async () => {
     const body = readFileSync(FIXTURE);
     for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
-    const etag = await upload('incoming/corrupt.parquet', body);
-    await notify('incoming/corrupt.parquet', etag);
-    await local.idle();
+    await runJob('incoming/corrupt.parquet', body);
     const error = JSON.parse((await getObject('embeddings/corrupt/error.json'))!.toString());
     expect(error.error.message).toMatch(/corrupt\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
     expect(await keysUnder('embeddings/corrupt/')).toEqual(['embeddings/corrupt/error.json']);
@@ -351,9 +343,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const since = local.invocations.length;
     const key = `incoming/${name}`;
     const body = readFileSync(fixture('bad', name));
-    const etag = await upload(key, body);
-    await notify(key, etag);
-    await local.idle();
+    await runJob(key, body);
     const stem = name.replace(/\.parquet$/, '');
     const error = JSON.parse((await getObject(`embeddings/${stem}/error.json`))!.toString());
     expect(error.error.message).toMatch(message);
