@@ -109,6 +109,10 @@ describe('repeated ids across sorted hash shards (the reducer’s streaming chec
     const shards = Array.from({ length: 4 }, (_, s) => BigUint64Array.from({ length: 40_000 }, (_, i) => BigInt(i * 4 + s)));
     let inFlight = 0;
     let most = 0;
+    // Reads past each shard's first chunk: without prefetching they would come one at a time,
+    // each awaited by the merge when its shard runs dry.
+    let laterInFlight = 0;
+    let mostLater = 0;
     const reads: number[] = [];
     const sources = shards.map((h) => ({
       name: 'mem',
@@ -116,8 +120,10 @@ describe('repeated ids across sorted hash shards (the reducer’s streaming chec
       read: async (o: number, n: number) => {
         reads.push(n);
         most = Math.max(most, ++inFlight);
+        if (o > 0) mostLater = Math.max(mostLater, ++laterInFlight);
         await new Promise((r) => setImmediate(r));
         inFlight--;
+        if (o > 0) laterInFlight--;
         return new Uint8Array(h.buffer.slice(o, o + n));
       },
     }));
@@ -125,6 +131,7 @@ describe('repeated ids across sorted hash shards (the reducer’s streaming chec
     expect(Math.max(...reads)).toBe(128 * 1024);
     expect(reads.reduce((a, b) => a + b, 0)).toBe(4 * 40_000 * 8);
     expect(most).toBeGreaterThanOrEqual(4);
+    expect(mostLater).toBeGreaterThanOrEqual(2);
   });
 
   it('sizes its reads from the budget and the shard count', () => {
