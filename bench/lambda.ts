@@ -10,7 +10,7 @@
  * Medians of the runs; peak RSS is the process's own (getrusage), not moto's.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startMoto, s3ClientFor } from '../lib/local-moto.ts';
 import { DEFAULT_MAX_SHARD_ROWS } from '../lib/shard-plan.ts';
+import { jobIdFor } from '../lib/job-keys.ts';
 import { median } from './measure.ts';
 import { sortedArraysRepeat } from '../lib/hash-merge.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
@@ -106,7 +107,6 @@ try {
   const shardEtag = await upload(s3, shardKey, benchFile(shardFileRows));
   process.stderr.write('embed: planning\n');
   await runStep(moto.endpoint, ['stats', BUCKET, shardKey, shardEtag, 'jobs/', String(DEFAULT_MAX_SHARD_ROWS)]);
-  const { jobIdFor } = await import('../lib/job-keys.ts');
   const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
   process.stderr.write(`embed: shard 0 of ${shardKey}\n`);
   const e = await repeat(moto.endpoint, () => ['embed', BUCKET, jobId, '0']);
@@ -131,7 +131,7 @@ try {
     const etag = await upload(s3, key, path);
     process.stderr.write(`stats: ${rows.toLocaleString('en-US')} rows\n`);
     const st = await repeat(moto.endpoint, (r) => ['stats', BUCKET, key, etag, `jobs-stats-${rows}-${r}/`, String(DEFAULT_MAX_SHARD_ROWS)]);
-    const bytes = readFileSync(path).length;
+    const bytes = statSync(path).size;
     lines.push(
       `| ${rows.toLocaleString('en-US')} | ${fmt(bytes / MB, 0)} | ${fmt(st.t('statsRead'))} | ${fmt(st.t('statsDecode'))} | ${fmt(st.wall)} | ${fmt(rows / st.wall, 0)} | ${fmt(rows / (st.wall - st.t('statsRead')), 0)} | ${fmt(st.rss, 0)} |`,
     );
