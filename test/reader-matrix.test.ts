@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Compression } from 'parquet-wasm';
 import { runLocal } from '../lib/local-runner.ts';
+import { openFileSource } from '../lib/file-source.ts';
+import { readFooter } from '../lib/parquet-footer.ts';
+import { openParquet } from '../lib/parquet-reader.ts';
+import { planShards } from '../lib/shard-plan.ts';
+import { embedShard } from '../lib/shard-work.ts';
+import { compileSpec } from '../lib/embed.ts';
+import { DEFAULT_SPEC, standardizedColumns } from '../lib/feature-spec.ts';
+import { emptyMoments, fitScaler } from '../lib/stats.ts';
 import { assertParity } from './helpers/npy-compare.ts';
 import { fixture, useTmp } from './helpers/tmp.ts';
 import { readParquet, writeParquet } from './helpers/parquet-write.ts';
@@ -42,5 +50,26 @@ describe('reader matrix: writers, codecs, encodings and edge cases at parity wit
     const { vectorsPath, mappingPath } = await runLocal({ input, outDir: dir, shardRows: 1200, workers: 2 });
     assertParity(vectorsPath, fixture('tracks-5k.reference', 'spotify_vectors_14d.npy'));
     expect(readFileSync(mappingPath).equals(readFileSync(fixture('tracks-5k.reference', 'id_to_index.json')))).toBe(true);
+  });
+});
+
+describe('reading through the prefetch', () => {
+  // RangeCache drops its bytes after a segment's first batch, on the grounds that the decoder
+  // has fetched the row group by then; a later read would go to the source (an S3 GET) unseen.
+  it.each(cases)('%s: every source read is a prefetch, also for shards inside row groups', async (name) => {
+    const source = await openFileSource(fixture(name));
+    try {
+      let bytes = 0;
+      const counted = { name: source.name, size: source.size, read: (o: number, n: number) => ((bytes += n), source.read(o, n)) };
+      const layout = await readFooter(source);
+      const reader = await openParquet(counted, layout);
+      const opened = bytes;
+      const features = compileSpec(DEFAULT_SPEC, fitScaler(emptyMoments(standardizedColumns(DEFAULT_SPEC).length)));
+      for (const shard of planShards(layout.rowGroups.map((g) => g.numRows), 97)) await embedShard(reader, shard, features, DEFAULT_SPEC.id, () => {});
+      expect(reader.timings.bytesRead).toBeGreaterThan(0);
+      expect(bytes - opened).toBe(reader.timings.bytesRead);
+    } finally {
+      await source.close();
+    }
   });
 });
