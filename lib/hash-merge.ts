@@ -6,7 +6,7 @@
 import type { ByteSource } from './byte-source.ts';
 
 /** Memory the merge may hold by default: two chunks per shard (the one merged, the next in flight). */
-export const HASH_MERGE_MEMORY = 128 * 1024 * 1024;
+const HASH_MERGE_MEMORY = 128 * 1024 * 1024;
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 8 * 1024 * 1024;
 
