@@ -7,12 +7,12 @@
  * its wall time (after start-up) and the process's peak RSS (VmHWM).
  */
 import { readFileSync } from 'node:fs';
-import { s3ClientFor } from '../lib/local-moto.ts';
-import { s3Store } from '../lib/s3-store.ts';
-import { DEFAULT_PREFIXES } from '../lib/job-keys.ts';
-import { runStats } from '../lib/job-stats.ts';
-import { runEmbedShard } from '../lib/job-embed.ts';
-import { runReduce } from '../lib/job-reduce.ts';
+import { s3ClientFor } from '../lib/emulators/moto.ts';
+import { s3Store } from '../lib/aws/s3-store.ts';
+import { DEFAULT_PREFIXES } from '../lib/pipeline/keys.ts';
+import { runStats } from '../lib/pipeline/stats-step.ts';
+import { runEmbedShard } from '../lib/pipeline/embed-step.ts';
+import { runReduce } from '../lib/pipeline/reduce-step.ts';
 
 const [step, bucket, ...args] = process.argv.slice(2);
 const endpoint = process.env.AWS_ENDPOINT_URL_S3;

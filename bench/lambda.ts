@@ -16,11 +16,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startMoto, s3ClientFor } from '../lib/local-moto.ts';
-import { DEFAULT_MAX_SHARD_ROWS } from '../lib/shard-plan.ts';
-import { jobIdFor } from '../lib/job-keys.ts';
+import { startMoto, s3ClientFor } from '../lib/emulators/moto.ts';
+import { DEFAULT_MAX_SHARD_ROWS } from '../lib/embedding/shard-plan.ts';
+import { jobIdFor } from '../lib/pipeline/keys.ts';
 import { median } from './measure.ts';
-import { sortedArraysRepeat } from '../lib/hash-merge.ts';
+import { sortedArraysRepeat } from '../lib/outputs/repeated-ids.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
 import { writeSyntheticJob } from '../test/helpers/synthetic-job.ts';
 

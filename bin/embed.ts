@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { runLocal } from '../lib/local-runner.ts';
-import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../lib/feature-spec.ts';
+import { runLocal } from '../lib/local/runner.ts';
+import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../lib/embedding/spec.ts';
 import { SpecError, UsageError, messageOf } from '../lib/errors.ts';
-import { positiveIntOption, runCli } from '../lib/cli.ts';
-import { Progress } from '../lib/progress.ts';
+import { positiveIntOption, runCli } from '../lib/cli/options.ts';
+import { Progress } from '../lib/cli/progress.ts';
 
 const USAGE = 'usage: npm start -- IN.parquet --out DIR [--spec spec.json] [--shard-rows N] [--workers N]';
 

@@ -14,7 +14,7 @@ import {
   writeTracksParquet,
   type CompressionName,
   type GenerateOptions,
-} from '../lib/tracks-parquet.ts';
+} from '../lib/generate/write-parquet.ts';
 import { UsageError } from '../lib/errors.ts';
 
 /** The one-line usage message printed with argument errors. */

@@ -5,9 +5,9 @@
  * Invoke endpoint serving the real handlers. Outputs are those `npm start` writes.
  */
 import { parseArgs } from 'node:util';
-import { runPipelineLocal } from '../lib/local-pipeline.ts';
+import { runPipelineLocal } from '../lib/emulators/serverless-pipeline.ts';
 import { UsageError, messageOf } from '../lib/errors.ts';
-import { positiveIntOption, runCli } from '../lib/cli.ts';
+import { positiveIntOption, runCli } from '../lib/cli/options.ts';
 
 const USAGE = 'usage: npm run pipeline:local -- IN.parquet --out DIR [--shard-rows N] [--stats-part-rows N]';
 

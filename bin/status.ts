@@ -5,11 +5,11 @@
  * (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3 for a local S3 API such as moto).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { s3Store } from '../lib/s3-store.ts';
-import { describeStatus, jobStatus } from '../lib/job-status.ts';
-import { readPrefixes } from '../lib/config.ts';
+import { s3Store } from '../lib/aws/s3-store.ts';
+import { describeStatus, jobStatus } from '../lib/pipeline/status.ts';
+import { readPrefixes } from '../lib/aws/config.ts';
 import { SourceError, UsageError, messageOf } from '../lib/errors.ts';
-import { runCli } from '../lib/cli.ts';
+import { runCli } from '../lib/cli/options.ts';
 
 const USAGE = 'usage: npm run status -- s3://BUCKET/KEY.parquet';
 

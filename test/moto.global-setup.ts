@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startMoto } from '../lib/local-moto.ts';
+import { startMoto } from '../lib/emulators/moto.ts';
 
 /** Vitest globalSetup: one moto_server for the whole run, its URL provided as `s3Endpoint`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

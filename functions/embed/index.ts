@@ -1,8 +1,8 @@
 /** One shard: embed it, write its objects; the last shard to finish invokes the reducer once. */
-import { awsClients, invokeAsync, pipelineConfig } from '../../lib/aws.ts';
-import { s3Store } from '../../lib/s3-store.ts';
-import { runEmbedShard, type EmbedOutcome } from '../../lib/job-embed.ts';
-import { isEmbedPayload } from '../../lib/job-payloads.ts';
+import { awsClients, invokeAsync, pipelineConfig } from '../../lib/aws/clients.ts';
+import { s3Store } from '../../lib/aws/s3-store.ts';
+import { runEmbedShard, type EmbedOutcome } from '../../lib/pipeline/embed-step.ts';
+import { isEmbedPayload } from '../../lib/pipeline/payloads.ts';
 import { PipelineError } from '../../lib/errors.ts';
 
 export async function handler(event: unknown): Promise<EmbedOutcome> {

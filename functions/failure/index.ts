@@ -1,9 +1,9 @@
 /** The on-failure destination of stats (uploads and stats parts) and embed: an invocation that failed after its retries fails its job. */
-import { awsClients, pipelineConfig } from '../../lib/aws.ts';
-import { s3Store } from '../../lib/s3-store.ts';
-import { isS3Event, uploadsOf } from '../../lib/s3-event.ts';
-import { markShardFailed, markStatsFailed, markStatsPartFailed, type FailureRecord } from '../../lib/job-failure.ts';
-import { isEmbedPayload, isStatsPartPayload } from '../../lib/job-payloads.ts';
+import { awsClients, pipelineConfig } from '../../lib/aws/clients.ts';
+import { s3Store } from '../../lib/aws/s3-store.ts';
+import { isS3Event, uploadsOf } from '../../lib/aws/s3-event.ts';
+import { markShardFailed, markStatsFailed, markStatsPartFailed, type FailureRecord } from '../../lib/pipeline/failure-step.ts';
+import { isEmbedPayload, isStatsPartPayload } from '../../lib/pipeline/payloads.ts';
 
 export async function handler(record: FailureRecord): Promise<{ failedJobs: string[] }> {
   const config = pipelineConfig();

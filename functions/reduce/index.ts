@@ -1,8 +1,8 @@
 /** Stitches a finished job's shards into the published outputs, manifest last. */
 import { setTimeout as wait } from 'node:timers/promises';
-import { awsClients, pipelineConfig } from '../../lib/aws.ts';
-import { s3Store } from '../../lib/s3-store.ts';
-import { runReduce, type ReduceOutcome } from '../../lib/job-reduce.ts';
+import { awsClients, pipelineConfig } from '../../lib/aws/clients.ts';
+import { s3Store } from '../../lib/aws/s3-store.ts';
+import { runReduce, type ReduceOutcome } from '../../lib/pipeline/reduce-step.ts';
 import { PipelineError } from '../../lib/errors.ts';
 
 export async function handler(event: { bucket?: unknown; jobId?: unknown }): Promise<ReduceOutcome> {

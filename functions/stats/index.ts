@@ -3,11 +3,11 @@
  * For a large file the statistics fan out: this function is invoked again once per stats part,
  * and the part that completes the plan fans out the shards.
  */
-import { awsClients, invokeAsync, mapLimit, pipelineConfig } from '../../lib/aws.ts';
-import { s3Store } from '../../lib/s3-store.ts';
-import { uploadsOf } from '../../lib/s3-event.ts';
-import { runStats, runStatsPart, type StatsOutcome } from '../../lib/job-stats.ts';
-import { isStatsPartPayload, type EmbedPayload, type StatsPartPayload } from '../../lib/job-payloads.ts';
+import { awsClients, invokeAsync, mapLimit, pipelineConfig } from '../../lib/aws/clients.ts';
+import { s3Store } from '../../lib/aws/s3-store.ts';
+import { uploadsOf } from '../../lib/aws/s3-event.ts';
+import { runStats, runStatsPart, type StatsOutcome } from '../../lib/pipeline/stats-step.ts';
+import { isStatsPartPayload, type EmbedPayload, type StatsPartPayload } from '../../lib/pipeline/payloads.ts';
 
 /** Handles a stats part, or every record of an S3 event; returns what happened to each. */
 export async function handler(event: unknown): Promise<StatsOutcome[]> {

@@ -4,10 +4,10 @@
  * For the reducer's memory test and its benchmark, where embedding real rows would only cost time.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_SPEC, standardizedColumns } from '../../lib/feature-spec.ts';
-import { jobKeys } from '../../lib/job-keys.ts';
-import type { JobPlan } from '../../lib/job-plan.ts';
-import type { ShardDone } from '../../lib/job-embed.ts';
+import { DEFAULT_SPEC, standardizedColumns } from '../../lib/embedding/spec.ts';
+import { jobKeys } from '../../lib/pipeline/keys.ts';
+import type { JobPlan } from '../../lib/pipeline/records.ts';
+import type { ShardDone } from '../../lib/pipeline/embed-step.ts';
 
 export interface SyntheticJob {
   jobId: string;

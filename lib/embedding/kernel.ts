@@ -1,0 +1,61 @@
+import type { FeatureSpec } from './spec.ts';
+import type { Scaler } from './stats.ts';
+import { standardizedColumns } from './spec.ts';
+
+/** One output dimension, ready for the kernel: NaN mean means "not standardised". */
+export interface CompiledFeature {
+  column: string;
+  standardize: boolean;
+  mean: number;
+  scale: number;
+  /** The weight as float32, or null for none. */
+  weight: number | null;
+}
+
+/** Binds a spec to its fitted scaler (`scaler` lists `standardizedColumns(spec)` in order). */
+export function compileSpec(spec: FeatureSpec, scaler: Scaler): CompiledFeature[] {
+  const order = standardizedColumns(spec);
+  return spec.features.map((f) => {
+    const s = order.indexOf(f.column);
+    return {
+      column: f.column,
+      standardize: f.standardize,
+      mean: f.standardize ? scaler.mean[s]! : NaN,
+      scale: f.standardize ? scaler.scale[s]! : NaN,
+      weight: f.weight === undefined ? null : Math.fround(f.weight),
+    };
+  });
+}
+
+/**
+ * Writes `rows` embedded rows into `out` (row-major, features.length floats a row) starting at
+ * row `outRow`; `columns[d]` holds feature d's values as float64 with NaN for null.
+ * Standardisation is done in float64 and rounded to float32 once; the weight multiplies in
+ * float32 (the float64 product of two float32 values is exact, so one rounding gives the f32 product).
+ */
+export function embedRows(
+  features: readonly CompiledFeature[],
+  columns: readonly Float64Array[],
+  rows: number,
+  out: Float32Array,
+  outRow = 0,
+): void {
+  const dims = features.length;
+  features.forEach((f, d) => {
+    const x = columns[d]!;
+    let k = outRow * dims + d;
+    if (f.standardize) {
+      const { mean, scale, weight } = f;
+      if (weight === null) {
+        for (let i = 0; i < rows; i++, k += dims) out[k] = (x[i]! - mean) / scale;
+      } else {
+        for (let i = 0; i < rows; i++, k += dims) out[k] = Math.fround((x[i]! - mean) / scale) * weight;
+      }
+    } else if (f.weight === null) {
+      for (let i = 0; i < rows; i++, k += dims) out[k] = x[i]!;
+    } else {
+      const w = f.weight;
+      for (let i = 0; i < rows; i++, k += dims) out[k] = Math.fround(x[i]!) * w;
+    }
+  });
+}

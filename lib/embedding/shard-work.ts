@@ -1,0 +1,107 @@
+/**
+ * The two units of work of the pipeline, over a ParquetReader: the statistics of one stats task,
+ * and the embedding of one shard. Local workers and the Lambdas both call these.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import type { CompiledFeature } from './kernel.ts';
+import type { IdColumn } from '../outputs/mapping.ts';
+import type { ParquetReader } from '../parquet/reader.ts';
+import type { Segment, Shard } from './shard-plan.ts';
+import type { Moments } from './stats.ts';
+import { embedRows } from './kernel.ts';
+import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
+import { blockMoments, mergeMoments, emptyMoments } from './stats.ts';
+import { DataError, InvalidInputError, SchemaError } from '../errors.ts';
+import { STATS_BLOCK_ROWS } from './shard-plan.ts';
+
+/** Rows decoded at once when embedding: large enough to amortise calls, small enough to stay in cache-friendly memory. */
+export const EMBED_BATCH_ROWS = 65_536;
+
+function column(reader: ParquetReader, batch: RecordBatch, name: string) {
+  const v = batch.getChild(name);
+  if (!v) throw new SchemaError(reader.source.name, name, 'missing from the decoded batch');
+  return v;
+}
+
+function numbers(reader: ParquetReader, batch: RecordBatch, name: string, out?: Float64Array): Float64Array {
+  try {
+    return toFloat64(column(reader, batch, name), out);
+  } catch (e: unknown) {
+    if (e instanceof ColumnTypeError) throw new SchemaError(reader.source.name, name, `expected a number or boolean column, found ${e.found}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Moments of `columns` over one stats task, one block of STATS_BLOCK_ROWS at a time, merged in order. */
+export async function taskMoments(reader: ParquetReader, task: Segment, columns: readonly string[]): Promise<Moments> {
+  let acc = emptyMoments(columns.length);
+  for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) {
+    acc = mergeMoments(acc, blockMoments(columns.map((c) => numbers(reader, batch, c))));
+  }
+  return acc;
+}
+
+/** What embedding a batch of a shard produced: its place in the shard, its rows and its ids. */
+export interface EmbeddedBatch {
+  /** Row of the batch's first row, counted from the start of the shard. */
+  rowInShard: number;
+  rows: number;
+  vectors: Float32Array;
+  ids: IdColumn;
+}
+
+/** Embeds one shard batch by batch, handing each to `sink` in row order; a null id is a DataError naming its row. */
+export async function embedShard(
+  reader: ParquetReader,
+  shard: Shard,
+  features: readonly CompiledFeature[],
+  idColumn: string,
+  sink: (batch: EmbeddedBatch) => Promise<void> | void,
+): Promise<void> {
+  const names = [...new Set([...features.map((f) => f.column), idColumn])];
+  const dims = features.length;
+  const scratch = new Map<string, Float64Array>();
+  let rowInShard = 0;
+  for (const segment of shard.segments) {
+    for await (const batch of reader.batches(segment, names, EMBED_BATCH_ROWS)) {
+      const n = batch.numRows;
+      const values = new Map<string, Float64Array>();
+      for (const f of features) {
+        if (values.has(f.column)) continue;
+        let buf = scratch.get(f.column);
+        if (!buf || buf.length < n) scratch.set(f.column, (buf = new Float64Array(n)));
+        values.set(f.column, numbers(reader, batch, f.column, buf));
+      }
+      const idVector = column(reader, batch, idColumn);
+      const nullAt = firstNull(idVector);
+      if (nullAt >= 0) {
+        throw new DataError(reader.source.name, idColumn, `null id at row ${shard.startRow + rowInShard + nullAt}; every track needs an id`);
+      }
+      let ids: IdColumn;
+      try {
+        ids = toIdColumn(idVector);
+      } catch (e: unknown) {
+        if (e instanceof ColumnTypeError) throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
+        throw e;
+      }
+      const vectors = new Float32Array(n * dims);
+      embedRows(features, features.map((f) => values.get(f.column)!), n, vectors);
+      await sink({ rowInShard, rows: n, vectors, ids });
+      rowInShard += n;
+    }
+  }
+  if (rowInShard !== shard.rows) {
+    throw new InvalidInputError(reader.source.name, `shard ${shard.index} decoded ${rowInShard} rows, expected ${shard.rows}`);
+  }
+}
+
+/** Every id of the file in row order: the rare path that rebuilds a mapping with repeated ids. */
+export async function readAllIds(reader: ParquetReader, idColumn: string): Promise<IdColumn[]> {
+  const out: IdColumn[] = [];
+  for (const [g, group] of reader.layout.rowGroups.entries()) {
+    for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, [idColumn], EMBED_BATCH_ROWS)) {
+      out.push(toIdColumn(column(reader, batch, idColumn)));
+    }
+  }
+  return out;
+}

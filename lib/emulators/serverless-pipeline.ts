@@ -1,0 +1,108 @@
+/**
+ * The serverless pipeline on one machine: moto_server as S3, the local Lambda Invoke endpoint
+ * serving the real handlers, the same S3 event the bucket would send. What it downloads is
+ * byte-identical to what `npm start` writes.
+ */
+import { readFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { startMoto, s3ClientFor } from './moto.ts';
+import { startLocalLambda } from './lambda-endpoint.ts';
+import { setAwsClients } from '../aws/clients.ts';
+import { DEFAULT_PREFIXES, outputKeys, outputName } from '../pipeline/keys.ts';
+import { s3PutEvent } from '../aws/s3-event.ts';
+import { jobStatus } from '../pipeline/status.ts';
+import { s3Store } from '../aws/s3-store.ts';
+import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from '../embedding/shard-plan.ts';
+import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
+import { PipelineError } from '../errors.ts';
+import type { Manifest } from '../outputs/manifest.ts';
+import * as stats from '../../functions/stats/index.ts';
+import * as embed from '../../functions/embed/index.ts';
+import * as reduce from '../../functions/reduce/index.ts';
+import * as failure from '../../functions/failure/index.ts';
+
+const BUCKET = 'track-embeddings-local';
+
+export interface LocalPipelineOptions {
+  input: string;
+  outDir: string;
+  shardRows?: number;
+  /** Rows per stats part: a file with more rows computes its statistics in parts (fan-out). */
+  statsPartRows?: number;
+  /** Called when a shard finishes (after the plan exists). */
+  onProgress?: (shardsDone: number) => void;
+}
+
+/** Runs the whole serverless flow locally and downloads the outputs into `outDir`. */
+export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ manifest: Manifest; invocations: number }> {
+  const body = await readFile(opts.input);
+  const moto = await startMoto();
+  let shardsDone = 0;
+  const local = await startLocalLambda({
+    functions: {
+      // The same wiring as the stack: async retries, failures of stats and embed to the failure function.
+      stats: { handler: (e) => stats.handler(e as Parameters<typeof stats.handler>[0]), onFailure: 'failure' },
+      embed: {
+        handler: async (e) => {
+          const out = await embed.handler(e);
+          opts.onProgress?.(++shardsDone);
+          return out;
+        },
+        onFailure: 'failure',
+      },
+      reduce: { handler: (e) => reduce.handler(e as Parameters<typeof reduce.handler>[0]) },
+      failure: { handler: (e) => failure.handler(e as Parameters<typeof failure.handler>[0]) },
+    },
+  });
+  const s3 = s3ClientFor(moto.endpoint);
+  const lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  setAwsClients(
+    { s3, lambda },
+    {
+      statsFunction: 'stats',
+      embedFunction: 'embed',
+      reduceFunction: 'reduce',
+      shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
+      statsPartRows: opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
+      prefixes: DEFAULT_PREFIXES,
+    },
+  );
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const key = `${DEFAULT_PREFIXES.input}${basename(opts.input)}`;
+    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    const event = s3PutEvent(BUCKET, key, ETag ?? '');
+    await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    await local.idle();
+
+    const status = await jobStatus(s3Store(s3, BUCKET), key, DEFAULT_PREFIXES);
+    if (status.state === 'failed') throw new PipelineError(status.error.error.message);
+    if (status.state !== 'done') {
+      const failed = local.invocations.find((i) => i.outcome !== 'succeeded');
+      throw new PipelineError(`the pipeline stopped with the job ${status.state}${failed ? `: ${failed.functionName} failed: ${failed.errorMessage}` : ''}`);
+    }
+    const out = outputKeys(outputName(key));
+    const files = [status.manifest.outputs.vectors, MAPPING_FILE, MANIFEST_FILE];
+    await mkdir(opts.outDir, { recursive: true });
+    const tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-'));
+    try {
+      for (const file of files) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: out.file(file) }));
+        await writeFile(join(tmp, file), await got.Body!.transformToByteArray());
+      }
+      // Manifest last, as everywhere: its presence says the others are complete.
+      for (const file of files) await rename(join(tmp, file), join(opts.outDir, file));
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return { manifest: status.manifest, invocations: local.invocations.length };
+  } finally {
+    setAwsClients(null);
+    await local.close();
+    lambda.destroy();
+    s3.destroy();
+    await moto.stop();
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Writes generated tracks (lib/tracks-generator.ts) to Parquet with parquet-wasm's streaming
+ * writer, one block of rows at a time, so memory stays flat whatever the row count. The file is
+ * written beside its destination under a temporary name and renamed only once its metadata has
+ * been read back and checked (row count and row-group sizes): parquet-wasm 0.8's streaming
+ * writer ignores errors of individual batch writes.
+ */
+import { closeSync, openAsBlob, openSync, writeSync } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { tableToIPC } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { generateTracksBlock, sliceTracks, tracksToTable, TRACKS_BLOCK_ROWS } from './tracks.ts';
+import type { TracksChunk } from './tracks.ts';
+
+export const COMPRESSIONS = {
+  snappy: pw.Compression.SNAPPY,
+  zstd: pw.Compression.ZSTD,
+  gzip: pw.Compression.GZIP,
+  brotli: pw.Compression.BROTLI,
+  lz4: pw.Compression.LZ4_RAW, // what pyarrow means by "lz4"; plain LZ4 is deprecated in the format
+  none: pw.Compression.UNCOMPRESSED,
+} as const;
+
+/** A compression codec name accepted by `--compression`. */
+export type CompressionName = keyof typeof COMPRESSIONS;
+
+/** pyarrow's default maximum row-group size. */
+export const DEFAULT_ROW_GROUP_SIZE = 1_048_576;
+/** The reference generator's default seed. */
+export const DEFAULT_SEED = 1921;
+
+/** Options for {@link writeTracksParquet}; all but `rows` have the CLI's defaults. */
+export interface GenerateOptions {
+  rows: number;
+  seed?: number;
+  rowGroupSize?: number;
+  compression?: CompressionName;
+  /** Called after each batch is handed to the writer with the rows handed over so far. */
+  onProgress?: (rowsDone: number, rowsTotal: number) => void;
+}
+
+/** What {@link writeTracksParquet} wrote, read back from the file's metadata. */
+export interface GenerateSummary {
+  path: string;
+  rows: number;
+  rowGroupRows: number[];
+  bytes: number;
+  seconds: number;
+}
+
+/**
+ * Row ranges [start, end) of the batches fed to the writer: the deterministic generator blocks,
+ * further cut at every row-group boundary so that no batch straddles two row groups. (parquet-wasm
+ * 0.8's writer splits straddling batches itself; the cut keeps row groups exact even if it did not.)
+ */
+export function* batchRanges(rows: number, rowGroupSize: number, blockRows = TRACKS_BLOCK_ROWS): Generator<[number, number]> {
+  for (let start = 0; start < rows; ) {
+    const nextBlock = (Math.floor(start / blockRows) + 1) * blockRows;
+    const nextGroup = (Math.floor(start / rowGroupSize) + 1) * rowGroupSize;
+    const end = Math.min(rows, nextBlock, nextGroup);
+    yield [start, end];
+    start = end;
+  }
+}
+
+/** Converts a chunk to a parquet-wasm RecordBatch through an Arrow IPC stream. */
+function toWasmBatch(chunk: TracksChunk): pw.RecordBatch {
+  const table = pw.Table.fromIPCStream(tableToIPC(tracksToTable(chunk), 'stream'));
+  try {
+    const batches = table.recordBatches();
+    if (batches.length !== 1) throw new Error(`expected 1 record batch from IPC, got ${batches.length}`);
+    return batches[0]!;
+  } finally {
+    table.free();
+  }
+}
+
+/** Reads the row count of every row group of a Parquet file from its footer. */
+export async function readRowGroupRows(path: string): Promise<number[]> {
+  const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
+  try {
+    const meta = file.metadata();
+    return meta.rowGroups().map((g) => {
+      const rows = g.numRows();
+      g.free();
+      return rows;
+    });
+  } finally {
+    file.free();
+  }
+}
+
+/**
+ * Streams `options.rows` generated tracks into the Parquet file `out` (temporary file beside it,
+ * renamed on success) and returns what was written; rejects, leaving no file behind, on any failure.
+ */
+export async function writeTracksParquet(out: string, options: GenerateOptions): Promise<GenerateSummary> {
+  const started = performance.now();
+  const { rows, seed = DEFAULT_SEED, rowGroupSize = DEFAULT_ROW_GROUP_SIZE, compression = 'snappy', onProgress } = options;
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+  if (!Object.hasOwn(COMPRESSIONS, compression)) throw new RangeError(`unknown compression '${compression}'`);
+
+  const ranges = batchRanges(rows, rowGroupSize);
+  let block: { index: number; chunk: TracksChunk } | undefined;
+  // parquet-wasm's writer skips stream items that fail and still closes the file cleanly, so a
+  // generator error would silently truncate it: remember the error and fail after the pipe.
+  let sourceError: unknown;
+  let aborted = false; // set on failure so that the writer's background loop stops pulling
+  const source = new ReadableStream<pw.RecordBatch>(
+    {
+      pull(controller) {
+        try {
+          const range = aborted ? undefined : ranges.next().value;
+          if (range === undefined) {
+            controller.close();
+            return;
+          }
+          const [start, end] = range;
+          const index = Math.floor(start / TRACKS_BLOCK_ROWS);
+          if (block?.index !== index) block = { index, chunk: generateTracksBlock(seed, index) };
+          const base = index * TRACKS_BLOCK_ROWS;
+          controller.enqueue(toWasmBatch(sliceTracks(block.chunk, start - base, end - base)));
+          onProgress?.(end, rows);
+        } catch (err) {
+          sourceError = err;
+          controller.error(err);
+        }
+      },
+    },
+    { highWaterMark: 0 },
+  );
+
+  const properties = new pw.WriterPropertiesBuilder()
+    .setCompression(COMPRESSIONS[compression])
+    .setMaxRowGroupSize(rowGroupSize)
+    .setCreatedBy('track-embeddings generate')
+    // ids are unique: the writer would build a dictionary, overflow it and fall back to plain
+    // encoding for every row group anyway; skipping that saves about a fifth of the write time.
+    .setColumnDictionaryEnabled('id', false)
+    .build();
+
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fd: number | undefined;
+  try {
+    await mkdir(dirname(out), { recursive: true });
+    fd = openSync(tmp, 'wx');
+    const parquetBytes: ReadableStream<Uint8Array> = await pw.transformParquetStream(source, properties);
+    await parquetBytes.pipeTo(fileSink(fd));
+    closeSync(fd);
+    fd = undefined;
+    if (sourceError !== undefined) throw sourceError;
+    const rowGroupRows = await readRowGroupRows(tmp);
+    const total = rowGroupRows.reduce((a, b) => a + b, 0);
+    if (total !== rows) throw new Error(`parquet writer produced ${total} rows, expected ${rows}`);
+    const expectedGroups = Math.ceil(rows / rowGroupSize);
+    const aligned = rowGroupRows.length === expectedGroups && rowGroupRows.every((r, i) => r === Math.min(rowGroupSize, rows - i * rowGroupSize));
+    if (!aligned) throw new Error(`parquet writer produced row groups [${rowGroupRows.join(', ')}], expected ${rowGroupSize} rows each`);
+    const { size } = await stat(tmp);
+    await rename(tmp, out);
+    return { path: out, rows, rowGroupRows, bytes: size, seconds: (performance.now() - started) / 1000 };
+  } catch (err) {
+    aborted = true;
+    if (fd !== undefined) closeSync(fd);
+    await rm(tmp, { force: true });
+    throw sourceError ?? err;
+  }
+}
+
+/**
+ * A byte sink writing each chunk synchronously to `fd`, with a byte-counting queue of one byte.
+ * parquet-wasm emits a whole row group (tens of MB) as one chunk; with an asynchronous sink
+ * (e.g. `Writable.toWeb(fs.createWriteStream())`, whose queue counts chunks) several such chunks
+ * pile up in the stream chain while the writer races ahead, doubling peak memory.
+ */
+function fileSink(fd: number): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>(
+    {
+      write(chunk) {
+        for (let offset = 0; offset < chunk.byteLength; ) offset += writeSync(fd, chunk, offset);
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: 1 }),
+  );
+}

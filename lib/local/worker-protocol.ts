@@ -1,0 +1,31 @@
+/** Messages between the local runner and its worker threads (structured-clone friendly). */
+import type { CompiledFeature } from '../embedding/kernel.ts';
+import type { ParquetLayout } from '../parquet/footer.ts';
+import type { Segment, Shard } from '../embedding/shard-plan.ts';
+import type { Moments } from '../embedding/stats.ts';
+import type { SerializedError } from '../errors.ts';
+
+export type Task =
+  | { kind: 'stats'; input: string; layout: ParquetLayout; task: Segment; columns: string[] }
+  | {
+      kind: 'embed';
+      input: string;
+      layout: ParquetLayout;
+      shard: Shard;
+      features: CompiledFeature[];
+      idColumn: string;
+      /** The .npy being written: rows go at headerBytes + row * dims * 4. */
+      vectorsPath: string;
+      headerBytes: number;
+      /** Where the shard's mapping fragment goes. */
+      fragmentPath: string;
+    };
+
+export type TaskResult =
+  | { kind: 'stats'; moments: Moments }
+  | { kind: 'embed'; rows: number; hashes: BigUint64Array };
+
+export type WorkerMessage =
+  | { type: 'progress'; rows: number }
+  | { type: 'done'; result: TaskResult }
+  | { type: 'error'; error: SerializedError };

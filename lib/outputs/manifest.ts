@@ -1,0 +1,53 @@
+import type { FeatureSpec } from '../embedding/spec.ts';
+import type { Scaler } from '../embedding/stats.ts';
+import { standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
+import { MAPPING_FILE } from './file-names.ts';
+
+const TOOL = 'track-embeddings 0.1.0';
+
+/** What was computed and from what: enough to embed a new track into the same space later. */
+export interface Manifest {
+  manifestVersion: 1;
+  tool: string;
+  createdAt: string;
+  input: { name: string; bytes: number; etag?: string; rows: number; rowGroups: number; createdBy: string | null };
+  spec: FeatureSpec;
+  dims: number;
+  /** Per standardised column, in `spec` order: how `(x - mean) / scale` was fitted (NaN → null). */
+  scaler: { columns: string[]; count: number[]; mean: (number | null)[]; variance: (number | null)[]; scale: (number | null)[] };
+  outputs: { vectors: string; mapping: string; dtype: 'float32'; shape: [number, number]; uniqueIds: number | null; repeatedIds: boolean };
+  shards: { count: number; targetRows: number };
+  timingsMs: Record<string, number>;
+}
+
+const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));
+
+/** The scaler section of the manifest (JSON has no NaN: null stands for it). */
+export function scalerSection(columns: string[], s: Scaler): Manifest['scaler'] {
+  return { columns, count: s.count, mean: finite(s.mean), variance: finite(s.variance), scale: finite(s.scale) };
+}
+
+/** The manifest of one finished job, local or serverless; everything else is derived from the spec. */
+export function buildManifest(m: {
+  input: Manifest['input'];
+  spec: FeatureSpec;
+  scaler: Scaler;
+  repeatedIds: boolean;
+  shards: Manifest['shards'];
+  timingsMs: Record<string, number>;
+}): Manifest {
+  const dims = m.spec.features.length;
+  const rows = m.input.rows;
+  return {
+    manifestVersion: 1,
+    tool: TOOL,
+    createdAt: new Date().toISOString(),
+    input: m.input,
+    spec: m.spec,
+    dims,
+    scaler: scalerSection(standardizedColumns(m.spec), m.scaler),
+    outputs: { vectors: vectorsFileName(dims), mapping: MAPPING_FILE, dtype: 'float32', shape: [rows, dims], uniqueIds: m.repeatedIds ? null : rows, repeatedIds: m.repeatedIds },
+    shards: m.shards,
+    timingsMs: m.timingsMs,
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * Reads and decodes a Parquet footer in plain TypeScript, before any byte reaches the wasm
+ * decoder: bad input (empty, not Parquet, truncated, corrupt) becomes a clear InvalidInputError,
+ * and we learn each column chunk's byte range so reads can be planned and prefetched.
+ */
+import type { ByteSource } from '../io/byte-source.ts';
+import { InvalidInputError } from '../errors.ts';
+import { readStruct, ThriftError, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
+
+const MAGIC = 0x31524150; // "PAR1" little-endian
+
+export type PhysicalType =
+  | 'BOOLEAN'
+  | 'INT32'
+  | 'INT64'
+  | 'INT96'
+  | 'FLOAT'
+  | 'DOUBLE'
+  | 'BYTE_ARRAY'
+  | 'FIXED_LEN_BYTE_ARRAY';
+const PHYSICAL: readonly PhysicalType[] = [
+  'BOOLEAN',
+  'INT32',
+  'INT64',
+  'INT96',
+  'FLOAT',
+  'DOUBLE',
+  'BYTE_ARRAY',
+  'FIXED_LEN_BYTE_ARRAY',
+];
+
+/** A top-level column as the schema declares it. `logical` is a short lower-case name or null. */
+export interface ColumnSchema {
+  name: string;
+  /** null for a group (struct, list, map). */
+  physical: PhysicalType | null;
+  logical: string | null;
+  optional: boolean;
+}
+
+export interface ColumnChunk {
+  /** Byte range of the whole chunk, dictionary page included, as arrow-rs computes it. */
+  start: number;
+  end: number;
+  nullCount: number | null;
+}
+
+export interface RowGroup {
+  numRows: number;
+  /** Chunks of top-level leaf columns, by column name. */
+  chunks: Map<string, ColumnChunk>;
+}
+
+export interface ParquetLayout {
+  fileSize: number;
+  numRows: number;
+  createdBy: string | null;
+  columns: ColumnSchema[];
+  rowGroups: RowGroup[];
+  /** Byte range of the footer (metadata + length + magic), which the decoder reads first. */
+  footer: { start: number; end: number };
+}
+
+const INITIAL_TAIL = 64 * 1024;
+
+/** Reads the footer of `source` with one or two ranged reads and decodes it. */
+export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
+  const bad = (problem: string, cause?: unknown) =>
+    new InvalidInputError(source.name, problem, cause === undefined ? undefined : { cause });
+  if (source.size === 0) throw bad('empty file (0 bytes), not a Parquet file');
+  if (source.size < 12) throw bad(`only ${source.size} bytes, too small to be a Parquet file`);
+
+  const tailLen = Math.min(source.size, INITIAL_TAIL);
+  let tail = await source.read(source.size - tailLen, tailLen);
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  if (view.getUint32(tailLen - 4, true) !== MAGIC) {
+    const head = await source.read(0, 4);
+    const headMagic = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === MAGIC;
+    throw bad(
+      headMagic
+        ? 'truncated Parquet file: it starts like Parquet but its footer is missing'
+        : 'not a Parquet file (no PAR1 magic bytes)',
+    );
+  }
+  const metaLen = view.getUint32(tailLen - 8, true);
+  const footerLen = metaLen + 8;
+  if (footerLen + 4 > source.size) throw bad(`corrupt Parquet footer (metadata length ${metaLen} exceeds the file)`);
+  if (footerLen > tailLen) tail = await source.read(source.size - footerLen, footerLen);
+  const meta = tail.subarray(tail.length - footerLen, tail.length - 8);
+
+  let fmd: ThriftStruct;
+  try {
+    fmd = readStruct(meta).value;
+  } catch (e: unknown) {
+    if (e instanceof ThriftError) throw bad(`corrupt Parquet footer: ${e.message}`, e);
+    throw e;
+  }
+  try {
+    return decodeFileMetaData(fmd, source.size, footerLen);
+  } catch (e: unknown) {
+    if (e instanceof FooterShapeError) throw bad(`corrupt Parquet footer: ${e.message}`, e);
+    throw e;
+  }
+}
+
+class FooterShapeError extends Error {}
+
+function field<T extends ThriftValue>(s: ThriftStruct, id: number, kind: string, what: string): T {
+  const v = s.get(id);
+  if (v === undefined) throw new FooterShapeError(`missing ${what}`);
+  if (kindOf(v) !== kind) throw new FooterShapeError(`${what} is not a ${kind}`);
+  return v as T;
+}
+
+function optional<T extends ThriftValue>(s: ThriftStruct, id: number, kind: string): T | undefined {
+  const v = s.get(id);
+  return v !== undefined && kindOf(v) === kind ? (v as T) : undefined;
+}
+
+function kindOf(v: ThriftValue): string {
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'boolean';
+  if (v instanceof Uint8Array) return 'binary';
+  if (Array.isArray(v)) return 'list';
+  return 'struct';
+}
+
+const utf8 = new TextDecoder();
+
+function decodeFileMetaData(fmd: ThriftStruct, fileSize: number, footerLen: number): ParquetLayout {
+  const schema = field<ThriftValue[]>(fmd, 2, 'list', 'schema');
+  const numRows = field<number>(fmd, 3, 'number', 'num_rows');
+  const groups = field<ThriftValue[]>(fmd, 4, 'list', 'row_groups');
+  const createdByBytes = optional<Uint8Array>(fmd, 6, 'binary');
+  const columns = topLevelColumns(schema);
+  const dataEnd = fileSize - footerLen;
+
+  const rowGroups = groups.map((g, gi): RowGroup => {
+    if (kindOf(g) !== 'struct') throw new FooterShapeError(`row group ${gi} is not a struct`);
+    const rg = g as ThriftStruct;
+    const chunks = new Map<string, ColumnChunk>();
+    for (const c of field<ThriftValue[]>(rg, 1, 'list', `row group ${gi} columns`)) {
+      const cc = c as ThriftStruct;
+      const md = optional<ThriftStruct>(cc, 3, 'struct');
+      if (!md) continue;
+      const path = field<ThriftValue[]>(md, 3, 'list', 'path_in_schema');
+      if (path.length !== 1) continue;
+      const name = utf8.decode(path[0] as Uint8Array);
+      if (optional<Uint8Array>(cc, 1, 'binary')) {
+        throw new FooterShapeError(`column '${name}' lives in another file, which is not supported`);
+      }
+      const compressed = field<number>(md, 7, 'number', 'total_compressed_size');
+      const dataPage = field<number>(md, 9, 'number', 'data_page_offset');
+      const dictPage = optional<number>(md, 11, 'number');
+      const start = dictPage ?? dataPage;
+      const end = start + compressed;
+      if (start < 4 || end > dataEnd) {
+        throw new FooterShapeError(
+          `column '${name}' in row group ${gi} spans bytes ${start}–${end}, outside the file's data (the file may be truncated)`,
+        );
+      }
+      const stats = optional<ThriftStruct>(md, 12, 'struct');
+      const nullCount = stats ? (optional<number>(stats, 3, 'number') ?? null) : null;
+      chunks.set(name, { start, end, nullCount });
+    }
+    return { numRows: field<number>(rg, 3, 'number', `row group ${gi} num_rows`), chunks };
+  });
+
+  const sum = rowGroups.reduce((n, g) => n + g.numRows, 0);
+  if (sum !== numRows) throw new FooterShapeError(`row groups hold ${sum} rows but the file declares ${numRows}`);
+  return {
+    fileSize,
+    numRows,
+    createdBy: createdByBytes ? utf8.decode(createdByBytes) : null,
+    columns,
+    rowGroups,
+    footer: { start: fileSize - footerLen, end: fileSize },
+  };
+}
+
+/** Walks the depth-first schema list and returns the root's direct children. */
+function topLevelColumns(schema: ThriftValue[]): ColumnSchema[] {
+  const root = schema[0] as ThriftStruct | undefined;
+  if (!root) throw new FooterShapeError('empty schema');
+  const rootChildren = optional<number>(root, 5, 'number') ?? 0;
+  const out: ColumnSchema[] = [];
+  let i = 1;
+  const skip = (): void => {
+    const el = schema[i++] as ThriftStruct | undefined;
+    if (!el) throw new FooterShapeError('schema ends early');
+    const n = optional<number>(el, 5, 'number') ?? 0;
+    for (let k = 0; k < n; k++) skip();
+  };
+  for (let c = 0; c < rootChildren; c++) {
+    const el = schema[i] as ThriftStruct | undefined;
+    if (!el || kindOf(el) !== 'struct') throw new FooterShapeError('schema ends early');
+    const name = utf8.decode(field<Uint8Array>(el, 4, 'binary', 'schema element name'));
+    const children = optional<number>(el, 5, 'number') ?? 0;
+    const type = optional<number>(el, 1, 'number');
+    const repetition = optional<number>(el, 3, 'number') ?? 0;
+    out.push({
+      name,
+      physical: children > 0 || type === undefined ? null : (PHYSICAL[type] ?? null),
+      logical: logicalName(el),
+      optional: repetition === 1,
+    });
+    skip();
+  }
+  return out;
+}
+
+const LOGICAL_UNION: Record<number, string> = {
+  1: 'string',
+  2: 'map',
+  3: 'list',
+  4: 'enum',
+  5: 'decimal',
+  6: 'date',
+  7: 'time',
+  8: 'timestamp',
+  10: 'integer',
+  11: 'null',
+  12: 'json',
+  13: 'bson',
+  14: 'uuid',
+  15: 'float16',
+  16: 'variant',
+  17: 'geometry',
+  18: 'geography',
+};
+const CONVERTED: Record<number, string> = {
+  0: 'string',
+  1: 'map',
+  2: 'map',
+  3: 'list',
+  4: 'enum',
+  5: 'decimal',
+  6: 'date',
+  7: 'time',
+  8: 'time',
+  9: 'timestamp',
+  10: 'timestamp',
+  11: 'integer',
+  12: 'integer',
+  13: 'integer',
+  14: 'integer',
+  15: 'integer',
+  16: 'integer',
+  17: 'integer',
+  18: 'integer',
+  19: 'json',
+  20: 'bson',
+  21: 'interval',
+};
+
+function logicalName(el: ThriftStruct): string | null {
+  const lt = optional<ThriftStruct>(el, 10, 'struct');
+  if (lt) {
+    for (const id of lt.keys()) {
+      const name = LOGICAL_UNION[id];
+      if (name) return name;
+    }
+  }
+  const ct = optional<number>(el, 6, 'number');
+  return ct === undefined ? null : (CONVERTED[ct] ?? null);
+}

@@ -1,0 +1,355 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { s3ClientFor } from '../../lib/emulators/moto.ts';
+import { startLocalLambda, type LocalLambda } from '../../lib/emulators/lambda-endpoint.ts';
+import { setAwsClients } from '../../lib/aws/clients.ts';
+import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../../lib/pipeline/keys.ts';
+import { s3PutEvent } from '../../lib/aws/s3-event.ts';
+import { runLocal } from '../../lib/local/runner.ts';
+import { describeStatus, jobStatus } from '../../lib/pipeline/status.ts';
+import { s3Store } from '../../lib/aws/s3-store.ts';
+import type { Config } from '../../lib/aws/config.ts';
+import * as stats from '../../functions/stats/index.ts';
+import * as embed from '../../functions/embed/index.ts';
+import * as reduce from '../../functions/reduce/index.ts';
+import * as failure from '../../functions/failure/index.ts';
+import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+
+const FIXTURE = fixture('tracks-5k.parquet');
+const config: Config = { statsFunction: 'stats', embedFunction: 'embed', reduceFunction: 'reduce', shardRows: 300, statsPartRows: 1 << 24, prefixes: DEFAULT_PREFIXES };
+interface Hooks {
+  /** Runs before every attempt of a function: tests make shards fail or wait through it. */
+  before?: (fn: string, event: { jobId?: string; shard?: number }) => Promise<void>;
+  /** Runs after every successful attempt, with its result. */
+  after?: (fn: string, event: { jobId?: string; shard?: number }, result: unknown) => void;
+}
+let hooks: Hooks = {};
+
+let local: LocalLambda;
+let s3: S3Client;
+let lambda: LambdaClient;
+
+beforeAll(async () => {
+  s3 = s3ClientFor(inject('s3Endpoint'));
+  const wrap =
+    (fn: string, handler: (e: never) => Promise<unknown>) =>
+    async (e: unknown): Promise<unknown> => {
+      const event = e as { jobId?: string; shard?: number };
+      await hooks.before?.(fn, event);
+      const result = await handler(e as never);
+      hooks.after?.(fn, event, result);
+      return result;
+    };
+  local = await startLocalLambda({
+    functions: {
+      stats: { handler: wrap('stats', stats.handler), maxRetries: 2, onFailure: 'failure' },
+      embed: { handler: wrap('embed', embed.handler), maxRetries: 2, onFailure: 'failure' },
+      reduce: { handler: wrap('reduce', reduce.handler) },
+      failure: { handler: wrap('failure', failure.handler) },
+    },
+  });
+  lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  setAwsClients({ s3, lambda }, config);
+});
+
+afterAll(async () => {
+  setAwsClients(null);
+  await local?.close();
+});
+
+let bucketCount = 0;
+let bucket = '';
+beforeEach(async () => {
+  bucket = `pipeline-${++bucketCount}`;
+  config.shardRows = 300;
+  config.statsPartRows = 1 << 24;
+  hooks = {};
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+/** The key as S3 puts it in an event: URL-encoded, spaces as `+`. */
+
+async function upload(key: string, body: Uint8Array): Promise<string> {
+  return (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag!;
+}
+
+/** Sends the S3 event the way the bucket notification would: an async invoke of stats. */
+async function notify(key: string, etag: string): Promise<void> {
+  const event = s3PutEvent(bucket, key, etag);
+  const out = await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+  expect(out.StatusCode).toBe(202);
+}
+
+/** Uploads, sends the event and waits until every invocation it caused has settled; returns the ETag. */
+async function runJob(key: string, body: Uint8Array): Promise<string> {
+  const etag = await upload(key, body);
+  await notify(key, etag);
+  await local.idle();
+  return etag;
+}
+
+const getObject = (key: string) => getObjectOrNull(s3, bucket, key);
+
+/** The published vectors and mapping of `name` are the command line's, byte for byte. */
+async function expectCommandLineBytes(name: string, cli: { vectorsPath: string; mappingPath: string }): Promise<void> {
+  expect((await getObject(`embeddings/${name}/spotify_vectors_14d.npy`))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
+  expect((await getObject(`embeddings/${name}/id_to_index.json`))!.equals(readFileSync(cli.mappingPath))).toBe(true);
+}
+const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
+
+const invocationsOf = (fn: string, since: number) => local.invocations.slice(since).filter((i) => i.functionName === fn);
+
+describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', () => {
+  const tmp = useTmp();
+
+  it('embeds the 5k fixture in 20 shards, byte-identical to the command line', async () => {
+    const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
+    const since = local.invocations.length;
+    const etag = await runJob('incoming/tracks.parquet', readFileSync(FIXTURE));
+
+    await expectCommandLineBytes('tracks', cli);
+    const manifest = JSON.parse((await getObject('embeddings/tracks/manifest.json'))!.toString());
+    expect(manifest.input).toMatchObject({ name: `s3://${bucket}/incoming/tracks.parquet`, etag, rows: 5000 });
+    expect(manifest.shards.count).toBe(20);
+    expect(manifest.scaler).toEqual(cli.manifest.scaler);
+    expect(invocationsOf('embed', since)).toHaveLength(20);
+    expect(invocationsOf('reduce', since)).toHaveLength(1);
+    for (const inv of local.invocations.slice(since)) expect(inv.payloadBytes).toBeLessThan(1024);
+    // The shards are cleaned up; the plan stays so a late duplicate event still stops there.
+    const jobId = jobIdFor(bucket, 'incoming/tracks.parquet', etag);
+    expect(await keysUnder(jobKeys(jobId).prefix + 'shards/')).toEqual([]);
+    expect(await getObject(jobKeys(jobId).plan)).not.toBeNull();
+    // Each done marker says where its shard's time went and how much of the input it read.
+    const done = JSON.parse((await getObject(jobKeys(jobId).done(3)))!.toString());
+    expect(Object.keys(done.timingsMs).sort()).toEqual(['decode', 'embed', 'read', 'write']);
+    for (const ms of Object.values<number>(done.timingsMs)) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(done.bytesRead).toBeGreaterThan(0);
+    expect(done.bytesRead).toBeLessThan(readFileSync(FIXTURE).length);
+    expect(manifest.timingsMs.statsDecode).toBeGreaterThan(0);
+  });
+
+  describe('with the statistics fanned out (5 row groups of 1,000 rows, parts of 2,000 rows: 3 parts)', () => {
+    beforeEach(() => {
+      config.statsPartRows = 2000;
+    });
+
+    it('computes them in parts, one stats invocation each, and publishes the command line’s bytes', async () => {
+      const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
+      const since = local.invocations.length;
+      const etag = await runJob('incoming/parts.parquet', readFileSync(FIXTURE));
+
+      await expectCommandLineBytes('parts', cli);
+      const manifest = JSON.parse((await getObject('embeddings/parts/manifest.json'))!.toString());
+      expect(manifest.scaler).toEqual(cli.manifest.scaler);
+      expect(manifest.timingsMs.statsParts).toBe(3);
+      expect(invocationsOf('stats', since)).toHaveLength(1 + 3);
+      expect(invocationsOf('embed', since)).toHaveLength(20);
+      const jobId = jobIdFor(bucket, 'incoming/parts.parquet', etag);
+      expect(await keysUnder(jobKeys(jobId).statsPartsPrefix)).toHaveLength(3);
+    });
+
+    it('reports the parts done while the statistics run', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let othersDone!: () => void;
+      const twoDone = new Promise<void>((r) => (othersDone = r));
+      let finished = 0;
+      hooks.before = async (fn, e) => {
+        if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 2) await gate;
+      };
+      hooks.after = (fn, e) => {
+        if (fn === 'stats' && (e as { statsPart?: number }).statsPart !== undefined && ++finished === 2) othersDone();
+      };
+      const etag = await upload('incoming/slow-parts.parquet', readFileSync(FIXTURE));
+      await notify('incoming/slow-parts.parquet', etag);
+      await twoDone;
+      const jobId = jobIdFor(bucket, 'incoming/slow-parts.parquet', etag);
+      const status = await jobStatus(s3Store(s3, bucket), 'incoming/slow-parts.parquet', DEFAULT_PREFIXES);
+      expect(status).toEqual({ state: 'statistics', key: 'incoming/slow-parts.parquet', jobId, partsDone: 2, parts: 3 });
+      expect(describeStatus(status, bucket)).toBe(`s3://${bucket}/incoming/slow-parts.parquet: computing statistics (job ${jobId}, 2 of 3 parts done)`);
+      release();
+      await local.idle();
+      expect(await jobStatus(s3Store(s3, bucket), 'incoming/slow-parts.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'done' });
+    });
+
+    it('fails the job, naming the part, when a part keeps failing', async () => {
+      hooks.before = async (fn, e) => {
+        if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 1) throw new Error('out of memory');
+      };
+      const since = local.invocations.length;
+      const etag = await runJob('incoming/bad-part.parquet', readFileSync(FIXTURE));
+      const error = JSON.parse((await getObject('embeddings/bad-part/error.json'))!.toString());
+      expect(error.error.message).toMatch(/incoming\/bad-part\.parquet: job [0-9a-f]+: statistics part 1 of 3 failed after 3 attempt\(s\): out of memory/);
+      expect(error.error.statsPart).toBe(1);
+      expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/bad-part.parquet', etag)).plan)).toBeNull();
+      expect(invocationsOf('embed', since)).toHaveLength(0);
+      expect(await jobStatus(s3Store(s3, bucket), 'incoming/bad-part.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed' });
+    });
+
+    it('refuses corrupt page data found by a part, with no plan and no fan-out', async () => {
+      const body = readFileSync(FIXTURE);
+      for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
+      const since = local.invocations.length;
+      const etag = await runJob('incoming/corrupt-part.parquet', body);
+      const error = JSON.parse((await getObject('embeddings/corrupt-part/error.json'))!.toString());
+      expect(error.error.message).toMatch(/corrupt-part\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
+      expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/corrupt-part.parquet', etag)).plan)).toBeNull();
+      expect(invocationsOf('embed', since)).toHaveLength(0);
+    });
+  });
+
+  it('keeps Python dict semantics for ids repeated within and across shards', async () => {
+    config.shardRows = 50;
+    const input = fixture('edge', 'tricky-ids.parquet');
+    await runJob('incoming/tricky.parquet', readFileSync(input));
+    const manifest = JSON.parse((await getObject('embeddings/tricky/manifest.json'))!.toString());
+    expect(manifest.outputs.repeatedIds).toBe(true);
+    expect(manifest.shards.count).toBeGreaterThan(1);
+    const want = readFileSync(fixture('edge', 'tricky-ids.reference', 'id_to_index.json'));
+    expect((await getObject('embeddings/tricky/id_to_index.json'))!.toString('latin1')).toBe(want.toString('latin1'));
+  });
+
+  it('plans once and reduces once when the same event arrives twice at the same time', async () => {
+    const since = local.invocations.length;
+    const etag = await upload('incoming/twice.parquet', readFileSync(FIXTURE));
+    await Promise.all([notify('incoming/twice.parquet', etag), notify('incoming/twice.parquet', etag)]);
+    await local.idle();
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/twice.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'done', manifest: { input: { etag } } });
+    const outcomes = invocationsOf('stats', since);
+    expect(outcomes).toHaveLength(2);
+    expect(invocationsOf('embed', since)).toHaveLength(20);
+    expect(invocationsOf('reduce', since)).toHaveLength(1);
+    expect(await getObject('embeddings/twice/manifest.json')).not.toBeNull();
+  });
+
+  it('gives identical outputs when a shard runs twice or fails once and succeeds on retry', async () => {
+    const reference = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
+    const flaky = new Set<number>([3]);
+    hooks.before = async (fn, { shard }) => {
+      if (fn === 'embed' && flaky.delete(shard!)) throw new Error('transient failure');
+    };
+    const since = local.invocations.length;
+    const etag = await runJob('incoming/retry.parquet', readFileSync(FIXTURE));
+    // A late duplicate delivery of shard 5, after the job was published.
+    const jobId = jobIdFor(bucket, 'incoming/retry.parquet', etag);
+    await lambda.send(new InvokeCommand({ FunctionName: 'embed', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify({ bucket, jobId, shard: 5 })) }));
+    await local.idle();
+
+    expect(invocationsOf('embed', since).filter((i) => i.outcome === 'failed')).toHaveLength(1);
+    expect(invocationsOf('reduce', since)).toHaveLength(1);
+    expect((await getObject('embeddings/retry/spotify_vectors_14d.npy'))!.equals(readFileSync(reference.vectorsPath))).toBe(true);
+    expect((await getObject('embeddings/retry/id_to_index.json'))!.equals(readFileSync(reference.mappingPath))).toBe(true);
+  });
+
+  it('fails the job with error.json naming the job and shard when a shard always fails', async () => {
+    hooks.before = async (fn, { shard }) => {
+      if (fn === 'embed' && shard === 7) throw new Error('disk on fire');
+    };
+    const etag = await runJob('incoming/doomed.parquet', readFileSync(FIXTURE));
+    const jobId = jobIdFor(bucket, 'incoming/doomed.parquet', etag);
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/doomed.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed', jobId });
+    const error = JSON.parse((await getObject('embeddings/doomed/error.json'))!.toString());
+    expect(error).toMatchObject({ jobId, input: { key: 'incoming/doomed.parquet', etag }, error: { shard: 7 } });
+    expect(error.error.message).toMatch(new RegExp(`job ${jobId}: shard 7 of 20 failed after 3 attempt\\(s\\).*disk on fire`));
+    expect(await keysUnder('embeddings/doomed/')).toEqual(['embeddings/doomed/error.json']);
+  });
+
+  it('fails the job with error.json when the statistics step keeps failing', async () => {
+    hooks.before = async (fn) => {
+      if (fn === 'stats') throw new Error('out of time');
+    };
+    const since = local.invocations.length;
+    await runJob('incoming/slow.parquet', readFileSync(FIXTURE));
+    expect(invocationsOf('stats', since)).toHaveLength(3);
+    const error = JSON.parse((await getObject('embeddings/slow/error.json'))!.toString());
+    expect(error.error.message).toMatch(/incoming\/slow\.parquet: job [0-9a-f]+: the statistics step failed after 3 attempt\(s\): out of time/);
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/slow.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed' });
+  });
+
+  it('publishes one version’s outputs when a new version is uploaded while a job runs', async () => {
+    const v1 = readFileSync(FIXTURE);
+    const v2 = readFileSync(fixture('edge', 'many-rowgroups.parquet'));
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toEqual({ state: 'missing', key: 'incoming/live.parquet' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let planned!: () => void;
+    const job1Planned = new Promise<void>((r) => (planned = r));
+    let published!: () => void;
+    const job2Published = new Promise<void>((r) => (published = r));
+    const etag1 = await upload('incoming/live.parquet', v1);
+    const job1 = jobIdFor(bucket, 'incoming/live.parquet', etag1);
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toEqual({ state: 'queued', key: 'incoming/live.parquet', jobId: job1 });
+    let job2 = '';
+    hooks.before = async (fn, { jobId }) => {
+      if (fn === 'embed' && jobId === job1) await gate;
+    };
+    hooks.after = (fn, { jobId }) => {
+      if (fn === 'stats') planned();
+      if (fn === 'reduce' && jobId === job2) published();
+    };
+    await notify('incoming/live.parquet', etag1);
+    await job1Planned;
+    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'running', jobId: job1, shardsDone: 0, shards: 20 });
+    // Job 1 is planned and its shards wait; version 2 arrives and runs to the end.
+    const etag2 = await upload('incoming/live.parquet', v2);
+    job2 = jobIdFor(bucket, 'incoming/live.parquet', etag2);
+    await notify('incoming/live.parquet', etag2);
+    await job2Published;
+    release();
+    await local.idle();
+
+    const manifest = JSON.parse((await getObject('embeddings/live/manifest.json'))!.toString());
+    expect(manifest.input.etag).toBe(etag2);
+    expect(manifest.input.rows).toBe(1000);
+    const npy = (await getObject('embeddings/live/spotify_vectors_14d.npy'))!;
+    expect(npy.length).toBe(128 + 1000 * 14 * 4);
+    expect(Object.keys(JSON.parse((await getObject('embeddings/live/id_to_index.json'))!.toString()))).toHaveLength(1000);
+    expect(await getObject('embeddings/live/error.json')).toBeNull();
+    // Job 1 really ran into the new version: its shards failed on the pinned ETag, and only its own record says so.
+    const failed = JSON.parse((await getObject(jobKeys(job1).failed))!.toString());
+    expect(failed.message).toMatch(/changed while it was being read/);
+  });
+
+  it.each([
+    ['incoming/My Song + Mix.parquet', 'embeddings/My Song + Mix/'],
+    ['incoming/nested/dir/café 中文 🎵.parquet', 'embeddings/nested/dir/café 中文 🎵/'],
+  ])('handles the key %s', async (key, out) => {
+    config.shardRows = 2500;
+    await runJob(key, readFileSync(FIXTURE));
+    expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
+  });
+
+  it('refuses a file whose page data is corrupt (a decoder panic) with error.json naming the row group', async () => {
+    const body = readFileSync(FIXTURE);
+    for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
+    await runJob('incoming/corrupt.parquet', body);
+    const error = JSON.parse((await getObject('embeddings/corrupt/error.json'))!.toString());
+    expect(error.error.message).toMatch(/corrupt\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
+    expect(await keysUnder('embeddings/corrupt/')).toEqual(['embeddings/corrupt/error.json']);
+  });
+
+  it.each([
+    ['not-parquet.parquet', /not a Parquet file/],
+    ['empty.parquet', /empty file \(0 bytes\)/],
+    ['truncated.parquet', /truncated Parquet file/],
+    ['missing-column.parquet', /column 'tempo': required column is missing/],
+    ['string-column.parquet', /column 'tempo': expected a number or boolean column, found string/],
+    ['zero-rows.parquet', /the file has no rows/],
+    ['null-id.parquet', /column 'id': 1 null id\(s\)/],
+  ])('refuses %s with error.json, no fan-out, the input untouched', async (name, message) => {
+    const since = local.invocations.length;
+    const key = `incoming/${name}`;
+    const body = readFileSync(fixture('bad', name));
+    await runJob(key, body);
+    const stem = name.replace(/\.parquet$/, '');
+    const error = JSON.parse((await getObject(`embeddings/${stem}/error.json`))!.toString());
+    expect(error.error.message).toMatch(message);
+    expect(error.error.message).toContain(`s3://${bucket}/${key}`);
+    expect(await keysUnder(`embeddings/${stem}/`)).toEqual([`embeddings/${stem}/error.json`]);
+    expect(invocationsOf('embed', since)).toHaveLength(0);
+    expect((await getObject(key))!.equals(body)).toBe(true);
+  });
+});

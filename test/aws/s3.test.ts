@@ -1,0 +1,397 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Rng } from '../../lib/generate/random.ts';
+import { InvalidInputError, PipelineError, SourceError } from '../../lib/errors.ts';
+import { exists, getBytes, getJson, listKeys, putIfAbsent, putJson } from '../../lib/aws/s3-objects.ts';
+import { openS3Source } from '../../lib/aws/s3-source.ts';
+import {
+  MAX_PARTS,
+  MIN_PART_SIZE,
+  planParts,
+  stitchObjects,
+  type PlannedPart,
+  type Segment,
+} from '../../lib/aws/s3-stitch.ts';
+import { s3ClientFor } from '../../lib/emulators/moto.ts';
+import { measureMemory } from '../helpers/memory.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+let client: S3Client;
+
+beforeAll(() => {
+  client = s3ClientFor(inject('s3Endpoint'));
+});
+
+afterAll(() => {
+  client?.destroy();
+});
+
+let buckets = 0;
+async function newBucket(): Promise<string> {
+  const bucket = `s3-test-${process.pid}-${++buckets}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+/** Deterministic bytes that differ per seed and per position, so a misplaced range shows. */
+function pattern(seed: number, start: number, length: number): Uint8Array {
+  const firstWord = Math.floor(start / 4);
+  const words = new Uint32Array(Math.ceil((start + length) / 4) - firstWord + 1);
+  for (let w = 0; w < words.length; w++) words[w] = Math.imul(firstWord + w + 1, 0x9e3779b1) ^ Math.imul(seed, 0x85ebca6b);
+  const offset = start - firstWord * 4;
+  return new Uint8Array(words.buffer, offset, length);
+}
+
+async function put(bucket: string, key: string, body: Uint8Array | string): Promise<string> {
+  const out = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return out.ETag ?? '';
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Fails with the first differing offset rather than a multi-megabyte diff. */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.byteLength).toBe(expected.byteLength);
+  const i = actual.findIndex((b, k) => b !== expected[k]);
+  expect(i, `first difference at byte ${i}`).toBe(-1);
+}
+
+describe('openS3Source', () => {
+  const size = 100_003;
+  const data = pattern(1, 0, size);
+  let bucket: string;
+  beforeAll(async () => {
+    bucket = await newBucket();
+    await put(bucket, 'dir/data.bin', data);
+  });
+
+  it('names the object s3://bucket/key and reports its size and ETag', async () => {
+    const etag = await put(bucket, 'etag.bin', data);
+    const source = await openS3Source(client, { bucket, key: 'etag.bin' });
+    expect(source).toMatchObject({ name: `s3://${bucket}/etag.bin`, size, etag });
+  });
+
+  it.each([
+    ['the first byte', 0, 1],
+    ['the whole object', 0, size],
+    ['the last byte', size - 1, 1],
+    ['a range ending at the last byte', size - 4096, 4096],
+    ['a range in the middle', 40_000, 12_345],
+    ['nothing', 500, 0],
+  ])('reads %s exactly', async (_what, offset, length) => {
+    const source = await openS3Source(client, { bucket, key: 'dir/data.bin' });
+    const bytes = await source.read(offset, length);
+    expectSameBytes(bytes, data.subarray(offset, offset + length));
+  });
+
+  it('serves many concurrent reads with at most 8 requests in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const counting = {
+      send: async (command: Parameters<S3Client['send']>[0]) => {
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await client.send(command);
+        } finally {
+          inFlight--;
+        }
+      },
+    } as unknown as S3Client;
+    const source = await openS3Source(counting, { bucket, key: 'dir/data.bin' });
+    const offsets = Array.from({ length: 40 }, (_, i) => i * 2_000);
+    const reads = await Promise.all(offsets.map((o) => source.read(o, 1_000)));
+    reads.forEach((bytes, i) => expectSameBytes(bytes, data.subarray(offsets[i], (offsets[i] ?? 0) + 1_000)));
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(8);
+  });
+
+  it('fails a read with SourceError once the object has been overwritten', async () => {
+    await put(bucket, 'moving.bin', data);
+    const source = await openS3Source(client, { bucket, key: 'moving.bin' });
+    await put(bucket, 'moving.bin', pattern(2, 0, size));
+    const read = source.read(0, 10);
+    await expect(read).rejects.toThrow(SourceError);
+    await expect(read).rejects.toThrow(`s3://${bucket}/moving.bin changed while it was being read`);
+  });
+
+  it('refuses to open when the object no longer has the expected ETag', async () => {
+    await put(bucket, 'stale.bin', data);
+    const open = openS3Source(client, { bucket, key: 'stale.bin', etag: '"0123456789abcdef0123456789abcdef"' });
+    await expect(open).rejects.toThrow(SourceError);
+  });
+
+  it('reports a missing object as InvalidInputError', async () => {
+    const open = openS3Source(client, { bucket, key: 'missing.parquet' });
+    await expect(open).rejects.toThrow(InvalidInputError);
+    await expect(open).rejects.toThrow(`s3://${bucket}/missing.parquet: no such object`);
+  });
+
+  it('rejects a read past the end with SourceError', async () => {
+    const source = await openS3Source(client, { bucket, key: 'dir/data.bin' });
+    await expect(source.read(size - 1, 2)).rejects.toThrow(SourceError);
+  });
+});
+
+describe('s3-objects', () => {
+  let bucket: string;
+  beforeAll(async () => {
+    bucket = await newBucket();
+  });
+
+  it('putIfAbsent lets exactly one of two concurrent writers win', async () => {
+    const results = await Promise.all([
+      putIfAbsent(client, bucket, 'claim', 'first', 'text/plain'),
+      putIfAbsent(client, bucket, 'claim', 'second', 'text/plain'),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results[0] ? 'first' : 'second';
+    expect(new TextDecoder().decode(await getBytes(client, bucket, 'claim'))).toBe(winner);
+    expect(await putIfAbsent(client, bucket, 'claim', 'late')).toBe(false);
+  });
+
+  it('getJson returns null for a missing key and round-trips putJson', async () => {
+    expect(await getJson(client, bucket, 'plan.json')).toBeNull();
+    await putJson(client, bucket, 'plan.json', { shards: [1, 2], name: 'x' });
+    expect(await getJson<{ shards: number[] }>(client, bucket, 'plan.json')).toEqual({ shards: [1, 2], name: 'x' });
+  });
+
+  it('getJson names the object when it is not JSON', async () => {
+    await put(bucket, 'broken.json', '{not json');
+    await expect(getJson(client, bucket, 'broken.json')).rejects.toThrow(`s3://${bucket}/broken.json: not valid JSON`);
+  });
+
+  it('exists tells present from missing', async () => {
+    await put(bucket, 'here', 'x');
+    expect([await exists(client, bucket, 'here'), await exists(client, bucket, 'not-here')]).toEqual([true, false]);
+  });
+
+  it('listKeys follows continuation tokens past 1,000 keys', async () => {
+    const keys = Array.from({ length: 1_100 }, (_, i) => `many/${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(keys.slice(i, i + 50).map((k) => put(bucket, k, '')));
+    }
+    await put(bucket, 'manyother', 'outside the prefix');
+    const listed = await listKeys(client, bucket, 'many/');
+    expect(listed.sort()).toEqual(keys);
+  });
+});
+
+const lit = (s: string): Segment => ({ bytes: new TextEncoder().encode(s) });
+const obj = (key: string, size: number): Segment => ({ key, size });
+const header = { bytes: new Uint8Array(128) };
+const shape = (plan: PlannedPart[]) =>
+  plan.map((p) => (p.kind === 'copy' ? `copy ${p.key} ${p.start}-${p.end}` : `upload ${p.size}`));
+
+/** Flattens a plan back into (source, start, end) runs, merging adjacent ones, to compare with the segments. */
+function coverage(plan: PlannedPart[]): string[] {
+  const runs: { src: string; start: number; end: number }[] = [];
+  const add = (src: string, start: number, end: number) => {
+    const last = runs[runs.length - 1];
+    if (last && last.src === src && last.end === start) last.end = end;
+    else runs.push({ src, start, end });
+  };
+  // A literal split across parts is several views of one buffer: name it by its buffer.
+  const literals = new Map<ArrayBufferLike, number>();
+  for (const p of plan) {
+    if (p.kind === 'copy') add(p.key, p.start, p.end);
+    else for (const piece of p.pieces) {
+      if (!('bytes' in piece)) add(piece.key, piece.start, piece.end);
+      else {
+        const { buffer, byteOffset, byteLength } = piece.bytes;
+        if (!literals.has(buffer)) literals.set(buffer, literals.size);
+        add(`literal ${literals.get(buffer)}`, byteOffset, byteOffset + byteLength);
+      }
+    }
+  }
+  return runs.map((r) => `${r.src.startsWith('literal') ? 'literal' : r.src} ${r.start}-${r.end}`);
+}
+
+describe('planParts', () => {
+  const M5 = MIN_PART_SIZE;
+  it.each<[string, Segment[], string[]]>([
+    ['header + one big object', [header, obj('a', 20 * MiB)], [`upload ${M5}`, `copy a ${M5 - 128}-${20 * MiB}`]],
+    [
+      'many small objects',
+      Array.from({ length: 20 }, (_, i) => obj(`s${i}`, MiB)),
+      [`upload ${8 * MiB}`, `upload ${8 * MiB}`, `upload ${4 * MiB}`],
+    ],
+    [
+      'a mix: header, big, literal, small, big',
+      [header, obj('a', 6 * MiB), lit(','), obj('b', 100 * KiB), obj('c', 12 * MiB)],
+      // 'a' could not leave 5 MiB to copy after topping up the header, so it streams along with
+      // the literal and 'b'; that part is then big enough to close, and 'c' is copied whole.
+      [`upload ${6 * MiB + 128 + 1 + 100 * KiB}`, `copy c 0-${12 * MiB}`],
+    ],
+    [
+      // Found by the reduce benchmark: a buffer past 5 MiB must not be "topped up" by a negative amount.
+      'small objects that fill a buffer past 5 MiB, then one below 5 MiB',
+      [obj('a', 3.5 * MiB), obj('b', 3.5 * MiB), obj('c', 4.5 * MiB)],
+      [`upload ${8 * MiB}`, `upload ${3.5 * MiB}`],
+    ],
+    ['a literal at the end', [obj('a', 6 * MiB), lit('}')], [`copy a 0-${6 * MiB}`, 'upload 1']],
+    ['a total below 5 MiB', [header, obj('a', MiB), lit('}')], [`upload ${MiB + 129}`]],
+    ['nothing', [], []],
+    [
+      'an object too big for one copy part',
+      [obj('huge', 10 * GiB + MiB)],
+      [`copy huge 0-${5 * GiB}`, `copy huge ${5 * GiB}-${10 * GiB - 4 * MiB}`, `copy huge ${10 * GiB - 4 * MiB}-${10 * GiB + MiB}`],
+    ],
+  ])('%s', (_what, segments, expected) => {
+    const plan = planParts(segments, 8 * MiB);
+    expect(shape(plan)).toEqual(expected);
+    plan.slice(0, -1).forEach((p) => expect(p.kind === 'copy' ? p.end - p.start : p.size).toBeGreaterThanOrEqual(M5));
+    const expectedCoverage = segments
+      .filter((s) => ('bytes' in s ? s.bytes.byteLength : s.size) > 0)
+      .map((s) => ('bytes' in s ? `literal 0-${s.bytes.byteLength}` : `${s.key} 0-${s.size}`));
+    expect(coverage(plan)).toEqual(expectedCoverage);
+  });
+
+  it('keeps its invariants for 2,000 random mixes of objects and literals', () => {
+    const rng = new Rng(12345);
+    const rand = (n: number) => rng.uint32() % n;
+    const sizes = [0, 1, 129, MiB, 3.5 * MiB, M5 - 1, M5, M5 + 1, 7 * MiB, 8 * MiB, 9 * MiB, 13 * MiB];
+    for (let trial = 0; trial < 2000; trial++) {
+      const segments: Segment[] = Array.from({ length: 1 + rand(12) }, (_, i) =>
+        rand(4) === 0 ? lit('x'.repeat(rand(200))) : obj(`o${i}`, sizes[rand(sizes.length)]!),
+      );
+      const partSize = [M5, 8 * MiB, 16 * MiB][rand(3)]!;
+      const plan = planParts(segments, partSize);
+      for (const [i, p] of plan.entries()) {
+        const size = p.kind === 'copy' ? p.end - p.start : p.size;
+        if (i < plan.length - 1) expect(size).toBeGreaterThanOrEqual(M5);
+        if (p.kind === 'upload') {
+          expect(size).toBeLessThanOrEqual(partSize);
+          for (const piece of p.pieces) expect('bytes' in piece ? piece.bytes.byteLength : piece.end - piece.start).toBeGreaterThan(0);
+          expect(p.pieces.reduce((n, q) => n + ('bytes' in q ? q.bytes.byteLength : q.end - q.start), 0)).toBe(size);
+        }
+      }
+      const expected = segments
+        .filter((s) => ('bytes' in s ? s.bytes.byteLength : s.size) > 0)
+        .map((s) => ('bytes' in s ? `literal 0-${s.bytes.byteLength}` : `${s.key} 0-${s.size}`));
+      expect(coverage(plan)).toEqual(expected);
+    }
+  });
+
+  it('refuses more than 10,000 parts and says which partSize would do', () => {
+    const fits = Array.from({ length: MAX_PARTS }, (_, i) => obj(`s${i}`, 6 * MiB));
+    expect(planParts(fits, 8 * MiB)).toHaveLength(MAX_PARTS);
+    const tooMany = [...fits, obj('one-more', 6 * MiB)];
+    expect(() => planParts(tooMany, 8 * MiB)).toThrow(PipelineError);
+    expect(() => planParts(tooMany, 8 * MiB)).toThrow(/more than S3's 10000 parts .* use a partSize of about \d+/);
+  });
+
+  it('refuses a partSize below the S3 minimum', () => {
+    expect(() => planParts([obj('a', MiB)], MiB)).toThrow(RangeError);
+  });
+});
+
+describe('stitchObjects', () => {
+  it.each<[string, number, number, boolean]>([
+    ['header + 3 objects of 6 MiB + "}"', 3, 6 * MiB, true],
+    ['50 objects of 200 KiB with literals between', 50, 200 * KiB, false],
+    ['a total below 5 MiB', 2, MiB, false],
+  ])('writes %s byte for byte', async (_what, count, size, literalsBetween) => {
+    const bucket = await newBucket();
+    const expected: Uint8Array[] = [header.bytes];
+    const segments: Segment[] = [header];
+    for (let i = 0; i < count; i++) {
+      const bytes = pattern(100 + i, 0, size);
+      await put(bucket, `shards/${i}.f32`, bytes);
+      segments.push(obj(`shards/${i}.f32`, size));
+      expected.push(bytes);
+      if (literalsBetween) {
+        const sep = lit(`,${i}`) as { bytes: Uint8Array };
+        segments.push(sep);
+        expected.push(sep.bytes);
+      }
+    }
+    segments.push(lit('}'));
+    expected.push(new TextEncoder().encode('}'));
+
+    const result = await stitchObjects(client, { bucket, key: 'out/all.bin', segments, contentType: 'application/octet-stream' });
+
+    const want = concat(expected);
+    expectSameBytes(await getBytes(client, bucket, 'out/all.bin'), want);
+    expect(result.bytes).toBe(want.byteLength);
+    if (want.byteLength < MIN_PART_SIZE) expect(result.parts).toBe(1);
+    else expect(result.parts).toBeGreaterThanOrEqual(2);
+    if (count === 3) expect(result.copiedParts).toBeGreaterThan(0);
+    else expect(result.copiedParts).toBe(0);
+  });
+
+  it('aborts the multipart upload and writes nothing when a source object is missing', async () => {
+    const bucket = await newBucket();
+    await put(bucket, 'a', pattern(7, 0, 6 * MiB));
+    const stitch = stitchObjects(client, {
+      bucket,
+      key: 'out.bin',
+      segments: [header, obj('a', 6 * MiB), obj('gone', 6 * MiB)],
+    });
+    await expect(stitch).rejects.toThrow(/part \d+ \(copy of bytes .* of gone\) failed/);
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(uploads.Uploads ?? []).toEqual([]);
+    expect(await exists(client, bucket, 'out.bin')).toBe(false);
+  });
+
+  // Streaming holds up to 4 workers × 8 MiB part buffers, plus socket chunks V8 has not collected
+  // yet (it waits for tens of MiB of external garbage); either way far below the 200 MB output.
+  it.each([
+    ['17 shards of 12 MiB (mostly copied)', 17, 12 * MiB, 64 * MiB],
+    ['50 shards of 4 MiB (all streamed)', 50, 4 * MiB, 96 * MiB],
+  ])('keeps memory flat while stitching %s', { timeout: 180_000 }, async (what, count, size, peakLimit) => {
+    const bucket = await newBucket();
+    const segments: Segment[] = [header];
+    for (let i = 0; i < count; i++) {
+      await put(bucket, `shards/${i}.f32`, pattern(i, 0, size));
+      segments.push(obj(`shards/${i}.f32`, size));
+    }
+    const outputSize = 128 + count * size;
+    expect(outputSize).toBeGreaterThanOrEqual(200 * 1e6);
+
+    const started = performance.now();
+    const { result, ...growth } = await measureMemory(() => stitchObjects(client, { bucket, key: 'out/vectors.npy', segments }));
+    const seconds = (performance.now() - started) / 1000;
+    const retained = growth.retained;
+    const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+    console.log(
+      `${what}: ${mib(outputSize)} in ${seconds.toFixed(1)} s, ${result.parts} parts (${result.copiedParts} copied); ` +
+        `peak growth rss ${mib(growth.rss)}, heapUsed+arrayBuffers ${mib(growth.js)}; retained after GC ${mib(retained)}`,
+    );
+
+    expect(result.bytes).toBe(outputSize);
+    // Shard 0 tops up the header's part, then every shard's rest is a server-side copy.
+    expect(result.copiedParts).toBe(size >= 2 * MIN_PART_SIZE ? count : 0);
+    expect(growth.rss).toBeLessThan(peakLimit);
+    expect(growth.js).toBeLessThan(peakLimit);
+    expect(retained).toBeLessThan(8 * MiB);
+
+    // The whole output, hashed as it streams, against the same bytes generated shard by shard.
+    const want = createHash('sha256').update(header.bytes);
+    for (let i = 0; i < count; i++) want.update(pattern(i, 0, size));
+    const got = createHash('sha256');
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'out/vectors.npy' }));
+    for await (const chunk of out.Body as AsyncIterable<Uint8Array>) got.update(chunk);
+    expect(got.digest('hex')).toBe(want.digest('hex'));
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'out/vectors.npy' }));
+    expect(head.ContentLength).toBe(outputSize);
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { planShards, planStatsParts, planStatsTasks, STATS_BLOCK_ROWS, STATS_TASK_BLOCKS, type Shard } from '../../lib/embedding/shard-plan.ts';
+
+/** Every row of the file exactly once, in order, and each shard's count matching its segments. */
+function expectCovers(shards: Shard[], groups: number[]) {
+  let row = 0;
+  const seen = groups.map(() => 0);
+  shards.forEach((s, i) => {
+    expect(s.index).toBe(i);
+    expect(s.startRow).toBe(row);
+    expect(s.rows).toBe(s.segments.reduce((n, g) => n + g.rows, 0));
+    for (const g of s.segments) {
+      expect(g.offset).toBe(seen[g.rowGroup]);
+      seen[g.rowGroup]! += g.rows;
+    }
+    row += s.rows;
+  });
+  expect(seen).toEqual(groups);
+}
+
+describe('planShards', () => {
+  it.each([
+    { groups: [1000, 1000, 1000, 1000, 1000], shardRows: 5000, shards: 1 },
+    { groups: [1000, 1000, 1000, 1000, 1000], shardRows: 1000, shards: 5 },
+    { groups: [1000, 1000, 1000, 1000, 1000], shardRows: 2500, shards: 3 },
+    { groups: [1000, 1000, 1000, 1000, 1000], shardRows: 300, shards: 20 },
+    { groups: [169776], shardRows: 50_000, shards: 4 },
+    { groups: [5, 0, 7], shardRows: 3, shards: 5 },
+    { groups: [1], shardRows: 1, shards: 1 },
+  ])('$groups in shards of ≤ $shardRows rows → $shards shards covering every row once', ({ groups, shardRows, shards }) => {
+    const plan = planShards(groups, shardRows);
+    expect(plan).toHaveLength(shards);
+    expectCovers(plan, groups);
+    for (const s of plan) expect(s.rows).toBeLessThanOrEqual(shardRows);
+  });
+
+  it('splits a huge row group into near-equal row ranges', () => {
+    const plan = planShards([10], 4);
+    expect(plan.map((s) => s.segments)).toEqual([
+      [{ rowGroup: 0, offset: 0, rows: 4 }],
+      [{ rowGroup: 0, offset: 4, rows: 3 }],
+      [{ rowGroup: 0, offset: 7, rows: 3 }],
+    ]);
+  });
+
+  it('refuses a shard size that is not a positive integer', () => {
+    expect(() => planShards([10], 0)).toThrow(RangeError);
+    expect(() => planShards([10], 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('planStatsTasks', () => {
+  it('depends only on the layout and cuts row groups at whole stats blocks', () => {
+    const big = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
+    const tasks = planStatsTasks([big * 2 + 5, 10]);
+    expect(tasks).toEqual([
+      { rowGroup: 0, offset: 0, rows: big },
+      { rowGroup: 0, offset: big, rows: big },
+      { rowGroup: 0, offset: 2 * big, rows: 5 },
+      { rowGroup: 1, offset: 0, rows: 10 },
+    ]);
+  });
+});
+
+describe('planStatsParts', () => {
+  const tasks = planStatsTasks([3_000_000, 500_000, 2_100_000]);
+
+  it('groups the tasks in order into parts of at most the given rows, each task once', () => {
+    const parts = planStatsParts(tasks, 2_500_000);
+    expect(parts.map((p) => p.index)).toEqual(parts.map((_, i) => i));
+    expect(parts.flatMap((p) => Array.from({ length: p.count }, (_, i) => p.first + i))).toEqual(tasks.map((_, i) => i));
+    for (const p of parts) {
+      expect(p.rows).toBe(tasks.slice(p.first, p.first + p.count).reduce((n, t) => n + t.rows, 0));
+      expect(p.rows).toBeLessThanOrEqual(2_500_000);
+    }
+    expect(parts.reduce((n, p) => n + p.rows, 0)).toBe(5_600_000);
+  });
+
+  it('is one part when everything fits, and one task per part when none fit together', () => {
+    expect(planStatsParts(tasks, 10_000_000)).toEqual([{ index: 0, first: 0, count: tasks.length, rows: 5_600_000 }]);
+    expect(planStatsParts(tasks, 1)).toHaveLength(tasks.length);
+  });
+
+  it('refuses a part size that is not a positive integer', () => {
+    expect(() => planStatsParts(tasks, 0)).toThrow(RangeError);
+  });
+});

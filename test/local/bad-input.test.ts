@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Table, vectorFromArray, Utf8 } from 'apache-arrow';
+import { runLocal } from '../../lib/local/runner.ts';
+import { DataError, InvalidInputError, SchemaError } from '../../lib/errors.ts';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+import { readParquet, writeParquet } from '../helpers/parquet-write.ts';
+
+const bad = (name: string) => fixture('bad', name);
+
+describe('bad input is refused with one clear message and no outputs', () => {
+  const tmp = useTmp();
+
+  /** Runs the job into a directory holding an unrelated file; asserts the error, that only that file remains, and that the input is unchanged. */
+  async function expectRefused(input: string, cls: new (...a: never[]) => Error, message: RegExp) {
+    const out = tmp();
+    writeFileSync(join(out, 'keep.txt'), 'unrelated');
+    const before = readFileSync(input);
+    const run = runLocal({ input, outDir: out, workers: 2 });
+    await expect(run).rejects.toThrow(cls);
+    await expect(run).rejects.toThrow(message);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+    expect(readFileSync(input).equals(before)).toBe(true);
+  }
+
+  it.each([
+    ['not-parquet.parquet', InvalidInputError, /not-parquet\.parquet: not a Parquet file/],
+    ['empty.parquet', InvalidInputError, /empty\.parquet: empty file \(0 bytes\)/],
+    ['truncated.parquet', InvalidInputError, /truncated\.parquet: truncated Parquet file/],
+    ['missing-column.parquet', SchemaError, /missing-column\.parquet: column 'tempo': required column is missing/],
+    ['string-column.parquet', SchemaError, /string-column\.parquet: column 'tempo': expected a number or boolean column, found string/],
+    ['timestamp-year.parquet', SchemaError, /column 'year': expected a number or boolean column, found timestamp/],
+    ['zero-rows.parquet', InvalidInputError, /zero-rows\.parquet: the file has no rows/],
+    ['null-id.parquet', DataError, /null-id\.parquet: column 'id': 1 null id\(s\) in row group 0/],
+  ] as const)('%s', async (name, cls, message) => {
+    await expectRefused(bad(name), cls, message);
+  });
+
+  it('a file that does not exist', async () => {
+    const out = tmp();
+    await expect(runLocal({ input: join(out, 'nope.parquet'), outDir: out })).rejects.toThrow(/nope\.parquet: cannot open/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('a null id the footer does not announce (no statistics) is found in the data, with its row', async () => {
+    const dir = tmp();
+    const source = await readParquet(fixture('tracks-5k.parquet'));
+    const ids = source.getChild('id')!.toArray() as (string | null)[];
+    ids[1234] = null;
+    const columns = Object.fromEntries(source.schema.fields.map((f) => [f.name, source.getChild(f.name)!]));
+    columns.id = vectorFromArray(ids, new Utf8());
+    const path = join(dir, 'null-id-no-stats.parquet');
+    writeParquet(new Table(columns), path, { statistics: false, rowGroupRows: 1000 });
+    await expectRefused(path, DataError, /column 'id': null id at row 1234/);
+    // Raised in a worker thread, it arrives with its fields, not just its message.
+    await expect(runLocal({ input: path, outDir: tmp() })).rejects.toMatchObject({ file: path, column: 'id' });
+  });
+
+  it('corrupt page data inside an intact file (a decoder panic) names the file and row group', async () => {
+    const dir = tmp();
+    const path = join(dir, 'corrupt.parquet');
+    const bytes = readFileSync(fixture('tracks-5k.parquet'));
+    for (let i = 200_000; i < 200_400; i++) bytes[i]! ^= 0x5a;
+    writeFileSync(path, bytes);
+    await expectRefused(path, InvalidInputError, /corrupt\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
+  });
+
+  it('replaces earlier outputs only when the new run succeeds', async () => {
+    const out = tmp();
+    await runLocal({ input: fixture('tracks-5k.parquet'), outDir: out, workers: 1 });
+    const before = readFileSync(join(out, 'spotify_vectors_14d.npy'));
+    await expect(runLocal({ input: bad('null-id.parquet'), outDir: out })).rejects.toThrow(DataError);
+    expect(readFileSync(join(out, 'spotify_vectors_14d.npy')).equals(before)).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+  });
+});

@@ -1,0 +1,56 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runLocal } from '../../lib/local/runner.ts';
+import { assertParity } from '../helpers/npy-compare.ts';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+
+const FIXTURE = fixture('tracks-5k.parquet');
+const REFERENCE = fixture('tracks-5k.reference');
+
+describe('golden parity on the 5k fixture (5 row groups of 1,000)', () => {
+  const tmp = useTmp();
+
+  it.each([
+    { name: '1 shard', shardRows: 5000, shards: 1 },
+    { name: '5 shards', shardRows: 1000, shards: 5 },
+    { name: 'shards that split row groups', shardRows: 300, shards: 20 },
+  ])('$name: vectors at parity and the mapping byte-identical', async ({ shardRows, shards }) => {
+    const out = tmp();
+    const { manifest, vectorsPath, mappingPath } = await runLocal({ input: FIXTURE, outDir: out, shardRows, workers: 2 });
+    expect(manifest.shards.count).toBe(shards);
+    const parity = assertParity(vectorsPath, join(REFERENCE, 'spotify_vectors_14d.npy'));
+    expect(parity.identical / parity.elements).toBeGreaterThanOrEqual(0.999);
+    expect(readFileSync(mappingPath)).toEqual(readFileSync(join(REFERENCE, 'id_to_index.json')));
+    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+  });
+
+  it.each([
+    { file: 'tracks-5k.parquet', shardRows: [5000, 2000, 715], shards: [1, 3, 10] },
+    { file: 'edge/many-rowgroups.parquet', shardRows: [1000, 370, 148], shards: [1, 3, 7] },
+  ])('$file gives byte-identical outputs for $shards shards', async ({ file, shardRows, shards }) => {
+    const runs = [];
+    for (const rows of shardRows) {
+      const r = await runLocal({ input: fixture(file), outDir: tmp(), shardRows: rows, workers: 2 });
+      runs.push({ shards: r.manifest.shards.count, npy: readFileSync(r.vectorsPath), json: readFileSync(r.mappingPath) });
+    }
+    expect(runs.map((r) => r.shards)).toEqual(shards);
+    for (const r of runs.slice(1)) {
+      expect(r.npy.equals(runs[0]!.npy)).toBe(true);
+      expect(r.json.equals(runs[0]!.json)).toBe(true);
+    }
+  });
+
+  it('records what it computed in the manifest', async () => {
+    const { manifest, manifestPath } = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8'))).toEqual(manifest);
+    expect(manifest.input).toMatchObject({ rows: 5000, rowGroups: 5, bytes: readFileSync(FIXTURE).length });
+    expect(manifest.outputs).toMatchObject({ shape: [5000, 14], dtype: 'float32', repeatedIds: false, uniqueIds: 5000 });
+    expect(manifest.scaler.columns).toEqual([
+      'danceability', 'energy', 'valence', 'tempo', 'acousticness', 'instrumentalness',
+      'liveness', 'speechiness', 'loudness', 'popularity', 'year',
+    ]);
+    expect(manifest.scaler.count).toEqual(new Array(11).fill(5000));
+    for (const s of manifest.scaler.scale) expect(s).toBeGreaterThan(0);
+  });
+});
