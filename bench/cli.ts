@@ -15,7 +15,11 @@ import { ROOT, benchFile, fmt } from './data.ts';
 import { compare, loadNpy } from '../test/helpers/npy-compare.ts';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '169776,2000000,10000000' }, runs: { type: 'string', default: '3' }, workers: { type: 'string' } },
+  options: {
+    rows: { type: 'string', default: '169776,2000000,10000000' },
+    runs: { type: 'string', default: '3' },
+    workers: { type: 'string' },
+  },
 });
 const sizes = values.rows.split(',').map(Number);
 const runs = Number(values.runs);
@@ -33,7 +37,19 @@ interface Contender {
 }
 const contenders: Contender[] = [
   // As `npm start` runs it, V8 flag included.
-  { name: 'track-embeddings', command: (i, o) => [process.execPath, '--single-threaded-gc', join(ROOT, 'dist', 'embed.js'), i, '--out', o, '--workers', String(workers)] },
+  {
+    name: 'track-embeddings',
+    command: (i, o) => [
+      process.execPath,
+      '--single-threaded-gc',
+      join(ROOT, 'dist', 'embed.js'),
+      i,
+      '--out',
+      o,
+      '--workers',
+      String(workers),
+    ],
+  },
 ];
 if (havePython) {
   contenders.push({ name: 'notebook (pandas+sklearn)', command: (i, o) => [refPython, refScript, i, o] });
@@ -64,16 +80,23 @@ try {
     contenders.forEach((c, k) => {
       const ms = results[k]!;
       const rss = ms.every((m) => m.peakRssMiB !== null) ? median(ms.map((m) => m.peakRssMiB!)) : NaN;
-      lines.push(`| ${rows.toLocaleString('en-US')} | ${c.name} | ${fmt(walls[k]!)} | ${fmt(rows / walls[k]!, 0)} | ${fmt(rss, 0)} | ${k === 0 ? '1.00' : fmt(walls[0]! / walls[k]!)} |`);
+      lines.push(
+        `| ${rows.toLocaleString('en-US')} | ${c.name} | ${fmt(walls[k]!)} | ${fmt(rows / walls[k]!, 0)} | ${fmt(rss, 0)} | ${k === 0 ? '1.00' : fmt(walls[0]! / walls[k]!)} |`,
+      );
     });
     if (havePython) {
       const p = compare(loadNpy(join(work, '0', 'spotify_vectors_14d.npy')), loadNpy(join(work, '1', 'spotify_vectors_14d.npy')));
       const sameMap = readFileSync(join(work, '0', 'id_to_index.json')).equals(readFileSync(join(work, '1', 'id_to_index.json')));
-      notes.push(`${rows.toLocaleString('en-US')} rows: ${fmt((100 * p.identical) / p.elements, 4)} % of elements bit-identical to the notebook's, max ${p.maxUlp} ulp; mapping ${sameMap ? 'byte-identical' : 'DIFFERENT'}.`);
+      notes.push(
+        `${rows.toLocaleString('en-US')} rows: ${fmt((100 * p.identical) / p.elements, 4)} % of elements bit-identical to the notebook's, max ${p.maxUlp} ulp; mapping ${sameMap ? 'byte-identical' : 'DIFFERENT'}.`,
+      );
     }
   }
   lines.push('', '"wall vs ours" is our median wall time divided by theirs (below 1: we are faster).');
-  if (!havePython) lines.push(`Python columns skipped: no reference venv at ${refPython} or script at ${refScript} (see ../shared/reference/setup_venv.sh).`);
+  if (!havePython)
+    lines.push(
+      `Python columns skipped: no reference venv at ${refPython} or script at ${refScript} (see ../shared/reference/setup_venv.sh).`,
+    );
   process.stdout.write(`${[...lines, '', ...notes].join('\n')}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });

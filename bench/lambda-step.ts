@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { s3ClientFor } from '../lib/emulators/moto.ts';
 import { s3Store } from '../lib/aws/s3-store.ts';
 import { DEFAULT_PREFIXES } from '../lib/pipeline/keys.ts';
+import { JobStore } from '../lib/pipeline/job-store.ts';
+import type { Invoker } from '../lib/pipeline/invoker.ts';
 import { runStats } from '../lib/pipeline/stats-step.ts';
 import { runEmbedShard } from '../lib/pipeline/embed-step.ts';
 import { runReduce } from '../lib/pipeline/reduce-step.ts';
@@ -17,21 +19,24 @@ import { runReduce } from '../lib/pipeline/reduce-step.ts';
 const [step, bucket, ...args] = process.argv.slice(2);
 const endpoint = process.env.AWS_ENDPOINT_URL_S3;
 if (!step || !bucket || !endpoint) throw new Error('usage: AWS_ENDPOINT_URL_S3=… lambda-step.js stats|embed|reduce BUCKET …');
-const store = s3Store(s3ClientFor(endpoint), bucket);
+const objects = s3Store(s3ClientFor(endpoint), bucket);
+// One step alone: what it would invoke next is not part of its cost.
+const invoker: Invoker = { embed: async () => {}, statsPart: async () => {}, reduce: async () => {} };
 
 const t0 = performance.now();
 let timings: Record<string, number>;
 if (step === 'stats') {
   const [key, etag, jobs, shardRows] = args as [string, string, string, string];
-  const out = await runStats(store, { key, etag }, { prefixes: { ...DEFAULT_PREFIXES, jobs }, shardRows: Number(shardRows) });
+  const store = new JobStore(objects, { ...DEFAULT_PREFIXES, jobs });
+  const out = await runStats({ store, invoker }, { key, etag }, { shardRows: Number(shardRows) });
   if (out.status !== 'planned') throw new Error(`stats: ${JSON.stringify(out)}`);
   timings = out.plan.timingsMs;
 } else if (step === 'embed') {
   const [jobId, shard] = args as [string, string];
-  timings = { ...(await runEmbedShard(store, jobId, Number(shard), DEFAULT_PREFIXES)).timingsMs };
+  timings = { ...(await runEmbedShard({ store: new JobStore(objects, DEFAULT_PREFIXES), invoker }, jobId, Number(shard))).timingsMs };
 } else if (step === 'reduce') {
   const [jobId] = args as [string];
-  const out = await runReduce(store, jobId, DEFAULT_PREFIXES, async () => {});
+  const out = await runReduce(new JobStore(objects, DEFAULT_PREFIXES), jobId, async () => {});
   if (out.status !== 'published') throw new Error(`reduce: ${JSON.stringify(out)}`);
   timings = out.manifest.timingsMs;
 } else {

@@ -61,7 +61,11 @@ await build({
 
 /** Runs one step in a fresh process. Asynchronously: this process drains moto's log pipes, and must keep doing so. */
 function runStep(endpoint: string, args: string[]): Promise<StepResult> {
-  const child = spawn(process.execPath, [STEP, ...args], { cwd: ROOT, env: { ...process.env, AWS_ENDPOINT_URL_S3: endpoint }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [STEP, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ENDPOINT_URL_S3: endpoint },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -77,7 +81,10 @@ function runStep(endpoint: string, args: string[]): Promise<StepResult> {
 }
 
 /** Runs `args` `runs` times, a fresh process each time (set-up before each run if given). */
-async function repeat(endpoint: string, args: (run: number) => string[] | Promise<string[]>): Promise<{ init: number; wall: number; rss: number; t: (k: string) => number }> {
+async function repeat(
+  endpoint: string,
+  args: (run: number) => string[] | Promise<string[]>,
+): Promise<{ init: number; wall: number; rss: number; t: (k: string) => number }> {
   const results: StepResult[] = [];
   for (let r = 0; r < runs; r++) results.push(await runStep(endpoint, await args(r)));
   return {
@@ -124,7 +131,13 @@ try {
   );
 
   // The stats pass over growing files: its memory must stay flat.
-  lines.push('', '**Stats pass** (footer, statistics of the 11 standardised columns, plan):', '', '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | CPU rows/s (step − read) | peak RSS (MiB) |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '',
+    '**Stats pass** (footer, statistics of the 11 standardised columns, plan):',
+    '',
+    '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | CPU rows/s (step − read) | peak RSS (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const rows of list(values['stats-rows'])) {
     const path = benchFile(rows);
     const key = `incoming/stats-${rows}.parquet`;
@@ -150,18 +163,34 @@ try {
     process.stderr.write(`reduce: ${shards} shard(s)\n`);
     let sizes = { vectorBytes: 0, mappingBytes: 0 };
     const red = await repeat(moto.endpoint, async (r) => {
-      const job = await writeSyntheticJob(s3, { bucket: BUCKET, jobId: `reduce-${shards}-${r}`, shards, rowsPerShard: perShard, fullMapping: true });
+      const job = await writeSyntheticJob(s3, {
+        bucket: BUCKET,
+        jobId: `reduce-${shards}-${r}`,
+        shards,
+        rowsPerShard: perShard,
+        fullMapping: true,
+      });
       sizes = job;
       return ['reduce', BUCKET, job.jobId];
     });
-    lines.push(`| ${shards} | ${(shards * perShard).toLocaleString('en-US')} | ${fmt(sizes.vectorBytes / MB, 0)} | ${fmt(sizes.mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`);
+    lines.push(
+      `| ${shards} | ${(shards * perShard).toLocaleString('en-US')} | ${fmt(sizes.vectorBytes / MB, 0)} | ${fmt(sizes.mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`,
+    );
   }
   // The reducer's repeated-id check is CPU-bound at scale: its merge rate, in memory, by shard count.
-  lines.push('', '**Repeated-id check** (the reducer\'s k-way merge of sorted id hashes, in memory, 10,000,000 hashes):', '', '| shards (k) | seconds | hashes/s |', '|---:|---:|---:|');
+  lines.push(
+    '',
+    "**Repeated-id check** (the reducer's k-way merge of sorted id hashes, in memory, 10,000,000 hashes):",
+    '',
+    '| shards (k) | seconds | hashes/s |',
+    '|---:|---:|---:|',
+  );
   for (const k of [10, 100, 1000]) {
     const per = Math.floor(10_000_000 / k);
     // Distinct values spread like hashes: i ↦ i·odd mod 2^64 is a bijection.
-    const arrays = Array.from({ length: k }, (_, s) => BigUint64Array.from({ length: per }, (_, i) => (BigInt(i * k + s) * 0x9e3779b97f4a7c15n) & (2n ** 64n - 1n)).sort());
+    const arrays = Array.from({ length: k }, (_, s) =>
+      BigUint64Array.from({ length: per }, (_, i) => (BigInt(i * k + s) * 0x9e3779b97f4a7c15n) & (2n ** 64n - 1n)).sort(),
+    );
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t = performance.now();

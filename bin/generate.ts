@@ -21,7 +21,6 @@ import { UsageError } from '../lib/errors.ts';
 export const USAGE =
   'usage: generate OUT.parquet --rows N [--row-group-size R] [--seed S] [--compression snappy|zstd|gzip|brotli|lz4|none]';
 
-
 /** Parsed command line of the generate CLI. */
 export interface GenerateArgs extends Required<Omit<GenerateOptions, 'onProgress'>> {
   out: string;
@@ -61,7 +60,11 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
   const { values, positionals } = parsed;
   if (values.help) throw new UsageError('');
   if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? 'missing output path OUT.parquet' : `expected one output path, got ${positionals.length}: ${positionals.join(' ')}`);
+    throw new UsageError(
+      positionals.length === 0
+        ? 'missing output path OUT.parquet'
+        : `expected one output path, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
   const compression = values.compression ?? 'snappy';
   if (!Object.hasOwn(COMPRESSIONS, compression)) {
@@ -70,7 +73,8 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
   return {
     out: positionals[0]!,
     rows: parseCount('rows', values.rows, 1),
-    rowGroupSize: values['row-group-size'] === undefined ? DEFAULT_ROW_GROUP_SIZE : parseCount('row-group-size', values['row-group-size'], 1),
+    rowGroupSize:
+      values['row-group-size'] === undefined ? DEFAULT_ROW_GROUP_SIZE : parseCount('row-group-size', values['row-group-size'], 1),
     seed: values.seed === undefined ? DEFAULT_SEED : parseCount('seed', values.seed, 0),
     compression: compression as CompressionName,
   };
@@ -118,7 +122,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (tty) process.stderr.write('\r\x1b[K');
     const peakRss = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
     process.stdout.write(
-      `wrote ${summary.path}: ${summary.rows.toLocaleString('en-US')} rows, ${summary.rowGroupRows.length} row group${summary.rowGroupRows.length === 1 ? "" : "s"}, ` +
+      `wrote ${summary.path}: ${summary.rows.toLocaleString('en-US')} rows, ${summary.rowGroupRows.length} row group${summary.rowGroupRows.length === 1 ? '' : 's'}, ` +
         `${formatBytes(summary.bytes)}, ${summary.seconds.toFixed(2)} s, peak RSS ${formatBytes(peakRss)}\n`,
     );
     return 0;

@@ -15,7 +15,11 @@ async function main(argv: string[]): Promise<number> {
   let values;
   let positionals;
   try {
-    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, 'shard-rows': { type: 'string' }, 'stats-part-rows': { type: 'string' } } }));
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, 'shard-rows': { type: 'string' }, 'stats-part-rows': { type: 'string' } },
+    }));
   } catch (e: unknown) {
     throw new UsageError(messageOf(e));
   }

@@ -7,6 +7,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3Store } from '../lib/aws/s3-store.ts';
 import { describeStatus, jobStatus } from '../lib/pipeline/status.ts';
+import { JobStore } from '../lib/pipeline/job-store.ts';
 import { readPrefixes } from '../lib/aws/config.ts';
 import { SourceError, UsageError, messageOf } from '../lib/errors.ts';
 import { runCli } from '../lib/cli/options.ts';
@@ -21,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
   const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   let status;
   try {
-    status = await jobStatus(s3Store(client, bucket), key, prefixes);
+    status = await jobStatus(new JobStore(s3Store(client, bucket), prefixes), key);
   } catch (e: unknown) {
     // Credentials, endpoint or permissions: the reader's environment, not a bug here.
     throw new SourceError(`cannot read the job of s3://${bucket}/${key}: ${messageOf(e)}`, { cause: e });

@@ -18,6 +18,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { PipelineProps } from './props.ts';
+import { ENV } from '../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure';
@@ -39,14 +40,14 @@ export class PipelineStack extends Stack {
       failure: `${this.stackName}-failure`,
     };
     const environment = {
-      STATS_FUNCTION_NAME: names.stats,
-      EMBED_FUNCTION_NAME: names.embed,
-      REDUCE_FUNCTION_NAME: names.reduce,
-      SHARD_ROWS: String(p.shardRows),
-      STATS_PART_ROWS: String(p.statsPartRows),
-      INPUT_PREFIX: p.inputPrefix,
-      JOBS_PREFIX: p.jobsPrefix,
-      OUTPUT_PREFIX: p.outputPrefix,
+      [ENV.statsFunction]: names.stats,
+      [ENV.embedFunction]: names.embed,
+      [ENV.reduceFunction]: names.reduce,
+      [ENV.shardRows]: String(p.shardRows),
+      [ENV.statsPartRows]: String(p.statsPartRows),
+      [ENV.inputPrefix]: p.inputPrefix,
+      [ENV.jobsPrefix]: p.jobsPrefix,
+      [ENV.outputPrefix]: p.outputPrefix,
       NODE_OPTIONS: '--enable-source-maps',
       // Empty on AWS (the SDK then uses its normal endpoints); declared so that SAM's --env-vars,
       // which only overrides variables the template declares, can point them at local endpoints.
@@ -54,10 +55,21 @@ export class PipelineStack extends Stack {
       AWS_ENDPOINT_URL_LAMBDA: '',
     };
     const fn = (id: FunctionId, description: string): NodejsFunction => {
-      const logGroup = new logs.LogGroup(this, `${id}-logs`, { retention: p.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new logs.LogGroup(this, `${id}-logs`, {
+        retention: p.logRetentionDays as logs.RetentionDays,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       // A role of its own with no managed policy: logs go to this function's group only.
-      const role = new iam.Role(this, `${id}-role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `${names[id]}: ${description}` });
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+      const role = new iam.Role(this, `${id}-role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `${names[id]}: ${description}`,
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
+        }),
+      );
       return new NodejsFunction(this, id, {
         functionName: names[id],
         description,
@@ -84,7 +96,9 @@ export class PipelineStack extends Stack {
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
-            afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm" "${outputDir}/"`],
+            afterBundling: (inputDir: string, outputDir: string) => [
+              `cp "${inputDir}/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm" "${outputDir}/"`,
+            ],
           },
         },
       });
@@ -102,13 +116,19 @@ export class PipelineStack extends Stack {
     }
 
     this.grant(p, names);
-    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(stats), { prefix: p.inputPrefix, suffix: '.parquet' });
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(stats), {
+      prefix: p.inputPrefix,
+      suffix: '.parquet',
+    });
     this.alarms(p);
     this.suppressions();
 
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'The pipeline bucket' });
     new CfnOutput(this, 'UploadTo', { value: `s3://${this.bucket.bucketName}/${p.inputPrefix}`, description: 'Upload NAME.parquet here' });
-    new CfnOutput(this, 'ResultsAt', { value: `s3://${this.bucket.bucketName}/${p.outputPrefix}`, description: 'Outputs appear under NAME/ here' });
+    new CfnOutput(this, 'ResultsAt', {
+      value: `s3://${this.bucket.bucketName}/${p.outputPrefix}`,
+      description: 'Outputs appear under NAME/ here',
+    });
   }
 
   private newBucket(p: PipelineProps): s3.Bucket {
@@ -139,7 +159,11 @@ export class PipelineStack extends Stack {
     list(stats);
     embed.grantInvoke(stats);
     // Stats invokes itself once per stats part. By name: a reference to its own ARN would be a cycle.
-    allow(stats, ['lambda:InvokeFunction'], [this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.stats, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]);
+    allow(
+      stats,
+      ['lambda:InvokeFunction'],
+      [this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.stats, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    );
 
     allow(embed, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
     allow(embed, ['s3:PutObject'], objects(p.jobsPrefix));
@@ -157,7 +181,9 @@ export class PipelineStack extends Stack {
   }
 
   private alarms(p: PipelineProps): void {
-    const topic = p.alarmEmail ? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: 'track-embeddings alarms' }) : undefined;
+    const topic = p.alarmEmail
+      ? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: 'track-embeddings alarms' })
+      : undefined;
     if (topic && p.alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(p.alarmEmail));
     const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
       const a = new cloudwatch.Alarm(this, id, {
@@ -173,8 +199,16 @@ export class PipelineStack extends Stack {
     for (const [id, f] of Object.entries(this.functions)) {
       alarm(`${id}-errors`, f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${f.functionName}: invocation errors`);
     }
-    alarm('failed-shards', this.functions.failure.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }), 'A shard failed after its retries: a job failed (see its error.json)');
-    alarm('dropped-events', this.functions.stats.metric('AsyncEventsDropped', { period: Duration.minutes(5), statistic: 'Sum' }), 'S3 events to stats were dropped');
+    alarm(
+      'failed-shards',
+      this.functions.failure.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'A shard failed after its retries: a job failed (see its error.json)',
+    );
+    alarm(
+      'dropped-events',
+      this.functions.stats.metric('AsyncEventsDropped', { period: Duration.minutes(5), statistic: 'Sum' }),
+      'S3 events to stats were dropped',
+    );
   }
 
   /** Findings of cdk-nag's AWS Solutions pack that are accepted, each with its reason. */
@@ -194,15 +228,18 @@ export class PipelineStack extends Stack {
     }
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'Server access logs are left to the account owner: the bucket holds derived data, and object-level events go to CloudTrail when enabled.',
+      reason:
+        'Server access logs are left to the account owner: the bucket holds derived data, and object-level events go to CloudTrail when enabled.',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Only the CDK-provided BucketNotificationsHandler (which applies the S3 notification) uses AWSLambdaBasicExecutionRole; the pipeline functions have roles of their own with no managed policy.',
+      reason:
+        'Only the CDK-provided BucketNotificationsHandler (which applies the S3 notification) uses AWSLambdaBasicExecutionRole; the pipeline functions have roles of their own with no managed policy.',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-SNS2',
-      reason: 'CloudWatch alarm actions cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm notifications carry no data.',
+      reason:
+        'CloudWatch alarm actions cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm notifications carry no data.',
     });
   }
 }
@@ -221,7 +258,8 @@ function nagArn(v: unknown): string {
 }
 
 function wildcardReason(arn: string): string {
-  if (arn.endsWith(':*') && arn.includes('logs')) return 'Log streams of this function\'s own log group: stream names are created per sandbox.';
+  if (arn.endsWith(':*') && arn.includes('logs'))
+    return "Log streams of this function's own log group: stream names are created per sandbox.";
   if (arn.endsWith(':*')) return 'Versions and aliases of one named function (what grantInvoke emits); no other function is reachable.';
   return `Objects under one pipeline prefix (${arn.replace(/^.*?\//, '')}): object keys are chosen by uploaders and jobs at run time.`;
 }

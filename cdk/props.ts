@@ -89,8 +89,10 @@ export function propsFromContext(node: Node): PipelineProps {
   if (alarmEmail !== undefined) props.alarmEmail = str('alarmEmail', '');
   if (!RETENTION_DAYS.includes(props.logRetentionDays)) problems.push(`logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}`);
   const { inputPrefix, jobsPrefix, outputPrefix } = props;
-  if (outputPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(outputPrefix)) problems.push('outputPrefix and inputPrefix must not contain each other (outputs would trigger the pipeline again)');
-  if (jobsPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(jobsPrefix)) problems.push('jobsPrefix and inputPrefix must not contain each other');
+  if (outputPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(outputPrefix))
+    problems.push('outputPrefix and inputPrefix must not contain each other (outputs would trigger the pipeline again)');
+  if (jobsPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(jobsPrefix))
+    problems.push('jobsPrefix and inputPrefix must not contain each other');
   if (problems.length > 0) throw new Error(`invalid context: ${problems.join('; ')}`);
   return props;
 }

@@ -1,6 +1,7 @@
 /** The Lambdas' configuration, read once from the environment and validated as a whole. */
 import { DEFAULT_PREFIXES, type Prefixes } from '../pipeline/keys.ts';
 import { PipelineError } from '../errors.ts';
+import { ENV } from './env.ts';
 import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from '../embedding/shard-plan.ts';
 
 export interface Config {
@@ -35,11 +36,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!Number.isInteger(n) || n < 1) problems.push(`${name} must be a positive integer, got '${raw}'`);
     return n;
   };
-  const statsFunction = required('STATS_FUNCTION_NAME');
-  const embedFunction = required('EMBED_FUNCTION_NAME');
-  const reduceFunction = required('REDUCE_FUNCTION_NAME');
-  const shardRows = positive('SHARD_ROWS', DEFAULT_MAX_SHARD_ROWS);
-  const statsPartRows = positive('STATS_PART_ROWS', DEFAULT_STATS_PART_ROWS);
+  const statsFunction = required(ENV.statsFunction);
+  const embedFunction = required(ENV.embedFunction);
+  const reduceFunction = required(ENV.reduceFunction);
+  const shardRows = positive(ENV.shardRows, DEFAULT_MAX_SHARD_ROWS);
+  const statsPartRows = positive(ENV.statsPartRows, DEFAULT_STATS_PART_ROWS);
   const prefixes = prefixesFrom(env, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return { statsFunction, embedFunction, reduceFunction, shardRows, statsPartRows, prefixes };
@@ -60,8 +61,8 @@ function prefixesFrom(env: NodeJS.ProcessEnv, problems: string[]): Prefixes {
     return v;
   };
   return {
-    input: prefix('INPUT_PREFIX', DEFAULT_PREFIXES.input),
-    jobs: prefix('JOBS_PREFIX', DEFAULT_PREFIXES.jobs),
-    output: prefix('OUTPUT_PREFIX', DEFAULT_PREFIXES.output),
+    input: prefix(ENV.inputPrefix, DEFAULT_PREFIXES.input),
+    jobs: prefix(ENV.jobsPrefix, DEFAULT_PREFIXES.jobs),
+    output: prefix(ENV.outputPrefix, DEFAULT_PREFIXES.output),
   };
 }

@@ -38,7 +38,7 @@ interface S3Record {
 /** Every upload of an S3 event, keys decoded and ETags quoted; a malformed record is an error naming it. */
 export function uploadsOf(event: unknown): Upload[] {
   if (!isS3Event(event)) throw new PipelineError('not an S3 event: no Records array');
-  return ((event as { Records: S3Record[] }).Records).map((r, i) => {
+  return (event as { Records: S3Record[] }).Records.map((r, i) => {
     const bucket = r.s3?.bucket?.name;
     const key = r.s3?.object?.key;
     if (!bucket || !key) throw new PipelineError(`record ${i}: missing s3.bucket.name or s3.object.key`);
@@ -49,5 +49,12 @@ export function uploadsOf(event: unknown): Upload[] {
 
 /** The ObjectCreated:Put event the bucket notification sends for one upload (the fields stats reads). */
 export function s3PutEvent(bucket: string, key: string, etag: string) {
-  return { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: encodeEventKey(key), eTag: etag.replace(/"/g, '') } } }] };
+  return {
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: bucket }, object: { key: encodeEventKey(key), eTag: etag.replace(/"/g, '') } },
+      },
+    ],
+  };
 }

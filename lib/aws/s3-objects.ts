@@ -1,11 +1,15 @@
+/** Small S3 operations the adapters share: reads, conditional writes, listing, and what an SDK error means. */
 import {
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  NoSuchBucket,
+  NoSuchKey,
+  NotFound,
   PutObjectCommand,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { PipelineError, SourceError, messageOf } from '../errors.ts';
+import { SourceError } from '../errors.ts';
 
 /** The s3:// URL users see for an object, used in every message about it. */
 export function s3Url(bucket: string, key: string): string {
@@ -23,11 +27,17 @@ export function s3ErrorOf(e: unknown): { name: string | undefined; status: numbe
   };
 }
 
-/** True when S3 says the object does not exist (a missing bucket is a different, louder problem). */
+/**
+ * True when S3 says the object does not exist. A missing bucket is a different, louder problem:
+ * it is never "not found", so a misconfigured bucket fails instead of looking like an empty job.
+ */
 export function isNotFound(e: unknown): boolean {
+  if (e instanceof NoSuchBucket) return false;
+  if (e instanceof NoSuchKey || e instanceof NotFound) return true;
+  // HEAD responses have no body, so the error can carry only its status; a 404 without a
+  // NoSuchBucket code is the object's.
   const { name, status } = s3ErrorOf(e);
-  // HEAD responses have no body, so the SDK can only name them after the status ("NotFound").
-  return name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket');
+  return status === 404 && name !== 'NoSuchBucket';
 }
 
 /** True when a conditional request (If-Match / If-None-Match) lost. */
@@ -68,9 +78,7 @@ export async function putIfAbsent(
   contentType?: string,
 ): Promise<boolean> {
   try {
-    await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
-    );
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }));
     return true;
   } catch (e: unknown) {
     // 409 ConditionalRequestConflict: a concurrent conditional write to the same key is in flight.
@@ -87,29 +95,6 @@ export async function getBytes(client: S3Client, bucket: string, key: string): P
   return out.Body.transformToByteArray();
 }
 
-/** The object parsed as JSON, or null when it does not exist. */
-export async function getJson<T>(client: S3Client, bucket: string, key: string): Promise<T | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await getBytes(client, bucket, key);
-  } catch (e: unknown) {
-    if (isNotFound(e)) return null;
-    throw e;
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as T;
-  } catch (e: unknown) {
-    throw new PipelineError(`${s3Url(bucket, key)}: not valid JSON: ${messageOf(e)}`, { cause: e });
-  }
-}
-
-/** Writes `value` as JSON (application/json), replacing whatever was there. */
-export async function putJson(client: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
-  await client.send(
-    new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }),
-  );
-}
-
 /** Whether an object exists at `key` (a HEAD request). */
 export async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
   try {
@@ -121,16 +106,11 @@ export async function exists(client: S3Client, bucket: string, key: string): Pro
   }
 }
 
-/** Every key under `prefix`, following continuation tokens past S3's 1,000-key pages. */
+/** Every key under `prefix`, page by page (the SDK's paginator follows the continuation tokens). */
 export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
+  for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
     for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
   return keys;
 }

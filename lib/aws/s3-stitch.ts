@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { PipelineError, SourceError, messageOf } from '../errors.ts';
 import { readBodyInto, s3ErrorOf, s3Url } from './s3-objects.ts';
-import { semaphore } from '../io/concurrency.ts';
+import { mapLimit, semaphore } from '../io/concurrency.ts';
+import type { StitchSegment } from '../pipeline/object-store.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part, except the last one. */
@@ -28,16 +29,11 @@ export const DEFAULT_PART_SIZE = 8 * MiB;
 const CONCURRENCY = 16;
 const UPLOAD_BUFFERS = 4;
 
-/** One piece of the output: literal bytes (a header, a brace) or a whole object in the same bucket. */
-export type Segment = { bytes: Uint8Array } | { key: string; size: number };
-
 /** Bytes of a part assembled in memory: a literal, or the range [start, end) of an object. */
 export type Piece = { bytes: Uint8Array } | { key: string; start: number; end: number };
 
 /** One part of the upload: copied server-side from [start, end) of `key`, or assembled from pieces. */
-export type PlannedPart =
-  | { kind: 'copy'; key: string; start: number; end: number }
-  | { kind: 'upload'; pieces: Piece[]; size: number };
+export type PlannedPart = { kind: 'copy'; key: string; start: number; end: number } | { kind: 'upload'; pieces: Piece[]; size: number };
 
 /** What `stitchObjects` wrote: total bytes, parts used and how many of them were server-side copies. */
 export interface StitchResult {
@@ -51,7 +47,7 @@ export interface StitchRequest {
   bucket: string;
   key: string;
   contentType?: string;
-  segments: readonly Segment[];
+  segments: readonly StitchSegment[];
   partSize?: number;
 }
 
@@ -60,7 +56,7 @@ export interface StitchRequest {
  * at least 5 MiB, runs of ≥ 5 MiB of one object become server-side copies, and assembled parts
  * hold at most `partSize` bytes. Throws when S3's 10,000-part limit would be exceeded.
  */
-export function planParts(segments: readonly Segment[], partSize: number = DEFAULT_PART_SIZE): PlannedPart[] {
+export function planParts(segments: readonly StitchSegment[], partSize: number = DEFAULT_PART_SIZE): PlannedPart[] {
   if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
     throw new RangeError(`partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}, got ${partSize}`);
   }
@@ -97,14 +93,14 @@ export function planParts(segments: readonly Segment[], partSize: number = DEFAU
 
   for (const seg of segments) {
     if ('bytes' in seg) {
-      for (let at = 0; at < seg.bytes.byteLength; ) {
+      for (let at = 0; at < seg.bytes.byteLength;) {
         const n = Math.min(seg.bytes.byteLength - at, partSize - buffered);
         take({ bytes: seg.bytes.subarray(at, at + n) }, n);
         at += n;
       }
       continue;
     }
-    for (let at = 0; at < seg.size; ) {
+    for (let at = 0; at < seg.size;) {
       const left = seg.size - at;
       if (buffered === 0 && left >= MIN_PART_SIZE) {
         // Never leave a tail below the minimum behind a maximal copy: it could not be copied.
@@ -151,62 +147,47 @@ export async function stitchObjects(client: S3Client, request: StitchRequest): P
     return { bytes, parts: 1, copiedParts: 0 };
   }
 
-  const created = await client.send(
-    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
-  );
+  const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
   const uploadId = created.UploadId;
   if (!uploadId) throw new PipelineError(`${dest}: S3 did not return an upload id`);
 
-  const completed: CompletedPart[] = [];
-  let next = 0;
-  let failure: unknown;
   const bufferSlot = semaphore(UPLOAD_BUFFERS);
   const freeBuffers: Uint8Array[] = [];
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < plan.length) {
-      const index = next++;
-      const part = plan[index];
-      if (!part) break;
-      const PartNumber = index + 1;
-      try {
-        if (part.kind === 'copy') {
-          const out = await client.send(
-            new UploadPartCopyCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId: uploadId,
-              PartNumber,
-              CopySource: copySource(bucket, part.key),
-              CopySourceRange: `bytes=${part.start}-${part.end - 1}`,
-            }),
-          );
-          completed.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
-        } else {
-          const release = await bufferSlot();
-          const buffer = freeBuffers.pop() ?? new Uint8Array(partSize);
-          try {
-            const body = buffer.subarray(0, part.size);
-            await assemble(client, bucket, part, body);
-            const out = await client.send(
-              new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }),
-            );
-            completed.push({ PartNumber, ETag: out.ETag });
-          } finally {
-            freeBuffers.push(buffer);
-            release();
-          }
-        }
-      } catch (e: unknown) {
-        failure ??= partError(e, dest, PartNumber, part);
+  const sendPart = async (part: PlannedPart, index: number): Promise<CompletedPart> => {
+    const PartNumber = index + 1;
+    try {
+      if (part.kind === 'copy') {
+        const out = await client.send(
+          new UploadPartCopyCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber,
+            CopySource: copySource(bucket, part.key),
+            CopySourceRange: `bytes=${part.start}-${part.end - 1}`,
+          }),
+        );
+        return { PartNumber, ETag: out.CopyPartResult?.ETag };
       }
+      const release = await bufferSlot();
+      const buffer = freeBuffers.pop() ?? new Uint8Array(partSize);
+      try {
+        const body = buffer.subarray(0, part.size);
+        await assemble(client, bucket, part, body);
+        const out = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }));
+        return { PartNumber, ETag: out.ETag };
+      } finally {
+        freeBuffers.push(buffer);
+        release();
+      }
+    } catch (e: unknown) {
+      throw partError(e, dest, PartNumber, part);
     }
   };
 
   try {
-    // Workers record failures instead of rejecting, so every in-flight part settles before the abort.
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plan.length) }, worker));
-    if (failure !== undefined) throw failure;
-    completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    // mapLimit lets every in-flight part settle before it throws, so the abort comes after them all.
+    const completed = await mapLimit(plan, CONCURRENCY, sendPart);
     await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
@@ -217,9 +198,7 @@ export async function stitchObjects(client: S3Client, request: StitchRequest): P
     );
   } catch (e: unknown) {
     // The original error matters more than a failed clean-up; a lifecycle rule catches leftovers.
-    await client
-      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-      .catch(() => undefined);
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
     throw e;
   }
   return { bytes, parts: plan.length, copiedParts: plan.filter((p) => p.kind === 'copy').length };
@@ -245,9 +224,7 @@ async function assemble(
     }
     const name = s3Url(bucket, piece.key);
     const length = piece.end - piece.start;
-    const out = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: piece.key, Range: `bytes=${piece.start}-${piece.end - 1}` }),
-    );
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: piece.key, Range: `bytes=${piece.start}-${piece.end - 1}` }));
     const got = await readBodyInto(out.Body, target.subarray(0, at + length), at, name);
     if (got !== length) {
       throw new SourceError(`${name}: wanted ${length} bytes at ${piece.start}, S3 returned ${got} (is its size right?)`);
@@ -266,9 +243,7 @@ function partError(e: unknown, dest: string, partNumber: number, part: PlannedPa
   // Our own errors already name the object they are about.
   if (e instanceof PipelineError) return e;
   const what =
-    part.kind === 'copy'
-      ? `copy of bytes ${part.start}-${part.end - 1} of ${part.key}`
-      : `upload of ${part.size} assembled bytes`;
+    part.kind === 'copy' ? `copy of bytes ${part.start}-${part.end - 1} of ${part.key}` : `upload of ${part.size} assembled bytes`;
   const { name } = s3ErrorOf(e);
   return new PipelineError(`${dest}: part ${partNumber} (${what}) failed: ${name ?? 'Error'}: ${messageOf(e)}`, {
     cause: e,

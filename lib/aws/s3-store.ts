@@ -2,13 +2,8 @@
 import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore, StitchSegment } from '../pipeline/object-store.ts';
 import { openS3Source } from './s3-source.ts';
-import { exists, getBytes, listKeys, putIfAbsent } from './s3-objects.ts';
+import { exists, getBytes, isNotFound, listKeys, putIfAbsent } from './s3-objects.ts';
 import { stitchObjects } from './s3-stitch.ts';
-
-const isMissing = (e: unknown) => {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
-};
 
 /** An ObjectStore for `bucket` through `client`. */
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
@@ -19,7 +14,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       try {
         return await getBytes(client, bucket, key);
       } catch (e: unknown) {
-        if (isMissing(e)) return null;
+        if (isNotFound(e)) return null;
         throw e;
       }
     },
@@ -32,7 +27,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       try {
         return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag ?? null;
       } catch (e: unknown) {
-        if (isMissing(e)) return null;
+        if (isNotFound(e)) return null;
         throw e;
       }
     },

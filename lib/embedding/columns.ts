@@ -3,7 +3,17 @@
  * (as pandas reads them), ids as UTF-8 offsets + bytes. One pass per batch, no per-row objects.
  */
 import { Type, type Data, type Vector } from 'apache-arrow';
-import type { IdColumn } from '../outputs/mapping.ts';
+
+/** A column of UTF-8 ids: id i is `data[offsets[i]..offsets[i+1])`. */
+export interface IdColumn {
+  offsets: Int32Array;
+  data: Uint8Array;
+}
+
+/** How many ids the column holds. */
+export function idCount(ids: IdColumn): number {
+  return ids.offsets.length - 1;
+}
 
 /** The Arrow type of a column could not be used; `found` names it for the error message. */
 export class ColumnTypeError extends Error {

@@ -37,7 +37,11 @@ export function checkSchema(file: string, layout: ParquetLayout, spec: FeatureSp
       if (!isString) throw new SchemaError(file, name, `expected a string column of track ids, found ${describeType(col)}`);
     } else {
       const numeric =
-        (col.physical === 'BOOLEAN' || col.physical === 'INT32' || col.physical === 'INT64' || col.physical === 'FLOAT' || col.physical === 'DOUBLE') &&
+        (col.physical === 'BOOLEAN' ||
+          col.physical === 'INT32' ||
+          col.physical === 'INT64' ||
+          col.physical === 'FLOAT' ||
+          col.physical === 'DOUBLE') &&
         NUMERIC_LOGICAL.has(col.logical);
       if (!numeric) throw new SchemaError(file, name, `expected a number or boolean column, found ${describeType(col)}`);
     }

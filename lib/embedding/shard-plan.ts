@@ -1,10 +1,4 @@
-/** A contiguous run of rows inside one row group. */
-export interface Segment {
-  rowGroup: number;
-  /** First row, counted from the start of the row group. */
-  offset: number;
-  rows: number;
-}
+import type { RowRange } from '../parquet/row-range.ts';
 
 /** One unit of parallel work: consecutive rows of the file, as segments of row groups. */
 export interface Shard {
@@ -12,14 +6,14 @@ export interface Shard {
   /** Row index, in the whole file, of the shard's first row. */
   startRow: number;
   rows: number;
-  segments: Segment[];
+  segments: RowRange[];
 }
 
 /** Splits `rows` into `parts` contiguous pieces whose sizes differ by at most one. */
-function splitEven(rowGroup: number, rows: number, parts: number): Segment[] {
+function splitEven(rowGroup: number, rows: number, parts: number): RowRange[] {
   const base = Math.floor(rows / parts);
   const extra = rows % parts;
-  const out: Segment[] = [];
+  const out: RowRange[] = [];
   let offset = 0;
   for (let i = 0; i < parts; i++) {
     const n = base + (i < extra ? 1 : 0);
@@ -35,9 +29,7 @@ function splitEven(rowGroup: number, rows: number, parts: number): Segment[] {
  */
 export function planShards(rowGroupRows: readonly number[], shardRows: number): Shard[] {
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new RangeError(`shard size must be a positive integer, got ${shardRows}`);
-  const units = rowGroupRows.flatMap((rows, g) =>
-    rows === 0 ? [] : splitEven(g, rows, Math.ceil(rows / shardRows)),
-  );
+  const units = rowGroupRows.flatMap((rows, g) => (rows === 0 ? [] : splitEven(g, rows, Math.ceil(rows / shardRows))));
   const shards: Shard[] = [];
   let startRow = 0;
   let current: Shard | undefined;
@@ -65,10 +57,10 @@ export const STATS_TASK_BLOCKS = 16;
  * The statistics pass's tasks, fixed by the file's layout alone, so the merged moments are
  * the same bits however many workers or shards run.
  */
-export function planStatsTasks(rowGroupRows: readonly number[]): Segment[] {
+export function planStatsTasks(rowGroupRows: readonly number[]): RowRange[] {
   const taskRows = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
   return rowGroupRows.flatMap((rows, g) => {
-    const out: Segment[] = [];
+    const out: RowRange[] = [];
     for (let offset = 0; offset < rows; offset += taskRows) {
       out.push({ rowGroup: g, offset, rows: Math.min(taskRows, rows - offset) });
     }
@@ -92,7 +84,7 @@ export interface StatsPart {
  * task each). The parts only decide who computes which task: the tasks' moments are still
  * merged one by one in file order, so the statistics are the same bits for any grouping.
  */
-export function planStatsParts(tasks: readonly Segment[], partRows: number): StatsPart[] {
+export function planStatsParts(tasks: readonly RowRange[], partRows: number): StatsPart[] {
   if (!Number.isInteger(partRows) || partRows < 1) throw new RangeError(`stats part size must be a positive integer, got ${partRows}`);
   const parts: StatsPart[] = [];
   let current: StatsPart | undefined;

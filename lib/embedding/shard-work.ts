@@ -4,9 +4,10 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { CompiledFeature } from './kernel.ts';
-import type { IdColumn } from '../outputs/mapping.ts';
+import type { IdColumn } from './columns.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
-import type { Segment, Shard } from './shard-plan.ts';
+import type { Shard } from './shard-plan.ts';
+import type { RowRange } from '../parquet/row-range.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
 import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
@@ -27,13 +28,14 @@ function numbers(reader: ParquetReader, batch: RecordBatch, name: string, out?: 
   try {
     return toFloat64(column(reader, batch, name), out);
   } catch (e: unknown) {
-    if (e instanceof ColumnTypeError) throw new SchemaError(reader.source.name, name, `expected a number or boolean column, found ${e.found}`, { cause: e });
+    if (e instanceof ColumnTypeError)
+      throw new SchemaError(reader.source.name, name, `expected a number or boolean column, found ${e.found}`, { cause: e });
     throw e;
   }
 }
 
 /** Moments of `columns` over one stats task, one block of STATS_BLOCK_ROWS at a time, merged in order. */
-export async function taskMoments(reader: ParquetReader, task: Segment, columns: readonly string[]): Promise<Moments> {
+export async function taskMoments(reader: ParquetReader, task: RowRange, columns: readonly string[]): Promise<Moments> {
   let acc = emptyMoments(columns.length);
   for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) {
     acc = mergeMoments(acc, blockMoments(columns.map((c) => numbers(reader, batch, c))));
@@ -75,17 +77,27 @@ export async function embedShard(
       const idVector = column(reader, batch, idColumn);
       const nullAt = firstNull(idVector);
       if (nullAt >= 0) {
-        throw new DataError(reader.source.name, idColumn, `null id at row ${shard.startRow + rowInShard + nullAt}; every track needs an id`);
+        throw new DataError(
+          reader.source.name,
+          idColumn,
+          `null id at row ${shard.startRow + rowInShard + nullAt}; every track needs an id`,
+        );
       }
       let ids: IdColumn;
       try {
         ids = toIdColumn(idVector);
       } catch (e: unknown) {
-        if (e instanceof ColumnTypeError) throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
+        if (e instanceof ColumnTypeError)
+          throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
         throw e;
       }
       const vectors = new Float32Array(n * dims);
-      embedRows(features, features.map((f) => values.get(f.column)!), n, vectors);
+      embedRows(
+        features,
+        features.map((f) => values.get(f.column)!),
+        n,
+        vectors,
+      );
       await sink({ rowInShard, rows: n, vectors, ids });
       rowInShard += n;
     }

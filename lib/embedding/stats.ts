@@ -139,10 +139,11 @@ export function momentsToBytes(list: readonly Moments[], k: number): Uint8Array 
 /** The inverse of `momentsToBytes`. */
 export function momentsFromBytes(bytes: Uint8Array, k: number): Moments[] {
   const per = FIELDS.length * k;
-  if (bytes.byteLength % (8 * per) !== 0) throw new RangeError(`${bytes.byteLength} bytes are not a whole number of moments of ${k} columns`);
+  if (bytes.byteLength % (8 * per) !== 0)
+    throw new RangeError(`${bytes.byteLength} bytes are not a whole number of moments of ${k} columns`);
   const values = new Float64Array(bytes.slice().buffer);
   const out: Moments[] = [];
-  for (let at = 0; at < values.length; ) {
+  for (let at = 0; at < values.length;) {
     const m = emptyMoments(k);
     for (const f of FIELDS) for (let c = 0; c < k; c++) m[f][c] = values[at++]!;
     out.push(m);

@@ -163,11 +163,9 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     waiters = [];
     for (const resolve of ready) resolve();
   };
-  const idle = (): Promise<void> =>
-    active === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
+  const idle = (): Promise<void> => (active === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)));
 
-  const lookup = (name: string): LocalFunction | undefined =>
-    Object.hasOwn(functions, name) ? functions[name] : undefined;
+  const lookup = (name: string): LocalFunction | undefined => (Object.hasOwn(functions, name) ? functions[name] : undefined);
 
   async function attempt(
     name: string,
@@ -216,7 +214,9 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     }
     const errorMessage = result.ok ? undefined : result.error.errorMessage;
     invocations.push({ ...entry, functionName: name, outcome, ...(errorMessage === undefined ? {} : { errorMessage }) });
-    log(`${entry.invocationType} ${name} ${entry.requestId} attempt ${entry.attempt}: ${outcome}${errorMessage ? ` (${errorMessage})` : ''}`);
+    log(
+      `${entry.invocationType} ${name} ${entry.requestId} attempt ${entry.attempt}: ${outcome}${errorMessage ? ` (${errorMessage})` : ''}`,
+    );
     return result;
   }
 

@@ -6,10 +6,11 @@
 import { readFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { startMoto, s3ClientFor } from './moto.ts';
-import { startLocalLambda } from './lambda-endpoint.ts';
-import { setAwsClients } from '../aws/clients.ts';
+import type { Config } from '../aws/config.ts';
+import { startLocalStack } from './local-stack.ts';
+import { JobStore } from '../pipeline/job-store.ts';
 import { DEFAULT_PREFIXES, outputKeys, outputName } from '../pipeline/keys.ts';
 import { s3PutEvent } from '../aws/s3-event.ts';
 import { jobStatus } from '../pipeline/status.ts';
@@ -18,10 +19,6 @@ import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from '../embedding/sh
 import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
 import { PipelineError } from '../errors.ts';
 import type { Manifest } from '../outputs/manifest.ts';
-import * as stats from '../../functions/stats/index.ts';
-import * as embed from '../../functions/embed/index.ts';
-import * as reduce from '../../functions/reduce/index.ts';
-import * as failure from '../../functions/failure/index.ts';
 
 const BUCKET = 'track-embeddings-local';
 
@@ -39,49 +36,46 @@ export interface LocalPipelineOptions {
 export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ manifest: Manifest; invocations: number }> {
   const body = await readFile(opts.input);
   const moto = await startMoto();
-  let shardsDone = 0;
-  const local = await startLocalLambda({
-    functions: {
-      // The same wiring as the stack: async retries, failures of stats and embed to the failure function.
-      stats: { handler: (e) => stats.handler(e as Parameters<typeof stats.handler>[0]), onFailure: 'failure' },
-      embed: {
-        handler: async (e) => {
-          const out = await embed.handler(e);
-          opts.onProgress?.(++shardsDone);
-          return out;
-        },
-        onFailure: 'failure',
-      },
-      reduce: { handler: (e) => reduce.handler(e as Parameters<typeof reduce.handler>[0]) },
-      failure: { handler: (e) => failure.handler(e as Parameters<typeof failure.handler>[0]) },
-    },
-  });
   const s3 = s3ClientFor(moto.endpoint);
-  const lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  setAwsClients(
-    { s3, lambda },
-    {
-      statsFunction: 'stats',
-      embedFunction: 'embed',
-      reduceFunction: 'reduce',
-      shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
-      statsPartRows: opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
-      prefixes: DEFAULT_PREFIXES,
-    },
-  );
+  const config: Config = {
+    statsFunction: 'stats',
+    embedFunction: 'embed',
+    reduceFunction: 'reduce',
+    shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
+    statsPartRows: opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
+    prefixes: DEFAULT_PREFIXES,
+  };
+  let shardsDone = 0;
+  const stack = await startLocalStack({
+    s3,
+    config,
+    wrap: (name, handler) =>
+      name !== 'embed'
+        ? handler
+        : async (e) => {
+            const out = await handler(e);
+            opts.onProgress?.(++shardsDone);
+            return out;
+          },
+  });
+  const { local, lambda } = stack;
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const key = `${DEFAULT_PREFIXES.input}${basename(opts.input)}`;
     const { ETag } = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     const event = s3PutEvent(BUCKET, key, ETag ?? '');
-    await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    await lambda.send(
+      new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
     await local.idle();
 
-    const status = await jobStatus(s3Store(s3, BUCKET), key, DEFAULT_PREFIXES);
+    const status = await jobStatus(new JobStore(s3Store(s3, BUCKET), DEFAULT_PREFIXES), key);
     if (status.state === 'failed') throw new PipelineError(status.error.error.message);
     if (status.state !== 'done') {
       const failed = local.invocations.find((i) => i.outcome !== 'succeeded');
-      throw new PipelineError(`the pipeline stopped with the job ${status.state}${failed ? `: ${failed.functionName} failed: ${failed.errorMessage}` : ''}`);
+      throw new PipelineError(
+        `the pipeline stopped with the job ${status.state}${failed ? `: ${failed.functionName} failed: ${failed.errorMessage}` : ''}`,
+      );
     }
     const out = outputKeys(outputName(key));
     const files = [status.manifest.outputs.vectors, MAPPING_FILE, MANIFEST_FILE];
@@ -99,9 +93,7 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
     }
     return { manifest: status.manifest, invocations: local.invocations.length };
   } finally {
-    setAwsClients(null);
-    await local.close();
-    lambda.destroy();
+    await stack.close();
     s3.destroy();
     await moto.stop();
   }

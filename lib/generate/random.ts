@@ -57,7 +57,10 @@ export class Rng {
   /** Next raw 32-bit output as an unsigned integer in [0, 2^32). */
   uint32(): number {
     const s = this.s;
-    const s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    const s0 = s[0]!,
+      s1 = s[1]!,
+      s2 = s[2]!,
+      s3 = s[3]!;
     const m = Math.imul(s1, 5);
     const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
     const t = s1 << 9;

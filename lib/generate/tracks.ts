@@ -70,10 +70,30 @@ const WORDS = (
   'summer road moon soul gold wild sweet river city song day world star'
 ).split(' ');
 const ARTISTS = [
-  'Frank Sinatra', 'The Beatles', 'Ella Fitzgerald', 'Queen', 'Drake', 'Taylor Swift',
-  'Miles Davis', 'Johann Sebastian Bach', 'Bob Dylan', 'Aretha Franklin', 'Daft Punk',
-  'Bad Bunny', 'Metallica', 'Billie Holiday', 'Kendrick Lamar', 'Mozart', 'ABBA', 'Adele',
-  'Los Tigres del Norte', 'BTS', 'Nirvana', 'Louis Armstrong', 'Shakira', 'Eminem',
+  'Frank Sinatra',
+  'The Beatles',
+  'Ella Fitzgerald',
+  'Queen',
+  'Drake',
+  'Taylor Swift',
+  'Miles Davis',
+  'Johann Sebastian Bach',
+  'Bob Dylan',
+  'Aretha Franklin',
+  'Daft Punk',
+  'Bad Bunny',
+  'Metallica',
+  'Billie Holiday',
+  'Kendrick Lamar',
+  'Mozart',
+  'ABBA',
+  'Adele',
+  'Los Tigres del Norte',
+  'BTS',
+  'Nirvana',
+  'Louis Armstrong',
+  'Shakira',
+  'Eminem',
 ];
 /** Title-cased words, as Python's `str.title()` makes them. */
 const TITLE_WORDS = WORDS.map((w) => ascii(w.charAt(0).toUpperCase() + w.slice(1)));
@@ -191,7 +211,11 @@ function genAcousticness(rng: Rng, era: Float64Array, u: Float64Array, z: Float6
   const n = era.length;
   const p = rng.fillNormal(z, 0, 1.1);
   for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(1.6 * era[i]! - 0.1 + z[i]!));
-  const v = drawWhere(below(rng.fillRandom(u), p), (a) => rng.fillBeta(a, 5, 1.2), (b) => rng.fillBeta(b, 0.6, 4));
+  const v = drawWhere(
+    below(rng.fillRandom(u), p),
+    (a) => rng.fillBeta(a, 5, 1.2),
+    (b) => rng.fillBeta(b, 0.6, 4),
+  );
   for (let i = 0; i < n; i++) v[i] = roundTo(clip(v[i]!, 0, 0.996), 1e6);
   return v;
 }
@@ -215,14 +239,27 @@ function genLoudness(rng: Rng, era: Float64Array, energy: Float64Array, z: Float
 }
 
 /** round(clip(normal(mean, sd) + slope * era, lo, hi), decimals) for every row. */
-function genNormalFeature(rng: Rng, era: Float64Array, mean: number, sd: number, slope: number, lo: number, hi: number, scale: number): Float64Array {
+function genNormalFeature(
+  rng: Rng,
+  era: Float64Array,
+  mean: number,
+  sd: number,
+  slope: number,
+  lo: number,
+  hi: number,
+  scale: number,
+): Float64Array {
   const out = rng.fillNormal(new Float64Array(era.length), mean, sd);
   for (let i = 0; i < out.length; i++) out[i] = roundTo(clip(out[i]! + slope * era[i]!, lo, hi), scale);
   return out;
 }
 
 function genInstrumentalness(rng: Rng, u: Float64Array): Float64Array {
-  const v = drawWhere(below(rng.fillRandom(u), 0.68), (a) => rng.fillExponential(a, 0.002), (b) => rng.fillBeta(b, 0.8, 1.2));
+  const v = drawWhere(
+    below(rng.fillRandom(u), 0.68),
+    (a) => rng.fillExponential(a, 0.002),
+    (b) => rng.fillBeta(b, 0.8, 1.2),
+  );
   for (let i = 0; i < v.length; i++) v[i] = clip(roundTo(v[i]!, 1e6), 0, 1);
   return v;
 }
@@ -285,7 +322,7 @@ function genIds(rng: Rng, n: number): Utf8Column {
   const offsets = new Int32Array(n + 1);
   const data = new Uint8Array(n * ID_LENGTH);
   for (let i = 0, pos = 0; i < n; i++) {
-    for (let filled = 0; filled < ID_LENGTH; ) {
+    for (let filled = 0; filled < ID_LENGTH;) {
       const r = rng.uint32();
       if (r >= B62_POW5_LIMIT) continue;
       // r mod 62^5 without a floating-point modulo; the result fits in an int32.
@@ -462,7 +499,9 @@ const decoder = new TextDecoder();
 
 /** The Arrow schema of a tracks table: 19 nullable fields, float64 / int64 / utf8, as pyarrow writes them. */
 export const TRACKS_SCHEMA = new Schema(
-  TRACK_COLUMNS.map(([colName, kind]) => new Field(colName, kind === 'float64' ? new Float64() : kind === 'int64' ? new Int64() : new Utf8(), true)),
+  TRACK_COLUMNS.map(
+    ([colName, kind]) => new Field(colName, kind === 'float64' ? new Float64() : kind === 'int64' ? new Int64() : new Utf8(), true),
+  ),
 );
 
 /** Wraps a chunk's columns (zero-copy) as an apache-arrow RecordBatch with {@link TRACKS_SCHEMA}. */

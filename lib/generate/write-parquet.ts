@@ -55,7 +55,7 @@ export interface GenerateSummary {
  * 0.8's writer splits straddling batches itself; the cut keeps row groups exact even if it did not.)
  */
 export function* batchRanges(rows: number, rowGroupSize: number, blockRows = TRACKS_BLOCK_ROWS): Generator<[number, number]> {
-  for (let start = 0; start < rows; ) {
+  for (let start = 0; start < rows;) {
     const nextBlock = (Math.floor(start / blockRows) + 1) * blockRows;
     const nextGroup = (Math.floor(start / rowGroupSize) + 1) * rowGroupSize;
     const end = Math.min(rows, nextBlock, nextGroup);
@@ -99,7 +99,8 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
   const started = performance.now();
   const { rows, seed = DEFAULT_SEED, rowGroupSize = DEFAULT_ROW_GROUP_SIZE, compression = 'snappy', onProgress } = options;
   if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1)
+    throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   if (!Object.hasOwn(COMPRESSIONS, compression)) throw new RangeError(`unknown compression '${compression}'`);
 
@@ -156,7 +157,8 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
     const total = rowGroupRows.reduce((a, b) => a + b, 0);
     if (total !== rows) throw new Error(`parquet writer produced ${total} rows, expected ${rows}`);
     const expectedGroups = Math.ceil(rows / rowGroupSize);
-    const aligned = rowGroupRows.length === expectedGroups && rowGroupRows.every((r, i) => r === Math.min(rowGroupSize, rows - i * rowGroupSize));
+    const aligned =
+      rowGroupRows.length === expectedGroups && rowGroupRows.every((r, i) => r === Math.min(rowGroupSize, rows - i * rowGroupSize));
     if (!aligned) throw new Error(`parquet writer produced row groups [${rowGroupRows.join(', ')}], expected ${rowGroupSize} rows each`);
     const { size } = await stat(tmp);
     await rename(tmp, out);
@@ -179,7 +181,7 @@ function fileSink(fd: number): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>(
     {
       write(chunk) {
-        for (let offset = 0; offset < chunk.byteLength; ) offset += writeSync(fd, chunk, offset);
+        for (let offset = 0; offset < chunk.byteLength;) offset += writeSync(fd, chunk, offset);
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: 1 }),

@@ -27,7 +27,6 @@ import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
 
-
 export interface RunOptions {
   input: string;
   outDir: string;
@@ -80,7 +79,12 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       statsTasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns })),
       (n) => opts.onProgress?.('stats', (statsDone += n), rows),
     );
-    const scaler = fitScaler(mergeAll(columns.length, statsResults.map((r) => (r as { moments: Moments }).moments)));
+    const scaler = fitScaler(
+      mergeAll(
+        columns.length,
+        statsResults.map((r) => (r as { moments: Moments }).moments),
+      ),
+    );
     lap('stats', t);
 
     t = performance.now();
@@ -94,19 +98,17 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     let embedDone = 0;
     opts.onProgress?.('embed', 0, rows);
     const embedResults = await pool.run(
-      shards.map(
-        (shard): Task => ({
-          kind: 'embed',
-          input,
-          layout,
-          shard,
-          features,
-          idColumn: spec.id,
-          vectorsPath,
-          headerBytes: header.length,
-          fragmentPath: join(dir, `ids-${shard.index}.part`),
-        }),
-      ),
+      shards.map((shard): Task => ({
+        kind: 'embed',
+        input,
+        layout,
+        shard,
+        features,
+        idColumn: spec.id,
+        vectorsPath,
+        headerBytes: header.length,
+        fragmentPath: join(dir, `ids-${shard.index}.part`),
+      })),
       (n) => opts.onProgress?.('embed', (embedDone += n), rows),
     );
     lap('embed', t);
@@ -116,7 +118,10 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const repeatedIds = await sortedArraysRepeat(hashes);
     const mappingPath = join(dir, MAPPING_FILE);
     if (!repeatedIds) {
-      await concatFragments(shards.map((s) => join(dir, `ids-${s.index}.part`)), mappingPath);
+      await concatFragments(
+        shards.map((s) => join(dir, `ids-${s.index}.part`)),
+        mappingPath,
+      );
     } else {
       // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
       const source = await openFileSource(opts.input);

@@ -1,12 +1,13 @@
 /** Messages between the local runner and its worker threads (structured-clone friendly). */
 import type { CompiledFeature } from '../embedding/kernel.ts';
 import type { ParquetLayout } from '../parquet/footer.ts';
-import type { Segment, Shard } from '../embedding/shard-plan.ts';
+import type { Shard } from '../embedding/shard-plan.ts';
+import type { RowRange } from '../parquet/row-range.ts';
 import type { Moments } from '../embedding/stats.ts';
 import type { SerializedError } from '../errors.ts';
 
 export type Task =
-  | { kind: 'stats'; input: string; layout: ParquetLayout; task: Segment; columns: string[] }
+  | { kind: 'stats'; input: string; layout: ParquetLayout; task: RowRange; columns: string[] }
   | {
       kind: 'embed';
       input: string;
@@ -21,11 +22,7 @@ export type Task =
       fragmentPath: string;
     };
 
-export type TaskResult =
-  | { kind: 'stats'; moments: Moments }
-  | { kind: 'embed'; rows: number; hashes: BigUint64Array };
+export type TaskResult = { kind: 'stats'; moments: Moments } | { kind: 'embed'; rows: number; hashes: BigUint64Array };
 
 export type WorkerMessage =
-  | { type: 'progress'; rows: number }
-  | { type: 'done'; result: TaskResult }
-  | { type: 'error'; error: SerializedError };
+  { type: 'progress'; rows: number } | { type: 'done'; result: TaskResult } | { type: 'error'; error: SerializedError };

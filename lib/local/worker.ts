@@ -4,7 +4,8 @@ import { open, writeFile } from 'node:fs/promises';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
 import { openFileSource, type FileSource } from '../io/file-source.ts';
-import { decoderPanicError, openParquet } from '../parquet/reader.ts';
+import { openParquet } from '../parquet/reader.ts';
+import { panicGuard } from '../parquet/panic-guard.ts';
 import { embedShard, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
@@ -55,16 +56,14 @@ async function run(task: Task): Promise<TaskResult> {
 
 const fail = (e: unknown) => post({ type: 'error', error: serializeError(e) });
 
-// A wasm panic escapes every promise; report it as the input's fault when it came from decoding,
-// then exit, since the wasm instance is unusable after a panic.
+// A decoder panic is caught by the reader's panic guard and fails its task; anything else that
+// escapes every promise fails the run, and the worker exits, as its state is unknown.
 process.on('uncaughtException', (e: unknown) => {
-  fail(decoderPanicError(e) ?? e);
+  if (panicGuard.claims(e)) return;
+  fail(e);
   process.exit(1);
 });
 
 parentPort!.on('message', (task: Task) => {
-  run(task).then(
-    (result) => post({ type: 'done', result }, result.kind === 'embed' ? [result.hashes.buffer as ArrayBuffer] : []),
-    fail,
-  );
+  run(task).then((result) => post({ type: 'done', result }, result.kind === 'embed' ? [result.hashes.buffer as ArrayBuffer] : []), fail);
 });

@@ -46,7 +46,14 @@ export function buildManifest(m: {
     spec: m.spec,
     dims,
     scaler: scalerSection(standardizedColumns(m.spec), m.scaler),
-    outputs: { vectors: vectorsFileName(dims), mapping: MAPPING_FILE, dtype: 'float32', shape: [rows, dims], uniqueIds: m.repeatedIds ? null : rows, repeatedIds: m.repeatedIds },
+    outputs: {
+      vectors: vectorsFileName(dims),
+      mapping: MAPPING_FILE,
+      dtype: 'float32',
+      shape: [rows, dims],
+      uniqueIds: m.repeatedIds ? null : rows,
+      repeatedIds: m.repeatedIds,
+    },
     shards: m.shards,
     timingsMs: m.timingsMs,
   };

@@ -4,16 +4,7 @@
  * and dict semantics for a repeated id (the first occurrence's place, the last occurrence's index).
  */
 import { ByteWriter } from '../io/byte-writer.ts';
-
-/** A column of UTF-8 ids: id i is `data[offsets[i]..offsets[i+1])`. */
-export interface IdColumn {
-  offsets: Int32Array;
-  data: Uint8Array;
-}
-
-export function idCount(ids: IdColumn): number {
-  return ids.offsets.length - 1;
-}
+import { idCount, type IdColumn } from '../embedding/columns.ts';
 
 const HEX = '0123456789abcdef';
 const SHORT: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };

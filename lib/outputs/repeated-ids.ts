@@ -120,6 +120,10 @@ export async function sortedSourcesRepeat(sources: readonly ByteSource[], memory
 /** The same check over sorted in-memory hash arrays (each `sort()`ed by its producer). */
 export function sortedArraysRepeat(arrays: readonly BigUint64Array[]): Promise<boolean> {
   return sortedSourcesRepeat(
-    arrays.map((h) => ({ name: 'hashes', size: h.byteLength, read: async (o: number, n: number) => new Uint8Array(h.buffer, h.byteOffset + o, n) })),
+    arrays.map((h) => ({
+      name: 'hashes',
+      size: h.byteLength,
+      read: async (o: number, n: number) => new Uint8Array(h.buffer, h.byteOffset + o, n),
+    })),
   );
 }

@@ -9,25 +9,8 @@ import { readStruct, ThriftError, type ThriftStruct, type ThriftValue } from './
 
 const MAGIC = 0x31524150; // "PAR1" little-endian
 
-export type PhysicalType =
-  | 'BOOLEAN'
-  | 'INT32'
-  | 'INT64'
-  | 'INT96'
-  | 'FLOAT'
-  | 'DOUBLE'
-  | 'BYTE_ARRAY'
-  | 'FIXED_LEN_BYTE_ARRAY';
-const PHYSICAL: readonly PhysicalType[] = [
-  'BOOLEAN',
-  'INT32',
-  'INT64',
-  'INT96',
-  'FLOAT',
-  'DOUBLE',
-  'BYTE_ARRAY',
-  'FIXED_LEN_BYTE_ARRAY',
-];
+export type PhysicalType = 'BOOLEAN' | 'INT32' | 'INT64' | 'INT96' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY' | 'FIXED_LEN_BYTE_ARRAY';
+const PHYSICAL: readonly PhysicalType[] = ['BOOLEAN', 'INT32', 'INT64', 'INT96', 'FLOAT', 'DOUBLE', 'BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'];
 
 /** A top-level column as the schema declares it. `logical` is a short lower-case name or null. */
 export interface ColumnSchema {
@@ -77,9 +60,7 @@ export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
     const head = await source.read(0, 4);
     const headMagic = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === MAGIC;
     throw bad(
-      headMagic
-        ? 'truncated Parquet file: it starts like Parquet but its footer is missing'
-        : 'not a Parquet file (no PAR1 magic bytes)',
+      headMagic ? 'truncated Parquet file: it starts like Parquet but its footer is missing' : 'not a Parquet file (no PAR1 magic bytes)',
     );
   }
   const metaLen = view.getUint32(tailLen - 8, true);

@@ -24,11 +24,3 @@ export interface ObjectStore {
   /** Writes the concatenation of the segments to `key` without holding it in memory. */
   stitch(key: string, segments: readonly StitchSegment[], contentType?: string): Promise<void>;
 }
-
-const utf8 = new TextDecoder();
-
-/** Reads a JSON object, or null when it does not exist. */
-export async function getJson<T>(store: ObjectStore, key: string): Promise<T | null> {
-  const bytes = await store.get(key);
-  return bytes === null ? null : (JSON.parse(utf8.decode(bytes)) as T);
-}

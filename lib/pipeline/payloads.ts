@@ -14,11 +14,20 @@ export interface StatsPartPayload {
   statsPart: number;
 }
 
+/** A job whose shards are all done, for the reduce function. */
+export interface ReducePayload {
+  bucket: string;
+  jobId: string;
+}
+
+const isObject = (p: unknown): p is Record<string, unknown> => typeof p === 'object' && p !== null;
+
 /** A job's bucket and id, plus an integer field naming the unit of work. */
 function isJobPayload<K extends string>(p: unknown, unit: K): p is { bucket: string; jobId: string } & Record<K, number> {
-  const o = p as Record<string, unknown> | null;
-  return typeof o === 'object' && o !== null && typeof o.bucket === 'string' && typeof o.jobId === 'string' && Number.isInteger(o[unit]);
+  return isObject(p) && typeof p.bucket === 'string' && typeof p.jobId === 'string' && Number.isInteger(p[unit]);
 }
 
 export const isEmbedPayload = (p: unknown): p is EmbedPayload => isJobPayload(p, 'shard');
 export const isStatsPartPayload = (p: unknown): p is StatsPartPayload => isJobPayload(p, 'statsPart');
+export const isReducePayload = (p: unknown): p is ReducePayload =>
+  isObject(p) && typeof p.bucket === 'string' && typeof p.jobId === 'string' && !('shard' in p) && !('statsPart' in p);

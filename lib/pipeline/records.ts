@@ -1,9 +1,17 @@
-/** The plan of a serverless job: written once by the stats function, read by every shard and the reducer. */
+/** The records a serverless job writes to its store: the plans, shard markers and the error. */
 import type { FeatureSpec } from '../embedding/spec.ts';
-import type { Shard } from '../embedding/shard-plan.ts';
+import type { Shard, StatsPart } from '../embedding/shard-plan.ts';
 import type { Scaler } from '../embedding/stats.ts';
+import type { RowRange } from '../parquet/row-range.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 
+/** The object an S3 event announced: one version of one key. */
+export interface UploadedObject {
+  key: string;
+  etag: string;
+}
+
+/** The plan of a job: written once by the stats step, read by every shard and the reducer. */
 export interface JobPlan {
   version: 1;
   jobId: string;
@@ -23,6 +31,43 @@ export interface JobPlan {
   shards: Shard[];
   createdAt: string;
   timingsMs: Record<string, number>;
+}
+
+/** What a job's plan is made of besides its statistics. */
+export type PlanInput = Omit<JobPlan, 'scaler' | 'shards' | 'createdAt' | 'timingsMs'> & { rowGroupRows: number[] };
+
+/** `stats.json`: written instead of the plan when the statistics fan out. */
+export interface StatsPlan extends PlanInput {
+  tasks: RowRange[];
+  parts: StatsPart[];
+  createdAt: string;
+}
+
+/** Where a shard's time went: ranged GETs, Parquet decoding, the embedding and mapping, the puts. */
+export interface ShardTimings {
+  read: number;
+  decode: number;
+  embed: number;
+  write: number;
+}
+
+/** What a shard's done marker records: enough for the reducer to stitch without listing sizes. */
+export interface ShardDone {
+  shard: number;
+  rows: number;
+  vectorBytes: number;
+  idBytes: number;
+  timingsMs: ShardTimings;
+  /** Input bytes fetched for the shard. */
+  bytesRead: number;
+}
+
+/** What error.json holds: which upload, which job, what went wrong. */
+export interface JobError {
+  jobId: string;
+  input: { bucket: string; key: string; etag: string };
+  error: { type: string; message: string; shard?: number; statsPart?: number };
+  at: string;
 }
 
 const numbers = (xs: (number | null)[]) => xs.map((x) => (x === null ? NaN : x));

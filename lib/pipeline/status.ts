@@ -1,11 +1,7 @@
 /** Where the job for the current version of an uploaded object stands, read from S3 alone. */
-import type { ObjectStore } from './object-store.ts';
-import type { Prefixes } from './keys.ts';
-import type { JobPlan } from './records.ts';
-import type { JobError, StatsPlan } from './stats-step.ts';
+import type { JobStore } from './job-store.ts';
+import type { JobError } from './records.ts';
 import type { Manifest } from '../outputs/manifest.ts';
-import { getJson } from './object-store.ts';
-import { jobIdFor, jobKeys, outputKeys, outputName } from './keys.ts';
 
 export type JobStatus =
   | { state: 'missing'; key: string }
@@ -16,26 +12,20 @@ export type JobStatus =
   | { state: 'failed'; key: string; jobId: string; error: JobError };
 
 /** The status of the job for the object's current version (its ETag picks the job). */
-export async function jobStatus(store: ObjectStore, key: string, prefixes: Prefixes): Promise<JobStatus> {
+export async function jobStatus(store: JobStore, key: string): Promise<JobStatus> {
   const etag = await store.currentEtag(key);
   if (etag === null) return { state: 'missing', key };
-  const jobId = jobIdFor(store.bucket, key, etag);
-  const out = outputKeys(outputName(key, prefixes), prefixes);
-  const [manifest, error, plan] = await Promise.all([
-    getJson<Manifest>(store, out.manifest),
-    getJson<JobError>(store, out.error),
-    getJson<JobPlan>(store, jobKeys(jobId, prefixes).plan),
-  ]);
-  if (manifest?.input.etag === etag) return { state: 'done', key, jobId, manifest, outputs: out.prefix };
+  const jobId = store.jobIdOf({ key, etag });
+  const name = store.nameOf(key);
+  const [manifest, error, plan] = await Promise.all([store.readManifest(name), store.readError(name), store.readPlan(jobId)]);
+  if (manifest?.input.etag === etag) return { state: 'done', key, jobId, manifest, outputs: store.outputPrefix(name) };
   if (error?.jobId === jobId) return { state: 'failed', key, jobId, error };
   if (!plan) {
-    const stats = await getJson<StatsPlan>(store, jobKeys(jobId, prefixes).statsPlan);
+    const stats = await store.readStatsPlan(jobId);
     if (!stats) return { state: 'queued', key, jobId };
-    const partsDone = (await store.list(jobKeys(jobId, prefixes).statsPartsPrefix)).length;
-    return { state: 'statistics', key, jobId, partsDone, parts: stats.parts.length };
+    return { state: 'statistics', key, jobId, partsDone: await store.statsPartsWritten(jobId), parts: stats.parts.length };
   }
-  const shardsDone = (await store.list(jobKeys(jobId, prefixes).donePrefix)).length;
-  return { state: 'running', key, jobId, shardsDone, shards: plan.shards.length };
+  return { state: 'running', key, jobId, shardsDone: await store.shardsDone(jobId), shards: plan.shards.length };
 }
 
 /** One line for a person. */

@@ -1,25 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
-import { startLocalLambda, type LocalLambda } from '../../lib/emulators/lambda-endpoint.ts';
-import { setAwsClients } from '../../lib/aws/clients.ts';
+import type { LocalLambda } from '../../lib/emulators/lambda-endpoint.ts';
+import { startLocalStack, type LocalStack } from '../../lib/emulators/local-stack.ts';
+import { JobStore } from '../../lib/pipeline/job-store.ts';
 import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../../lib/pipeline/keys.ts';
 import { s3PutEvent } from '../../lib/aws/s3-event.ts';
 import { runLocal } from '../../lib/local/runner.ts';
 import { describeStatus, jobStatus } from '../../lib/pipeline/status.ts';
 import { s3Store } from '../../lib/aws/s3-store.ts';
 import type { Config } from '../../lib/aws/config.ts';
-import * as stats from '../../functions/stats/index.ts';
-import * as embed from '../../functions/embed/index.ts';
-import * as reduce from '../../functions/reduce/index.ts';
-import * as failure from '../../functions/failure/index.ts';
 import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 
 const FIXTURE = fixture('tracks-5k.parquet');
-const config: Config = { statsFunction: 'stats', embedFunction: 'embed', reduceFunction: 'reduce', shardRows: 300, statsPartRows: 1 << 24, prefixes: DEFAULT_PREFIXES };
+const config: Config = {
+  statsFunction: 'stats',
+  embedFunction: 'embed',
+  reduceFunction: 'reduce',
+  shardRows: 300,
+  statsPartRows: 1 << 24,
+  prefixes: DEFAULT_PREFIXES,
+};
 interface Hooks {
   /** Runs before every attempt of a function: tests make shards fail or wait through it. */
   before?: (fn: string, event: { jobId?: string; shard?: number }) => Promise<void>;
@@ -28,36 +32,31 @@ interface Hooks {
 }
 let hooks: Hooks = {};
 
+let stack: LocalStack;
 let local: LocalLambda;
 let s3: S3Client;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
   s3 = s3ClientFor(inject('s3Endpoint'));
-  const wrap =
-    (fn: string, handler: (e: never) => Promise<unknown>) =>
-    async (e: unknown): Promise<unknown> => {
-      const event = e as { jobId?: string; shard?: number };
-      await hooks.before?.(fn, event);
-      const result = await handler(e as never);
-      hooks.after?.(fn, event, result);
-      return result;
-    };
-  local = await startLocalLambda({
-    functions: {
-      stats: { handler: wrap('stats', stats.handler), maxRetries: 2, onFailure: 'failure' },
-      embed: { handler: wrap('embed', embed.handler), maxRetries: 2, onFailure: 'failure' },
-      reduce: { handler: wrap('reduce', reduce.handler) },
-      failure: { handler: wrap('failure', failure.handler) },
-    },
+  stack = await startLocalStack({
+    s3,
+    config,
+    wrap:
+      (fn, handler) =>
+      async (e: unknown): Promise<unknown> => {
+        const event = e as { jobId?: string; shard?: number };
+        await hooks.before?.(fn, event);
+        const result = await handler(e);
+        hooks.after?.(fn, event, result);
+        return result;
+      },
   });
-  lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  setAwsClients({ s3, lambda }, config);
+  ({ local, lambda } = stack);
 });
 
 afterAll(async () => {
-  setAwsClients(null);
-  await local?.close();
+  await stack?.close();
 });
 
 let bucketCount = 0;
@@ -79,7 +78,9 @@ async function upload(key: string, body: Uint8Array): Promise<string> {
 /** Sends the S3 event the way the bucket notification would: an async invoke of stats. */
 async function notify(key: string, etag: string): Promise<void> {
   const event = s3PutEvent(bucket, key, etag);
-  const out = await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+  );
   expect(out.StatusCode).toBe(202);
 }
 
@@ -167,12 +168,16 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       await notify('incoming/slow-parts.parquet', etag);
       await twoDone;
       const jobId = jobIdFor(bucket, 'incoming/slow-parts.parquet', etag);
-      const status = await jobStatus(s3Store(s3, bucket), 'incoming/slow-parts.parquet', DEFAULT_PREFIXES);
+      const status = await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/slow-parts.parquet');
       expect(status).toEqual({ state: 'statistics', key: 'incoming/slow-parts.parquet', jobId, partsDone: 2, parts: 3 });
-      expect(describeStatus(status, bucket)).toBe(`s3://${bucket}/incoming/slow-parts.parquet: computing statistics (job ${jobId}, 2 of 3 parts done)`);
+      expect(describeStatus(status, bucket)).toBe(
+        `s3://${bucket}/incoming/slow-parts.parquet: computing statistics (job ${jobId}, 2 of 3 parts done)`,
+      );
       release();
       await local.idle();
-      expect(await jobStatus(s3Store(s3, bucket), 'incoming/slow-parts.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'done' });
+      expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/slow-parts.parquet')).toMatchObject({
+        state: 'done',
+      });
     });
 
     it('fails the job, naming the part, when a part keeps failing', async () => {
@@ -182,11 +187,15 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       const since = local.invocations.length;
       const etag = await runJob('incoming/bad-part.parquet', readFileSync(FIXTURE));
       const error = JSON.parse((await getObject('embeddings/bad-part/error.json'))!.toString());
-      expect(error.error.message).toMatch(/incoming\/bad-part\.parquet: job [0-9a-f]+: statistics part 1 of 3 failed after 3 attempt\(s\): out of memory/);
+      expect(error.error.message).toMatch(
+        /incoming\/bad-part\.parquet: job [0-9a-f]+: statistics part 1 of 3 failed after 3 attempt\(s\): out of memory/,
+      );
       expect(error.error.statsPart).toBe(1);
       expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/bad-part.parquet', etag)).plan)).toBeNull();
       expect(invocationsOf('embed', since)).toHaveLength(0);
-      expect(await jobStatus(s3Store(s3, bucket), 'incoming/bad-part.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed' });
+      expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/bad-part.parquet')).toMatchObject({
+        state: 'failed',
+      });
     });
 
     it('refuses corrupt page data found by a part, with no plan and no fan-out', async () => {
@@ -217,7 +226,10 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const etag = await upload('incoming/twice.parquet', readFileSync(FIXTURE));
     await Promise.all([notify('incoming/twice.parquet', etag), notify('incoming/twice.parquet', etag)]);
     await local.idle();
-    expect(await jobStatus(s3Store(s3, bucket), 'incoming/twice.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'done', manifest: { input: { etag } } });
+    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/twice.parquet')).toMatchObject({
+      state: 'done',
+      manifest: { input: { etag } },
+    });
     const outcomes = invocationsOf('stats', since);
     expect(outcomes).toHaveLength(2);
     expect(invocationsOf('embed', since)).toHaveLength(20);
@@ -235,7 +247,13 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const etag = await runJob('incoming/retry.parquet', readFileSync(FIXTURE));
     // A late duplicate delivery of shard 5, after the job was published.
     const jobId = jobIdFor(bucket, 'incoming/retry.parquet', etag);
-    await lambda.send(new InvokeCommand({ FunctionName: 'embed', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify({ bucket, jobId, shard: 5 })) }));
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'embed',
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify({ bucket, jobId, shard: 5 })),
+      }),
+    );
     await local.idle();
 
     expect(invocationsOf('embed', since).filter((i) => i.outcome === 'failed')).toHaveLength(1);
@@ -250,7 +268,10 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     };
     const etag = await runJob('incoming/doomed.parquet', readFileSync(FIXTURE));
     const jobId = jobIdFor(bucket, 'incoming/doomed.parquet', etag);
-    expect(await jobStatus(s3Store(s3, bucket), 'incoming/doomed.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed', jobId });
+    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/doomed.parquet')).toMatchObject({
+      state: 'failed',
+      jobId,
+    });
     const error = JSON.parse((await getObject('embeddings/doomed/error.json'))!.toString());
     expect(error).toMatchObject({ jobId, input: { key: 'incoming/doomed.parquet', etag }, error: { shard: 7 } });
     expect(error.error.message).toMatch(new RegExp(`job ${jobId}: shard 7 of 20 failed after 3 attempt\\(s\\).*disk on fire`));
@@ -265,14 +286,21 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     await runJob('incoming/slow.parquet', readFileSync(FIXTURE));
     expect(invocationsOf('stats', since)).toHaveLength(3);
     const error = JSON.parse((await getObject('embeddings/slow/error.json'))!.toString());
-    expect(error.error.message).toMatch(/incoming\/slow\.parquet: job [0-9a-f]+: the statistics step failed after 3 attempt\(s\): out of time/);
-    expect(await jobStatus(s3Store(s3, bucket), 'incoming/slow.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'failed' });
+    expect(error.error.message).toMatch(
+      /incoming\/slow\.parquet: job [0-9a-f]+: the statistics step failed after 3 attempt\(s\): out of time/,
+    );
+    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/slow.parquet')).toMatchObject({
+      state: 'failed',
+    });
   });
 
   it('publishes one version’s outputs when a new version is uploaded while a job runs', async () => {
     const v1 = readFileSync(FIXTURE);
     const v2 = readFileSync(fixture('edge', 'many-rowgroups.parquet'));
-    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toEqual({ state: 'missing', key: 'incoming/live.parquet' });
+    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/live.parquet')).toEqual({
+      state: 'missing',
+      key: 'incoming/live.parquet',
+    });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let planned!: () => void;
@@ -281,7 +309,11 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const job2Published = new Promise<void>((r) => (published = r));
     const etag1 = await upload('incoming/live.parquet', v1);
     const job1 = jobIdFor(bucket, 'incoming/live.parquet', etag1);
-    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toEqual({ state: 'queued', key: 'incoming/live.parquet', jobId: job1 });
+    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/live.parquet')).toEqual({
+      state: 'queued',
+      key: 'incoming/live.parquet',
+      jobId: job1,
+    });
     let job2 = '';
     hooks.before = async (fn, { jobId }) => {
       if (fn === 'embed' && jobId === job1) await gate;
@@ -292,7 +324,12 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     };
     await notify('incoming/live.parquet', etag1);
     await job1Planned;
-    expect(await jobStatus(s3Store(s3, bucket), 'incoming/live.parquet', DEFAULT_PREFIXES)).toMatchObject({ state: 'running', jobId: job1, shardsDone: 0, shards: 20 });
+    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/live.parquet')).toMatchObject({
+      state: 'running',
+      jobId: job1,
+      shardsDone: 0,
+      shards: 20,
+    });
     // Job 1 is planned and its shards wait; version 2 arrives and runs to the end.
     const etag2 = await upload('incoming/live.parquet', v2);
     job2 = jobIdFor(bucket, 'incoming/live.parquet', etag2);

@@ -10,18 +10,16 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Rng } from '../../lib/generate/random.ts';
 import { InvalidInputError, PipelineError, SourceError } from '../../lib/errors.ts';
-import { exists, getBytes, getJson, listKeys, putIfAbsent, putJson } from '../../lib/aws/s3-objects.ts';
+import { exists, getBytes, listKeys, putIfAbsent } from '../../lib/aws/s3-objects.ts';
+import { s3Store } from '../../lib/aws/s3-store.ts';
+import { JobStore } from '../../lib/pipeline/job-store.ts';
+import { DEFAULT_PREFIXES } from '../../lib/pipeline/keys.ts';
+import type { JobPlan } from '../../lib/pipeline/records.ts';
 import { openS3Source } from '../../lib/aws/s3-source.ts';
-import {
-  MAX_PARTS,
-  MIN_PART_SIZE,
-  planParts,
-  stitchObjects,
-  type PlannedPart,
-  type Segment,
-} from '../../lib/aws/s3-stitch.ts';
+import { MAX_PARTS, MIN_PART_SIZE, planParts, stitchObjects, type PlannedPart } from '../../lib/aws/s3-stitch.ts';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import { measureMemory } from '../helpers/memory.ts';
+import type { StitchSegment } from '../../lib/pipeline/object-store.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -168,15 +166,18 @@ describe('s3-objects', () => {
     expect(await putIfAbsent(client, bucket, 'claim', 'late')).toBe(false);
   });
 
-  it('getJson returns null for a missing key and round-trips putJson', async () => {
-    expect(await getJson(client, bucket, 'plan.json')).toBeNull();
-    await putJson(client, bucket, 'plan.json', { shards: [1, 2], name: 'x' });
-    expect(await getJson<{ shards: number[] }>(client, bucket, 'plan.json')).toEqual({ shards: [1, 2], name: 'x' });
+  it('the job store reads a missing record as null and round-trips a written one', async () => {
+    const jobs = new JobStore(s3Store(client, bucket), DEFAULT_PREFIXES);
+    expect(await jobs.readPlan('j1')).toBeNull();
+    const plan = { jobId: 'j1', shards: [1, 2], name: 'x' } as unknown as JobPlan;
+    expect(await jobs.writePlanOnce(plan)).toBe(true);
+    expect(await jobs.readPlan('j1')).toEqual(plan);
   });
 
-  it('getJson names the object when it is not JSON', async () => {
-    await put(bucket, 'broken.json', '{not json');
-    await expect(getJson(client, bucket, 'broken.json')).rejects.toThrow(`s3://${bucket}/broken.json: not valid JSON`);
+  it('the job store names the object when a record is not JSON', async () => {
+    await put(bucket, 'jobs/broken/plan.json', '{not json');
+    const jobs = new JobStore(s3Store(client, bucket), DEFAULT_PREFIXES);
+    await expect(jobs.readPlan('broken')).rejects.toThrow(`s3://${bucket}/jobs/broken/plan.json: not valid JSON`);
   });
 
   it('exists tells present from missing', async () => {
@@ -195,11 +196,10 @@ describe('s3-objects', () => {
   });
 });
 
-const lit = (s: string): Segment => ({ bytes: new TextEncoder().encode(s) });
-const obj = (key: string, size: number): Segment => ({ key, size });
+const lit = (s: string): StitchSegment => ({ bytes: new TextEncoder().encode(s) });
+const obj = (key: string, size: number): StitchSegment => ({ key, size });
 const header = { bytes: new Uint8Array(128) };
-const shape = (plan: PlannedPart[]) =>
-  plan.map((p) => (p.kind === 'copy' ? `copy ${p.key} ${p.start}-${p.end}` : `upload ${p.size}`));
+const shape = (plan: PlannedPart[]) => plan.map((p) => (p.kind === 'copy' ? `copy ${p.key} ${p.start}-${p.end}` : `upload ${p.size}`));
 
 /** Flattens a plan back into (source, start, end) runs, merging adjacent ones, to compare with the segments. */
 function coverage(plan: PlannedPart[]): string[] {
@@ -213,21 +213,22 @@ function coverage(plan: PlannedPart[]): string[] {
   const literals = new Map<ArrayBufferLike, number>();
   for (const p of plan) {
     if (p.kind === 'copy') add(p.key, p.start, p.end);
-    else for (const piece of p.pieces) {
-      if (!('bytes' in piece)) add(piece.key, piece.start, piece.end);
-      else {
-        const { buffer, byteOffset, byteLength } = piece.bytes;
-        if (!literals.has(buffer)) literals.set(buffer, literals.size);
-        add(`literal ${literals.get(buffer)}`, byteOffset, byteOffset + byteLength);
+    else
+      for (const piece of p.pieces) {
+        if (!('bytes' in piece)) add(piece.key, piece.start, piece.end);
+        else {
+          const { buffer, byteOffset, byteLength } = piece.bytes;
+          if (!literals.has(buffer)) literals.set(buffer, literals.size);
+          add(`literal ${literals.get(buffer)}`, byteOffset, byteOffset + byteLength);
+        }
       }
-    }
   }
   return runs.map((r) => `${r.src.startsWith('literal') ? 'literal' : r.src} ${r.start}-${r.end}`);
 }
 
 describe('planParts', () => {
   const M5 = MIN_PART_SIZE;
-  it.each<[string, Segment[], string[]]>([
+  it.each<[string, StitchSegment[], string[]]>([
     ['header + one big object', [header, obj('a', 20 * MiB)], [`upload ${M5}`, `copy a ${M5 - 128}-${20 * MiB}`]],
     [
       'many small objects',
@@ -270,7 +271,7 @@ describe('planParts', () => {
     const rand = (n: number) => rng.uint32() % n;
     const sizes = [0, 1, 129, MiB, 3.5 * MiB, M5 - 1, M5, M5 + 1, 7 * MiB, 8 * MiB, 9 * MiB, 13 * MiB];
     for (let trial = 0; trial < 2000; trial++) {
-      const segments: Segment[] = Array.from({ length: 1 + rand(12) }, (_, i) =>
+      const segments: StitchSegment[] = Array.from({ length: 1 + rand(12) }, (_, i) =>
         rand(4) === 0 ? lit('x'.repeat(rand(200))) : obj(`o${i}`, sizes[rand(sizes.length)]!),
       );
       const partSize = [M5, 8 * MiB, 16 * MiB][rand(3)]!;
@@ -312,7 +313,7 @@ describe('stitchObjects', () => {
   ])('writes %s byte for byte', async (_what, count, size, literalsBetween) => {
     const bucket = await newBucket();
     const expected: Uint8Array[] = [header.bytes];
-    const segments: Segment[] = [header];
+    const segments: StitchSegment[] = [header];
     for (let i = 0; i < count; i++) {
       const bytes = pattern(100 + i, 0, size);
       await put(bucket, `shards/${i}.f32`, bytes);
@@ -359,7 +360,7 @@ describe('stitchObjects', () => {
     ['50 shards of 4 MiB (all streamed)', 50, 4 * MiB, 96 * MiB],
   ])('keeps memory flat while stitching %s', { timeout: 180_000 }, async (what, count, size, peakLimit) => {
     const bucket = await newBucket();
-    const segments: Segment[] = [header];
+    const segments: StitchSegment[] = [header];
     for (let i = 0; i < count; i++) {
       await put(bucket, `shards/${i}.f32`, pattern(i, 0, size));
       segments.push(obj(`shards/${i}.f32`, size));

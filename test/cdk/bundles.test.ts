@@ -22,6 +22,7 @@ import { isEmbedPayload } from '../../lib/pipeline/payloads.ts';
 import { runLocal, type RunResult } from '../../lib/local/runner.ts';
 import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
 import { fixture } from '../helpers/tmp.ts';
+import { ENV } from '../../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = join(ROOT, 'events');
@@ -31,7 +32,12 @@ type Handler = LocalFunction['handler'];
 
 interface CfnResource {
   Type: string;
-  Properties?: { FunctionName?: unknown; Handler?: unknown; Code?: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } };
+  Properties?: {
+    FunctionName?: unknown;
+    Handler?: unknown;
+    Code?: { S3Key?: unknown };
+    Environment?: { Variables?: Record<string, unknown> };
+  };
 }
 interface CfnTemplate {
   Resources: Record<string, CfnResource>;
@@ -67,16 +73,16 @@ function pipelineFunctions(template: CfnTemplate): Record<FunctionId, { logicalI
 
 describe('the synthesized Lambda bundles', () => {
   // What the bundles read besides the two endpoints; every variable set is saved and restored in afterAll.
-  const ENV = {
+  const BUNDLE_ENV = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    STATS_FUNCTION_NAME: 'stats',
-    EMBED_FUNCTION_NAME: 'embed',
-    REDUCE_FUNCTION_NAME: 'reduce',
-    SHARD_ROWS: '1000',
+    [ENV.statsFunction]: 'stats',
+    [ENV.embedFunction]: 'embed',
+    [ENV.reduceFunction]: 'reduce',
+    [ENV.shardRows]: '1000',
     // The fixture's 5 row groups of 1,000 rows: statistics in 3 parts, through the bundled stats function.
-    STATS_PART_ROWS: '2000',
+    [ENV.statsPartRows]: '2000',
   };
   const savedEnv = new Map<string, string | undefined>();
   let outdir = '';
@@ -109,7 +115,7 @@ describe('the synthesized Lambda bundles', () => {
       if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
       process.env[k] = v;
     };
-    for (const [k, v] of Object.entries(ENV)) setEnv(k, v);
+    for (const [k, v] of Object.entries(BUNDLE_ENV)) setEnv(k, v);
     setEnv('AWS_ENDPOINT_URL_S3', inject('s3Endpoint'));
     local = await startLocalLambda({
       functions: {
@@ -154,7 +160,9 @@ describe('the synthesized Lambda bundles', () => {
   async function uploadAndNotify(key: string, body: Uint8Array): Promise<string> {
     const etag = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag!;
     const event = s3PutEvent(bucket, key, etag);
-    const out = await lambda.send(new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
     expect(out.StatusCode).toBe(202);
     return etag;
   }
@@ -189,7 +197,12 @@ describe('the synthesized Lambda bundles', () => {
     const runs = local!.invocations.slice(since);
     expect(runs.filter((i) => i.outcome !== 'succeeded')).toEqual([]);
     const count = (fn: FunctionId) => runs.filter((i) => i.functionName === fn).length;
-    expect(FUNCTIONS.map((fn) => [fn, count(fn)])).toEqual([['stats', 1 + 3], ['embed', 5], ['reduce', 1], ['failure', 0]]);
+    expect(FUNCTIONS.map((fn) => [fn, count(fn)])).toEqual([
+      ['stats', 1 + 3],
+      ['embed', 5],
+      ['reduce', 1],
+      ['failure', 0],
+    ]);
   });
 
   it('refuse a file without a required column with error.json and no fan-out', async () => {
@@ -223,11 +236,20 @@ describe('the SAM example events (events/)', () => {
   });
 
   it('are valid JSON, and s3-put.json is an ObjectCreated:Put of the intended key that the stack would react to', () => {
-    const files = readdirSync(EVENTS).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(EVENTS)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files).toEqual(['embed.json', 'env.json', 'reduce.json', 's3-put.json']);
     for (const f of files) expect(() => readJson<unknown>(join(EVENTS, f)), f).not.toThrow();
 
-    const put = readJson<{ Records: { eventVersion: string; eventSource: string; eventName: string; s3: { bucket: { name: string; arn: string }; object: { key: string; eTag: string } } }[] }>(join(EVENTS, 's3-put.json'));
+    const put = readJson<{
+      Records: {
+        eventVersion: string;
+        eventSource: string;
+        eventName: string;
+        s3: { bucket: { name: string; arn: string }; object: { key: string; eTag: string } };
+      }[];
+    }>(join(EVENTS, 's3-put.json'));
     expect(put.Records).toHaveLength(1);
     const record = put.Records[0]!;
     expect(record).toMatchObject({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put' });
@@ -256,12 +278,23 @@ describe('the SAM example events (events/)', () => {
       const vars = env[logicalId]!;
       const declared = resource.Properties?.Environment?.Variables ?? {};
       for (const v of Object.values(vars)) expect(typeof v, `${logicalId}: SAM wants string values`).toBe('string');
-      expect(vars, logicalId).toMatchObject({ STATS_FUNCTION_NAME: 'TrackEmbeddings-stats', EMBED_FUNCTION_NAME: 'TrackEmbeddings-embed', REDUCE_FUNCTION_NAME: 'TrackEmbeddings-reduce' });
-      expect(declared, logicalId).toMatchObject({ STATS_FUNCTION_NAME: vars.STATS_FUNCTION_NAME, EMBED_FUNCTION_NAME: vars.EMBED_FUNCTION_NAME, REDUCE_FUNCTION_NAME: vars.REDUCE_FUNCTION_NAME });
+      expect(vars, logicalId).toMatchObject({
+        STATS_FUNCTION_NAME: 'TrackEmbeddings-stats',
+        EMBED_FUNCTION_NAME: 'TrackEmbeddings-embed',
+        REDUCE_FUNCTION_NAME: 'TrackEmbeddings-reduce',
+      });
+      expect(declared, logicalId).toMatchObject({
+        STATS_FUNCTION_NAME: vars.STATS_FUNCTION_NAME,
+        EMBED_FUNCTION_NAME: vars.EMBED_FUNCTION_NAME,
+        REDUCE_FUNCTION_NAME: vars.REDUCE_FUNCTION_NAME,
+      });
       expect(Number(vars.SHARD_ROWS)).toBeGreaterThan(0);
       expect(String(vars.AWS_ENDPOINT_URL_S3)).toMatch(/^http:\/\//);
       // SAM only overrides variables the template declares: every one in env.json must be.
-      expect(Object.keys(vars).filter((k) => !Object.hasOwn(declared, k)), logicalId).toEqual([]);
+      expect(
+        Object.keys(vars).filter((k) => !Object.hasOwn(declared, k)),
+        logicalId,
+      ).toEqual([]);
     }
   });
 });

@@ -21,7 +21,11 @@ const fnId = (name: 'stats' | 'embed' | 'reduce' | 'failure') => logicalId(stack
 function statementsOf(name: 'stats' | 'embed' | 'reduce' | 'failure') {
   const roleId = stack.getLogicalId(stack.functions[name].role!.node.defaultChild as never);
   const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
-  return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement);
+  return Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument
+        .Statement,
+  );
 }
 
 /** Action → the object prefixes (or bucket / function) it is granted on, for readable grant assertions. */
@@ -33,7 +37,10 @@ function grants(name: 'stats' | 'embed' | 'reduce' | 'failure'): Record<string, 
         const text = JSON.stringify(r);
         if (action.startsWith('logs:')) continue;
         const named = /:function:([^"]+)"\]\]\}$/.exec(text)?.[1];
-        const prefix = named ? `function:${named}` : /"\/([^"]*)"\]\]\}$/.exec(text)?.[1] ?? (text.includes('Bucket') ? 'bucket' : text.includes(':*') ? 'function:*' : 'function');
+        const prefix = named
+          ? `function:${named}`
+          : (/"\/([^"]*)"\]\]\}$/.exec(text)?.[1] ??
+            (text.includes('Bucket') ? 'bucket' : text.includes(':*') ? 'function:*' : 'function'));
         (out[action] ??= []).push(prefix);
       }
     }
@@ -52,7 +59,16 @@ describe('PipelineStack', () => {
         Architectures: ['arm64'],
         RecursiveLoop: 'Terminate',
         LoggingConfig: { LogGroup: Match.anyValue() },
-        Environment: { Variables: Match.objectLike({ STATS_FUNCTION_NAME: 'Test-stats', STATS_PART_ROWS: '16777216', EMBED_FUNCTION_NAME: 'Test-embed', REDUCE_FUNCTION_NAME: 'Test-reduce', SHARD_ROWS: '1048576', INPUT_PREFIX: 'incoming/' }) },
+        Environment: {
+          Variables: Match.objectLike({
+            STATS_FUNCTION_NAME: 'Test-stats',
+            STATS_PART_ROWS: '16777216',
+            EMBED_FUNCTION_NAME: 'Test-embed',
+            REDUCE_FUNCTION_NAME: 'Test-reduce',
+            SHARD_ROWS: '1048576',
+            INPUT_PREFIX: 'incoming/',
+          }),
+        },
       });
     }
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
@@ -65,7 +81,14 @@ describe('PipelineStack', () => {
         LambdaFunctionConfigurations: [
           {
             Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: Match.arrayWith([{ Name: 'suffix', Value: '.parquet' }, { Name: 'prefix', Value: 'incoming/' }]) } },
+            Filter: {
+              Key: {
+                FilterRules: Match.arrayWith([
+                  { Name: 'suffix', Value: '.parquet' },
+                  { Name: 'prefix', Value: 'incoming/' },
+                ]),
+              },
+            },
             LambdaFunctionArn: { 'Fn::GetAtt': [fnId('stats'), 'Arn'] },
           },
         ],
@@ -76,9 +99,22 @@ describe('PipelineStack', () => {
   it.each([
     [
       'stats',
-      { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['embeddings/*/error.json', 'jobs/*'], 's3:ListBucket': ['bucket'], 'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-stats'] },
+      {
+        's3:GetObject': ['incoming/*', 'jobs/*'],
+        's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
+        's3:ListBucket': ['bucket'],
+        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-stats'],
+      },
     ],
-    ['embed', { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['jobs/*'], 's3:ListBucket': ['bucket'], 'lambda:InvokeFunction': ['function', 'function:*'] }],
+    [
+      'embed',
+      {
+        's3:GetObject': ['incoming/*', 'jobs/*'],
+        's3:PutObject': ['jobs/*'],
+        's3:ListBucket': ['bucket'],
+        'lambda:InvokeFunction': ['function', 'function:*'],
+      },
+    ],
     [
       'reduce',
       {
@@ -89,7 +125,10 @@ describe('PipelineStack', () => {
         's3:ListBucket': ['bucket'],
       },
     ],
-    ['failure', { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['embeddings/*/error.json', 'jobs/*'], 's3:ListBucket': ['bucket'] }],
+    [
+      'failure',
+      { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['embeddings/*/error.json', 'jobs/*'], 's3:ListBucket': ['bucket'] },
+    ],
   ] as const)('grants %s exactly what its code does', (name, expected) => {
     expect(grants(name)).toEqual(expected);
   });
@@ -100,7 +139,11 @@ describe('PipelineStack', () => {
         ...new Set(
           statementsOf(name)
             .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))
-            .flatMap((s) => [s.Resource].flat().map((r) => /"Fn::GetAtt":\["([^"]+)"/.exec(JSON.stringify(r))?.[1] ?? /:function:([^"]+)"/.exec(JSON.stringify(r))![1]!)),
+            .flatMap((s) =>
+              [s.Resource]
+                .flat()
+                .map((r) => /"Fn::GetAtt":\["([^"]+)"/.exec(JSON.stringify(r))?.[1] ?? /:function:([^"]+)"/.exec(JSON.stringify(r))![1]!),
+            ),
         ),
       ].sort();
     expect(invoked('stats')).toEqual([fnId('embed'), fnId('failure'), 'Test-stats'].sort());
@@ -112,7 +155,8 @@ describe('PipelineStack', () => {
   it('has no wildcard action in any policy', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     for (const p of Object.values(policies)) {
-      for (const st of (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement) {
+      for (const st of (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument
+        .Statement) {
         for (const a of [st.Action].flat()) expect(a).not.toContain('*');
       }
     }
@@ -120,7 +164,12 @@ describe('PipelineStack', () => {
 
   it('protects the bucket: no public access, TLS only, encrypted, scratch expires, stray uploads are aborted', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -130,7 +179,9 @@ describe('PipelineStack', () => {
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
   });
@@ -146,7 +197,10 @@ describe('PipelineStack', () => {
 
   it('alarms on errors, failed shards and dropped events, and says where to upload', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Invocations', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('failure') } }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('failure') } }],
+    });
     template.hasOutput('UploadTo', { Value: { 'Fn::Join': ['', Match.arrayWith(['s3://', '/incoming/'])] } });
     template.hasOutput('ResultsAt', Match.anyValue());
     template.hasOutput('BucketName', Match.anyValue());
@@ -157,12 +211,21 @@ describe('PipelineStack', () => {
   });
 
   it('uses an existing bucket by name, and sends alarms to an SNS topic when asked', () => {
-    const { template: t } = synth({ bucketName: 'my-existing-bucket', alarmEmail: 'ops@example.com', embedConcurrency: 0, shardRows: 250000 });
+    const { template: t } = synth({
+      bucketName: 'my-existing-bucket',
+      alarmEmail: 'ops@example.com',
+      embedConcurrency: 0,
+      shardRows: 250000,
+    });
     t.resourceCountIs('AWS::S3::Bucket', 0);
     t.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-existing-bucket' });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.anyValue() });
-    t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-embed', ReservedConcurrentExecutions: Match.absent(), Environment: { Variables: Match.objectLike({ SHARD_ROWS: '250000' }) } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-embed',
+      ReservedConcurrentExecutions: Match.absent(),
+      Environment: { Variables: Match.objectLike({ SHARD_ROWS: '250000' }) },
+    });
   });
 
   it.each([
@@ -170,7 +233,10 @@ describe('PipelineStack', () => {
     [{ inputPrefix: 'in' }, /inputPrefix must end with '\/'/],
     [{ outputPrefix: 'incoming/out/' }, /outputPrefix and inputPrefix must not contain each other/],
     [{ logRetentionDays: 10 }, /logRetentionDays must be one of/],
-    [{ embedMemoryMb: 64, statsTimeoutSeconds: 1000 }, /embedMemoryMb must be an integer from 128 .*statsTimeoutSeconds must be an integer from 1 to 900/],
+    [
+      { embedMemoryMb: 64, statsTimeoutSeconds: 1000 },
+      /embedMemoryMb must be an integer from 128 .*statsTimeoutSeconds must be an integer from 1 to 900/,
+    ],
   ])('refuses context %j with a message naming it', (context, message) => {
     expect(() => propsFromContext(new App({ context }).node)).toThrow(message);
   });

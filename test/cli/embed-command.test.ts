@@ -21,7 +21,9 @@ describe('command line', () => {
     expect(r.code).toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^embedded 5,000 rows × 14 dims in [\d.]+ s \([\d,]+ rows\/s, 3 shard\(s\), 2 worker\(s\)\) → .*\{spotify_vectors_14d\.npy, id_to_index\.json, manifest\.json\}$/);
+    expect(lines[0]).toMatch(
+      /^embedded 5,000 rows × 14 dims in [\d.]+ s \([\d,]+ rows\/s, 3 shard\(s\), 2 worker\(s\)\) → .*\{spotify_vectors_14d\.npy, id_to_index\.json, manifest\.json\}$/,
+    );
     expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 
@@ -29,7 +31,9 @@ describe('command line', () => {
     const out = tmp();
     const r = cli(fixture('bad', 'string-column.parquet'), '--out', out);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*string-column\.parquet: column 'tempo': expected a number or boolean column, found string \(BYTE_ARRAY\)\n$/);
+    expect(r.stderr).toMatch(
+      /^error: .*string-column\.parquet: column 'tempo': expected a number or boolean column, found string \(BYTE_ARRAY\)\n$/,
+    );
     expect(readdirSync(out)).toEqual([]);
   });
 

@@ -17,7 +17,12 @@ describe('embedRows', () => {
 
   it('standardises in float64, rounds once to float32, then multiplies by the float32 weight in float32', () => {
     const out = new Float32Array(3 * 4);
-    embedRows(features, [new Float64Array([1, 2, 3]), new Float64Array([5, NaN, 7]), new Float64Array([1, 2, 3]), new Float64Array([5, NaN, 7])], 3, out);
+    embedRows(
+      features,
+      [new Float64Array([1, 2, 3]), new Float64Array([5, NaN, 7]), new Float64Array([1, 2, 3]), new Float64Array([5, NaN, 7])],
+      3,
+      out,
+    );
     const z = (1 - 2) / Math.sqrt(2 / 3);
     expect(out[0]).toBe(Math.fround(Math.fround(z) * Math.fround(1.2)));
     expect(out[1]).toBe(5);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { planShards, planStatsParts, planStatsTasks, STATS_BLOCK_ROWS, STATS_TASK_BLOCKS, type Shard } from '../../lib/embedding/shard-plan.ts';
+import {
+  planShards,
+  planStatsParts,
+  planStatsTasks,
+  STATS_BLOCK_ROWS,
+  STATS_TASK_BLOCKS,
+  type Shard,
+} from '../../lib/embedding/shard-plan.ts';
 
 /** Every row of the file exactly once, in order, and each shard's count matching its segments. */
 function expectCovers(shards: Shard[], groups: number[]) {

@@ -11,11 +11,7 @@ describe('a custom feature spec', () => {
   it('gives its own dimension, and columns equal to the notebook’s for the same features', async () => {
     const spec = parseSpec({
       name: 'tempo-key-year',
-      features: [
-        { column: 'tempo', standardize: true, weight: 1.0 },
-        { column: 'key' },
-        { column: 'year', standardize: true },
-      ],
+      features: [{ column: 'tempo', standardize: true, weight: 1.0 }, { column: 'key' }, { column: 'year', standardize: true }],
     });
     const { manifest, vectorsPath } = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), spec, workers: 2 });
     expect(manifest.dims).toBe(3);

@@ -200,9 +200,7 @@ describe('request validation', () => {
     const { events, fn } = recorder();
     const { client, lambda } = await setup({ fn });
 
-    const call = client.send(
-      new InvokeCommand({ FunctionName: 'fn', InvocationType: 'Event', Payload: jsonOfSize(2 * 1024 * 1024) }),
-    );
+    const call = client.send(new InvokeCommand({ FunctionName: 'fn', InvocationType: 'Event', Payload: jsonOfSize(2 * 1024 * 1024) }));
 
     await expect(call).rejects.toBeInstanceOf(LambdaServiceException);
     await expect(call).rejects.toMatchObject({

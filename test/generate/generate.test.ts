@@ -12,14 +12,7 @@ import { main, parseGenerateArgs, USAGE } from '../../bin/generate.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { batchRanges, readRowGroupRows, writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 import { Rng } from '../../lib/generate/random.ts';
-import {
-  generateTracks,
-  generateTracksBlock,
-  sliceTracks,
-  TRACK_COLUMNS,
-  tracksToTable,
-  utf8At,
-} from '../../lib/generate/tracks.ts';
+import { generateTracks, generateTracksBlock, sliceTracks, TRACK_COLUMNS, tracksToTable, utf8At } from '../../lib/generate/tracks.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROWS = 5_000;
@@ -88,9 +81,12 @@ function max(xs: readonly number[]): number {
 function pearson(xs: readonly number[], ys: readonly number[]): number {
   const mx = mean(xs);
   const my = mean(ys);
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < xs.length; i++) {
-    const dx = xs[i]! - mx, dy = ys[i]! - my;
+    const dx = xs[i]! - mx,
+      dy = ys[i]! - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
@@ -237,8 +233,18 @@ describe('tracks generator', () => {
   });
 
   it('cuts batches at block and row-group boundaries', () => {
-    expect([...batchRanges(5_000, 1_500)]).toEqual([[0, 1500], [1500, 3000], [3000, 4500], [4500, 5000]]);
-    expect([...batchRanges(10, 4, 6)]).toEqual([[0, 4], [4, 6], [6, 8], [8, 10]]);
+    expect([...batchRanges(5_000, 1_500)]).toEqual([
+      [0, 1500],
+      [1500, 3000],
+      [3000, 4500],
+      [4500, 5000],
+    ]);
+    expect([...batchRanges(10, 4, 6)]).toEqual([
+      [0, 4],
+      [4, 6],
+      [6, 8],
+      [8, 10],
+    ]);
   });
 });
 

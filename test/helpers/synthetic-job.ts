@@ -6,8 +6,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_SPEC, standardizedColumns } from '../../lib/embedding/spec.ts';
 import { jobKeys } from '../../lib/pipeline/keys.ts';
-import type { JobPlan } from '../../lib/pipeline/records.ts';
-import type { ShardDone } from '../../lib/pipeline/embed-step.ts';
+import type { JobPlan, ShardDone } from '../../lib/pipeline/records.ts';
 
 export interface SyntheticJob {
   jobId: string;
@@ -66,7 +65,11 @@ export async function writeSyntheticJob(s3: S3Client, opts: SyntheticJobOptions)
     const hashes = BigUint64Array.from({ length: rowsPerShard }, (_, r) => BigInt(r * opts.shards + s.index));
     const ids = Buffer.from(fragment(s.index, s.startRow, s.rows, fullMapping));
     mappingBytes += ids.length;
-    await Promise.all([put(keys.vectors(s.index), vectors), put(keys.hashes(s.index), new Uint8Array(hashes.buffer)), put(keys.ids(s.index), ids)]);
+    await Promise.all([
+      put(keys.vectors(s.index), vectors),
+      put(keys.hashes(s.index), new Uint8Array(hashes.buffer)),
+      put(keys.ids(s.index), ids),
+    ]);
     const done: ShardDone = {
       shard: s.index,
       rows: s.rows,
@@ -91,7 +94,13 @@ export async function writeSyntheticJob(s3: S3Client, opts: SyntheticJobOptions)
     rowGroups: opts.shards,
     createdBy: null,
     spec: DEFAULT_SPEC,
-    scaler: { columns, count: columns.map(() => rows), mean: columns.map(() => 0), variance: columns.map(() => 1), scale: columns.map(() => 1) },
+    scaler: {
+      columns,
+      count: columns.map(() => rows),
+      mean: columns.map(() => 0),
+      variance: columns.map(() => 1),
+      scale: columns.map(() => 1),
+    },
     shardRows: rowsPerShard,
     shards,
     createdAt: new Date().toISOString(),

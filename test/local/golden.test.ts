@@ -47,8 +47,17 @@ describe('golden parity on the 5k fixture (5 row groups of 1,000)', () => {
     expect(manifest.input).toMatchObject({ rows: 5000, rowGroups: 5, bytes: readFileSync(FIXTURE).length });
     expect(manifest.outputs).toMatchObject({ shape: [5000, 14], dtype: 'float32', repeatedIds: false, uniqueIds: 5000 });
     expect(manifest.scaler.columns).toEqual([
-      'danceability', 'energy', 'valence', 'tempo', 'acousticness', 'instrumentalness',
-      'liveness', 'speechiness', 'loudness', 'popularity', 'year',
+      'danceability',
+      'energy',
+      'valence',
+      'tempo',
+      'acousticness',
+      'instrumentalness',
+      'liveness',
+      'speechiness',
+      'loudness',
+      'popularity',
+      'year',
     ]);
     expect(manifest.scaler.count).toEqual(new Array(11).fill(5000));
     for (const s of manifest.scaler.scale) expect(s).toBeGreaterThan(0);

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { npyHeader } from '../../lib/outputs/npy.ts';
 import { ByteWriter } from '../../lib/io/byte-writer.ts';
-import { hashIds, mappingJson, writeMappingFragment, type IdColumn } from '../../lib/outputs/mapping.ts';
+import { hashIds, mappingJson, writeMappingFragment } from '../../lib/outputs/mapping.ts';
+import type { IdColumn } from '../../lib/embedding/columns.ts';
 import { chunkBytes, sortedArraysRepeat, sortedSourcesRepeat } from '../../lib/outputs/repeated-ids.ts';
 import { fixture } from '../helpers/tmp.ts';
 
@@ -84,8 +85,23 @@ describe('repeated ids across sorted hash shards (the reducer’s streaming chec
   };
 
   it.each([
-    { name: 'no repeat', shards: [[1n, 5n, 9n], [2n, 6n], [3n, 2n ** 63n + 7n]], repeated: false },
-    { name: 'a repeat across shards', shards: [[1n, 5n, 9n], [2n, 9n]], repeated: true },
+    {
+      name: 'no repeat',
+      shards: [
+        [1n, 5n, 9n],
+        [2n, 6n],
+        [3n, 2n ** 63n + 7n],
+      ],
+      repeated: false,
+    },
+    {
+      name: 'a repeat across shards',
+      shards: [
+        [1n, 5n, 9n],
+        [2n, 9n],
+      ],
+      repeated: true,
+    },
     { name: 'a repeat inside a shard', shards: [[4n, 4n], [1n]], repeated: true },
     { name: 'equal low words, different high words', shards: [[2n ** 32n + 1n], [1n]], repeated: false },
     { name: 'empty shards', shards: [[], [7n], []], repeated: false },
@@ -98,7 +114,11 @@ describe('repeated ids across sorted hash shards (the reducer’s streaming chec
     const withRepeat = [...ids.slice(0, 20_000), 'track-12345', ...ids.slice(20_000)];
     for (const list of [ids, withRepeat]) {
       const parts = [list.slice(0, 9_000), list.slice(9_000, 25_000), list.slice(25_000)].map((p) => hashIds(idColumn(p)).sort());
-      const sources = parts.map((h) => ({ name: 'mem', size: h.byteLength, read: async (o: number, n: number) => new Uint8Array(h.buffer.slice(o, o + n)) }));
+      const sources = parts.map((h) => ({
+        name: 'mem',
+        size: h.byteLength,
+        read: async (o: number, n: number) => new Uint8Array(h.buffer.slice(o, o + n)),
+      }));
       const distinct = new Set(parts.flatMap((h) => Array.from(h))).size;
       // The smallest budget: 64 KiB reads, so each shard takes several.
       expect(await sortedSourcesRepeat(sources, 0)).toBe(distinct < list.length);

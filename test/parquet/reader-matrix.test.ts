@@ -65,7 +65,11 @@ describe('reading through the prefetch', () => {
       const reader = await openParquet(counted, layout);
       const opened = bytes;
       const features = compileSpec(DEFAULT_SPEC, fitScaler(emptyMoments(standardizedColumns(DEFAULT_SPEC).length)));
-      for (const shard of planShards(layout.rowGroups.map((g) => g.numRows), 97)) await embedShard(reader, shard, features, DEFAULT_SPEC.id, () => {});
+      for (const shard of planShards(
+        layout.rowGroups.map((g) => g.numRows),
+        97,
+      ))
+        await embedShard(reader, shard, features, DEFAULT_SPEC.id, () => {});
       expect(reader.timings.bytesRead).toBeGreaterThan(0);
       expect(bytes - opened).toBe(reader.timings.bytesRead);
     } finally {

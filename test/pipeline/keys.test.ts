@@ -59,16 +59,24 @@ describe('configuration', () => {
 });
 
 describe('S3 event keys, encoded', () => {
-  it.each(['incoming/My Song + Mix.parquet', 'incoming/nested/dir/café 中文 🎵.parquet', 'incoming/a%b.parquet'])('round-trips %s as S3 writes it', (key) => {
-    expect(decodeEventKey(encodeEventKey(key))).toBe(key);
-    expect(encodeEventKey(key)).not.toContain(' ');
-    expect(s3PutEvent('b', key, '"abc"').Records[0]!.s3.object).toEqual({ key: encodeEventKey(key), eTag: 'abc' });
-  });
+  it.each(['incoming/My Song + Mix.parquet', 'incoming/nested/dir/café 中文 🎵.parquet', 'incoming/a%b.parquet'])(
+    'round-trips %s as S3 writes it',
+    (key) => {
+      expect(decodeEventKey(encodeEventKey(key))).toBe(key);
+      expect(encodeEventKey(key)).not.toContain(' ');
+      expect(s3PutEvent('b', key, '"abc"').Records[0]!.s3.object).toEqual({ key: encodeEventKey(key), eTag: 'abc' });
+    },
+  );
 });
 
 describe('uploads of an S3 event', () => {
   it('decodes every record, quotes ETags and leaves a missing ETag null', () => {
-    const event = { Records: [...s3PutEvent('b', 'incoming/a b.parquet', '"e1"').Records, { s3: { bucket: { name: 'c' }, object: { key: 'incoming/x.parquet' } } }] };
+    const event = {
+      Records: [
+        ...s3PutEvent('b', 'incoming/a b.parquet', '"e1"').Records,
+        { s3: { bucket: { name: 'c' }, object: { key: 'incoming/x.parquet' } } },
+      ],
+    };
     expect(uploadsOf(event)).toEqual([
       { bucket: 'b', key: 'incoming/a b.parquet', etag: '"e1"' },
       { bucket: 'c', key: 'incoming/x.parquet', etag: null },

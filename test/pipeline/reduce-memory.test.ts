@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
+import { JobStore } from '../../lib/pipeline/job-store.ts';
 import { s3Store } from '../../lib/aws/s3-store.ts';
 import { runReduce } from '../../lib/pipeline/reduce-step.ts';
 import { DEFAULT_PREFIXES } from '../../lib/pipeline/keys.ts';
@@ -21,8 +22,10 @@ describe('the reducer', () => {
     const job = await writeSyntheticJob(s3, { bucket, jobId: 'big', shards: 17, rowsPerShard: Math.floor((12 * MiB) / 56) });
     expect(job.vectorBytes).toBeGreaterThan(200e6);
 
-    const growth = await measureMemory(() => runReduce(s3Store(s3, bucket), job.jobId, DEFAULT_PREFIXES, async () => {}));
-    console.log(`reduce of ${(job.vectorBytes / MiB).toFixed(0)} MiB: peak growth rss ${(growth.rss / MiB).toFixed(1)} MiB, heap+buffers ${(growth.js / MiB).toFixed(1)} MiB`);
+    const growth = await measureMemory(() => runReduce(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), job.jobId, async () => {}));
+    console.log(
+      `reduce of ${(job.vectorBytes / MiB).toFixed(0)} MiB: peak growth rss ${(growth.rss / MiB).toFixed(1)} MiB, heap+buffers ${(growth.js / MiB).toFixed(1)} MiB`,
+    );
 
     expect(growth.result.status).toBe('published');
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'embeddings/big/spotify_vectors_14d.npy' }));

@@ -1,0 +1,14 @@
+/**
+ * The environment variables of the Lambdas, spelled once: the stack sets them, `readConfig`
+ * reads them, and the tests and the local pipeline build their environments from them.
+ */
+export const ENV = {
+  statsFunction: 'STATS_FUNCTION_NAME',
+  embedFunction: 'EMBED_FUNCTION_NAME',
+  reduceFunction: 'REDUCE_FUNCTION_NAME',
+  shardRows: 'SHARD_ROWS',
+  statsPartRows: 'STATS_PART_ROWS',
+  inputPrefix: 'INPUT_PREFIX',
+  jobsPrefix: 'JOBS_PREFIX',
+  outputPrefix: 'OUTPUT_PREFIX',
+} as const;

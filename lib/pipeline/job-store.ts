@@ -1,0 +1,244 @@
+/**
+ * The job protocol's port: the operations a job step performs on its records ("write the plan
+ * once", "mark shard 3 done", "claim the reduce", "take the publish lock"), over the raw object
+ * port. The one place that turns them into keys, so no step spells a key or a URL itself.
+ */
+import { createHash } from 'node:crypto';
+import type { ByteSource } from '../io/byte-source.ts';
+import type { Manifest } from '../outputs/manifest.ts';
+import type { ObjectStore, StitchSegment } from './object-store.ts';
+import type { JobError, JobPlan, ShardDone, StatsPlan, UploadedObject } from './records.ts';
+import { jobIdFor, jobKeys, outputKeys, outputName, type Prefixes } from './keys.ts';
+import { PipelineError } from '../errors.ts';
+
+const utf8 = new TextDecoder();
+const JSON_TYPE = 'application/json';
+
+/** A shard's three scratch objects. */
+export type ShardPart = 'vectors' | 'ids' | 'hashes';
+
+/** Who holds a publish lock, and since when (ms since the epoch). */
+export interface LockHolder {
+  jobId: string;
+  at: number;
+}
+
+/** One bucket's jobs and outputs, under the configured prefixes. */
+export class JobStore {
+  constructor(
+    readonly objects: ObjectStore,
+    readonly prefixes: Prefixes,
+  ) {}
+
+  get bucket(): string {
+    return this.objects.bucket;
+  }
+
+  /** `s3://bucket/key`, as every message names an object. */
+  url(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  jobIdOf(obj: UploadedObject): string {
+    return jobIdFor(this.bucket, obj.key, obj.etag);
+  }
+
+  /** The output name of an input key (`incoming/a/b.parquet` → `a/b`). */
+  nameOf(key: string): string {
+    return outputName(key, this.prefixes);
+  }
+
+  isInput(key: string): boolean {
+    return key.startsWith(this.prefixes.input) && /\.parquet$/i.test(key);
+  }
+
+  // --- the input -------------------------------------------------------------------------------
+
+  /** A byte source over exactly this version of the input (reads fail once it changes). */
+  openInput(obj: UploadedObject): Promise<ByteSource & { etag: string }> {
+    return this.objects.source(obj.key, obj.etag);
+  }
+
+  /** The input's current ETag, or null when it was deleted. */
+  currentEtag(key: string): Promise<string | null> {
+    return this.objects.currentEtag(key);
+  }
+
+  // --- plans -----------------------------------------------------------------------------------
+
+  readPlan(jobId: string): Promise<JobPlan | null> {
+    return this.getJson<JobPlan>(jobKeys(jobId, this.prefixes).plan);
+  }
+
+  /** The plan, which every step after stats needs; a missing plan is a bug or an expired job, never bad input. */
+  async plan(jobId: string): Promise<JobPlan> {
+    const plan = await this.readPlan(jobId);
+    if (!plan) throw new PipelineError(`job ${jobId}: no plan.json in ${this.url(jobKeys(jobId, this.prefixes).plan)}`);
+    return plan;
+  }
+
+  /** Writes the plan unless one exists; false when another writer got there first. */
+  writePlanOnce(plan: JobPlan): Promise<boolean> {
+    return this.objects.putIfAbsent(jobKeys(plan.jobId, this.prefixes).plan, JSON.stringify(plan), JSON_TYPE);
+  }
+
+  hasPlan(jobId: string): Promise<boolean> {
+    return this.objects.exists(jobKeys(jobId, this.prefixes).plan);
+  }
+
+  readStatsPlan(jobId: string): Promise<StatsPlan | null> {
+    return this.getJson<StatsPlan>(jobKeys(jobId, this.prefixes).statsPlan);
+  }
+
+  /** The fanned-out statistics plan, which every stats part needs. */
+  async statsPlan(jobId: string): Promise<StatsPlan> {
+    const sp = await this.readStatsPlan(jobId);
+    if (!sp) throw new PipelineError(`job ${jobId}: no stats.json in ${this.url(jobKeys(jobId, this.prefixes).statsPlan)}`);
+    return sp;
+  }
+
+  writeStatsPlanOnce(sp: StatsPlan): Promise<boolean> {
+    return this.objects.putIfAbsent(jobKeys(sp.jobId, this.prefixes).statsPlan, JSON.stringify(sp), JSON_TYPE);
+  }
+
+  hasStatsPlan(jobId: string): Promise<boolean> {
+    return this.objects.exists(jobKeys(jobId, this.prefixes).statsPlan);
+  }
+
+  // --- statistics parts ------------------------------------------------------------------------
+
+  writeStatsPart(jobId: string, part: number, moments: Uint8Array): Promise<void> {
+    return this.objects.put(jobKeys(jobId, this.prefixes).statsPart(part), moments);
+  }
+
+  async readStatsPart(jobId: string, part: number): Promise<Uint8Array> {
+    const bytes = await this.objects.get(jobKeys(jobId, this.prefixes).statsPart(part));
+    if (!bytes) throw new PipelineError(`job ${jobId}: stats part ${part} was listed but cannot be read`);
+    return bytes;
+  }
+
+  /** How many statistics parts have written their moments. */
+  async statsPartsWritten(jobId: string): Promise<number> {
+    return (await this.objects.list(jobKeys(jobId, this.prefixes).statsPartsPrefix)).length;
+  }
+
+  // --- shards ----------------------------------------------------------------------------------
+
+  /** Writes a shard's vectors, mapping fragment and sorted id hashes (a retry rewrites the same bytes). */
+  async writeShard(jobId: string, shard: number, parts: Record<ShardPart, Uint8Array>): Promise<void> {
+    await Promise.all((['vectors', 'ids', 'hashes'] as const).map((p) => this.objects.put(this.shardKey(jobId, shard, p), parts[p])));
+  }
+
+  markShardDone(jobId: string, done: ShardDone): Promise<void> {
+    return this.objects.put(jobKeys(jobId, this.prefixes).done(done.shard), JSON.stringify(done), JSON_TYPE);
+  }
+
+  readShardDone(jobId: string, shard: number): Promise<ShardDone | null> {
+    return this.getJson<ShardDone>(jobKeys(jobId, this.prefixes).done(shard));
+  }
+
+  /** How many shards have written their done marker. */
+  async shardsDone(jobId: string): Promise<number> {
+    return (await this.objects.list(jobKeys(jobId, this.prefixes).donePrefix)).length;
+  }
+
+  /** A byte source over one of a shard's scratch objects. */
+  shardSource(jobId: string, shard: number, part: ShardPart): Promise<ByteSource> {
+    return this.objects.source(this.shardKey(jobId, shard, part));
+  }
+
+  /** One of a shard's scratch objects as a piece of a stitched output. */
+  shardSegment(jobId: string, shard: number, part: ShardPart, size: number): StitchSegment {
+    return { key: this.shardKey(jobId, shard, part), size };
+  }
+
+  /** Removes the shards' scratch objects once the outputs hold their bytes. */
+  deleteShards(jobId: string, shards: readonly number[]): Promise<void> {
+    return this.objects.delete(shards.flatMap((s) => (['vectors', 'ids', 'hashes'] as const).map((p) => this.shardKey(jobId, s, p))));
+  }
+
+  /** Claims the job's one reduce; true for exactly one of several racing callers. */
+  claimReduce(jobId: string, by: { shard: number }): Promise<boolean> {
+    return this.objects.putIfAbsent(jobKeys(jobId, this.prefixes).reduceClaim, JSON.stringify({ ...by, at: new Date().toISOString() }));
+  }
+
+  /** Records why a job failed beside its scratch, whether or not error.json is written. */
+  writeFailure(jobId: string, failure: { shard: number; message: string }): Promise<void> {
+    return this.objects.put(jobKeys(jobId, this.prefixes).failed, JSON.stringify(failure), JSON_TYPE);
+  }
+
+  // --- the publish lock ------------------------------------------------------------------------
+
+  /** Takes the lock of output `name` for `jobId` if it is free; false when someone holds it. */
+  tryPublishLock(name: string, jobId: string, now: number): Promise<boolean> {
+    return this.objects.putIfAbsent(this.lockKey(name), JSON.stringify({ jobId, at: now } satisfies LockHolder), JSON_TYPE);
+  }
+
+  publishLockHolder(name: string): Promise<LockHolder | null> {
+    return this.getJson<LockHolder>(this.lockKey(name));
+  }
+
+  releasePublishLock(name: string): Promise<void> {
+    return this.objects.delete([this.lockKey(name)]);
+  }
+
+  // --- outputs ---------------------------------------------------------------------------------
+
+  /** The output folder of `name`, as a prefix. */
+  outputPrefix(name: string): string {
+    return outputKeys(name, this.prefixes).prefix;
+  }
+
+  readManifest(name: string): Promise<Manifest | null> {
+    return this.getJson<Manifest>(outputKeys(name, this.prefixes).manifest);
+  }
+
+  /** Writes the manifest, the commit marker of a publish: its presence says the other outputs are complete. */
+  writeManifest(name: string, manifest: Manifest): Promise<void> {
+    return this.objects.put(outputKeys(name, this.prefixes).manifest, JSON.stringify(manifest, null, 2) + '\n', JSON_TYPE);
+  }
+
+  /** Writes an output file as the concatenation of `segments`, without holding it in memory. */
+  stitchOutput(name: string, file: string, segments: readonly StitchSegment[], contentType: string): Promise<void> {
+    return this.objects.stitch(outputKeys(name, this.prefixes).file(file), segments, contentType);
+  }
+
+  putOutput(name: string, file: string, body: Uint8Array, contentType: string): Promise<void> {
+    return this.objects.put(outputKeys(name, this.prefixes).file(file), body, contentType);
+  }
+
+  readError(name: string): Promise<JobError | null> {
+    return this.getJson<JobError>(outputKeys(name, this.prefixes).error);
+  }
+
+  /** Writes error.json for the upload's output name. */
+  async writeError(obj: UploadedObject, jobId: string, error: JobError['error']): Promise<void> {
+    const body: JobError = { jobId, input: { bucket: this.bucket, key: obj.key, etag: obj.etag }, error, at: new Date().toISOString() };
+    await this.objects.put(outputKeys(this.nameOf(obj.key), this.prefixes).error, JSON.stringify(body, null, 2) + '\n', JSON_TYPE);
+  }
+
+  clearError(name: string): Promise<void> {
+    return this.objects.delete([outputKeys(name, this.prefixes).error]);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private shardKey(jobId: string, shard: number, part: ShardPart): string {
+    const keys = jobKeys(jobId, this.prefixes);
+    return part === 'vectors' ? keys.vectors(shard) : part === 'ids' ? keys.ids(shard) : keys.hashes(shard);
+  }
+
+  private lockKey(name: string): string {
+    return `${this.prefixes.jobs}publish-locks/${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
+  }
+
+  private async getJson<T>(key: string): Promise<T | null> {
+    const bytes = await this.objects.get(key);
+    if (bytes === null) return null;
+    try {
+      return JSON.parse(utf8.decode(bytes)) as T;
+    } catch (e: unknown) {
+      throw new PipelineError(`${this.url(key)}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    }
+  }
+}
