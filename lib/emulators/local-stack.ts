@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../aws/config.ts';
 import { embedHandler, failureHandler, reduceHandler, statsHandler, type HandlerDeps } from '../aws/handlers.ts';
-import { startLocalLambda, type LocalLambda } from './lambda-endpoint.ts';
+import { startLocalLambda, type LocalLambda } from './lambda/index.ts';
 
 export type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure';
 type Handler = (event: unknown) => Promise<unknown>;

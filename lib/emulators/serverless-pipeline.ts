@@ -3,8 +3,9 @@
  * serving the real handlers, the same S3 event the bucket would send. What it downloads is
  * byte-identical to what `npm start` writes.
  */
-import { readFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { OutputFolder } from '../io/output-folder.ts';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { startMoto, s3ClientFor } from './moto.ts';
@@ -79,17 +80,16 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
     }
     const out = outputKeys(outputName(key));
     const files = [status.manifest.outputs.vectors, MAPPING_FILE, MANIFEST_FILE];
-    await mkdir(opts.outDir, { recursive: true });
-    const tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-'));
+    const folder = await OutputFolder.open(opts.outDir);
     try {
       for (const file of files) {
         const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: out.file(file) }));
-        await writeFile(join(tmp, file), await got.Body!.transformToByteArray());
+        await writeFile(folder.path(file), await got.Body!.transformToByteArray());
       }
       // Manifest last, as everywhere: its presence says the others are complete.
-      for (const file of files) await rename(join(tmp, file), join(opts.outDir, file));
+      await folder.commit(files);
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      await folder.discard();
     }
     return { manifest: status.manifest, invocations: local.invocations.length };
   } finally {

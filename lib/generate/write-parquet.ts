@@ -1,13 +1,16 @@
 /**
- * Writes generated tracks (lib/tracks-generator.ts) to Parquet with parquet-wasm's streaming
+ * Writes generated tracks (tracks.ts) to Parquet with parquet-wasm's streaming
  * writer, one block of rows at a time, so memory stays flat whatever the row count. The file is
- * written beside its destination under a temporary name and renamed only once its metadata has
- * been read back and checked (row count and row-group sizes): parquet-wasm 0.8's streaming
+ * written in a temporary folder beside its destination (io/output-folder.ts) and renamed only
+ * once its metadata has been read back and checked (row count and row-group sizes): parquet-wasm 0.8's streaming
  * writer ignores errors of individual batch writes.
  */
-import { closeSync, openAsBlob, openSync, writeSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { OutputFolder } from '../io/output-folder.ts';
+import { openFileSource } from '../io/file-source.ts';
+import { readFooter } from '../parquet/footer.ts';
 import { tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { generateTracksBlock, sliceTracks, tracksToTable, TRACKS_BLOCK_ROWS } from './tracks.ts';
@@ -76,18 +79,13 @@ function toWasmBatch(chunk: TracksChunk): pw.RecordBatch {
   }
 }
 
-/** Reads the row count of every row group of a Parquet file from its footer. */
+/** Reads the row count of every row group of a Parquet file from its footer (our footer reader). */
 export async function readRowGroupRows(path: string): Promise<number[]> {
-  const file = await pw.ParquetFile.fromFile(await openAsBlob(path));
+  const source = await openFileSource(path);
   try {
-    const meta = file.metadata();
-    return meta.rowGroups().map((g) => {
-      const rows = g.numRows();
-      g.free();
-      return rows;
-    });
+    return (await readFooter(source)).rowGroups.map((g) => g.numRows);
   } finally {
-    file.free();
+    await source.close();
   }
 }
 
@@ -143,10 +141,10 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
     .setColumnDictionaryEnabled('id', false)
     .build();
 
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const folder = await OutputFolder.open(dirname(out));
+  const tmp = folder.path(basename(out));
   let fd: number | undefined;
   try {
-    await mkdir(dirname(out), { recursive: true });
     fd = openSync(tmp, 'wx');
     const parquetBytes: ReadableStream<Uint8Array> = await pw.transformParquetStream(source, properties);
     await parquetBytes.pipeTo(fileSink(fd));
@@ -161,13 +159,14 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
       rowGroupRows.length === expectedGroups && rowGroupRows.every((r, i) => r === Math.min(rowGroupSize, rows - i * rowGroupSize));
     if (!aligned) throw new Error(`parquet writer produced row groups [${rowGroupRows.join(', ')}], expected ${rowGroupSize} rows each`);
     const { size } = await stat(tmp);
-    await rename(tmp, out);
+    await folder.commit([basename(out)]);
     return { path: out, rows, rowGroupRows, bytes: size, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
     aborted = true;
     if (fd !== undefined) closeSync(fd);
-    await rm(tmp, { force: true });
     throw sourceError ?? err;
+  } finally {
+    await folder.discard();
   }
 }
 

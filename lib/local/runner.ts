@@ -3,12 +3,13 @@
  * threads, then the .npy, the mapping and the manifest, renamed into place only when complete.
  */
 import { availableParallelism } from 'node:os';
-import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Manifest } from '../outputs/manifest.ts';
-import type { Moments } from '../embedding/stats.ts';
+import type { Moments, Scaler } from '../embedding/stats.ts';
+import type { Shard } from '../embedding/shard-plan.ts';
+import { OutputFolder } from '../io/output-folder.ts';
 import type { Task } from './worker-protocol.ts';
 import type { ParquetLayout } from '../parquet/footer.ts';
 import { DEFAULT_SPEC, standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
@@ -46,6 +47,16 @@ export interface RunResult {
   manifestPath: string;
 }
 
+/** What the phases share: the plan of the run. */
+interface RunPlan {
+  input: string;
+  spec: FeatureSpec;
+  layout: ParquetLayout;
+  shards: Shard[];
+  shardRows: number;
+  onProgress: RunOptions['onProgress'];
+}
+
 /** Runs the job; on any failure nothing is left in `outDir` but what was there before. */
 export async function runLocal(opts: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
@@ -53,84 +64,31 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
   const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
   const spec = opts.spec ?? DEFAULT_SPEC;
   const workers = opts.workers ?? availableParallelism();
-  // Worker threads share this process's working directory, so the user's own path works there too.
-  const input = opts.input;
 
   // Workers first: compiling the wasm decoder in each overlaps the footer read and checks.
   const pool = new WorkerPool(workers);
-  let tmp: string | null = null;
+  let folder: OutputFolder | null = null;
   try {
     const layout = await readLayout(opts.input, spec);
     lap('footer', t0);
     const rows = layout.numRows;
-    const dims = spec.features.length;
     const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
-    const groupRows = layout.rowGroups.map((g) => g.numRows);
-    const shards = planShards(groupRows, shardRows);
-    const statsTasks = planStatsTasks(groupRows);
+    const shards = planShards(
+      layout.rowGroups.map((g) => g.numRows),
+      shardRows,
+    );
+    // Worker threads share this process's working directory, so the user's own path works there too.
+    const plan: RunPlan = { input: opts.input, spec, layout, shards, shardRows, onProgress: opts.onProgress };
+    const out = (folder = await OutputFolder.open(opts.outDir));
 
-    await mkdir(opts.outDir, { recursive: true });
-    const dir = (tmp = await mkdtemp(join(opts.outDir, '.track-embeddings-')));
-    const columns = standardizedColumns(spec);
     let t = performance.now();
-    let statsDone = 0;
-    opts.onProgress?.('stats', 0, rows);
-    const statsResults = await pool.run(
-      statsTasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns })),
-      (n) => opts.onProgress?.('stats', (statsDone += n), rows),
-    );
-    const scaler = fitScaler(
-      mergeAll(
-        columns.length,
-        statsResults.map((r) => (r as { moments: Moments }).moments),
-      ),
-    );
+    const scaler = await statsPass(pool, plan);
     lap('stats', t);
-
     t = performance.now();
-    const features = compileSpec(spec, scaler);
-    const header = npyHeader(rows, dims);
-    const vectorsPath = join(dir, vectorsFileName(dims));
-    const vectors = await open(vectorsPath, 'w');
-    await vectors.write(header, 0, header.length, 0);
-    await vectors.truncate(header.length + rows * dims * 4);
-    await vectors.close();
-    let embedDone = 0;
-    opts.onProgress?.('embed', 0, rows);
-    const embedResults = await pool.run(
-      shards.map((shard): Task => ({
-        kind: 'embed',
-        input,
-        layout,
-        shard,
-        features,
-        idColumn: spec.id,
-        vectorsPath,
-        headerBytes: header.length,
-        fragmentPath: join(dir, `ids-${shard.index}.part`),
-      })),
-      (n) => opts.onProgress?.('embed', (embedDone += n), rows),
-    );
+    const hashes = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
-
     t = performance.now();
-    const hashes = embedResults.map((r) => (r as { hashes: BigUint64Array }).hashes);
-    const repeatedIds = await sortedArraysRepeat(hashes);
-    const mappingPath = join(dir, MAPPING_FILE);
-    if (!repeatedIds) {
-      await concatFragments(
-        shards.map((s) => join(dir, `ids-${s.index}.part`)),
-        mappingPath,
-      );
-    } else {
-      // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
-      const source = await openFileSource(opts.input);
-      try {
-        await writeFile(mappingPath, mappingJson(await readAllIds(await openParquet(source, layout), spec.id)));
-      } finally {
-        await source.close();
-      }
-    }
+    const repeatedIds = await writeMapping(plan, hashes, out);
     lap('mapping', t);
     timings.total = Math.round(performance.now() - t0);
 
@@ -142,22 +100,86 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       shards: { count: shards.length, targetRows: shardRows },
       timingsMs: timings,
     });
-    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-
-    const finalPaths = {
-      vectorsPath: join(opts.outDir, vectorsFileName(dims)),
-      mappingPath: join(opts.outDir, MAPPING_FILE),
-      manifestPath: join(opts.outDir, MANIFEST_FILE),
-    };
+    await writeFile(out.path(MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // The manifest goes last: its presence says the other two are complete.
-    await rename(vectorsPath, finalPaths.vectorsPath);
-    await rename(mappingPath, finalPaths.mappingPath);
-    await rename(join(dir, MANIFEST_FILE), finalPaths.manifestPath);
-    return { manifest, ...finalPaths };
+    const [vectorsPath, mappingPath, manifestPath] = await out.commit([vectorsFileName(spec.features.length), MAPPING_FILE, MANIFEST_FILE]);
+    return { manifest, vectorsPath: vectorsPath!, mappingPath: mappingPath!, manifestPath: manifestPath! };
   } finally {
     await pool.close();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await folder?.discard();
   }
+}
+
+/** Pass 1: the statistics tasks in the workers, merged in task order into the scaler. */
+async function statsPass(pool: WorkerPool, plan: RunPlan): Promise<Scaler> {
+  const { input, layout, spec, onProgress } = plan;
+  const rows = layout.numRows;
+  const columns = standardizedColumns(spec);
+  const tasks = planStatsTasks(layout.rowGroups.map((g) => g.numRows));
+  let done = 0;
+  onProgress?.('stats', 0, rows);
+  const results = await pool.run(
+    tasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns })),
+    (n) => onProgress?.('stats', (done += n), rows),
+  );
+  return fitScaler(
+    mergeAll(
+      columns.length,
+      results.map((r) => (r as { moments: Moments }).moments),
+    ),
+  );
+}
+
+/** Pass 2: every shard embedded by a worker into its rows of the .npy and its mapping fragment; returns each shard's sorted id hashes. */
+async function embedPass(pool: WorkerPool, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<BigUint64Array[]> {
+  const { input, layout, spec, shards, onProgress } = plan;
+  const rows = layout.numRows;
+  const dims = spec.features.length;
+  const features = compileSpec(spec, scaler);
+  const header = npyHeader(rows, dims);
+  const vectorsPath = out.path(vectorsFileName(dims));
+  const vectors = await open(vectorsPath, 'w');
+  await vectors.write(header, 0, header.length, 0);
+  await vectors.truncate(header.length + rows * dims * 4);
+  await vectors.close();
+  let done = 0;
+  onProgress?.('embed', 0, rows);
+  const results = await pool.run(
+    shards.map((shard): Task => ({
+      kind: 'embed',
+      input,
+      layout,
+      shard,
+      features,
+      idColumn: spec.id,
+      vectorsPath,
+      headerBytes: header.length,
+      fragmentPath: out.path(`ids-${shard.index}.part`),
+    })),
+    (n) => onProgress?.('embed', (done += n), rows),
+  );
+  return results.map((r) => (r as { hashes: BigUint64Array }).hashes);
+}
+
+/** The mapping: the fragments concatenated, or, when an id repeats, rebuilt with dict semantics. Returns whether ids repeat. */
+async function writeMapping(plan: RunPlan, hashes: BigUint64Array[], out: OutputFolder): Promise<boolean> {
+  const repeatedIds = await sortedArraysRepeat(hashes);
+  const mappingPath = out.path(MAPPING_FILE);
+  if (!repeatedIds) {
+    await concatFragments(
+      plan.shards.map((s) => out.path(`ids-${s.index}.part`)),
+      mappingPath,
+    );
+    return false;
+  }
+  // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
+  const source = await openFileSource(plan.input);
+  try {
+    await writeFile(mappingPath, mappingJson(await readAllIds(await openParquet(source, plan.layout), plan.spec.id)));
+  } finally {
+    await source.close();
+  }
+  return true;
 }
 
 /** Reads the footer and checks the schema against the spec: every refusal of bad input happens here. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
-import type { LocalLambda } from '../../lib/emulators/lambda-endpoint.ts';
+import type { LocalLambda } from '../../lib/emulators/lambda/index.ts';
 import { startLocalStack, type LocalStack } from '../../lib/emulators/local-stack.ts';
 import { JobStore } from '../../lib/pipeline/job-store.ts';
 import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../../lib/pipeline/keys.ts';

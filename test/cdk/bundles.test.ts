@@ -15,7 +15,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PipelineStack } from '../../cdk/pipeline-stack.ts';
 import { propsFromContext } from '../../cdk/props.ts';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
-import { startLocalLambda, type LocalFunction, type LocalLambda } from '../../lib/emulators/lambda-endpoint.ts';
+import { startLocalLambda, type LocalFunction, type LocalLambda } from '../../lib/emulators/lambda/index.ts';
 import { DEFAULT_PREFIXES, jobIdFor, outputName } from '../../lib/pipeline/keys.ts';
 import { decodeEventKey, encodeEventKey, s3PutEvent } from '../../lib/aws/s3-event.ts';
 import { isEmbedPayload } from '../../lib/pipeline/payloads.ts';

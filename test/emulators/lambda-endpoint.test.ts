@@ -15,7 +15,7 @@ import {
   type LambdaContextLike,
   type LocalFunction,
   type LocalLambda,
-} from '../../lib/emulators/lambda-endpoint.ts';
+} from '../../lib/emulators/lambda/index.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -202,7 +202,7 @@ describe('generated Parquet file', () => {
     writeFileSync(join(dir, 'a-file'), '');
     const impossible = join(dir, 'a-file', 'x.parquet');
     await expect(writeTracksParquet(impossible, { rows: 10 })).rejects.toThrow(/ENOTDIR|EEXIST/);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.') || f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('creates the output’s folder when it is missing', async () => {
