@@ -13,27 +13,13 @@ import { PipelineError, SourceError, messageOf } from '../errors.ts';
 import { readBodyInto, s3ErrorOf, s3Url } from './s3-objects.ts';
 import { mapLimit, semaphore } from '../io/concurrency.ts';
 import type { StitchSegment } from '../pipeline/object-store.ts';
+import { DEFAULT_PART_SIZE, partBytes, planParts, type PlannedPart } from './multipart-plan.ts';
 
-const MiB = 1024 * 1024;
-/** S3's smallest part, except the last one. */
-export const MIN_PART_SIZE = 5 * MiB;
-/** S3's largest part, copied or uploaded. */
-export const MAX_PART_SIZE = 5 * 1024 * MiB;
-/** S3's limit on parts in one multipart upload. */
-export const MAX_PARTS = 10_000;
-/** Default size of a part assembled in memory; it bounds the memory each upload worker holds. */
-export const DEFAULT_PART_SIZE = 8 * MiB;
 // Parts in flight at once. Server-side copies cost this process nothing, so many run at once;
 // parts assembled here each hold a partSize buffer, so at most UPLOAD_BUFFERS of them do, and
 // memory stays at UPLOAD_BUFFERS × partSize whatever the output size.
 const CONCURRENCY = 16;
 const UPLOAD_BUFFERS = 4;
-
-/** Bytes of a part assembled in memory: a literal, or the range [start, end) of an object. */
-export type Piece = { bytes: Uint8Array } | { key: string; start: number; end: number };
-
-/** One part of the upload: copied server-side from [start, end) of `key`, or assembled from pieces. */
-export type PlannedPart = { kind: 'copy'; key: string; start: number; end: number } | { kind: 'upload'; pieces: Piece[]; size: number };
 
 /** What `stitchObjects` wrote: total bytes, parts used and how many of them were server-side copies. */
 export interface StitchResult {
@@ -52,92 +38,15 @@ export interface StitchRequest {
 }
 
 /**
- * Splits the concatenation of `segments` into multipart-upload parts: every part but the last is
- * at least 5 MiB, runs of ≥ 5 MiB of one object become server-side copies, and assembled parts
- * hold at most `partSize` bytes. Throws when S3's 10,000-part limit would be exceeded.
- */
-export function planParts(segments: readonly StitchSegment[], partSize: number = DEFAULT_PART_SIZE): PlannedPart[] {
-  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-    throw new RangeError(`partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}, got ${partSize}`);
-  }
-  let total = 0;
-  for (const s of segments) {
-    const size = 'bytes' in s ? s.bytes.byteLength : s.size;
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`segment size must be a whole number, got ${size}`);
-    total += size;
-  }
-
-  const parts: PlannedPart[] = [];
-  let pieces: Piece[] = [];
-  let buffered = 0;
-  const push = (part: PlannedPart): void => {
-    if (parts.length === MAX_PARTS) {
-      const suggestion = Math.ceil(total / (MAX_PARTS / 2) / MiB) * MiB;
-      throw new PipelineError(
-        `stitching ${total} bytes needs more than S3's ${MAX_PARTS} parts at a partSize of ${partSize}; ` +
-          `use a partSize of about ${suggestion} or more`,
-      );
-    }
-    parts.push(part);
-  };
-  const take = (piece: Piece, size: number): void => {
-    pieces.push(piece);
-    buffered += size;
-    if (buffered === partSize) flush();
-  };
-  const flush = (): void => {
-    if (buffered > 0) push({ kind: 'upload', pieces, size: buffered });
-    pieces = [];
-    buffered = 0;
-  };
-
-  for (const seg of segments) {
-    if ('bytes' in seg) {
-      for (let at = 0; at < seg.bytes.byteLength;) {
-        const n = Math.min(seg.bytes.byteLength - at, partSize - buffered);
-        take({ bytes: seg.bytes.subarray(at, at + n) }, n);
-        at += n;
-      }
-      continue;
-    }
-    for (let at = 0; at < seg.size;) {
-      const left = seg.size - at;
-      if (buffered === 0 && left >= MIN_PART_SIZE) {
-        // Never leave a tail below the minimum behind a maximal copy: it could not be copied.
-        const n = left <= MAX_PART_SIZE ? left : Math.min(MAX_PART_SIZE, left - MIN_PART_SIZE);
-        push({ kind: 'copy', key: seg.key, start: at, end: at + n });
-        at += n;
-      } else if (buffered >= MIN_PART_SIZE && left >= MIN_PART_SIZE) {
-        flush();
-      } else if (buffered > 0 && buffered < MIN_PART_SIZE && left - (MIN_PART_SIZE - buffered) >= MIN_PART_SIZE) {
-        // Top the buffer up to the minimum from this object, then copy the rest server-side.
-        const n = MIN_PART_SIZE - buffered;
-        take({ key: seg.key, start: at, end: at + n }, n);
-        flush();
-        at += n;
-      } else {
-        const n = Math.min(left, partSize - buffered);
-        take({ key: seg.key, start: at, end: at + n }, n);
-        at += n;
-      }
-    }
-  }
-  flush();
-  return parts;
-}
-
-/**
  * Writes the concatenation of `segments` to `key` by multipart upload, copying server-side where
  * it can and streaming the rest through bounded buffers, so memory does not grow with the output.
  * A failed upload is aborted (no orphaned parts) and the error rethrown with the part it hit.
  */
 export async function stitchObjects(client: S3Client, request: StitchRequest): Promise<StitchResult> {
-  const { bucket, key, contentType, segments } = request;
+  const { bucket, key, contentType } = request;
   const partSize = request.partSize ?? DEFAULT_PART_SIZE;
-  const plan = planParts(segments, partSize);
+  const plan = planParts(request.segments, partSize);
   const bytes = plan.reduce((sum, p) => sum + partBytes(p), 0);
-  const dest = s3Url(bucket, key);
-
   const only = plan[0];
   if (plan.length === 0 || (plan.length === 1 && only?.kind === 'upload')) {
     // Small enough for one request; a multipart upload would add two round trips for nothing.
@@ -146,66 +55,71 @@ export async function stitchObjects(client: S3Client, request: StitchRequest): P
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
     return { bytes, parts: 1, copiedParts: 0 };
   }
+  await multipartUpload(client, request, plan, partSize);
+  return { bytes, parts: plan.length, copiedParts: plan.filter((p) => p.kind === 'copy').length };
+}
 
+/** One multipart upload of `plan`: created, its parts sent at most CONCURRENCY at once, then completed, or aborted on failure. */
+async function multipartUpload(client: S3Client, request: StitchRequest, plan: readonly PlannedPart[], partSize: number): Promise<void> {
+  const { bucket, key, contentType } = request;
   const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
   const uploadId = created.UploadId;
-  if (!uploadId) throw new PipelineError(`${dest}: S3 did not return an upload id`);
-
-  const bufferSlot = semaphore(UPLOAD_BUFFERS);
-  const freeBuffers: Uint8Array[] = [];
-  const sendPart = async (part: PlannedPart, index: number): Promise<CompletedPart> => {
-    const PartNumber = index + 1;
-    try {
-      if (part.kind === 'copy') {
-        const out = await client.send(
-          new UploadPartCopyCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber,
-            CopySource: copySource(bucket, part.key),
-            CopySourceRange: `bytes=${part.start}-${part.end - 1}`,
-          }),
-        );
-        return { PartNumber, ETag: out.CopyPartResult?.ETag };
-      }
-      const release = await bufferSlot();
-      const buffer = freeBuffers.pop() ?? new Uint8Array(partSize);
-      try {
-        const body = buffer.subarray(0, part.size);
-        await assemble(client, bucket, part, body);
-        const out = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }));
-        return { PartNumber, ETag: out.ETag };
-      } finally {
-        freeBuffers.push(buffer);
-        release();
-      }
-    } catch (e: unknown) {
-      throw partError(e, dest, PartNumber, part);
-    }
-  };
-
+  if (!uploadId) throw new PipelineError(`${s3Url(bucket, key)}: S3 did not return an upload id`);
+  const upload: Upload = { client, bucket, key, uploadId, partSize, bufferSlot: semaphore(UPLOAD_BUFFERS), freeBuffers: [] };
   try {
     // mapLimit lets every in-flight part settle before it throws, so the abort comes after them all.
-    const completed = await mapLimit(plan, CONCURRENCY, sendPart);
+    const completed = await mapLimit(plan, CONCURRENCY, (part, index) => sendPart(upload, part, index + 1));
     await client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: completed },
-      }),
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
     );
   } catch (e: unknown) {
     // The original error matters more than a failed clean-up; a lifecycle rule catches leftovers.
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
     throw e;
   }
-  return { bytes, parts: plan.length, copiedParts: plan.filter((p) => p.kind === 'copy').length };
 }
 
-function partBytes(part: PlannedPart): number {
-  return part.kind === 'copy' ? part.end - part.start : part.size;
+/** A multipart upload in progress, and the bounded pool of part buffers it assembles into. */
+interface Upload {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  uploadId: string;
+  partSize: number;
+  bufferSlot: () => Promise<() => void>;
+  freeBuffers: Uint8Array[];
+}
+
+/** Sends one part: a server-side copy, or pieces assembled into one of the upload's buffers. */
+async function sendPart(u: Upload, part: PlannedPart, PartNumber: number): Promise<CompletedPart> {
+  const { client, bucket, key, uploadId } = u;
+  try {
+    if (part.kind === 'copy') {
+      const CopySourceRange = `bytes=${part.start}-${part.end - 1}`;
+      const copy = new UploadPartCopyCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber,
+        CopySource: copySource(bucket, part.key),
+        CopySourceRange,
+      });
+      return { PartNumber, ETag: (await client.send(copy)).CopyPartResult?.ETag };
+    }
+    const release = await u.bufferSlot();
+    const buffer = u.freeBuffers.pop() ?? new Uint8Array(u.partSize);
+    try {
+      const body = buffer.subarray(0, part.size);
+      await assemble(client, bucket, part, body);
+      const out = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }));
+      return { PartNumber, ETag: out.ETag };
+    } finally {
+      u.freeBuffers.push(buffer);
+      release();
+    }
+  } catch (e: unknown) {
+    throw partError(e, s3Url(bucket, key), PartNumber, part);
+  }
 }
 
 /** Fills `target` (exactly the part's size) with the part's pieces, ranged GETs for object bytes. */

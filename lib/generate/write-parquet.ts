@@ -13,8 +13,8 @@ import { openFileSource } from '../io/file-source.ts';
 import { readFooter } from '../parquet/footer.ts';
 import { tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { generateTracksBlock, sliceTracks, tracksToTable, TRACKS_BLOCK_ROWS } from './tracks.ts';
-import type { TracksChunk } from './tracks.ts';
+import { generateTracksBlock } from './tracks.ts';
+import { sliceTracks, tracksToTable, TRACKS_BLOCK_ROWS, type TracksChunk } from './schema.ts';
 
 export const COMPRESSIONS = {
   snappy: pw.Compression.SNAPPY,
@@ -89,26 +89,22 @@ export async function readRowGroupRows(path: string): Promise<number[]> {
   }
 }
 
-/**
- * Streams `options.rows` generated tracks into the Parquet file `out` (temporary file beside it,
- * renamed on success) and returns what was written; rejects, leaving no file behind, on any failure.
- */
-export async function writeTracksParquet(out: string, options: GenerateOptions): Promise<GenerateSummary> {
-  const started = performance.now();
-  const { rows, seed = DEFAULT_SEED, rowGroupSize = DEFAULT_ROW_GROUP_SIZE, compression = 'snappy', onProgress } = options;
-  if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1)
-    throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
-  if (!Object.hasOwn(COMPRESSIONS, compression)) throw new RangeError(`unknown compression '${compression}'`);
+/** The generated rows as a stream of wasm batches; `error` keeps a generator failure the writer would swallow. */
+interface BatchSource {
+  stream: ReadableStream<pw.RecordBatch>;
+  readonly error: unknown;
+  /** Stops the writer's background loop from pulling more batches. */
+  abort(): void;
+}
 
+function batchSource(rows: number, rowGroupSize: number, seed: number, onProgress: GenerateOptions['onProgress']): BatchSource {
   const ranges = batchRanges(rows, rowGroupSize);
   let block: { index: number; chunk: TracksChunk } | undefined;
   // parquet-wasm's writer skips stream items that fail and still closes the file cleanly, so a
   // generator error would silently truncate it: remember the error and fail after the pipe.
-  let sourceError: unknown;
-  let aborted = false; // set on failure so that the writer's background loop stops pulling
-  const source = new ReadableStream<pw.RecordBatch>(
+  let error: unknown;
+  let aborted = false;
+  const stream = new ReadableStream<pw.RecordBatch>(
     {
       pull(controller) {
         try {
@@ -124,14 +120,38 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
           controller.enqueue(toWasmBatch(sliceTracks(block.chunk, start - base, end - base)));
           onProgress?.(end, rows);
         } catch (err) {
-          sourceError = err;
+          error = err;
           controller.error(err);
         }
       },
     },
     { highWaterMark: 0 },
   );
+  return {
+    stream,
+    get error() {
+      return error;
+    },
+    abort: () => {
+      aborted = true;
+    },
+  };
+}
 
+/**
+ * Streams `options.rows` generated tracks into the Parquet file `out` (temporary file beside it,
+ * renamed on success) and returns what was written; rejects, leaving no file behind, on any failure.
+ */
+export async function writeTracksParquet(out: string, options: GenerateOptions): Promise<GenerateSummary> {
+  const started = performance.now();
+  const { rows, seed = DEFAULT_SEED, rowGroupSize = DEFAULT_ROW_GROUP_SIZE, compression = 'snappy', onProgress } = options;
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1)
+    throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+  if (!Object.hasOwn(COMPRESSIONS, compression)) throw new RangeError(`unknown compression '${compression}'`);
+
+  const source = batchSource(rows, rowGroupSize, seed, onProgress);
   const properties = new pw.WriterPropertiesBuilder()
     .setCompression(COMPRESSIONS[compression])
     .setMaxRowGroupSize(rowGroupSize)
@@ -146,11 +166,11 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx');
-    const parquetBytes: ReadableStream<Uint8Array> = await pw.transformParquetStream(source, properties);
+    const parquetBytes: ReadableStream<Uint8Array> = await pw.transformParquetStream(source.stream, properties);
     await parquetBytes.pipeTo(fileSink(fd));
     closeSync(fd);
     fd = undefined;
-    if (sourceError !== undefined) throw sourceError;
+    if (source.error !== undefined) throw source.error;
     const rowGroupRows = await readRowGroupRows(tmp);
     const total = rowGroupRows.reduce((a, b) => a + b, 0);
     if (total !== rows) throw new Error(`parquet writer produced ${total} rows, expected ${rows}`);
@@ -162,9 +182,9 @@ export async function writeTracksParquet(out: string, options: GenerateOptions):
     await folder.commit([basename(out)]);
     return { path: out, rows, rowGroupRows, bytes: size, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
-    aborted = true;
+    source.abort();
     if (fd !== undefined) closeSync(fd);
-    throw sourceError ?? err;
+    throw source.error ?? err;
   } finally {
     await folder.discard();
   }

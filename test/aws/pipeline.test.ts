@@ -368,6 +368,22 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     expect(await keysUnder('embeddings/corrupt/')).toEqual(['embeddings/corrupt/error.json']);
   });
 
+  it("keeps each job's errors its own when a corrupt file and a valid one run at once (3 rounds)", async () => {
+    const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
+    const corrupt = readFileSync(FIXTURE);
+    for (let i = 200_000; i < 200_400; i++) corrupt[i]! ^= 0x5a;
+    for (let round = 0; round < 3; round++) {
+      const [bad, good] = [`incoming/bad-${round}.parquet`, `incoming/good-${round}.parquet`];
+      const etags = await Promise.all([upload(bad, corrupt), upload(good, readFileSync(FIXTURE))]);
+      await Promise.all([notify(bad, etags[0]), notify(good, etags[1])]);
+      await local.idle();
+      const error = JSON.parse((await getObject(`embeddings/bad-${round}/error.json`))!.toString());
+      expect(error.error.message).toMatch(new RegExp(`bad-${round}\\.parquet: corrupt data in row group 1 `));
+      expect(await getObject(`embeddings/good-${round}/error.json`)).toBeNull();
+      await expectCommandLineBytes(`good-${round}`, cli);
+    }
+  });
+
   it.each([
     ['not-parquet.parquet', /not a Parquet file/],
     ['empty.parquet', /empty file \(0 bytes\)/],

@@ -12,7 +12,8 @@ import { main, parseGenerateArgs, USAGE } from '../../bin/generate.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { batchRanges, readRowGroupRows, writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 import { Rng } from '../../lib/generate/random.ts';
-import { generateTracks, generateTracksBlock, sliceTracks, TRACK_COLUMNS, tracksToTable, utf8At } from '../../lib/generate/tracks.ts';
+import { generateTracks, generateTracksBlock } from '../../lib/generate/tracks.ts';
+import { sliceTracks, TRACK_COLUMNS, tracksToTable, utf8At } from '../../lib/generate/schema.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROWS = 5_000;

@@ -17,3 +17,4 @@ export function useTmp(): () => string {
 }
 
 export const fixture = (...parts: string[]) => join(import.meta.dirname, '..', 'fixtures', ...parts);
+export const ROOT = join(import.meta.dirname, '..', '..');
