@@ -1,3 +1,4 @@
+/** The ByteSource port over one version of an S3 object: ranged GETs pinned to its ETag, a bounded number in flight. */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from '../io/byte-source.ts';
 import { InvalidInputError, SourceError } from '../errors.ts';

@@ -1,3 +1,4 @@
+/** Writes the concatenation of literals and existing objects to one S3 object by multipart upload, in bounded memory. */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,

@@ -1,3 +1,4 @@
+/** Pass 2: a spec compiled against the fitted scaler, and the float64 → float32 kernel that turns columns into rows. */
 import type { FeatureSpec } from './spec.ts';
 import type { Scaler } from './stats.ts';
 import { standardizedColumns } from './spec.ts';

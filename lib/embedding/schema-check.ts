@@ -1,3 +1,4 @@
+/** Checks a file's schema against the spec before any data is read: missing or mistyped columns are refused here. */
 import type { FeatureSpec } from './spec.ts';
 import type { ColumnSchema, ParquetLayout } from '../parquet/footer.ts';
 import { requiredColumns } from './spec.ts';

@@ -1,3 +1,4 @@
+/** Planning: shards of whole row groups (huge ones split by row range), statistics tasks of fixed blocks, statistics parts. */
 import type { RowRange } from '../parquet/row-range.ts';
 
 /** One unit of parallel work: consecutive rows of the file, as segments of row groups. */

@@ -1,3 +1,4 @@
+/** lib/embedding/: the embedding itself, pure. This file: the feature spec (columns, standardisation, weights) and its checks. */
 import { SpecError } from '../errors.ts';
 
 /** One output dimension: a column, whether it is standardised, and an optional float32 weight. */

@@ -1,3 +1,4 @@
+/** A fixed pool of worker threads (local/worker.ts) running the runner's tasks from a queue. */
 import { Worker } from 'node:worker_threads';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
 import { PipelineError, reviveError } from '../errors.ts';

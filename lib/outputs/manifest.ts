@@ -1,3 +1,4 @@
+/** lib/outputs/: the published files. This file: manifest.json, what was computed from what, written last as the commit marker. */
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Scaler } from '../embedding/stats.ts';
 import { standardizedColumns, vectorsFileName } from '../embedding/spec.ts';

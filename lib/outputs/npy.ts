@@ -1,3 +1,4 @@
+/** The .npy header numpy.save writes for a C-ordered float32 matrix (version 1.0, padded to 64 bytes). */
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ALIGN = 64;
 /** numpy leaves room to grow the first axis in place: the header is padded as if it had 21 digits. */

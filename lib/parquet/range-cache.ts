@@ -1,3 +1,4 @@
+/** Prefetches column-chunk byte ranges from a ByteSource and serves them to parquet-wasm as an in-memory Blob. */
 import type { ByteRange, ByteSource } from '../io/byte-source.ts';
 import { coalesceRanges } from '../io/byte-source.ts';
 import { SourceError, messageOf } from '../errors.ts';
