@@ -21,7 +21,7 @@ const endpoint = process.env.AWS_ENDPOINT_URL_S3;
 if (!step || !bucket || !endpoint) throw new Error('usage: AWS_ENDPOINT_URL_S3=… lambda-step.js stats|embed|reduce BUCKET …');
 const objects = s3Store(s3ClientFor(endpoint), bucket);
 // One step alone: what it would invoke next is not part of its cost.
-const invoker: Invoker = { embed: async () => {}, statsPart: async () => {}, reduce: async () => {} };
+const invoker: Invoker = { stats: async () => {}, embed: async () => {}, statsPart: async () => {}, reduce: async () => {} };
 
 const t0 = performance.now();
 let timings: Record<string, number>;
@@ -36,7 +36,7 @@ if (step === 'stats') {
   timings = { ...(await runEmbedShard({ store: new JobStore(objects, DEFAULT_PREFIXES), invoker }, jobId, Number(shard))).timingsMs };
 } else if (step === 'reduce') {
   const [jobId] = args as [string];
-  const out = await runReduce(new JobStore(objects, DEFAULT_PREFIXES), jobId, async () => {});
+  const out = await runReduce({ store: new JobStore(objects, DEFAULT_PREFIXES), invoker }, jobId, async () => {});
   if (out.status !== 'published') throw new Error(`reduce: ${JSON.stringify(out)}`);
   timings = out.manifest.timingsMs;
 } else {

@@ -10,7 +10,7 @@ import { relative } from 'node:path';
 import { runLocal } from '../lib/local/runner.ts';
 import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../lib/embedding/spec.ts';
 import { SpecError, UsageError, messageOf } from '../lib/errors.ts';
-import { positiveIntOption, runCli } from '../lib/cli/options.ts';
+import { checkOutDir, positiveIntOption, runCli } from '../lib/cli/options.ts';
 import { Progress } from '../lib/cli/progress.ts';
 
 const USAGE = 'usage: npm start -- IN.parquet --out DIR [--spec spec.json] [--shard-rows N] [--workers N]';
@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
   if (!input) throw new UsageError('missing the input Parquet file');
   if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}`);
   if (!args.values.out) throw new UsageError('missing --out DIR');
+  checkOutDir(args.values.out);
   const shardRows = positiveIntOption('shard-rows', args.values['shard-rows']);
   const workers = positiveIntOption('workers', args.values.workers) ?? availableParallelism();
   const spec = await loadSpec(args.values.spec);

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { runPipelineLocal } from '../lib/emulators/serverless-pipeline.ts';
 import { UsageError, messageOf } from '../lib/errors.ts';
-import { positiveIntOption, runCli } from '../lib/cli/options.ts';
+import { checkInputFile, checkOutDir, positiveIntOption, runCli } from '../lib/cli/options.ts';
 
 const USAGE = 'usage: npm run pipeline:local -- IN.parquet --out DIR [--shard-rows N] [--stats-part-rows N]';
 
@@ -25,6 +25,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const [input, ...extra] = positionals;
   if (!input || extra.length > 0 || !values.out) throw new UsageError('expected one input file and --out DIR');
+  // Checked before moto_server starts: a run that is refused does no work and creates nothing.
+  checkInputFile(input);
+  checkOutDir(values.out);
   const shardRows = positiveIntOption('shard-rows', values['shard-rows']);
   const statsPartRows = positiveIntOption('stats-part-rows', values['stats-part-rows']);
   const t0 = performance.now();

@@ -1,7 +1,8 @@
 /**
  * The serverless pipeline: a bucket (new or existing), the stats / embed / reduce / failure
- * functions with least-privilege grants, the S3 notification on `incoming/*.parquet`, async
- * retries and the on-failure destination, alarms, and cdk-nag's AWS Solutions checks.
+ * functions and the scheduled reconciler with least-privilege grants, the S3 notification on
+ * `incoming/*.parquet`, async retries and the on-failure destination of every step, alarms, and
+ * cdk-nag's AWS Solutions checks.
  */
 import { join } from 'node:path';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -10,6 +11,8 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -21,7 +24,7 @@ import type { PipelineProps } from './props.ts';
 import { ENV } from '../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure';
+type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile';
 
 export class PipelineStack extends Stack {
   readonly bucket: s3.IBucket;
@@ -38,7 +41,11 @@ export class PipelineStack extends Stack {
       embed: `${this.stackName}-embed`,
       reduce: `${this.stackName}-reduce`,
       failure: `${this.stackName}-failure`,
+      reconcile: `${this.stackName}-reconcile`,
     };
+    // A job is presumed lost after its slowest step's three async attempts and Lambda's retry delays.
+    const slowest = Math.max(p.timeoutSeconds.stats, p.timeoutSeconds.embed, p.timeoutSeconds.reduce);
+    const stallTimeoutSeconds = p.stallTimeoutSeconds || 3 * slowest + 180;
     const environment = {
       [ENV.statsFunction]: names.stats,
       [ENV.embedFunction]: names.embed,
@@ -48,6 +55,9 @@ export class PipelineStack extends Stack {
       [ENV.inputPrefix]: p.inputPrefix,
       [ENV.jobsPrefix]: p.jobsPrefix,
       [ENV.outputPrefix]: p.outputPrefix,
+      [ENV.stallTimeoutSeconds]: String(stallTimeoutSeconds),
+      [ENV.maxRedrives]: String(p.maxRedrives),
+      [ENV.bucket]: this.bucket.bucketName,
       NODE_OPTIONS: '--enable-source-maps',
       // Empty on AWS (the SDK then uses its normal endpoints); declared so that SAM's --env-vars,
       // which only overrides variables the template declares, can point them at local endpoints.
@@ -107,13 +117,21 @@ export class PipelineStack extends Stack {
       stats: fn('stats', 'S3 upload -> statistics (fanned out in parts for large files), plan, one async embed per shard'),
       embed: fn('embed', 'Embeds one shard; the last shard invokes the reducer'),
       reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
-      failure: fn('failure', 'On-failure destination of stats and embed: marks the job as failed'),
+      failure: fn('failure', 'On-failure destination of stats, embed and reduce: marks the job as failed'),
+      reconcile: fn('reconcile', 'Scheduled: redrives stalled jobs, starts uploads whose event was lost, fails jobs that never finish'),
     };
-    const { stats, embed, failure } = this.functions;
+    const { stats, embed, reduce, failure, reconcile } = this.functions;
     if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;
-    for (const f of [stats, embed]) {
+    for (const f of [stats, embed, reduce]) {
       f.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.LambdaDestination(failure) });
     }
+
+    // The reconciler's sweeps are invoked synchronously by the schedule; a failed sweep is retried by the next one.
+    new events.Rule(this, 'reconcile-schedule', {
+      description: 'Sweeps unfinished track-embeddings jobs',
+      schedule: events.Schedule.rate(Duration.minutes(p.reconcileMinutes)),
+      targets: [new targets.LambdaFunction(reconcile, { retryAttempts: 0 })],
+    });
 
     this.grant(p, names);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(stats), {
@@ -146,38 +164,50 @@ export class PipelineStack extends Stack {
 
   /** Exactly the S3 and Lambda actions each function's code performs, on the prefixes it touches. */
   private grant(p: PipelineProps, names: Record<FunctionId, string>): void {
-    const { stats, embed, reduce, failure } = this.functions;
+    const { stats, embed, reduce, failure, reconcile } = this.functions;
     const objects = (...prefixes: string[]) => prefixes.map((x) => this.bucket.arnForObjects(`${x}*`));
     const errorJson = this.bucket.arnForObjects(`${p.outputPrefix}*/error.json`);
+    const manifest = this.bucket.arnForObjects(`${p.outputPrefix}*/manifest.json`);
     const allow = (f: NodejsFunction, actionList: string[], resources: string[]) =>
       f.addToRolePolicy(new iam.PolicyStatement({ actions: actionList, resources }));
     // ListBucket lets a HEAD of a missing key answer 404 rather than 403, and lists done markers.
     const list = (f: NodejsFunction) => allow(f, ['s3:ListBucket'], [this.bucket.bucketArn]);
+    // Every step reads how the job ended (manifest.json, error.json) and retires the job's scratch.
+    for (const f of [stats, embed, failure, reconcile]) {
+      allow(f, ['s3:GetObject'], [...objects(p.inputPrefix, p.jobsPrefix), manifest, errorJson]);
+      allow(f, ['s3:DeleteObject'], objects(p.jobsPrefix));
+      list(f);
+    }
 
-    allow(stats, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
+    // Invokes go by function name: the functions invoke each other (stats itself, embed ⇄ reduce),
+    // and references to each other's ARNs would be a dependency cycle.
+    const invoke = (f: NodejsFunction, ...ids: FunctionId[]) =>
+      allow(
+        f,
+        ['lambda:InvokeFunction'],
+        ids.map((id) =>
+          this.formatArn({ service: 'lambda', resource: 'function', resourceName: names[id], arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        ),
+      );
+
     allow(stats, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
-    list(stats);
-    embed.grantInvoke(stats);
-    // Stats invokes itself once per stats part. By name: a reference to its own ARN would be a cycle.
-    allow(
-      stats,
-      ['lambda:InvokeFunction'],
-      [this.formatArn({ service: 'lambda', resource: 'function', resourceName: names.stats, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    );
+    // Stats invokes itself once per stats part, the shards, and (re-run) whatever the job still needs.
+    invoke(stats, 'stats', 'embed', 'reduce');
 
-    allow(embed, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
     allow(embed, ['s3:PutObject'], objects(p.jobsPrefix));
-    list(embed);
-    reduce.grantInvoke(embed);
+    invoke(embed, 'reduce');
 
     allow(reduce, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix, p.outputPrefix));
     allow(reduce, ['s3:PutObject', 's3:AbortMultipartUpload'], objects(p.jobsPrefix, p.outputPrefix));
     allow(reduce, ['s3:DeleteObject'], [...objects(p.jobsPrefix), errorJson]);
     list(reduce);
+    // A reduce that finds shards unfinished invokes them again.
+    invoke(reduce, 'embed');
 
-    allow(failure, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix));
     allow(failure, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
-    list(failure);
+
+    allow(reconcile, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
+    invoke(reconcile, 'stats', 'embed', 'reduce');
   }
 
   private alarms(p: PipelineProps): void {
@@ -202,7 +232,7 @@ export class PipelineStack extends Stack {
     alarm(
       'failed-shards',
       this.functions.failure.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }),
-      'A shard failed after its retries: a job failed (see its error.json)',
+      'A step failed after its retries: a job failed (see its error.json)',
     );
     alarm(
       'dropped-events',

@@ -11,8 +11,14 @@ export interface PipelineProps {
   shardRows: number;
   /** Files with more rows compute their statistics in parts of this many rows, one stats invocation each. */
   statsPartRows: number;
-  memoryMb: { stats: number; embed: number; reduce: number; failure: number };
-  timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number };
+  memoryMb: { stats: number; embed: number; reduce: number; failure: number; reconcile: number };
+  timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number; reconcile: number };
+  /** Minutes between reconciler sweeps (EventBridge schedule). */
+  reconcileMinutes: number;
+  /** Seconds without progress after which a job, a reduce claim or a lock is presumed lost; 0 derives it from the timeouts. */
+  stallTimeoutSeconds: number;
+  /** Redrives of a stalled job before it fails with error.json. */
+  maxRedrives: number;
   /** Reserved concurrency of the embed function; 0 reserves none. */
   embedConcurrency: number;
   logRetentionDays: number;
@@ -32,8 +38,11 @@ export const DEFAULTS: PipelineProps = {
   shardRows: 1_048_576,
   statsPartRows: 16_777_216,
   // 1,769 MB is one full vCPU: the work is single-threaded and CPU-bound, so less memory costs the same and runs longer (docs/scaling.md).
-  memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256 },
-  timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60 },
+  memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256, reconcile: 512 },
+  timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60, reconcile: 300 },
+  reconcileMinutes: 5,
+  stallTimeoutSeconds: 0,
+  maxRedrives: 3,
   embedConcurrency: 20,
   logRetentionDays: 30,
   jobsExpireDays: 7,
@@ -74,13 +83,18 @@ export function propsFromContext(node: Node): PipelineProps {
       embed: int('embedMemoryMb', d.memoryMb.embed, 128, 10_240),
       reduce: int('reduceMemoryMb', d.memoryMb.reduce, 128, 10_240),
       failure: int('failureMemoryMb', d.memoryMb.failure, 128, 10_240),
+      reconcile: int('reconcileMemoryMb', d.memoryMb.reconcile, 128, 10_240),
     },
     timeoutSeconds: {
       stats: int('statsTimeoutSeconds', d.timeoutSeconds.stats, 1, 900),
       embed: int('embedTimeoutSeconds', d.timeoutSeconds.embed, 1, 900),
       reduce: int('reduceTimeoutSeconds', d.timeoutSeconds.reduce, 1, 900),
       failure: int('failureTimeoutSeconds', d.timeoutSeconds.failure, 1, 900),
+      reconcile: int('reconcileTimeoutSeconds', d.timeoutSeconds.reconcile, 1, 900),
     },
+    reconcileMinutes: int('reconcileMinutes', d.reconcileMinutes, 1, 1440),
+    stallTimeoutSeconds: int('stallTimeoutSeconds', d.stallTimeoutSeconds, 0, 86_400),
+    maxRedrives: int('maxRedrives', d.maxRedrives, 0, 100),
     embedConcurrency: int('embedConcurrency', d.embedConcurrency, 0, 10_000),
     logRetentionDays: int('logRetentionDays', d.logRetentionDays, 1, 3653),
     jobsExpireDays: int('jobsExpireDays', d.jobsExpireDays, 1, 365),

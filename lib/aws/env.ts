@@ -11,4 +11,8 @@ export const ENV = {
   inputPrefix: 'INPUT_PREFIX',
   jobsPrefix: 'JOBS_PREFIX',
   outputPrefix: 'OUTPUT_PREFIX',
+  stallTimeoutSeconds: 'STALL_TIMEOUT_SECONDS',
+  maxRedrives: 'MAX_REDRIVES',
+  /** The pipeline bucket, for the reconciler (the other functions take it from their events). */
+  bucket: 'BUCKET_NAME',
 } as const;

@@ -14,6 +14,7 @@ export async function invokeAsync(client: LambdaClient, fn: string, payload: unk
 /** Each kind of work goes to the function the configuration names for it. */
 export function lambdaInvoker(client: LambdaClient, config: Pick<Config, 'statsFunction' | 'embedFunction' | 'reduceFunction'>): Invoker {
   return {
+    stats: (p) => invokeAsync(client, config.statsFunction, p),
     embed: (p) => invokeAsync(client, config.embedFunction, p),
     statsPart: (p) => invokeAsync(client, config.statsFunction, p),
     reduce: (p) => invokeAsync(client, config.reduceFunction, p),

@@ -2,7 +2,7 @@
 import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore, StitchSegment } from '../pipeline/object-store.ts';
 import { openS3Source } from './s3-source.ts';
-import { exists, getBytes, isNotFound, listKeys, putIfAbsent } from './s3-objects.ts';
+import { exists, getBytes, isNotFound, listKeys, listObjects, putIfAbsent } from './s3-objects.ts';
 import { stitchObjects } from './s3-stitch.ts';
 
 /** An ObjectStore for `bucket` through `client`. */
@@ -32,6 +32,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       }
     },
     list: (prefix) => listKeys(client, bucket, prefix),
+    listObjects: (prefix) => listObjects(client, bucket, prefix),
     async delete(keys) {
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);

@@ -1,5 +1,6 @@
 /** What every command line shares: option checks, exit codes and one clear line on stderr, never a stack trace for our errors. */
-import { PipelineError, UsageError } from '../errors.ts';
+import { statSync } from 'node:fs';
+import { InvalidInputError, PipelineError, UsageError } from '../errors.ts';
 
 /** Runs `main`; exit 0/its code, 2 for a usage error (with `usage`), 1 for a refused input, 70 for a bug. */
 export function runCli(main: (argv: string[]) => Promise<number>, usage: string): void {
@@ -26,4 +27,26 @@ export function positiveIntOption(name: string, value: string | undefined): numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${value}'`);
   return n;
+}
+
+/** Refuses, before any work, an output folder that names something other than a folder. */
+export function checkOutDir(path: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    return; // missing: it will be created, and removed again if the run is refused
+  }
+  if (!isDir) throw new UsageError(`--out ${path}: exists and is not a folder`);
+}
+
+/** Refuses, before any work, an input that is missing or not a regular file. */
+export function checkInputFile(path: string): void {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (e: unknown) {
+    throw new InvalidInputError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read: ${String(e)}`);
+  }
+  if (!stat.isFile()) throw new InvalidInputError(path, stat.isDirectory() ? 'is a directory, not a Parquet file' : 'not a regular file');
 }

@@ -29,6 +29,15 @@ export function checkSchema(file: string, layout: ParquetLayout, spec: FeatureSp
   if (layout.numRows === 0) throw new InvalidInputError(file, 'the file has no rows');
   const byName = new Map(layout.columns.map((c) => [c.name, c]));
   for (const name of requiredColumns(spec)) {
+    const positions = layout.columns.flatMap((c, i) => (c.name === name ? [i + 1] : []));
+    if (positions.length > 1) {
+      // pyarrow refuses such a file; taking the first silently could embed the wrong one.
+      throw new SchemaError(
+        file,
+        name,
+        `appears ${positions.length} times (columns ${positions.join(' and ')}); a column name must be unique`,
+      );
+    }
     const col = byName.get(name);
     if (!col) {
       throw new SchemaError(file, name, `required column is missing (the file has: ${layout.columns.map((c) => c.name).join(', ')})`);

@@ -34,11 +34,37 @@ function numbers(reader: ParquetReader, batch: RecordBatch, name: string, out?: 
   }
 }
 
-/** Moments of `columns` over one stats task, one block of STATS_BLOCK_ROWS at a time, merged in order. */
+/** The row of the file where row `offset` of row group `g` sits. */
+function fileRow(reader: ParquetReader, g: number, offset: number): number {
+  let row = offset;
+  for (let i = 0; i < g; i++) row += reader.layout.rowGroups[i]!.numRows;
+  return row;
+}
+
+/**
+ * Moments of `columns` over one stats task, one block of STATS_BLOCK_ROWS at a time, merged in
+ * order. An infinite value is refused, naming its column and row, as scikit-learn refuses it
+ * ("Input X contains infinity"); it is looked for only when a block's sum is not finite.
+ */
 export async function taskMoments(reader: ParquetReader, task: RowRange, columns: readonly string[]): Promise<Moments> {
   let acc = emptyMoments(columns.length);
+  let done = 0;
   for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) {
-    acc = mergeMoments(acc, blockMoments(columns.map((c) => numbers(reader, batch, c))));
+    const values = columns.map((c) => numbers(reader, batch, c));
+    const block = blockMoments(values);
+    block.sum.forEach((s, c) => {
+      if (Number.isFinite(s)) return;
+      const i = values[c]!.findIndex((v) => v === Infinity || v === -Infinity);
+      if (i < 0) return;
+      const row = fileRow(reader, task.rowGroup, task.offset + done + i);
+      throw new DataError(
+        reader.source.name,
+        columns[c]!,
+        `row ${row} is ${values[c]![i]}: infinite values cannot be standardised (scikit-learn refuses them: "Input X contains infinity")`,
+      );
+    });
+    acc = mergeMoments(acc, block);
+    done += batch.numRows;
   }
   return acc;
 }

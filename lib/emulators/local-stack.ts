@@ -6,11 +6,11 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../aws/config.ts';
-import { embedHandler, failureHandler, reduceHandler, statsHandler, type HandlerDeps } from '../aws/handlers.ts';
+import { embedHandler, failureHandler, reconcileHandler, reduceHandler, statsHandler, type HandlerDeps } from '../aws/handlers.ts';
 import { startLocalLambda, type LocalLambda } from './lambda/index.ts';
 
-export type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure';
-type Handler = (event: unknown) => Promise<unknown>;
+export type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile';
+type Handler = (event: unknown, context?: { awsRequestId?: string }) => Promise<unknown>;
 
 export interface LocalStackOptions {
   s3: S3Client;
@@ -19,6 +19,12 @@ export interface LocalStackOptions {
   wrap?: (name: FunctionName, handler: Handler) => Handler;
   /** How the reducer waits for a publish lock. */
   wait?: (ms: number) => Promise<void>;
+  /** The handlers' clock, and the fault injection hooks of `HandlerDeps`. */
+  now?: HandlerDeps['now'];
+  wrapStore?: HandlerDeps['wrapStore'];
+  wrapInvoker?: HandlerDeps['wrapInvoker'];
+  /** The bucket the reconciler sweeps when its event names none. */
+  bucket?: string;
 }
 
 export interface LocalStack {
@@ -33,14 +39,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const wrap = opts.wrap ?? ((_name: FunctionName, h: Handler) => h);
   // The handlers invoke through a client of the endpoint, which exists only once it listens.
   const handlers = {} as Record<FunctionName, Handler>;
-  const call = (name: FunctionName) => (event: unknown) => handlers[name](event);
+  const call = (name: FunctionName) => (event: unknown, context: { awsRequestId?: string }) => handlers[name](event, context);
   const { config } = opts;
   const local = await startLocalLambda({
     functions: {
       [config.statsFunction]: { handler: call('stats'), maxRetries: 2, onFailure: 'failure' },
       [config.embedFunction]: { handler: call('embed'), maxRetries: 2, onFailure: 'failure' },
-      [config.reduceFunction]: { handler: call('reduce') },
+      [config.reduceFunction]: { handler: call('reduce'), maxRetries: 2, onFailure: 'failure' },
       failure: { handler: call('failure') },
+      reconcile: { handler: call('reconcile') },
     },
   });
   const lambda = new LambdaClient({
@@ -48,13 +55,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const deps: HandlerDeps = { s3: opts.s3, lambda, config, ...(opts.wait ? { wait: opts.wait } : {}) };
+  const { wait, now, wrapStore, wrapInvoker } = opts;
+  const deps: HandlerDeps = { s3: opts.s3, lambda, config, ...{ wait, now, wrapStore, wrapInvoker } };
   const failure = failureHandler(deps);
   Object.assign(handlers, {
     stats: wrap('stats', statsHandler(deps)),
     embed: wrap('embed', embedHandler(deps)),
     reduce: wrap('reduce', reduceHandler(deps)),
     failure: wrap('failure', (record) => failure(record as Parameters<typeof failure>[0])),
+    reconcile: wrap('reconcile', reconcileHandler({ ...deps, bucket: opts.bucket ?? '' })),
   });
   return {
     local,

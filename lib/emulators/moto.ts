@@ -1,6 +1,12 @@
 /** A local S3 API for tests and `npm run pipeline:local`: moto_server on a free loopback port. */
 import { spawn } from 'node:child_process';
 import { S3Client } from '@aws-sdk/client-s3';
+import { PipelineError } from '../errors.ts';
+
+/** moto_server is missing or did not start: one line on what to install or what it said. */
+export class MotoError extends PipelineError {
+  override name = 'MotoError';
+}
 
 /** A running moto_server: its base URL and a way to stop it. */
 export interface Moto {
@@ -36,7 +42,7 @@ export function startMoto(): Promise<Moto> {
     let output = '';
     const fail = (message: string): void => {
       clearTimeout(timer);
-      void stop().then(() => reject(new Error(message)));
+      void stop().then(() => reject(new MotoError(message)));
     };
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');

@@ -5,7 +5,9 @@
  * cannot claim twice.
  */
 import type { StepContext } from './invoker.ts';
-import type { ShardDone, ShardTimings } from './records.ts';
+import { randomUUID } from 'node:crypto';
+import type { JobPlan, ShardDone, ShardTimings } from './records.ts';
+import { nowOf, stallOf } from './invoker.ts';
 import { reviveScaler } from './records.ts';
 import { compileSpec } from '../embedding/kernel.ts';
 import { openParquet } from '../parquet/reader.ts';
@@ -17,17 +19,46 @@ import { PipelineError } from '../errors.ts';
 export interface EmbedOutcome {
   shard: number;
   rows: number;
-  timingsMs: ShardTimings;
-  /** True for the one invocation that claimed the reduce (and invoked the reducer). */
+  /** Null when the shard was already done (a retry or a duplicate) or its job had ended. */
+  timingsMs: ShardTimings | null;
+  /** True for the invocation that claimed the reduce (or took over an expired claim) and invoked the reducer. */
   claimedReduce: boolean;
+  /** The job had already ended (published or failed): nothing was written. */
+  jobEnded?: boolean;
+  /** Input bytes the shard read (0 when it did not embed). */
+  bytesRead?: number;
 }
 
-/** Embeds shard `index` of job `jobId`; the shard that completes the job claims and invokes the reduce. */
-export async function runEmbedShard({ store, invoker }: StepContext, jobId: string, index: number): Promise<EmbedOutcome> {
+/**
+ * Embeds shard `index` of job `jobId`; the shard that completes the job claims and invokes the
+ * reduce. Run again, a done shard skips straight to that check; a shard of an ended job writes
+ * nothing (and removes what it wrote if the job ended while it ran).
+ */
+export async function runEmbedShard(ctx: StepContext, jobId: string, index: number): Promise<EmbedOutcome> {
+  const { store } = ctx;
   const plan = await store.plan(jobId);
   const shard = plan.shards[index];
   if (!shard) throw new PipelineError(`job ${jobId}: shard ${index} does not exist (the plan has ${plan.shards.length})`);
+  const ended = { shard: index, rows: shard.rows, timingsMs: null, claimedReduce: false, jobEnded: true };
+  if (await store.ending(plan, jobId)) return ended;
 
+  let done: ShardDone | null = null;
+  if (!(await store.hasShardDone(jobId, index))) {
+    done = await embedAndWrite(ctx, plan, index);
+    if (await store.ending(plan, jobId)) {
+      // The job ended while this shard ran (a duplicate after the reducer published): leave nothing behind.
+      await store.retire(jobId);
+      return ended;
+    }
+  }
+  const claimedReduce = await finishIfLast(ctx, plan);
+  return { shard: index, rows: shard.rows, timingsMs: done?.timingsMs ?? null, bytesRead: done?.bytesRead ?? 0, claimedReduce };
+}
+
+/** Embeds the shard's rows and writes its objects, then its done marker (returned). */
+async function embedAndWrite({ store }: StepContext, plan: JobPlan, index: number): Promise<ShardDone> {
+  const jobId = plan.jobId;
+  const shard = plan.shards[index]!;
   const t0 = performance.now();
   const reader = await openParquet(await store.openInput(plan));
   const opened = performance.now() - t0;
@@ -64,9 +95,25 @@ export async function runEmbedShard({ store, invoker }: StepContext, jobId: stri
     bytesRead,
   };
   await store.markShardDone(jobId, done);
+  return done;
+}
 
+/**
+ * When every shard is done, claims the reduce and invokes it; true when this invocation did.
+ * The claim is also this invocation's when S3 committed it but the response was lost (it names
+ * its writer), and is taken over when its lease has expired (its reducer presumed lost).
+ */
+async function finishIfLast(ctx: StepContext, plan: JobPlan): Promise<boolean> {
+  const { store } = ctx;
+  const jobId = plan.jobId;
   // Counting after our own marker is written: the last shard to finish always sees them all.
-  const claimedReduce = (await store.shardsDone(jobId)) >= plan.shards.length && (await store.claimReduce(jobId, { shard: index }));
-  if (claimedReduce) await invoker.reduce({ bucket: store.bucket, jobId });
-  return { shard: index, rows: shard.rows, timingsMs, claimedReduce };
+  if ((await store.shardsDone(jobId)) < plan.shards.length) return false;
+  const holder = { jobId, writer: ctx.writer ?? randomUUID(), at: nowOf(ctx) };
+  if (!(await store.claimReduce(holder))) {
+    const claim = await store.readReduceClaim(jobId);
+    if (claim && holder.at - claim.at <= stallOf(ctx)) return false;
+    await store.takeOverReduceClaim(holder);
+  }
+  await ctx.invoker.reduce({ bucket: store.bucket, jobId });
+  return true;
 }

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 import type { ObjectStore, StitchSegment } from './object-store.ts';
-import type { JobError, JobPlan, ShardDone, StatsPlan, UploadedObject } from './records.ts';
-import { jobIdFor, jobKeys, outputKeys, outputName, type Prefixes } from './keys.ts';
+import type { ActiveJob, Holder, JobError, JobPlan, ShardDone, StatsPlan, UploadedObject } from './records.ts';
+import { indexKeys, jobIdFor, jobKeys, outputKeys, outputName, type Prefixes } from './keys.ts';
 import { PipelineError } from '../errors.ts';
 
 const utf8 = new TextDecoder();
@@ -17,10 +17,12 @@ const JSON_TYPE = 'application/json';
 /** A shard's three scratch objects. */
 export type ShardPart = 'vectors' | 'ids' | 'hashes';
 
-/** Who holds a publish lock, and since when (ms since the epoch). */
-export interface LockHolder {
-  jobId: string;
-  at: number;
+/** How a job ended, if it has: its outputs published, or its error.json written. */
+export type Ending = 'published' | 'failed' | null;
+
+/** The reconciler's own record: uploads older than `cutoff` have been looked at. */
+export interface SweepRecord {
+  cutoff: number;
 }
 
 /** One bucket's jobs and outputs, under the configured prefixes. */
@@ -77,9 +79,12 @@ export class JobStore {
     return plan;
   }
 
-  /** Writes the plan unless one exists; false when another writer got there first. */
-  writePlanOnce(plan: JobPlan): Promise<boolean> {
-    return this.objects.putIfAbsent(jobKeys(plan.jobId, this.prefixes).plan, JSON.stringify(plan), JSON_TYPE);
+  /**
+   * Writes the plan unless one exists; true when the plan there is ours: written now, or found
+   * carrying our writer (S3 committed an earlier attempt whose response was lost).
+   */
+  writePlanOnce(plan: JobPlan & { writer: string }): Promise<boolean> {
+    return this.putOnce(jobKeys(plan.jobId, this.prefixes).plan, plan);
   }
 
   hasPlan(jobId: string): Promise<boolean> {
@@ -97,8 +102,8 @@ export class JobStore {
     return sp;
   }
 
-  writeStatsPlanOnce(sp: StatsPlan): Promise<boolean> {
-    return this.objects.putIfAbsent(jobKeys(sp.jobId, this.prefixes).statsPlan, JSON.stringify(sp), JSON_TYPE);
+  writeStatsPlanOnce(sp: StatsPlan & { writer: string }): Promise<boolean> {
+    return this.putOnce(jobKeys(sp.jobId, this.prefixes).statsPlan, sp);
   }
 
   hasStatsPlan(jobId: string): Promise<boolean> {
@@ -119,7 +124,16 @@ export class JobStore {
 
   /** How many statistics parts have written their moments. */
   async statsPartsWritten(jobId: string): Promise<number> {
-    return (await this.objects.list(jobKeys(jobId, this.prefixes).statsPartsPrefix)).length;
+    return (await this.statsPartsDone(jobId)).size;
+  }
+
+  /** The statistics parts whose moments are written. */
+  async statsPartsDone(jobId: string): Promise<Set<number>> {
+    return this.indicesUnder(jobKeys(jobId, this.prefixes).statsPartsPrefix);
+  }
+
+  hasStatsPart(jobId: string, part: number): Promise<boolean> {
+    return this.objects.exists(jobKeys(jobId, this.prefixes).statsPart(part));
   }
 
   // --- shards ----------------------------------------------------------------------------------
@@ -139,7 +153,16 @@ export class JobStore {
 
   /** How many shards have written their done marker. */
   async shardsDone(jobId: string): Promise<number> {
-    return (await this.objects.list(jobKeys(jobId, this.prefixes).donePrefix)).length;
+    return (await this.shardsDoneSet(jobId)).size;
+  }
+
+  /** The shards whose done marker is written. */
+  shardsDoneSet(jobId: string): Promise<Set<number>> {
+    return this.indicesUnder(jobKeys(jobId, this.prefixes).donePrefix);
+  }
+
+  hasShardDone(jobId: string, shard: number): Promise<boolean> {
+    return this.objects.exists(jobKeys(jobId, this.prefixes).done(shard));
   }
 
   /** A byte source over one of a shard's scratch objects. */
@@ -157,9 +180,18 @@ export class JobStore {
     return this.objects.delete(shards.flatMap((s) => (['vectors', 'ids', 'hashes'] as const).map((p) => this.shardKey(jobId, s, p))));
   }
 
-  /** Claims the job's one reduce; true for exactly one of several racing callers. */
-  claimReduce(jobId: string, by: { shard: number }): Promise<boolean> {
-    return this.objects.putIfAbsent(jobKeys(jobId, this.prefixes).reduceClaim, JSON.stringify({ ...by, at: new Date().toISOString() }));
+  /** Claims the job's one reduce; true for exactly one of several racing callers (and for a caller whose response was lost). */
+  claimReduce(holder: Holder): Promise<boolean> {
+    return this.putOnce(jobKeys(holder.jobId, this.prefixes).reduceClaim, holder);
+  }
+
+  readReduceClaim(jobId: string): Promise<Holder | null> {
+    return this.getJson<Holder>(jobKeys(jobId, this.prefixes).reduceClaim);
+  }
+
+  /** Takes over a claim whose lease expired (its reducer is presumed lost). */
+  async takeOverReduceClaim(holder: Holder): Promise<void> {
+    await this.objects.put(jobKeys(holder.jobId, this.prefixes).reduceClaim, JSON.stringify(holder), JSON_TYPE);
   }
 
   /** Records why a job failed beside its scratch, whether or not error.json is written. */
@@ -169,13 +201,13 @@ export class JobStore {
 
   // --- the publish lock ------------------------------------------------------------------------
 
-  /** Takes the lock of output `name` for `jobId` if it is free; false when someone holds it. */
-  tryPublishLock(name: string, jobId: string, now: number): Promise<boolean> {
-    return this.objects.putIfAbsent(this.lockKey(name), JSON.stringify({ jobId, at: now } satisfies LockHolder), JSON_TYPE);
+  /** Takes the lock of output `name` if it is free; false when someone holds it (see `publishLockHolder`). */
+  tryPublishLock(name: string, holder: Holder): Promise<boolean> {
+    return this.objects.putIfAbsent(this.lockKey(name), JSON.stringify(holder), JSON_TYPE);
   }
 
-  publishLockHolder(name: string): Promise<LockHolder | null> {
-    return this.getJson<LockHolder>(this.lockKey(name));
+  publishLockHolder(name: string): Promise<Holder | null> {
+    return this.getJson<Holder>(this.lockKey(name));
   }
 
   releasePublishLock(name: string): Promise<void> {
@@ -211,10 +243,84 @@ export class JobStore {
     return this.getJson<JobError>(outputKeys(name, this.prefixes).error);
   }
 
-  /** Writes error.json for the upload's output name. */
-  async writeError(obj: UploadedObject, jobId: string, error: JobError['error']): Promise<void> {
+  /**
+   * Writes error.json for the upload's output name, unless this very version's outputs are
+   * published (a job ends one way, never both); false when it did not write.
+   */
+  async writeError(obj: UploadedObject, jobId: string, error: JobError['error']): Promise<boolean> {
+    if ((await this.readManifest(this.nameOf(obj.key)))?.input.etag === obj.etag) return false;
     const body: JobError = { jobId, input: { bucket: this.bucket, key: obj.key, etag: obj.etag }, error, at: new Date().toISOString() };
     await this.objects.put(outputKeys(this.nameOf(obj.key), this.prefixes).error, JSON.stringify(body, null, 2) + '\n', JSON_TYPE);
+    return true;
+  }
+
+  /** Whether the job of this upload version has ended, and how. */
+  async ending(obj: UploadedObject, jobId: string): Promise<Ending> {
+    const name = this.nameOf(obj.key);
+    const [manifest, error] = await Promise.all([this.readManifest(name), this.readError(name)]);
+    if (manifest?.input.etag === obj.etag) return 'published';
+    if (error?.jobId === jobId) return 'failed';
+    return null;
+  }
+
+  // --- the index of unfinished jobs --------------------------------------------------------------
+
+  /** Adds the job to the index the reconciler sweeps (kept if it is there already). */
+  async registerActive(obj: UploadedObject, jobId: string, now: number): Promise<void> {
+    const entry: ActiveJob = {
+      jobId,
+      bucket: this.bucket,
+      key: obj.key,
+      etag: obj.etag,
+      startedAt: now,
+      progress: 'started',
+      progressAt: now,
+      redrives: 0,
+    };
+    await this.objects.putIfAbsent(jobKeys(jobId, this.prefixes).active, JSON.stringify(entry), JSON_TYPE);
+  }
+
+  readActive(jobId: string): Promise<ActiveJob | null> {
+    return this.getJson<ActiveJob>(jobKeys(jobId, this.prefixes).active);
+  }
+
+  saveActive(entry: ActiveJob): Promise<void> {
+    return this.objects.put(jobKeys(entry.jobId, this.prefixes).active, JSON.stringify(entry), JSON_TYPE);
+  }
+
+  /** The ids of every job in the index. */
+  async activeJobIds(): Promise<string[]> {
+    const prefix = indexKeys(this.prefixes).activePrefix;
+    return (await this.objects.list(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  /**
+   * Ends a job's bookkeeping: removes its scratch (shards, markers, statistics parts, claim) and
+   * its index entry. Its records stay: the plan (late duplicates recognise the job ended by it)
+   * and failed.json (why a superseded job failed); the lifecycle rule expires them with the rest
+   * of the jobs prefix.
+   */
+  async retire(jobId: string): Promise<void> {
+    await this.objects.delete([...(await this.scratch(jobId)), jobKeys(jobId, this.prefixes).active]);
+  }
+
+  /** A job's scratch objects: everything under its prefix but its records. */
+  async scratch(jobId: string): Promise<string[]> {
+    const keys = jobKeys(jobId, this.prefixes);
+    return (await this.objects.list(keys.prefix)).filter((k) => k !== keys.plan && k !== keys.failed);
+  }
+
+  readSweep(): Promise<SweepRecord | null> {
+    return this.getJson<SweepRecord>(indexKeys(this.prefixes).sweep);
+  }
+
+  writeSweep(record: SweepRecord): Promise<void> {
+    return this.objects.put(indexKeys(this.prefixes).sweep, JSON.stringify(record), JSON_TYPE);
+  }
+
+  /** Uploads under the input prefix with their ETags and last-modified times. */
+  async listUploads(): Promise<{ key: string; lastModified: number }[]> {
+    return (await this.objects.listObjects(this.prefixes.input)).filter((o) => this.isInput(o.key));
   }
 
   clearError(name: string): Promise<void> {
@@ -222,6 +328,17 @@ export class JobStore {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** Writes `record` at `key` unless something is there; true when what is there is ours. */
+  private async putOnce(key: string, record: { writer: string }): Promise<boolean> {
+    if (await this.objects.putIfAbsent(key, JSON.stringify(record), JSON_TYPE)) return true;
+    return (await this.getJson<{ writer?: string }>(key))?.writer === record.writer;
+  }
+
+  /** The numeric last path segments under `prefix` (shard or part indices). */
+  private async indicesUnder(prefix: string): Promise<Set<number>> {
+    return new Set((await this.objects.list(prefix)).map((k) => Number(k.slice(prefix.length))).filter(Number.isInteger));
+  }
 
   private shardKey(jobId: string, shard: number, part: ShardPart): string {
     const keys = jobKeys(jobId, this.prefixes);

@@ -41,6 +41,16 @@ export function jobKeys(jobId: string, prefixes: Prefixes = DEFAULT_PREFIXES) {
     done: (shard: number) => `${base}done/${shard}`,
     reduceClaim: `${base}reduce.claim`,
     failed: `${base}failed.json`,
+    /** The job's entry in the index of unfinished jobs that the reconciler sweeps. */
+    active: `${prefixes.jobs}active/${jobId}`,
+  };
+}
+
+/** The index of unfinished jobs, and the reconciler's own record, under the jobs prefix. */
+export function indexKeys(prefixes: Prefixes = DEFAULT_PREFIXES) {
+  return {
+    activePrefix: `${prefixes.jobs}active/`,
+    sweep: `${prefixes.jobs}reconciler.json`,
   };
 }
 

@@ -12,7 +12,9 @@ import { InvalidInputError, SourceError } from '../errors.ts';
 const utf8 = new TextEncoder();
 
 export class MemoryStore implements ObjectStore {
-  readonly objects = new Map<string, { body: Uint8Array; etag: string }>();
+  readonly objects = new Map<string, { body: Uint8Array; etag: string; at: number }>();
+  /** The clock that stamps each write (tests move it). */
+  now: () => number = Date.now;
 
   constructor(readonly bucket = 'memory') {}
 
@@ -20,7 +22,7 @@ export class MemoryStore implements ObjectStore {
   upload(key: string, body: Uint8Array | string): string {
     const bytes = typeof body === 'string' ? utf8.encode(body) : body;
     const etag = `"${createHash('md5').update(bytes).update(String(this.objects.size)).digest('hex')}"`;
-    this.objects.set(key, { body: bytes, etag });
+    this.objects.set(key, { body: bytes, etag, at: this.now() });
     return etag;
   }
 
@@ -66,6 +68,10 @@ export class MemoryStore implements ObjectStore {
 
   async list(prefix: string): Promise<string[]> {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async listObjects(prefix: string): Promise<{ key: string; lastModified: number }[]> {
+    return (await this.list(prefix)).map((key) => ({ key, lastModified: this.objects.get(key)!.at }));
   }
 
   async delete(keys: readonly string[]): Promise<void> {

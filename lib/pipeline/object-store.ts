@@ -20,6 +20,8 @@ export interface ObjectStore {
   /** The object's current ETag, or null when it does not exist. */
   currentEtag(key: string): Promise<string | null>;
   list(prefix: string): Promise<string[]>;
+  /** Every object under `prefix` with its last-modified time (ms since the epoch). */
+  listObjects(prefix: string): Promise<{ key: string; lastModified: number }[]>;
   delete(keys: readonly string[]): Promise<void>;
   /** Writes the concatenation of the segments to `key` without holding it in memory. */
   stitch(key: string, segments: readonly StitchSegment[], contentType?: string): Promise<void>;

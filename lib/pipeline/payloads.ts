@@ -20,6 +20,13 @@ export interface ReducePayload {
   jobId: string;
 }
 
+/** An upload to (re)start, for the stats function: the reconciler's way in when its S3 event was lost. */
+export interface StatsStartPayload {
+  bucket: string;
+  key: string;
+  etag: string;
+}
+
 const isObject = (p: unknown): p is Record<string, unknown> => typeof p === 'object' && p !== null;
 
 /** A job's bucket and id, plus an integer field naming the unit of work. */
@@ -31,3 +38,5 @@ export const isEmbedPayload = (p: unknown): p is EmbedPayload => isJobPayload(p,
 export const isStatsPartPayload = (p: unknown): p is StatsPartPayload => isJobPayload(p, 'statsPart');
 export const isReducePayload = (p: unknown): p is ReducePayload =>
   isObject(p) && typeof p.bucket === 'string' && typeof p.jobId === 'string' && !('shard' in p) && !('statsPart' in p);
+export const isStatsStartPayload = (p: unknown): p is StatsStartPayload =>
+  isObject(p) && typeof p.bucket === 'string' && typeof p.key === 'string' && typeof p.etag === 'string' && !('Records' in p);

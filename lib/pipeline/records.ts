@@ -31,6 +31,8 @@ export interface JobPlan {
   shards: Shard[];
   createdAt: string;
   timingsMs: Record<string, number>;
+  /** The invocation that wrote it: a lost response to the write-once PUT is recognised by it. */
+  writer?: string;
 }
 
 /** What a job's plan is made of besides its statistics. */
@@ -41,6 +43,7 @@ export interface StatsPlan extends PlanInput {
   tasks: RowRange[];
   parts: StatsPart[];
   createdAt: string;
+  writer?: string;
 }
 
 /** Where a shard's time went: ranged GETs, Parquet decoding, the embedding and mapping, the puts. */
@@ -60,6 +63,28 @@ export interface ShardDone {
   timingsMs: ShardTimings;
   /** Input bytes fetched for the shard. */
   bytesRead: number;
+}
+
+/** A job's entry in the index of unfinished jobs (`jobs/active/<jobId>`), which the reconciler sweeps. */
+export interface ActiveJob {
+  jobId: string;
+  bucket: string;
+  key: string;
+  etag: string;
+  startedAt: number;
+  /** What the job had done when the reconciler last looked ("shards 17/96"), and since when. */
+  progress: string;
+  progressAt: number;
+  /** How many times the reconciler (or a person) re-invoked its unfinished work. */
+  redrives: number;
+  lastRedrive?: { at: number; invoked: string[] };
+}
+
+/** The reduce claim and the publish lock: who holds them, since when (ms since the epoch). */
+export interface Holder {
+  jobId: string;
+  writer: string;
+  at: number;
 }
 
 /** What error.json holds: which upload, which job, what went wrong. */

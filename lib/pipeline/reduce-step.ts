@@ -4,8 +4,12 @@
  * Publishing holds a per-name lock, and publishes only while the job's input is still the
  * object's current version, so a newer upload's outputs are never mixed with an older one's.
  */
+import { randomUUID } from 'node:crypto';
 import type { JobStore } from './job-store.ts';
-import type { JobPlan, ShardDone } from './records.ts';
+import type { StepContext } from './invoker.ts';
+import { nowOf } from './invoker.ts';
+import { advance } from './advance.ts';
+import type { Holder, JobPlan, ShardDone } from './records.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 import type { StitchSegment } from './object-store.ts';
 import { reviveScaler } from './records.ts';
@@ -17,52 +21,73 @@ import { sortedSourcesRepeat } from '../outputs/repeated-ids.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { MAPPING_FILE } from '../outputs/file-names.ts';
-import { PipelineError } from '../errors.ts';
 
 export type ReduceOutcome =
-  { status: 'published'; manifest: Manifest } | { status: 'superseded'; currentEtag: string | null } | { status: 'already-published' };
+  | { status: 'published'; manifest: Manifest }
+  | { status: 'superseded'; currentEtag: string | null }
+  | { status: 'already-published' }
+  /** Some shards had no done marker: they were invoked again, and the last of them reduces. */
+  | { status: 'waiting'; invoked: string[] }
+  /** The job had failed: nothing to publish. */
+  | { status: 'ended' };
 
 /** How long a publish lock protects its holder: a Lambda never runs longer than 15 minutes. */
 const LOCK_LEASE_MS = 15 * 60 * 1000;
 
 const utf8 = new TextEncoder();
 
-/** Stitches and publishes job `jobId`; safe to run again (it rewrites the same bytes). */
-export async function runReduce(store: JobStore, jobId: string, waitForLock: (ms: number) => Promise<void>): Promise<ReduceOutcome> {
+/**
+ * Stitches and publishes job `jobId`, then retires its scratch. Safe to run again and at once:
+ * the publish lock serialises reducers of one name (re-entrant for the same job, so a retry or
+ * a lost response to the lock's PUT does not wait on itself), and a reducer that finds the job
+ * published only retires what is left.
+ */
+export async function runReduce(ctx: StepContext, jobId: string, waitForLock: (ms: number) => Promise<void>): Promise<ReduceOutcome> {
+  const { store } = ctx;
   const t0 = performance.now();
   const plan = await store.plan(jobId);
-  const done = await Promise.all(plan.shards.map((s) => store.readShardDone(jobId, s.index)));
-  const missing = done.flatMap((d, i) => (d ? [] : [i]));
-  if (missing.length > 0) {
-    const published = await store.readManifest(plan.name);
-    if (published?.input.etag === plan.etag) return { status: 'already-published' };
-    throw new PipelineError(`job ${jobId}: reduce started before shard(s) ${missing.join(', ')} finished`);
+  const ending = await store.ending(plan, jobId);
+  if (ending) {
+    await store.retire(jobId);
+    return ending === 'published' ? { status: 'already-published' } : { status: 'ended' };
   }
+  const done = await Promise.all(plan.shards.map((s) => store.readShardDone(jobId, s.index)));
+  if (done.some((d) => d === null)) return { status: 'waiting', invoked: await advance(ctx, plan, jobId) };
 
-  await acquire(store, plan.name, jobId, waitForLock);
+  const holder = { jobId, writer: ctx.writer ?? randomUUID(), at: nowOf(ctx) };
+  await acquire(ctx, plan.name, holder, waitForLock);
   try {
     const current = await store.currentEtag(plan.key);
-    if (current !== plan.etag) return { status: 'superseded', currentEtag: current };
+    if (current !== plan.etag) {
+      await store.retire(jobId);
+      return { status: 'superseded', currentEtag: current };
+    }
+    if (await store.ending(plan, jobId)) {
+      await store.retire(jobId);
+      return { status: 'already-published' };
+    }
     const manifest = await publish(store, plan, done as ShardDone[]);
     manifest.timingsMs = { ...plan.timingsMs, reduce: Math.round(performance.now() - t0) };
     // The manifest goes last: its presence says the other two outputs are complete.
     await store.writeManifest(plan.name, manifest);
     await store.clearError(plan.name);
-    await store.deleteShards(
-      jobId,
-      plan.shards.map((s) => s.index),
-    );
+    await store.retire(jobId);
     return { status: 'published', manifest };
   } finally {
-    await store.releasePublishLock(plan.name);
+    // Only our own job's lock: after a lease expiry another job may hold it now.
+    if ((await store.publishLockHolder(plan.name))?.jobId === jobId) await store.releasePublishLock(plan.name);
   }
 }
 
-async function acquire(store: JobStore, name: string, jobId: string, wait: (ms: number) => Promise<void>): Promise<void> {
+/** Takes the publish lock of `name`: free, ours already (re-entrant), or expired; else waits for its holder. */
+async function acquire(ctx: StepContext, name: string, holder: Holder, wait: (ms: number) => Promise<void>): Promise<void> {
+  const { store } = ctx;
   for (let attempt = 0; ; attempt++) {
-    if (await store.tryPublishLock(name, jobId, Date.now())) return;
-    const holder = await store.publishLockHolder(name);
-    if (holder && Date.now() - holder.at > LOCK_LEASE_MS) {
+    if (await store.tryPublishLock(name, holder)) return;
+    const current = await store.publishLockHolder(name);
+    if (!current) continue; // released meanwhile
+    if (current.jobId === holder.jobId) return;
+    if (nowOf(ctx) - current.at > LOCK_LEASE_MS) {
       await store.releasePublishLock(name);
       continue;
     }

@@ -12,8 +12,9 @@ import type { ParquetLayout } from '../parquet/footer.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
 import type { RowRange } from '../parquet/row-range.ts';
 import type { JobStore } from './job-store.ts';
+import { randomUUID } from 'node:crypto';
 import type { StepContext } from './invoker.ts';
-import type { JobPlan, PlanInput, StatsPlan, UploadedObject } from './records.ts';
+import type { JobPlan, PlanInput, UploadedObject } from './records.ts';
 import { DEFAULT_SPEC, standardizedColumns, type FeatureSpec } from '../embedding/spec.ts';
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
@@ -22,11 +23,16 @@ import { DEFAULT_STATS_PART_ROWS, planShards, planStatsParts, planStatsTasks } f
 import { taskMoments } from '../embedding/shard-work.ts';
 import { fitScaler, mergeAll, momentsFromBytes, momentsToBytes, type Moments } from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
-import { invokeShards, invokeStatsParts } from './invoker.ts';
+import { invokeShards, invokeStatsParts, nowOf } from './invoker.ts';
+import { advance } from './advance.ts';
 import { PipelineError, SourceError } from '../errors.ts';
 
 export type StatsOutcome =
   | { status: 'planned'; plan: JobPlan }
+  /** The job was already under way: its unfinished work was invoked again. */
+  | { status: 'resumed'; jobId: string; invoked: string[] }
+  /** The job had already ended (published or failed): nothing to do. */
+  | { status: 'ended'; jobId: string }
   /** The statistics fan out: one stats part was invoked per index. */
   | { status: 'fanned-out'; jobId: string; parts: number }
   | { status: 'part-done'; jobId: string; part: number }
@@ -43,14 +49,20 @@ export interface StatsOptions {
 
 /**
  * Runs the stats step for one uploaded object and starts what comes next (the shards, or the
- * statistics parts); never throws for bad input (that is `rejected`).
+ * statistics parts); never throws for bad input (that is `rejected`). Run again for the same
+ * upload (a retry, a duplicate event), it finishes what the first run promised instead.
  */
-export async function runStats({ store, invoker }: StepContext, obj: UploadedObject, opts: StatsOptions): Promise<StatsOutcome> {
+export async function runStats(ctx: StepContext, obj: UploadedObject, opts: StatsOptions): Promise<StatsOutcome> {
+  const { store } = ctx;
   const spec = opts.spec ?? DEFAULT_SPEC;
   if (!store.isInput(obj.key)) return { status: 'ignored', key: obj.key, reason: `not under ${store.prefixes.input} or not .parquet` };
   const jobId = store.jobIdOf(obj);
-  if ((await store.hasPlan(jobId)) || (await store.hasStatsPlan(jobId))) return { status: 'duplicate', jobId };
-
+  if (await store.ending(obj, jobId)) return { status: 'ended', jobId };
+  await store.registerActive(obj, jobId, nowOf(ctx));
+  if ((await store.hasPlan(jobId)) || (await store.hasStatsPlan(jobId))) {
+    return { status: 'resumed', jobId, invoked: await advance(ctx, obj, jobId) };
+  }
+  const writer = ctx.writer ?? randomUUID();
   const t0 = performance.now();
   let plan: JobPlan;
   try {
@@ -61,10 +73,10 @@ export async function runStats({ store, invoker }: StepContext, obj: UploadedObj
     const tasks = planStatsTasks(input.rowGroupRows);
     const parts = planStatsParts(tasks, opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS);
     if (parts.length > 1) {
-      const statsPlan: StatsPlan = { ...input, tasks, parts, createdAt: new Date().toISOString() };
+      const statsPlan = { ...input, tasks, parts, createdAt: new Date().toISOString(), writer };
       if (!(await store.writeStatsPlanOnce(statsPlan))) return { status: 'duplicate', jobId };
       await invokeStatsParts(
-        invoker,
+        ctx.invoker,
         store.bucket,
         jobId,
         parts.map((p) => p.index),
@@ -84,27 +96,32 @@ export async function runStats({ store, invoker }: StepContext, obj: UploadedObj
   } catch (e: unknown) {
     return refuse(store, obj, jobId, e);
   }
-  return (await startShards({ store, invoker }, plan)) ?? { status: 'duplicate', jobId };
+  return (await startShards(ctx, { ...plan, writer })) ?? { status: 'duplicate', jobId };
 }
 
 /**
  * Computes one part of a fanned-out statistics pass and writes its tasks' moments. The part that
  * finds every part written merges them into the plan; of several that race, the plan's
- * If-None-Match lets exactly one report `planned` (and fan out the shards).
+ * If-None-Match lets exactly one report `planned` (and fan out the shards). Run again, a part
+ * reuses its written moments, and once the plan exists it finishes the fan-out instead.
  */
-export async function runStatsPart({ store, invoker }: StepContext, jobId: string, index: number): Promise<StatsOutcome> {
+export async function runStatsPart(ctx: StepContext, jobId: string, index: number): Promise<StatsOutcome> {
+  const { store } = ctx;
   const sp = await store.statsPlan(jobId);
   const part = sp.parts[index];
   if (!part) throw new PipelineError(`job ${jobId}: stats part ${index} does not exist (the job has ${sp.parts.length})`);
-  if (await store.hasPlan(jobId)) return { status: 'duplicate', jobId };
+  if (await store.ending(sp, jobId)) return { status: 'ended', jobId };
+  if (await store.hasPlan(jobId)) return { status: 'resumed', jobId, invoked: await advance(ctx, sp, jobId) };
   const columns = standardizedColumns(sp.spec);
 
-  try {
-    const reader = await openParquet(await store.openInput(sp));
-    const moments = await tasksMoments(reader, sp.tasks.slice(part.first, part.first + part.count), columns);
-    await store.writeStatsPart(jobId, index, momentsToBytes(moments, columns.length));
-  } catch (e: unknown) {
-    return refuse(store, sp, jobId, e);
+  if (!(await store.hasStatsPart(jobId, index))) {
+    try {
+      const reader = await openParquet(await store.openInput(sp));
+      const moments = await tasksMoments(reader, sp.tasks.slice(part.first, part.first + part.count), columns);
+      await store.writeStatsPart(jobId, index, momentsToBytes(moments, columns.length));
+    } catch (e: unknown) {
+      return refuse(store, sp, jobId, e);
+    }
   }
 
   // Counting after our own write: the last part to finish always sees them all.
@@ -112,15 +129,15 @@ export async function runStatsPart({ store, invoker }: StepContext, jobId: strin
   const all: Moments[] = [];
   for (const p of sp.parts) all.push(...momentsFromBytes(await store.readStatsPart(jobId, p.index), columns.length));
   const plan = finishPlan(sp, mergeAll(columns.length, all), { stats: Date.now() - Date.parse(sp.createdAt), statsParts: sp.parts.length });
-  return (await startShards({ store, invoker }, plan)) ?? { status: 'part-done', jobId, part: index };
+  return (await startShards(ctx, { ...plan, writer: ctx.writer ?? randomUUID() })) ?? { status: 'part-done', jobId, part: index };
 }
 
 /** Writes the plan once and invokes its shards; null when another writer's plan was there first. */
-async function startShards({ store, invoker }: StepContext, plan: JobPlan): Promise<StatsOutcome | null> {
-  if (!(await store.writePlanOnce(plan))) return null;
+async function startShards(ctx: StepContext, plan: JobPlan & { writer: string }): Promise<StatsOutcome | null> {
+  if (!(await ctx.store.writePlanOnce(plan))) return null;
   await invokeShards(
-    invoker,
-    store.bucket,
+    ctx.invoker,
+    ctx.store.bucket,
     plan.jobId,
     plan.shards.map((s) => s.index),
   );
@@ -181,11 +198,12 @@ function finishPlan(input: PlanInput, moments: Moments, timingsMs: Record<string
   };
 }
 
-/** Bad input becomes error.json and `rejected`; a changed object or a bug is thrown (and retried). */
+/** Bad input becomes error.json and `rejected`, and the job ends; a changed object or a bug is thrown (and retried). */
 async function refuse(store: JobStore, obj: UploadedObject, jobId: string, e: unknown): Promise<StatsOutcome> {
   // A changed object is not bad input: the newer upload has its own event and job.
   if (e instanceof SourceError || !(e instanceof PipelineError)) throw e;
   // Every refusal already names the input (its s3:// URL) and, where it applies, the column.
   await store.writeError(obj, jobId, { type: e.name, message: e.message });
+  await store.retire(jobId);
   return { status: 'rejected', jobId, message: e.message };
 }

@@ -28,6 +28,17 @@ describe('configuration', () => {
       shardRows: 1 << 20,
       statsPartRows: 1 << 24,
       prefixes: { input: 'incoming/', jobs: 'jobs/', output: 'embeddings/' },
+      // Three 15-minute attempts and Lambda's retry delays; then three redrives.
+      stallMs: 2_880_000,
+      maxRedrives: 3,
     });
+  });
+
+  it('reads the stall timeout and the redrive limit, and refuses bad ones', () => {
+    const base = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
+    expect(readConfig({ ...base, STALL_TIMEOUT_SECONDS: '600', MAX_REDRIVES: '0' })).toMatchObject({ stallMs: 600_000, maxRedrives: 0 });
+    expect(() => readConfig({ ...base, STALL_TIMEOUT_SECONDS: '0', MAX_REDRIVES: '-1' })).toThrow(
+      /STALL_TIMEOUT_SECONDS must be an integer of at least 1, got '0'.*MAX_REDRIVES must be an integer of at least 0, got '-1'/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import type { LocalLambda } from '../../lib/emulators/lambda/index.ts';
 import { startLocalStack, type LocalStack } from '../../lib/emulators/local-stack.ts';
+import type { EmbedOutcome } from '../../lib/pipeline/embed-step.ts';
 import { JobStore } from '../../lib/pipeline/job-store.ts';
 import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../../lib/pipeline/keys.ts';
 import { s3PutEvent } from '../../lib/aws/s3-event.ts';
@@ -109,6 +110,10 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   it('embeds the 5k fixture in 20 shards, byte-identical to the command line', async () => {
     const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
     const since = local.invocations.length;
+    const shardOutcomes = new Map<number, EmbedOutcome>();
+    hooks.after = (fn, e, result) => {
+      if (fn === 'embed') shardOutcomes.set(e.shard!, result as EmbedOutcome);
+    };
     const etag = await runJob('incoming/tracks.parquet', readFileSync(FIXTURE));
 
     await expectCommandLineBytes('tracks', cli);
@@ -119,14 +124,15 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     expect(invocationsOf('embed', since)).toHaveLength(20);
     expect(invocationsOf('reduce', since)).toHaveLength(1);
     for (const inv of local.invocations.slice(since)) expect(inv.payloadBytes).toBeLessThan(1024);
-    // The shards are cleaned up; the plan stays so a late duplicate event still stops there.
+    // The job's scratch is retired, its index entry too; the plan stays so a late duplicate event still stops there.
     const jobId = jobIdFor(bucket, 'incoming/tracks.parquet', etag);
-    expect(await keysUnder(jobKeys(jobId).prefix + 'shards/')).toEqual([]);
-    expect(await getObject(jobKeys(jobId).plan)).not.toBeNull();
-    // Each done marker says where its shard's time went and how much of the input it read.
-    const done = JSON.parse((await getObject(jobKeys(jobId).done(3)))!.toString());
-    expect(Object.keys(done.timingsMs).sort()).toEqual(['decode', 'embed', 'read', 'write']);
-    for (const ms of Object.values<number>(done.timingsMs)) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(await keysUnder(jobKeys(jobId).prefix)).toEqual([jobKeys(jobId).plan]);
+    expect(await keysUnder('jobs/active/')).toEqual([]);
+    // Each shard says where its time went and how much of the input it read (as its done marker did).
+    const done = shardOutcomes.get(3)!;
+    const timings: Record<string, number> = { ...done.timingsMs };
+    expect(Object.keys(timings).sort()).toEqual(['decode', 'embed', 'read', 'write']);
+    for (const ms of Object.values(timings)) expect(ms).toBeGreaterThanOrEqual(0);
     expect(done.bytesRead).toBeGreaterThan(0);
     expect(done.bytesRead).toBeLessThan(readFileSync(FIXTURE).length);
     expect(manifest.timingsMs.statsDecode).toBeGreaterThan(0);
@@ -148,8 +154,11 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       expect(manifest.timingsMs.statsParts).toBe(3);
       expect(invocationsOf('stats', since)).toHaveLength(1 + 3);
       expect(invocationsOf('embed', since)).toHaveLength(20);
+      // Each part wrote its moments (the one that completed them planned); all retired with the job.
+      const parts = invocationsOf('stats', since).filter((i) => i.outcome === 'succeeded');
+      expect(parts).toHaveLength(4);
       const jobId = jobIdFor(bucket, 'incoming/parts.parquet', etag);
-      expect(await keysUnder(jobKeys(jobId).statsPartsPrefix)).toHaveLength(3);
+      expect(await keysUnder(jobKeys(jobId).statsPartsPrefix)).toEqual([]);
     });
 
     it('reports the parts done while the statistics run', async () => {

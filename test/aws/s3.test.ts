@@ -168,7 +168,7 @@ describe('s3-objects', () => {
   it('the job store reads a missing record as null and round-trips a written one', async () => {
     const jobs = new JobStore(s3Store(client, bucket), DEFAULT_PREFIXES);
     expect(await jobs.readPlan('j1')).toBeNull();
-    const plan = { jobId: 'j1', shards: [1, 2], name: 'x' } as unknown as JobPlan;
+    const plan = { jobId: 'j1', shards: [1, 2], name: 'x', writer: 'w' } as unknown as JobPlan & { writer: string };
     expect(await jobs.writePlanOnce(plan)).toBe(true);
     expect(await jobs.readPlan('j1')).toEqual(plan);
   });

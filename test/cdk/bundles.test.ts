@@ -26,7 +26,7 @@ import { ENV } from '../../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = join(ROOT, 'events');
-const FUNCTIONS = ['stats', 'embed', 'reduce', 'failure'] as const;
+const FUNCTIONS = ['stats', 'embed', 'reduce', 'failure', 'reconcile'] as const;
 type FunctionId = (typeof FUNCTIONS)[number];
 type Handler = LocalFunction['handler'];
 
@@ -83,6 +83,8 @@ describe('the synthesized Lambda bundles', () => {
     [ENV.shardRows]: '1000',
     // The fixture's 5 row groups of 1,000 rows: statistics in 3 parts, through the bundled stats function.
     [ENV.statsPartRows]: '2000',
+    // The reconciler's bucket; the flow below invokes it with the test bucket in its event.
+    [ENV.bucket]: 'bundles',
   };
   const savedEnv = new Map<string, string | undefined>();
   let outdir = '';
@@ -123,6 +125,7 @@ describe('the synthesized Lambda bundles', () => {
         embed: { handler: (e, c) => handlers.embed(e, c), maxRetries: 2, onFailure: 'failure' },
         reduce: { handler: (e, c) => handlers.reduce(e, c) },
         failure: { handler: (e, c) => handlers.failure(e, c) },
+        reconcile: { handler: (e, c) => handlers.reconcile(e, c) },
       },
     });
     setEnv('AWS_ENDPOINT_URL_LAMBDA', local.endpoint);
@@ -202,6 +205,7 @@ describe('the synthesized Lambda bundles', () => {
       ['embed', 5],
       ['reduce', 1],
       ['failure', 0],
+      ['reconcile', 0],
     ]);
   });
 

@@ -13,12 +13,13 @@ function synth(context: Record<string, unknown> = {}) {
   return { template: Template.fromStack(stack), stack };
 }
 
+type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile';
 const { template, stack } = synth();
 const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
-const fnId = (name: 'stats' | 'embed' | 'reduce' | 'failure') => logicalId(stack.functions[name]);
+const fnId = (name: FunctionName) => logicalId(stack.functions[name]);
 
 /** Every statement of the role policy attached to one function, resolved. */
-function statementsOf(name: 'stats' | 'embed' | 'reduce' | 'failure') {
+function statementsOf(name: FunctionName) {
   const roleId = stack.getLogicalId(stack.functions[name].role!.node.defaultChild as never);
   const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
   return Object.values(policies).flatMap(
@@ -29,7 +30,7 @@ function statementsOf(name: 'stats' | 'embed' | 'reduce' | 'failure') {
 }
 
 /** Action → the object prefixes (or bucket / function) it is granted on, for readable grant assertions. */
-function grants(name: 'stats' | 'embed' | 'reduce' | 'failure'): Record<string, string[]> {
+function grants(name: FunctionName): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const st of statementsOf(name)) {
     for (const action of [st.Action].flat()) {
@@ -50,9 +51,9 @@ function grants(name: 'stats' | 'embed' | 'reduce' | 'failure'): Record<string, 
 }
 
 describe('PipelineStack', () => {
-  it('runs four functions on Node 24, arm64, with the recursion guard and their own log groups', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 4 + 1); // + CDK's BucketNotificationsHandler
-    for (const name of ['stats', 'embed', 'reduce', 'failure'] as const) {
+  it('runs five functions on Node 24, arm64, with the recursion guard and their own log groups', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5 + 1); // + CDK's BucketNotificationsHandler
+    for (const name of ['stats', 'embed', 'reduce', 'failure', 'reconcile'] as const) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `Test-${name}`,
         Runtime: 'nodejs24.x',
@@ -67,11 +68,15 @@ describe('PipelineStack', () => {
             REDUCE_FUNCTION_NAME: 'Test-reduce',
             SHARD_ROWS: '1048576',
             INPUT_PREFIX: 'incoming/',
+            // 3 attempts of the slowest step (900 s) plus Lambda's retry delays.
+            STALL_TIMEOUT_SECONDS: '2880',
+            MAX_REDRIVES: '3',
+            BUCKET_NAME: Match.anyValue(),
           }),
         },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-embed', ReservedConcurrentExecutions: 20 });
   });
 
@@ -96,23 +101,27 @@ describe('PipelineStack', () => {
     });
   });
 
+  // Every step reads how its job ended (manifest.json, error.json) and retires the job's scratch (jobs/*).
+  const ended = ['embeddings/*/error.json', 'embeddings/*/manifest.json', 'incoming/*', 'jobs/*'];
   it.each([
     [
       'stats',
       {
-        's3:GetObject': ['incoming/*', 'jobs/*'],
+        's3:GetObject': ended,
         's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
+        's3:DeleteObject': ['jobs/*'],
         's3:ListBucket': ['bucket'],
-        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-stats'],
+        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-embed', 'function:Test-reduce', 'function:Test-stats'],
       },
     ],
     [
       'embed',
       {
-        's3:GetObject': ['incoming/*', 'jobs/*'],
+        's3:GetObject': ended,
         's3:PutObject': ['jobs/*'],
+        's3:DeleteObject': ['jobs/*'],
         's3:ListBucket': ['bucket'],
-        'lambda:InvokeFunction': ['function', 'function:*'],
+        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-reduce'],
       },
     ],
     [
@@ -123,18 +132,34 @@ describe('PipelineStack', () => {
         's3:AbortMultipartUpload': ['embeddings/*', 'jobs/*'],
         's3:DeleteObject': ['embeddings/*/error.json', 'jobs/*'],
         's3:ListBucket': ['bucket'],
+        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-embed'],
       },
     ],
     [
       'failure',
-      { 's3:GetObject': ['incoming/*', 'jobs/*'], 's3:PutObject': ['embeddings/*/error.json', 'jobs/*'], 's3:ListBucket': ['bucket'] },
+      {
+        's3:GetObject': ended,
+        's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
+        's3:DeleteObject': ['jobs/*'],
+        's3:ListBucket': ['bucket'],
+      },
+    ],
+    [
+      'reconcile',
+      {
+        's3:GetObject': ended,
+        's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
+        's3:DeleteObject': ['jobs/*'],
+        's3:ListBucket': ['bucket'],
+        'lambda:InvokeFunction': ['function:Test-embed', 'function:Test-reduce', 'function:Test-stats'],
+      },
     ],
   ] as const)('grants %s exactly what its code does', (name, expected) => {
     expect(grants(name)).toEqual(expected);
   });
 
-  it('lets stats invoke only embed and itself (its parts), embed only reduce, and both their on-failure destination', () => {
-    const invoked = (name: 'stats' | 'embed' | 'reduce' | 'failure') =>
+  it('lets each function invoke only what its code invokes, and stats, embed and reduce their on-failure destination', () => {
+    const invoked = (name: FunctionName) =>
       [
         ...new Set(
           statementsOf(name)
@@ -146,10 +171,30 @@ describe('PipelineStack', () => {
             ),
         ),
       ].sort();
-    expect(invoked('stats')).toEqual([fnId('embed'), fnId('failure'), 'Test-stats'].sort());
-    expect(invoked('embed')).toEqual([fnId('failure'), fnId('reduce')].sort());
-    expect(invoked('reduce')).toEqual([]);
+    expect(invoked('stats')).toEqual([fnId('failure'), 'Test-embed', 'Test-reduce', 'Test-stats'].sort());
+    expect(invoked('embed')).toEqual([fnId('failure'), 'Test-reduce'].sort());
+    expect(invoked('reduce')).toEqual([fnId('failure'), 'Test-embed'].sort());
     expect(invoked('failure')).toEqual([]);
+    expect(invoked('reconcile')).toEqual(['Test-embed', 'Test-reduce', 'Test-stats']);
+  });
+
+  it('sweeps with the reconciler every 5 minutes, or as the context says', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('reconcile'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId('reconcile'), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+    const custom = synth({ reconcileMinutes: 10, stallTimeoutSeconds: 600, maxRedrives: 5 }).template;
+    custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-reconcile',
+      Environment: { Variables: Match.objectLike({ STALL_TIMEOUT_SECONDS: '600', MAX_REDRIVES: '5' }) },
+    });
   });
 
   it('has no wildcard action in any policy', () => {
@@ -186,7 +231,7 @@ describe('PipelineStack', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
   });
 
-  it.each(['stats', 'embed'] as const)('retries %s twice, then hands the event to the failure function', (name) => {
+  it.each(['stats', 'embed', 'reduce'] as const)('retries %s twice, then hands the event to the failure function', (name) => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: fnId(name) },
       MaximumRetryAttempts: 2,
@@ -196,7 +241,7 @@ describe('PipelineStack', () => {
   });
 
   it('alarms on errors, failed shards and dropped events, and says where to upload', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Invocations',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('failure') } }],

@@ -9,10 +9,13 @@ import { runStats, runStatsPart, type StatsOptions } from '../../lib/pipeline/st
 import { runEmbedShard } from '../../lib/pipeline/embed-step.ts';
 import { runReduce } from '../../lib/pipeline/reduce-step.ts';
 import type { Invoker, StepContext } from '../../lib/pipeline/invoker.ts';
-import type { EmbedPayload, ReducePayload, StatsPartPayload } from '../../lib/pipeline/payloads.ts';
+import type { EmbedPayload, ReducePayload, StatsPartPayload, StatsStartPayload } from '../../lib/pipeline/payloads.ts';
 
 export type Call =
-  { fn: 'embed'; payload: EmbedPayload } | { fn: 'statsPart'; payload: StatsPartPayload } | { fn: 'reduce'; payload: ReducePayload };
+  | { fn: 'stats'; payload: StatsStartPayload }
+  | { fn: 'embed'; payload: EmbedPayload }
+  | { fn: 'statsPart'; payload: StatsPartPayload }
+  | { fn: 'reduce'; payload: ReducePayload };
 
 export class MemoryJob {
   readonly objects = new MemoryStore('unit');
@@ -21,6 +24,7 @@ export class MemoryJob {
   readonly calls: Call[] = [];
   private queue: Call[] = [];
   readonly invoker: Invoker = {
+    stats: async (payload) => this.record({ fn: 'stats', payload }),
     embed: async (payload) => this.record({ fn: 'embed', payload }),
     statsPart: async (payload) => this.record({ fn: 'statsPart', payload }),
     reduce: async (payload) => this.record({ fn: 'reduce', payload }),
@@ -53,7 +57,8 @@ export class MemoryJob {
   async run(call: Call): Promise<unknown> {
     if (call.fn === 'embed') return runEmbedShard(this.ctx, call.payload.jobId, call.payload.shard);
     if (call.fn === 'statsPart') return runStatsPart(this.ctx, call.payload.jobId, call.payload.statsPart);
-    return runReduce(this.store, call.payload.jobId, async () => {});
+    if (call.fn === 'stats') return runStats(this.ctx, call.payload, this.options);
+    return runReduce(this.ctx, call.payload.jobId, async () => {});
   }
 
   /** Drops the queued invocations (a lost event), returning them. */

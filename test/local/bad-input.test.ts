@@ -33,6 +33,12 @@ describe('bad input is refused with one clear message and no outputs', () => {
     ['timestamp-year.parquet', SchemaError, /column 'year': expected a number or boolean column, found timestamp/],
     ['zero-rows.parquet', InvalidInputError, /zero-rows\.parquet: the file has no rows/],
     ['null-id.parquet', DataError, /null-id\.parquet: column 'id': 1 null id\(s\) in row group 0/],
+    // pyarrow reads it, but the reference's DataFrame cannot take two 'tempo' columns; taking one silently could embed the wrong one.
+    [
+      'duplicate-column.parquet',
+      SchemaError,
+      /duplicate-column\.parquet: column 'tempo': appears 2 times \(columns 19 and 20\); a column name must be unique/,
+    ],
   ] as const)('%s', async (name, cls, message) => {
     await expectRefused(bad(name), cls, message);
   });
@@ -55,6 +61,25 @@ describe('bad input is refused with one clear message and no outputs', () => {
     await expectRefused(path, DataError, /column 'id': null id at row 1234/);
     // Raised in a worker thread, it arrives with its fields, not just its message.
     await expect(runLocal({ input: path, outDir: tmp() })).rejects.toMatchObject({ file: path, column: 'id' });
+  });
+
+  it.each([
+    [Infinity, 'Infinity'],
+    [-Infinity, '-Infinity'],
+  ])('%s in a standardised column is refused, naming the column and row (the reference raises too)', async (value, shown) => {
+    const dir = tmp();
+    const source = await readParquet(fixture('tracks-5k.parquet'));
+    const tempo = Float64Array.from(source.getChild('tempo')!.toArray() as Float64Array);
+    tempo[3210] = value;
+    const columns = Object.fromEntries(source.schema.fields.map((f) => [f.name, source.getChild(f.name)!]));
+    columns.tempo = vectorFromArray(tempo);
+    const path = join(dir, 'inf.parquet');
+    writeParquet(new Table(columns), path, { rowGroupRows: 1000 });
+    await expectRefused(
+      path,
+      DataError,
+      new RegExp(`inf\\.parquet: column 'tempo': row 3210 is ${shown}: infinite values cannot be standardised`),
+    );
   });
 
   it('corrupt page data inside an intact file (a decoder panic) names the file and row group', async () => {
