@@ -1,11 +1,13 @@
 /**
  * npm run bench:lambda -- [--shard-file-rows 2000000] [--stats-rows 2000000,10000000]
- *                         [--reduce-shards 1,10,100] [--reduce-shard-rows 100000] [--runs 3]
+ *                         [--reduce-shards 1,10,100] [--reduce-shard-rows 100000]
+ *                         [--repeat-rows 2000000,20000000] [--only embed,stats,reduce,repeats,merge] [--runs 3]
  * What one Lambda of each step does, each run in a fresh Node process on the esbuild bundle,
  * against a real S3 API (moto_server on loopback):
  *   - embed: the first 1,048,576-row shard of a generated file, split into read / decode / embed / write;
  *   - stats: the whole statistics pass over files of growing size (memory must not grow);
  *   - reduce: stitching 1, 10 and 100 shards (memory must not grow with the output);
+ *   - repeats: the reducer on 2M and 20M rows of which 10 % repeat an earlier id (memory must not grow with the rows);
  *   - the reducer's repeated-id merge rate for 10, 100 and 1,000 shards (in memory, this process).
  * Medians of the runs; peak RSS is the process's own (getrusage), not moto's.
  */
@@ -30,11 +32,14 @@ const { values } = parseArgs({
     'stats-rows': { type: 'string', default: '2000000,10000000' },
     'reduce-shards': { type: 'string', default: '1,10,100' },
     'reduce-shard-rows': { type: 'string', default: '100000' },
+    'repeat-rows': { type: 'string', default: '2000000,20000000' },
+    only: { type: 'string', default: 'embed,stats,reduce,repeats,merge' },
     runs: { type: 'string', default: '3' },
   },
 });
 const list = (s: string) => s.split(',').map(Number);
 const runs = Number(values.runs);
+const only = new Set(values.only.split(','));
 const MB = 1e6;
 const BUCKET = 'bench';
 
@@ -109,95 +114,142 @@ try {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 
   // Per shard: plan once (the stats step), then embed shard 0 in fresh processes.
-  const shardFileRows = Number(values['shard-file-rows']);
-  const shardKey = `incoming/tracks-${shardFileRows}.parquet`;
-  const shardEtag = await upload(s3, shardKey, benchFile(shardFileRows));
-  process.stderr.write('embed: planning\n');
-  await runStep(moto.endpoint, ['stats', BUCKET, shardKey, shardEtag, 'jobs/', String(DEFAULT_MAX_SHARD_ROWS)]);
-  const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
-  process.stderr.write(`embed: shard 0 of ${shardKey}\n`);
-  const e = await repeat(moto.endpoint, () => ['embed', BUCKET, jobId, '0']);
-  const shardRows = Math.min(DEFAULT_MAX_SHARD_ROWS, shardFileRows);
-  lines.push(
-    '',
-    `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of ${shardKey}):`,
-    '',
-    '| start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | peak RSS (MiB) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.rss, 0)} |`,
-    '',
-    'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: parquet-wasm to Arrow;',
-    'embed: the kernel, mapping fragment and id hashes; write: the three shard objects and the done marker.',
-  );
+  if (only.has('embed')) {
+    const shardFileRows = Number(values['shard-file-rows']);
+    const shardKey = `incoming/tracks-${shardFileRows}.parquet`;
+    const shardEtag = await upload(s3, shardKey, benchFile(shardFileRows));
+    process.stderr.write('embed: planning\n');
+    await runStep(moto.endpoint, ['stats', BUCKET, shardKey, shardEtag, 'jobs/', String(DEFAULT_MAX_SHARD_ROWS)]);
+    const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
+    process.stderr.write(`embed: shard 0 of ${shardKey}\n`);
+    const e = await repeat(moto.endpoint, () => ['embed', BUCKET, jobId, '0']);
+    const shardRows = Math.min(DEFAULT_MAX_SHARD_ROWS, shardFileRows);
+    lines.push(
+      '',
+      `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of ${shardKey}):`,
+      '',
+      '| start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | peak RSS (MiB) |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.rss, 0)} |`,
+      '',
+      'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: parquet-wasm to Arrow;',
+      'embed: the kernel, mapping fragment and id hashes; write: the three shard objects and the done marker.',
+    );
+  }
 
   // The stats pass over growing files: its memory must stay flat.
-  lines.push(
-    '',
-    '**Stats pass** (footer, statistics of the 11 standardised columns, plan):',
-    '',
-    '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | CPU rows/s (step − read) | peak RSS (MiB) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
-  );
-  for (const rows of list(values['stats-rows'])) {
-    const path = benchFile(rows);
-    const key = `incoming/stats-${rows}.parquet`;
-    const etag = await upload(s3, key, path);
-    process.stderr.write(`stats: ${rows.toLocaleString('en-US')} rows\n`);
-    const st = await repeat(moto.endpoint, (r) => ['stats', BUCKET, key, etag, `jobs-stats-${rows}-${r}/`, String(DEFAULT_MAX_SHARD_ROWS)]);
-    const bytes = statSync(path).size;
+  if (only.has('stats')) {
     lines.push(
-      `| ${rows.toLocaleString('en-US')} | ${fmt(bytes / MB, 0)} | ${fmt(st.t('statsRead'))} | ${fmt(st.t('statsDecode'))} | ${fmt(st.wall)} | ${fmt(rows / st.wall, 0)} | ${fmt(rows / (st.wall - st.t('statsRead')), 0)} | ${fmt(st.rss, 0)} |`,
+      '',
+      '**Stats pass** (footer, statistics of the 11 standardised columns, plan):',
+      '',
+      '| rows | file (MB) | read (s) | decode (s) | step (s) | rows/s | CPU rows/s (step − read) | peak RSS (MiB) |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
+    for (const rows of list(values['stats-rows'])) {
+      const path = benchFile(rows);
+      const key = `incoming/stats-${rows}.parquet`;
+      const etag = await upload(s3, key, path);
+      process.stderr.write(`stats: ${rows.toLocaleString('en-US')} rows\n`);
+      const st = await repeat(moto.endpoint, (r) => [
+        'stats',
+        BUCKET,
+        key,
+        etag,
+        `jobs-stats-${rows}-${r}/`,
+        String(DEFAULT_MAX_SHARD_ROWS),
+      ]);
+      const bytes = statSync(path).size;
+      lines.push(
+        `| ${rows.toLocaleString('en-US')} | ${fmt(bytes / MB, 0)} | ${fmt(st.t('statsRead'))} | ${fmt(st.t('statsDecode'))} | ${fmt(st.wall)} | ${fmt(rows / st.wall, 0)} | ${fmt(rows / (st.wall - st.t('statsRead')), 0)} | ${fmt(st.rss, 0)} |`,
+      );
+    }
   }
 
   // The reducer over 1, 10, 100 shards: memory must not grow with the output.
-  const perShard = Number(values['reduce-shard-rows']);
-  lines.push(
-    '',
-    `**Reduce** (shards of ${perShard.toLocaleString('en-US')} rows with full mapping fragments; vectors copied server-side where a shard is ≥ 5 MiB, mapping parts streamed):`,
-    '',
-    '| shards | rows | .npy (MB) | mapping (MB) | step (s) | peak RSS (MiB) |',
-    '|---:|---:|---:|---:|---:|---:|',
-  );
-  for (const shards of list(values['reduce-shards'])) {
-    process.stderr.write(`reduce: ${shards} shard(s)\n`);
-    let sizes = { vectorBytes: 0, mappingBytes: 0 };
-    const red = await repeat(moto.endpoint, async (r) => {
-      const job = await writeSyntheticJob(s3, {
-        bucket: BUCKET,
-        jobId: `reduce-${shards}-${r}`,
-        shards,
-        rowsPerShard: perShard,
-        fullMapping: true,
-      });
-      sizes = job;
-      return ['reduce', BUCKET, job.jobId];
-    });
+  if (only.has('reduce')) {
+    const perShard = Number(values['reduce-shard-rows']);
     lines.push(
-      `| ${shards} | ${(shards * perShard).toLocaleString('en-US')} | ${fmt(sizes.vectorBytes / MB, 0)} | ${fmt(sizes.mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`,
+      '',
+      `**Reduce** (shards of ${perShard.toLocaleString('en-US')} rows with full mapping fragments; vectors copied server-side where a shard is ≥ 5 MiB, mapping parts streamed):`,
+      '',
+      '| shards | rows | .npy (MB) | mapping (MB) | step (s) | peak RSS (MiB) |',
+      '|---:|---:|---:|---:|---:|---:|',
     );
-  }
-  // The reducer's repeated-id check is CPU-bound at scale: its merge rate, in memory, by shard count.
-  lines.push(
-    '',
-    "**Repeated-id check** (the reducer's k-way merge of sorted id hashes, in memory, 10,000,000 hashes):",
-    '',
-    '| shards (k) | seconds | hashes/s |',
-    '|---:|---:|---:|',
-  );
-  for (const k of [10, 100, 1000]) {
-    const per = Math.floor(10_000_000 / k);
-    // Distinct values spread like hashes: i ↦ i·odd mod 2^64 is a bijection.
-    const arrays = Array.from({ length: k }, (_, s) =>
-      BigUint64Array.from({ length: per }, (_, i) => (BigInt(i * k + s) * 0x9e3779b97f4a7c15n) & (2n ** 64n - 1n)).sort(),
-    );
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t = performance.now();
-      if (await sortedArraysRepeat(arrays)) throw new Error('distinct hashes reported as repeated');
-      times.push((performance.now() - t) / 1000);
+    for (const shards of list(values['reduce-shards'])) {
+      process.stderr.write(`reduce: ${shards} shard(s)\n`);
+      let sizes = { vectorBytes: 0, mappingBytes: 0 };
+      const red = await repeat(moto.endpoint, async (r) => {
+        const job = await writeSyntheticJob(s3, {
+          bucket: BUCKET,
+          jobId: `reduce-${shards}-${r}`,
+          shards,
+          rowsPerShard: perShard,
+          fullMapping: true,
+        });
+        sizes = job;
+        return ['reduce', BUCKET, job.jobId];
+      });
+      lines.push(
+        `| ${shards} | ${(shards * perShard).toLocaleString('en-US')} | ${fmt(sizes.vectorBytes / MB, 0)} | ${fmt(sizes.mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`,
+      );
     }
-    lines.push(`| ${k} | ${fmt(median(times))} | ${fmt((per * k) / median(times), 0)} |`);
+  }
+
+  // The reducer when ids repeat: the dict-semantics pass over the fragments must not grow with the rows.
+  if (only.has('repeats')) {
+    const per = 1_000_000;
+    lines.push(
+      '',
+      `**Reduce with repeated ids** (every 10th row repeats an earlier id; shards of ${per.toLocaleString('en-US')} rows; vectors stubbed to 1 byte per shard, so this is the mapping's cost):`,
+      '',
+      '| rows | shards | mapping (MB) | step (s) | peak RSS (MiB) |',
+      '|---:|---:|---:|---:|---:|',
+    );
+    for (const rows of list(values['repeat-rows'])) {
+      const shards = Math.ceil(rows / per);
+      process.stderr.write(`reduce with repeated ids: ${rows.toLocaleString('en-US')} rows\n`);
+      let mappingBytes = 0;
+      const red = await repeat(moto.endpoint, async (r) => {
+        const job = await writeSyntheticJob(s3, {
+          bucket: BUCKET,
+          jobId: `repeat-${rows}-${r}`,
+          shards,
+          rowsPerShard: per,
+          fullMapping: true,
+          repeatEvery: 10,
+          stubVectors: true,
+        });
+        mappingBytes = job.mappingBytes;
+        return ['reduce', BUCKET, job.jobId];
+      });
+      lines.push(`| ${rows.toLocaleString('en-US')} | ${shards} | ${fmt(mappingBytes / MB, 0)} | ${fmt(red.wall)} | ${fmt(red.rss, 0)} |`);
+    }
+  }
+
+  // The reducer's repeated-id check is CPU-bound at scale: its merge rate, in memory, by shard count.
+  if (only.has('merge')) {
+    lines.push(
+      '',
+      "**Repeated-id check** (the reducer's k-way merge of sorted id hashes, in memory, 10,000,000 hashes):",
+      '',
+      '| shards (k) | seconds | hashes/s |',
+      '|---:|---:|---:|',
+    );
+    for (const k of [10, 100, 1000]) {
+      const per = Math.floor(10_000_000 / k);
+      // Distinct values spread like hashes: i ↦ i·odd mod 2^64 is a bijection.
+      const arrays = Array.from({ length: k }, (_, s) =>
+        BigUint64Array.from({ length: per }, (_, i) => (BigInt(i * k + s) * 0x9e3779b97f4a7c15n) & (2n ** 64n - 1n)).sort(),
+      );
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const t = performance.now();
+        if (await sortedArraysRepeat(arrays)) throw new Error('distinct hashes reported as repeated');
+        times.push((performance.now() - t) / 1000);
+      }
+      lines.push(`| ${k} | ${fmt(median(times))} | ${fmt((per * k) / median(times), 0)} |`);
+    }
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

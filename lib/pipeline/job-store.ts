@@ -180,6 +180,31 @@ export class JobStore {
     return this.objects.delete(shards.flatMap((s) => (['vectors', 'ids', 'hashes'] as const).map((p) => this.shardKey(jobId, s, p))));
   }
 
+  /** Writes a working object of the reducer (`jobs/<jobId>/work/<name>`): spills, rewritten fragments. */
+  writeWork(jobId: string, name: string, body: Uint8Array): Promise<void> {
+    return this.objects.put(`${jobKeys(jobId, this.prefixes).prefix}work/${name}`, body);
+  }
+
+  async readWork(jobId: string, name: string): Promise<Uint8Array> {
+    const key = `${jobKeys(jobId, this.prefixes).prefix}work/${name}`;
+    const bytes = await this.objects.get(key);
+    if (!bytes) throw new PipelineError(`job ${jobId}: ${this.url(key)} was written but cannot be read`);
+    return bytes;
+  }
+
+  /** The names of the working objects under `work/<prefix>`, in the order they were numbered. */
+  async listWork(jobId: string, prefix: string): Promise<string[]> {
+    const base = `${jobKeys(jobId, this.prefixes).prefix}work/`;
+    const names = (await this.objects.list(`${base}${prefix}`)).map((k) => k.slice(base.length));
+    const seq = (n: string) => Number(/(\d+)$/.exec(n)?.[1] ?? 0);
+    return names.sort((a, b) => seq(a) - seq(b));
+  }
+
+  /** A working object as a piece of a stitched output. */
+  workSegment(jobId: string, name: string, size: number): StitchSegment {
+    return { key: `${jobKeys(jobId, this.prefixes).prefix}work/${name}`, size };
+  }
+
   /** Claims the job's one reduce; true for exactly one of several racing callers (and for a caller whose response was lost). */
   claimReduce(holder: Holder): Promise<boolean> {
     return this.putOnce(jobKeys(holder.jobId, this.prefixes).reduceClaim, holder);

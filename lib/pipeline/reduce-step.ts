@@ -15,10 +15,8 @@ import type { StitchSegment } from './object-store.ts';
 import { reviveScaler } from './records.ts';
 import { vectorsFileName } from '../embedding/spec.ts';
 import { npyHeader } from '../outputs/npy.ts';
-import { mappingJson } from '../outputs/mapping.ts';
-import { readAllIds } from '../embedding/shard-work.ts';
+import { dictMappingSegments } from './dict-mapping.ts';
 import { sortedSourcesRepeat } from '../outputs/repeated-ids.ts';
-import { openParquet } from '../parquet/reader.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { MAPPING_FILE } from '../outputs/file-names.ts';
 
@@ -112,22 +110,16 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
   );
 
   const repeatedIds = await sortedSourcesRepeat(await Promise.all(done.map((d) => store.shardSource(jobId, d.shard, 'hashes'))));
-  if (!repeatedIds) {
-    await store.stitchOutput(
-      name,
-      MAPPING_FILE,
-      [
-        { bytes: utf8.encode('{') },
-        ...done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'ids', d.idBytes)),
-        { bytes: utf8.encode('}') },
-      ],
-      'application/json',
-    );
-  } else {
-    // Rare: an id repeats (or two share a 64-bit hash). Rebuild with dict semantics from the input.
-    const reader = await openParquet(await store.openInput(plan));
-    await store.putOutput(name, MAPPING_FILE, mappingJson(await readAllIds(reader, plan.spec.id)), 'application/json');
-  }
+  // Rare: an id repeats (or two share a 64-bit hash): the fragments get Python's dict semantics, in bounded memory.
+  const fragments = repeatedIds
+    ? (await dictMappingSegments(store, plan, done)).segments
+    : done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'ids', d.idBytes));
+  await store.stitchOutput(
+    name,
+    MAPPING_FILE,
+    [{ bytes: utf8.encode('{') }, ...fragments, { bytes: utf8.encode('}') }],
+    'application/json',
+  );
 
   return buildManifest({
     input: {

@@ -25,6 +25,10 @@ export interface SyntheticJobOptions {
   rowsPerShard: number;
   /** Write a full mapping fragment per shard (22-character ids, as Spotify's); else one entry per shard. */
   fullMapping?: boolean;
+  /** With fullMapping: every `repeatEvery`-th row repeats the id of the row 7 before it (10 gives 10 % repeated ids). */
+  repeatEvery?: number;
+  /** One byte of vectors per shard instead of its rows × 56 (a benchmark of the mapping alone). */
+  stubVectors?: boolean;
 }
 
 const DIMS = DEFAULT_SPEC.features.length;
@@ -37,11 +41,16 @@ function idOf(row: number): string {
   return s;
 }
 
-function fragment(shard: number, startRow: number, rows: number, full: boolean): string {
+/** The id of row `row`: a repeat of row − 7 on every `repeatEvery`-th row. */
+function idAt(row: number, repeatEvery: number | undefined): string {
+  return repeatEvery && row >= 7 && row % repeatEvery === repeatEvery - 1 ? idOf(row - 7) : idOf(row);
+}
+
+function fragment(shard: number, startRow: number, rows: number, full: boolean, repeatEvery?: number): string {
   const sep = shard > 0 ? ', ' : '';
   if (!full) return `${sep}"${idOf(startRow)}": ${startRow}`;
   const parts: string[] = [];
-  for (let r = 0; r < rows; r++) parts.push(`"${idOf(startRow + r)}": ${startRow + r}`);
+  for (let r = 0; r < rows; r++) parts.push(`"${idAt(startRow + r, repeatEvery)}": ${startRow + r}`);
   return sep + parts.join(', ');
 }
 
@@ -60,10 +69,11 @@ export async function writeSyntheticJob(s3: S3Client, opts: SyntheticJobOptions)
   }));
   let mappingBytes = 2;
   for (const s of shards) {
-    const vectors = new Uint8Array(rowsPerShard * DIMS * 4).fill(s.index & 0xff);
-    // Distinct sorted hashes across shards: shard i holds i, i + n, i + 2n, ...
+    const vectors = new Uint8Array(opts.stubVectors ? 1 : rowsPerShard * DIMS * 4).fill(s.index & 0xff);
+    // Distinct sorted hashes across shards: shard i holds i, i + n, i + 2n, ...; with repeats, shard 0's first two are equal.
     const hashes = BigUint64Array.from({ length: rowsPerShard }, (_, r) => BigInt(r * opts.shards + s.index));
-    const ids = Buffer.from(fragment(s.index, s.startRow, s.rows, fullMapping));
+    if (opts.repeatEvery && s.index === 0 && rowsPerShard > 1) hashes[1] = hashes[0]!;
+    const ids = Buffer.from(fragment(s.index, s.startRow, s.rows, fullMapping, opts.repeatEvery));
     mappingBytes += ids.length;
     await Promise.all([
       put(keys.vectors(s.index), vectors),
