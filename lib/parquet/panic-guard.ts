@@ -25,10 +25,19 @@ interface Running {
 /** The error to report for a wasm panic during a decode of `site`. */
 export function decoderPanicError(e: unknown, site: DecodeSite): InvalidInputError | null {
   if (!(e instanceof Error) || e.name !== 'RuntimeError') return null;
-  const columns = site.columns.length > 0 ? ` (columns ${site.columns.join(', ')})` : '';
-  return new InvalidInputError(site.file, `corrupt data in ${site.where}${columns}: the Parquet decoder failed (${e.message})`, {
-    cause: e,
-  });
+  return new InvalidInputError(
+    site.file,
+    `corrupt data in ${site.where}${columnsNote(site.columns)}: the Parquet decoder failed (${e.message})`,
+    {
+      cause: e,
+    },
+  );
+}
+
+/** " (column a)", " (columns a, b)", or nothing: which columns a decode was working on. */
+export function columnsNote(columns: readonly string[]): string {
+  if (columns.length === 0) return '';
+  return columns.length === 1 ? ` (column ${columns[0]})` : ` (columns ${columns.join(', ')})`;
 }
 
 /** Serialises decoder calls and owns the process listener for their panics while one runs. */

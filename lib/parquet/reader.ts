@@ -12,7 +12,7 @@ import type { RowRange } from './row-range.ts';
 import { readFooter } from './footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
-import { panicGuard, type DecodeSite } from './panic-guard.ts';
+import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
 
 export interface ReadTimings {
   readMs: number;
@@ -40,7 +40,37 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
   );
   cache.rethrowMiss();
 
+  /**
+   * Decodes the columns together; when that fails with several columns, decodes each alone to
+   * name the one at fault (only then: a failure is rare, and the file is refused anyway).
+   */
   async function* batches(segment: RowRange, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    try {
+      yield* decodeBatches(segment, columns, batchSize);
+    } catch (e: unknown) {
+      if (!decoderFailures.has(e as Error) || columns.length < 2) throw e;
+      throw (await columnAtFault(segment, columns, batchSize)) ?? e;
+    }
+  }
+
+  /** The first column that fails to decode alone, as its error; null when each decodes alone. */
+  async function columnAtFault(segment: RowRange, columns: readonly string[], batchSize: number): Promise<Error | null> {
+    for (const c of columns) {
+      try {
+        for await (const batch of decodeBatches(segment, [c], batchSize)) void batch;
+      } catch (e: unknown) {
+        if (!decoderFailures.has(e as Error)) throw e;
+        const schema = meta.columns.find((col) => col.name === c);
+        // arrow-rs checks string columns for valid UTF-8 as it decodes them.
+        const hint =
+          schema?.physical === 'BYTE_ARRAY' && schema.logical === 'string' ? ': corrupt pages, or strings that are not valid UTF-8' : '';
+        return new InvalidInputError(source.name, `${(e as InvalidInputError).problem}${hint}`, { cause: e });
+      }
+    }
+    return null;
+  }
+
+  async function* decodeBatches(segment: RowRange, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
     const group = meta.rowGroups[segment.rowGroup];
     if (!group) throw new RangeError(`row group ${segment.rowGroup} does not exist (the file has ${meta.rowGroups.length})`);
     if (segment.offset < 0 || segment.rows < 0 || segment.offset + segment.rows > group.numRows) {
@@ -104,7 +134,20 @@ async function decoding<T>(site: DecodeSite, op: () => Promise<T>): Promise<T> {
   try {
     return await panicGuard.run(site, op);
   } catch (e: unknown) {
-    if (e instanceof PipelineError) throw e;
-    throw new InvalidInputError(site.file, `cannot decode ${site.where}: ${messageOf(e).replace(/^Error: /, '')}`, { cause: e });
+    if (e instanceof PipelineError && !(e instanceof InvalidInputError && e.cause instanceof Error && e.cause.name === 'RuntimeError'))
+      throw e;
+    const err =
+      e instanceof InvalidInputError
+        ? e
+        : new InvalidInputError(
+            site.file,
+            `cannot decode ${site.where}${columnsNote(site.columns)}: ${messageOf(e).replace(/^Error: /, '')}`,
+            { cause: e },
+          );
+    decoderFailures.add(err);
+    throw err;
   }
 }
+
+/** The errors the decoder raised (not our own checks): the ones worth narrowing to a column. */
+const decoderFailures = new WeakSet<Error>();

@@ -39,6 +39,12 @@ describe('bad input is refused with one clear message and no outputs', () => {
       SchemaError,
       /duplicate-column\.parquet: column 'tempo': appears 2 times \(columns 19 and 20\); a column name must be unique/,
     ],
+    // The decoder names no column; decoding each alone does. pyarrow fails to read it too.
+    [
+      'invalid-utf8-id.parquet',
+      InvalidInputError,
+      /invalid-utf8-id\.parquet: corrupt data in row group 0 \(column id\): the Parquet decoder failed .*: corrupt pages, or strings that are not valid UTF-8/,
+    ],
   ] as const)('%s', async (name, cls, message) => {
     await expectRefused(bad(name), cls, message);
   });
@@ -88,7 +94,12 @@ describe('bad input is refused with one clear message and no outputs', () => {
     const bytes = readFileSync(fixture('tracks-5k.parquet'));
     for (let i = 200_000; i < 200_400; i++) bytes[i]! ^= 0x5a;
     writeFileSync(path, bytes);
-    await expectRefused(path, InvalidInputError, /corrupt\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
+    // Narrowed to the one column that fails to decode alone, not the list of every requested column.
+    await expectRefused(
+      path,
+      InvalidInputError,
+      /corrupt\.parquet: corrupt data in row group 1 \(column loudness\): the Parquet decoder failed/,
+    );
   });
 
   it('replaces earlier outputs only when the new run succeeds', async () => {
