@@ -1,7 +1,12 @@
 /** A local S3 API for tests and `npm run pipeline:local`: moto_server on a free loopback port. */
 import { spawn } from 'node:child_process';
 import { S3Client } from '@aws-sdk/client-s3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PipelineError } from '../errors.ts';
+import { localMotoServer } from './moto-provision.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 
 /** moto_server is missing or did not start: one line on what to install or what it said. */
 export class MotoError extends PipelineError {
@@ -22,9 +27,23 @@ const NOT_FOUND = "moto_server not found: pip install 'moto[server]'";
  * Starts moto_server on a free loopback port (it accepts `-p 0` and prints the port it got)
  * and resolves once it has announced "Running on http://…".
  */
-export function startMoto(): Promise<Moto> {
+export async function startMoto(command?: string): Promise<Moto> {
+  if (command) return startMotoCommand(command);
+  // MOTO_SERVER names one; else the PATH's, else the project-local one the test setup makes.
+  const env = process.env.MOTO_SERVER;
+  if (env) return startMotoCommand(env);
+  try {
+    return await startMotoCommand('moto_server');
+  } catch (e: unknown) {
+    const local = localMotoServer(ROOT);
+    if (e instanceof MotoError && e.message.startsWith(NOT_FOUND) && existsSync(local)) return startMotoCommand(local);
+    throw e;
+  }
+}
+
+function startMotoCommand(command: string): Promise<Moto> {
   // Unbuffered so the "Running on" line reaches us as soon as werkzeug writes it.
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
+  const child = spawn(command, ['-H', '127.0.0.1', '-p', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });

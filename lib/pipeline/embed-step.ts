@@ -40,7 +40,11 @@ export async function runEmbedShard(ctx: StepContext, jobId: string, index: numb
   const shard = plan.shards[index];
   if (!shard) throw new PipelineError(`job ${jobId}: shard ${index} does not exist (the plan has ${plan.shards.length})`);
   const ended = { shard: index, rows: shard.rows, timingsMs: null, claimedReduce: false, jobEnded: true };
-  if (await store.ending(plan, jobId)) return ended;
+  if (await store.ending(plan, jobId)) {
+    // A late duplicate, or the retry of one whose clean-up failed: leave nothing of the job behind.
+    await store.retire(jobId);
+    return ended;
+  }
 
   let done: ShardDone | null = null;
   if (!(await store.hasShardDone(jobId, index))) {

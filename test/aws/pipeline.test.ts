@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { s3Endpoint } from '../helpers/s3.ts';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
@@ -39,7 +40,7 @@ let s3: S3Client;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
-  s3 = s3ClientFor(inject('s3Endpoint'));
+  s3 = s3ClientFor(s3Endpoint());
   stack = await startLocalStack({
     s3,
     config,

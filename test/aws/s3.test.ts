@@ -7,7 +7,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Endpoint } from '../helpers/s3.ts';
 import { InvalidInputError, SourceError } from '../../lib/errors.ts';
 import { exists, getBytes, listKeys, putIfAbsent } from '../../lib/aws/s3-objects.ts';
 import { s3Store } from '../../lib/aws/s3-store.ts';
@@ -27,7 +28,7 @@ const MiB = 1024 * KiB;
 let client: S3Client;
 
 beforeAll(() => {
-  client = s3ClientFor(inject('s3Endpoint'));
+  client = s3ClientFor(s3Endpoint());
 });
 
 afterAll(() => {

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Endpoint } from '../helpers/s3.ts';
 import { App } from 'aws-cdk-lib';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -118,7 +119,7 @@ describe('the synthesized Lambda bundles', () => {
       process.env[k] = v;
     };
     for (const [k, v] of Object.entries(BUNDLE_ENV)) setEnv(k, v);
-    setEnv('AWS_ENDPOINT_URL_S3', inject('s3Endpoint'));
+    setEnv('AWS_ENDPOINT_URL_S3', s3Endpoint());
     local = await startLocalLambda({
       functions: {
         stats: { handler: (e, c) => handlers.stats(e, c) },
@@ -142,7 +143,7 @@ describe('the synthesized Lambda bundles', () => {
     cliOut = mkdtempSync(join(tmpdir(), 'track-embeddings-bundles-cli-'));
     cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: cliOut, workers: 2 });
 
-    s3 = s3ClientFor(inject('s3Endpoint'));
+    s3 = s3ClientFor(s3Endpoint());
     lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   }, 120_000);

@@ -132,7 +132,14 @@ export async function runCase(endpoint: string, ref: Reference, spec: CaseSpec):
     }
     const ms = performance.now() - t0;
     const base = { name, rounds, ms, fired: injector.firedAt !== null, seen: [...injector.seen.values()] };
-    if (!state) return { ...base, outcome: 'running', problem: `still ${await describe(store)} after ${MAX_ROUNDS} reconciler rounds` };
+    if (!state) {
+      const left = [...(await store.scratch(jobId)), ...((await store.readActive(jobId)) ? ['the index entry'] : [])];
+      return {
+        ...base,
+        outcome: 'running',
+        problem: `still ${await describe(store)} after ${MAX_ROUNDS} reconciler rounds; left: ${left.join(', ')}`,
+      };
+    }
     const problem = await verify(check, store, bucket, jobId, etag, ref, state);
     const error = state === 'failed' ? (await store.readError(NAME))?.error.message : undefined;
     return { ...base, outcome: problem ? 'broken' : state, ...(problem ? { problem } : {}), ...(error ? { error } : {}) };

@@ -4,7 +4,8 @@
  * real job on moto_server and the local Lambda endpoint and asserts that it ended exactly one way.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { s3Endpoint } from '../helpers/s3.ts';
 import { runLocal } from '../../lib/local/runner.ts';
 import { caseName, PROVOKE, runCase, type CaseSpec, type Reference } from './harness.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
@@ -44,7 +45,7 @@ describe('every job ends (a sample of the crash-point matrix)', () => {
   });
 
   it.each(SAMPLE.map(([spec, outcome]) => [caseName(spec), spec, outcome] as const))('%s', async (_name, spec, outcome) => {
-    const r = await runCase(inject('s3Endpoint'), ref, spec);
+    const r = await runCase(s3Endpoint(), ref, spec);
     expect(r.problem).toBeUndefined();
     if (spec.kind === 'point') expect(r.fired).toBe(true);
     expect(r.outcome).toBe(outcome);

@@ -104,7 +104,8 @@ describe('pipeline:local', () => {
   });
 
   it('says what to install when moto_server is missing, in one line', () => {
-    const env = { ...process.env, PATH: dirname(process.execPath) };
+    // No moto_server on the PATH, and none of the project's own (.moto/venv) either.
+    const env = { ...process.env, PATH: dirname(process.execPath), MOTO_SERVER: join(tmp(), 'no-moto', 'moto_server') };
     const out = join(tmp(), 'out');
     const r = run('pipeline-local.ts', [fixture('tracks-5k.parquet'), '--out', out], env);
     expect(r.code).toBe(1);

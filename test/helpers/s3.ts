@@ -1,5 +1,6 @@
 /** Small S3 reads the end-to-end tests share. */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
 
 /** An object's bytes, or null when it does not exist. */
 export async function getObjectOrNull(s3: S3Client, bucket: string, key: string): Promise<Buffer | null> {
@@ -16,4 +17,11 @@ export async function getObjectOrNull(s3: S3Client, bucket: string, key: string)
 export async function keysUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (out.Contents ?? []).map((c) => c.Key!).sort();
+}
+
+/** The shared moto_server's URL; fails the calling suite with the setup's one line when there is none. */
+export function s3Endpoint(): string {
+  const endpoint = inject('s3Endpoint');
+  if (!endpoint) throw new Error(inject('s3Error'));
+  return endpoint;
 }

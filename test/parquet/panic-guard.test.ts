@@ -11,7 +11,7 @@ describe('the decoder panic guard', () => {
     });
     expect(r.stderr).toBe('');
     const { bad, good } = JSON.parse(r.stdout) as { bad: { error?: string }; good: { ok?: string } };
-    expect(bad.error).toMatch(/^bad\.parquet: corrupt data in row group 1 \(columns tempo\): the Parquet decoder failed \(unreachable\)$/);
+    expect(bad.error).toMatch(/^bad\.parquet: corrupt data in row group 1 \(column tempo\): the Parquet decoder failed \(unreachable\)$/);
     expect(good).toEqual({ ok: 'decoded' });
   });
 });

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Endpoint } from '../helpers/s3.ts';
 import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import { JobStore } from '../../lib/pipeline/job-store.ts';
@@ -12,7 +13,7 @@ import { writeSyntheticJob } from '../helpers/synthetic-job.ts';
 const MiB = 1024 * 1024;
 let s3: S3Client;
 beforeAll(() => {
-  s3 = s3ClientFor(inject('s3Endpoint'));
+  s3 = s3ClientFor(s3Endpoint());
 });
 afterAll(() => s3?.destroy());
 
