@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 
@@ -25,6 +26,15 @@ describe('command line', () => {
       /^embedded 5,000 rows × 14 dims in [\d.]+ s \([\d,]+ rows\/s, 3 shard\(s\), 2 worker\(s\)\) → .*\{spotify_vectors_14d\.npy, id_to_index\.json, manifest\.json\}$/,
     );
     expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+  });
+
+  it('caps --workers at the core count, with a note', () => {
+    const out = tmp();
+    const r = cli(fixture('tracks-5k.parquet'), '--out', out, '--workers', '512');
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^note: --workers 512 is more than the \d+ cores here; using \d+$/);
+    expect(lines[1]).toMatch(new RegExp(`\\(\\d[\\d,]* rows/s, \\d+ shard\\(s\\), ${availableParallelism()} worker\\(s\\)\\)`));
   });
 
   it('refuses bad input with exit 1 and one line naming the file and column, no stack trace', () => {
