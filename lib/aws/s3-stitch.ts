@@ -108,7 +108,9 @@ async function sendPart(u: Upload, part: PlannedPart, PartNumber: number): Promi
       return { PartNumber, ETag: (await client.send(copy)).CopyPartResult?.ETag };
     }
     const release = await u.bufferSlot();
-    const buffer = u.freeBuffers.pop() ?? new Uint8Array(u.partSize);
+    // Sized to this part, not to the largest part: most assembled parts are 5 MiB top-ups.
+    const free = u.freeBuffers.pop();
+    const buffer = free && free.length >= part.size ? free : new Uint8Array(part.size);
     try {
       const body = buffer.subarray(0, part.size);
       await assemble(client, bucket, part, body);

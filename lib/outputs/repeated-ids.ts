@@ -79,8 +79,12 @@ const less = (a: Cursor, b: Cursor) => a.hi < b.hi || (a.hi === b.hi && a.lo < b
  * True when any 64-bit value occurs twice across the sorted little-endian BigUint64 sources.
  * Holds at most about `memory` bytes of hashes (but at least 128 KiB per source).
  */
-export async function sortedSourcesRepeat(sources: readonly ByteSource[], memory = HASH_MERGE_MEMORY): Promise<boolean> {
-  const chunk = chunkBytes(sources.length, memory);
+export async function sortedSourcesRepeat(sources: readonly ByteSource[], memory?: number): Promise<boolean> {
+  // By default, never more than half of all the hashes at once: where they would fit whole, two
+  // smaller reads per shard cost nothing, and the reducer's peak (after the vectors' upload
+  // buffers) drops. An explicit budget is taken as it is.
+  const total = sources.reduce((n, s) => n + s.size, 0);
+  const chunk = chunkBytes(sources.length, memory ?? Math.min(HASH_MERGE_MEMORY, Math.max(total / 2, 1)));
   const cursors = sources.map((s) => new Cursor(s, chunk));
   const filled = await Promise.all(cursors.map((c) => c.fill()));
   const heap = cursors.filter((_, i) => filled[i]);
