@@ -130,24 +130,21 @@ function shardOf(plan: JobPlan, row: number): number {
   return lo;
 }
 
-/**
- * Builds the mapping's segments with dict semantics from the shards' fragments: the original
- * fragment where a shard has no repeated id, a rewritten one where it has.
- */
-export async function dictMappingSegments(
-  store: JobStore,
-  plan: JobPlan,
-  done: readonly ShardDone[],
-  opts: DictMappingOptions = {},
-): Promise<{ segments: StitchSegment[]; stats: DictMappingStats }> {
-  const { jobId } = plan;
-  const partitionIds = opts.partitionIds ?? 500_000;
-  const budget = opts.budgetBytes ?? 64 << 20;
-  const chunkBytes = opts.chunkBytes ?? 8 << 20;
-  const partitions = Math.max(1, Math.ceil(plan.rows / partitionIds));
-  const write = (name: string, bytes: Uint8Array) => store.writeWork(jobId, name, bytes);
+/** What the three passes share. */
+interface Pass {
+  store: JobStore;
+  plan: JobPlan;
+  done: readonly ShardDone[];
+  partitions: number;
+  budget: number;
+  chunkBytes: number;
+  write: (name: string, bytes: Uint8Array) => Promise<void>;
+}
 
-  // Pass 1: entries by partition: [index f64][key length u32][key bytes].
+/** Pass 1: every entry to its partition, as [index f64][key length u32][key bytes]. */
+async function partitionEntries(x: Pass): Promise<void> {
+  const { store, plan, done, partitions, budget, chunkBytes, write } = x;
+  const jobId = plan.jobId;
   const parts = new Spills(write, budget);
   const record = new DataView(new ArrayBuffer(12));
   for (const d of done) {
@@ -161,27 +158,33 @@ export async function dictMappingSegments(
     });
   }
   await parts.flushAll();
+}
 
-  // Pass 2: each partition's repeated ids → per-shard decisions [index f64][new index f64, or -1 to drop].
-  const decisions = new Spills(write, budget);
-  const stats: DictMappingStats = { partitions, repeatedIds: 0, droppedEntries: 0, rewrittenShards: 0 };
+/** Reads a partition's records back. */
+function eachRecord(chunks: readonly Uint8Array[], fn: (key: string, index: number) => void): void {
   const latin1 = new TextDecoder('latin1');
+  for (const c of chunks) {
+    const view = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    for (let at = 0; at < c.length;) {
+      const index = view.getFloat64(at, true);
+      const len = view.getUint32(at + 8, true);
+      fn(latin1.decode(c.subarray(at + 12, at + 12 + len)), index);
+      at += 12 + len;
+    }
+  }
+}
+
+/** Pass 2: each partition alone finds its repeated ids and spills, per shard, [index f64][new index f64, or -1 to drop]. */
+async function decideRepeats(x: Pass, stats: DictMappingStats): Promise<void> {
+  const { store, plan, partitions, budget, write } = x;
+  const jobId = plan.jobId;
+  const decisions = new Spills(write, budget);
+  const record = new DataView(new ArrayBuffer(8));
   for (let p = 0; p < partitions; p++) {
     const names = await store.listWork(jobId, `p${p}/`);
     const chunks = await Promise.all(names.map((n) => store.readWork(jobId, n)));
     const seen = new Map<string, { first: number; last: number; count: number }>();
-    const each = (fn: (key: string, index: number) => void) => {
-      for (const c of chunks) {
-        const view = new DataView(c.buffer, c.byteOffset, c.byteLength);
-        for (let at = 0; at < c.length;) {
-          const index = view.getFloat64(at, true);
-          const len = view.getUint32(at + 8, true);
-          fn(latin1.decode(c.subarray(at + 12, at + 12 + len)), index);
-          at += 12 + len;
-        }
-      }
-    };
-    each((key, index) => {
+    eachRecord(chunks, (key, index) => {
       const s = seen.get(key);
       if (!s) seen.set(key, { first: index, last: index, count: 1 });
       else {
@@ -191,23 +194,27 @@ export async function dictMappingSegments(
       }
     });
     const pending: Promise<void>[] = [];
-    each((key, index) => {
+    eachRecord(chunks, (key, index) => {
       const s = seen.get(key)!;
       if (s.count < 2) return;
       if (index === s.first) stats.repeatedIds++;
       else stats.droppedEntries++;
       const w = decisions.buffer(`s${shardOf(plan, index)}`);
       record.setFloat64(0, index, true);
-      w.push(new Uint8Array(record.buffer, 0, 8));
+      w.push(new Uint8Array(record.buffer).slice());
       record.setFloat64(0, index === s.first ? s.last : DROP, true);
-      w.push(new Uint8Array(record.buffer, 0, 8));
+      w.push(new Uint8Array(record.buffer).slice());
       pending.push(decisions.added(16));
     });
     await Promise.all(pending);
   }
   await decisions.flushAll();
+}
 
-  // Pass 3: shards with decisions are rewritten; the others are stitched as they are.
+/** Pass 3: the shards with decisions rewritten, the others stitched as they are. */
+async function rewriteShards(x: Pass, stats: DictMappingStats): Promise<StitchSegment[]> {
+  const { store, plan, done, chunkBytes } = x;
+  const jobId = plan.jobId;
   const segments: StitchSegment[] = [];
   for (const d of done) {
     const names = await store.listWork(jobId, `s${d.shard}/`);
@@ -233,5 +240,31 @@ export async function dictMappingSegments(
     segments.push(store.workSegment(jobId, name, out.length));
     stats.rewrittenShards++;
   }
-  return { segments, stats };
+  return segments;
+}
+
+/**
+ * Builds the mapping's segments with dict semantics from the shards' fragments: the original
+ * fragment where a shard has no repeated id, a rewritten one where it has.
+ */
+export async function dictMappingSegments(
+  store: JobStore,
+  plan: JobPlan,
+  done: readonly ShardDone[],
+  opts: DictMappingOptions = {},
+): Promise<{ segments: StitchSegment[]; stats: DictMappingStats }> {
+  const partitions = Math.max(1, Math.ceil(plan.rows / (opts.partitionIds ?? 500_000)));
+  const x: Pass = {
+    store,
+    plan,
+    done,
+    partitions,
+    budget: opts.budgetBytes ?? 64 << 20,
+    chunkBytes: opts.chunkBytes ?? 8 << 20,
+    write: (name, bytes) => store.writeWork(plan.jobId, name, bytes),
+  };
+  const stats: DictMappingStats = { partitions, repeatedIds: 0, droppedEntries: 0, rewrittenShards: 0 };
+  await partitionEntries(x);
+  await decideRepeats(x, stats);
+  return { segments: await rewriteShards(x, stats), stats };
 }
