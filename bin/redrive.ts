@@ -11,15 +11,13 @@ import { s3ClientFromEnv } from '../lib/aws/clients.ts';
 import { readConfig } from '../lib/aws/config.ts';
 import { stepContext } from '../lib/aws/handlers.ts';
 import { redrive } from '../lib/pipeline/reconcile-step.ts';
-import { SourceError, UsageError, messageOf } from '../lib/errors.ts';
-import { runCli } from '../lib/cli/options.ts';
+import { SourceError, messageOf } from '../lib/errors.ts';
+import { runCli, s3ObjectArg } from '../lib/cli/options.ts';
 
 const USAGE = 'usage: npm run redrive -- s3://BUCKET/KEY.parquet';
 
 async function main(argv: string[]): Promise<number> {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(argv[0] ?? '');
-  if (argv.length !== 1 || !m) throw new UsageError('expected one s3://bucket/key argument');
-  const [, bucket, key] = m as unknown as [string, string, string];
+  const { bucket, key } = s3ObjectArg(argv);
   const config = readConfig();
   const ctx = stepContext({ s3: s3ClientFromEnv(), lambda: new LambdaClient({}), config }, bucket);
   let result;

@@ -10,15 +10,13 @@ import { s3Store } from '../lib/aws/s3-store.ts';
 import { describeStatus, jobStatus } from '../lib/pipeline/status.ts';
 import { JobStore } from '../lib/pipeline/job-store.ts';
 import { readPrefixes, recoveryFrom } from '../lib/aws/config.ts';
-import { SourceError, UsageError, messageOf } from '../lib/errors.ts';
-import { runCli } from '../lib/cli/options.ts';
+import { SourceError, messageOf } from '../lib/errors.ts';
+import { runCli, s3ObjectArg } from '../lib/cli/options.ts';
 
 const USAGE = 'usage: npm run status -- s3://BUCKET/KEY.parquet';
 
 async function main(argv: string[]): Promise<number> {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(argv[0] ?? '');
-  if (argv.length !== 1 || !m) throw new UsageError('expected one s3://bucket/key argument');
-  const [, bucket, key] = m as unknown as [string, string, string];
+  const { bucket, key } = s3ObjectArg(argv);
   const prefixes = readPrefixes();
   const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   let status;

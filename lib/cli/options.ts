@@ -50,3 +50,10 @@ export function checkInputFile(path: string): void {
   }
   if (!stat.isFile()) throw new InvalidInputError(path, stat.isDirectory() ? 'is a directory, not a Parquet file' : 'not a regular file');
 }
+
+/** The one `s3://BUCKET/KEY` argument of the commands that look at a job. */
+export function s3ObjectArg(argv: readonly string[]): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(argv[0] ?? '');
+  if (argv.length !== 1 || !m) throw new UsageError('expected one s3://bucket/key argument');
+  return { bucket: m[1]!, key: m[2]! };
+}

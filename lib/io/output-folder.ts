@@ -6,7 +6,7 @@
  * the next run into the same destination.
  */
 import { rmSync, rmdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const PREFIX = '.track-embeddings-';
@@ -153,14 +153,5 @@ export class OutputFolder {
       )
         return;
     }
-  }
-}
-
-/** True when `path` exists and is not a directory (a file given as an output folder). */
-export async function isNonDirectory(path: string): Promise<boolean> {
-  try {
-    return !(await stat(path)).isDirectory();
-  } catch {
-    return false;
   }
 }

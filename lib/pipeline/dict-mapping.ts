@@ -53,9 +53,14 @@ class Spills {
     return b;
   }
 
-  /** Call after appending `n` bytes to any buffer. */
-  async added(n: number): Promise<void> {
+  /** Call after appending `n` bytes to any buffer; a promise only when buffers must be written out. */
+  added(n: number): Promise<void> | undefined {
     this.held += n;
+    // No await per entry: most entries only append.
+    return this.held > this.budget ? this.spill() : undefined;
+  }
+
+  private async spill(): Promise<void> {
     while (this.held > this.budget) {
       let largest: [string, ByteWriter] | undefined;
       for (const e of this.buffers) if (!largest || e[1].length > largest[1].length) largest = e;
@@ -105,7 +110,10 @@ async function eachEntry(
     const last = at >= source.size;
     const entries: [Uint8Array, number][] = [];
     const used = parseEntries(chunk, last, (key, index) => entries.push([key, index]));
-    for (const [key, index] of entries) await sink(key, index);
+    for (const [key, index] of entries) {
+      const pending = sink(key, index);
+      if (pending) await pending;
+    }
     carry = chunk.slice(Math.min(used, chunk.length));
     if (last) break;
   }
@@ -148,13 +156,13 @@ async function partitionEntries(x: Pass): Promise<void> {
   const parts = new Spills(write, budget);
   const record = new DataView(new ArrayBuffer(12));
   for (const d of done) {
-    await eachEntry(store, jobId, d.shard, chunkBytes, async (key, index) => {
+    await eachEntry(store, jobId, d.shard, chunkBytes, (key, index) => {
       const w = parts.buffer(`p${fnv1a(key) % partitions}`);
       record.setFloat64(0, index, true);
       record.setUint32(8, key.length, true);
       w.push(new Uint8Array(record.buffer));
       w.push(key);
-      await parts.added(12 + key.length);
+      return parts.added(12 + key.length);
     });
   }
   await parts.flushAll();
@@ -204,7 +212,8 @@ async function decideRepeats(x: Pass, stats: DictMappingStats): Promise<void> {
       w.push(new Uint8Array(record.buffer).slice());
       record.setFloat64(0, index === s.first ? s.last : DROP, true);
       w.push(new Uint8Array(record.buffer).slice());
-      pending.push(decisions.added(16));
+      const spilling = decisions.added(16);
+      if (spilling) pending.push(spilling);
     });
     await Promise.all(pending);
   }

@@ -40,20 +40,13 @@ export async function runEmbedShard(ctx: StepContext, jobId: string, index: numb
   const shard = plan.shards[index];
   if (!shard) throw new PipelineError(`job ${jobId}: shard ${index} does not exist (the plan has ${plan.shards.length})`);
   const ended = { shard: index, rows: shard.rows, timingsMs: null, claimedReduce: false, jobEnded: true };
-  if (await store.ending(plan, jobId)) {
-    // A late duplicate, or the retry of one whose clean-up failed: leave nothing of the job behind.
-    await store.retire(jobId);
-    return ended;
-  }
+  if (await store.retireIfEnded(plan, jobId)) return ended;
 
   let done: ShardDone | null = null;
   if (!(await store.hasShardDone(jobId, index))) {
     done = await embedAndWrite(ctx, plan, index);
-    if (await store.ending(plan, jobId)) {
-      // The job ended while this shard ran (a duplicate after the reducer published): leave nothing behind.
-      await store.retire(jobId);
-      return ended;
-    }
+    // The job ended while this shard ran (a duplicate after the reducer published): nothing of it stays.
+    if (await store.retireIfEnded(plan, jobId)) return ended;
   }
   const claimedReduce = await finishIfLast(ctx, plan);
   return { shard: index, rows: shard.rows, timingsMs: done?.timingsMs ?? null, bytesRead: done?.bytesRead ?? 0, claimedReduce };

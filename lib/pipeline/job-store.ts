@@ -73,10 +73,8 @@ export class JobStore {
   }
 
   /** The plan, which every step after stats needs; a missing plan is a bug or an expired job, never bad input. */
-  async plan(jobId: string): Promise<JobPlan> {
-    const plan = await this.readPlan(jobId);
-    if (!plan) throw new PipelineError(`job ${jobId}: no plan.json in ${this.url(jobKeys(jobId, this.prefixes).plan)}`);
-    return plan;
+  plan(jobId: string): Promise<JobPlan> {
+    return this.required<JobPlan>(jobId, jobKeys(jobId, this.prefixes).plan);
   }
 
   /**
@@ -96,10 +94,8 @@ export class JobStore {
   }
 
   /** The fanned-out statistics plan, which every stats part needs. */
-  async statsPlan(jobId: string): Promise<StatsPlan> {
-    const sp = await this.readStatsPlan(jobId);
-    if (!sp) throw new PipelineError(`job ${jobId}: no stats.json in ${this.url(jobKeys(jobId, this.prefixes).statsPlan)}`);
-    return sp;
+  statsPlan(jobId: string): Promise<StatsPlan> {
+    return this.required<StatsPlan>(jobId, jobKeys(jobId, this.prefixes).statsPlan);
   }
 
   writeStatsPlanOnce(sp: StatsPlan & { writer: string }): Promise<boolean> {
@@ -288,6 +284,16 @@ export class JobStore {
     return null;
   }
 
+  /**
+   * How the job ended, if it has, after retiring whatever is left of it: a step that finds its
+   * job ended (a late duplicate, the retry of one whose clean-up failed) leaves nothing behind.
+   */
+  async retireIfEnded(obj: UploadedObject, jobId: string): Promise<Ending> {
+    const ending = await this.ending(obj, jobId);
+    if (ending) await this.retire(jobId);
+    return ending;
+  }
+
   // --- the index of unfinished jobs --------------------------------------------------------------
 
   /** Adds the job to the index the reconciler sweeps (kept if it is there already). */
@@ -372,6 +378,13 @@ export class JobStore {
 
   private lockKey(name: string): string {
     return `${this.prefixes.jobs}publish-locks/${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
+  }
+
+  /** A record every later step needs; missing, it is a bug or an expired job, never bad input. */
+  private async required<T>(jobId: string, key: string): Promise<T> {
+    const record = await this.getJson<T>(key);
+    if (!record) throw new PipelineError(`job ${jobId}: no ${key.slice(key.lastIndexOf('/') + 1)} in ${this.url(key)}`);
+    return record;
   }
 
   private async getJson<T>(key: string): Promise<T | null> {

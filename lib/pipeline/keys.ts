@@ -42,7 +42,7 @@ export function jobKeys(jobId: string, prefixes: Prefixes = DEFAULT_PREFIXES) {
     reduceClaim: `${base}reduce.claim`,
     failed: `${base}failed.json`,
     /** The job's entry in the index of unfinished jobs that the reconciler sweeps. */
-    active: `${prefixes.jobs}active/${jobId}`,
+    active: `${indexKeys(prefixes).activePrefix}${jobId}`,
   };
 }
 

@@ -44,11 +44,8 @@ export async function runReduce(ctx: StepContext, jobId: string, waitForLock: (m
   const { store } = ctx;
   const t0 = performance.now();
   const plan = await store.plan(jobId);
-  const ending = await store.ending(plan, jobId);
-  if (ending) {
-    await store.retire(jobId);
-    return ending === 'published' ? { status: 'already-published' } : { status: 'ended' };
-  }
+  const ending = await store.retireIfEnded(plan, jobId);
+  if (ending) return ending === 'published' ? { status: 'already-published' } : { status: 'ended' };
   const done = await Promise.all(plan.shards.map((s) => store.readShardDone(jobId, s.index)));
   if (done.some((d) => d === null)) return { status: 'waiting', invoked: await advance(ctx, plan, jobId) };
 
@@ -60,10 +57,7 @@ export async function runReduce(ctx: StepContext, jobId: string, waitForLock: (m
       await store.retire(jobId);
       return { status: 'superseded', currentEtag: current };
     }
-    if (await store.ending(plan, jobId)) {
-      await store.retire(jobId);
-      return { status: 'already-published' };
-    }
+    if (await store.retireIfEnded(plan, jobId)) return { status: 'already-published' };
     const manifest = await publish(store, plan, done as ShardDone[]);
     manifest.timingsMs = { ...plan.timingsMs, reduce: Math.round(performance.now() - t0) };
     // The manifest goes last: its presence says the other two outputs are complete.

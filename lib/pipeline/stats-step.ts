@@ -57,10 +57,7 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
   const spec = opts.spec ?? DEFAULT_SPEC;
   if (!store.isInput(obj.key)) return { status: 'ignored', key: obj.key, reason: `not under ${store.prefixes.input} or not .parquet` };
   const jobId = store.jobIdOf(obj);
-  if (await store.ending(obj, jobId)) {
-    await store.retire(jobId);
-    return { status: 'ended', jobId };
-  }
+  if (await store.retireIfEnded(obj, jobId)) return { status: 'ended', jobId };
   await store.registerActive(obj, jobId, nowOf(ctx));
   if ((await store.hasPlan(jobId)) || (await store.hasStatsPlan(jobId))) {
     return { status: 'resumed', jobId, invoked: await advance(ctx, obj, jobId) };
@@ -113,10 +110,7 @@ export async function runStatsPart(ctx: StepContext, jobId: string, index: numbe
   const sp = await store.statsPlan(jobId);
   const part = sp.parts[index];
   if (!part) throw new PipelineError(`job ${jobId}: stats part ${index} does not exist (the job has ${sp.parts.length})`);
-  if (await store.ending(sp, jobId)) {
-    await store.retire(jobId);
-    return { status: 'ended', jobId };
-  }
+  if (await store.retireIfEnded(sp, jobId)) return { status: 'ended', jobId };
   if (await store.hasPlan(jobId)) return { status: 'resumed', jobId, invoked: await advance(ctx, sp, jobId) };
   const columns = standardizedColumns(sp.spec);
 
