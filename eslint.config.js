@@ -6,6 +6,7 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'demo/', 'scratch/', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   {
     rules: {

@@ -12,6 +12,9 @@ export default defineConfig({
       'test/pipeline/reduce-memory.test.ts',
       'test/emulators/serverless-pipeline.test.ts',
     ],
+    globalSetup: ['test/build.global-setup.ts'],
+    // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core machine.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -14,10 +14,30 @@ export interface AwsClients {
 
 /** An S3 client for the environment; path-style addressing where a local S3 API (moto, SAM setups) needs it. */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
+  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3), region: localRegion(env, env.AWS_ENDPOINT_URL_S3) });
 }
 
 /** Both clients for the environment. */
 export function clientsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsClients {
-  return { s3: s3ClientFromEnv(env), lambda: new LambdaClient({}) };
+  return { s3: s3ClientFromEnv(env), lambda: new LambdaClient({ region: localRegion(env, env.AWS_ENDPOINT_URL_LAMBDA) }) };
+}
+
+const LOOPBACK = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/;
+
+/**
+ * us-east-1 for a loopback endpoint when no region is set (moto and the local Lambda endpoint
+ * accept any); otherwise undefined, and the SDK looks in its usual places.
+ */
+export function localRegion(env: NodeJS.ProcessEnv, endpoint: string | undefined): string | undefined {
+  if (env.AWS_REGION || env.AWS_DEFAULT_REGION || !endpoint || !LOOPBACK.test(endpoint)) return undefined;
+  return 'us-east-1';
+}
+
+/** An SDK failure as one line that says what to set, where the SDK's own message does not. */
+export function sdkProblem(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (/Region is missing/i.test(message)) return 'no AWS region: set AWS_REGION (or use a profile that has one)';
+  if (/Could not load credentials/i.test(message))
+    return 'no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  return message;
 }

@@ -106,16 +106,24 @@ export async function exists(client: S3Client, bucket: string, key: string): Pro
   }
 }
 
-/** Every object under `prefix` with its last-modified time, page by page (the SDK's paginator follows the continuation tokens). */
-export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<{ key: string; lastModified: number }[]> {
+/**
+ * Every object under `prefix` with its last-modified time, page by page (the SDK's paginator
+ * follows the continuation tokens); `pageSize` keys a page, S3's 1,000 when unset.
+ */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  pageSize?: number,
+): Promise<{ key: string; lastModified: number }[]> {
   const out: { key: string; lastModified: number }[] = [];
-  for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
+  for await (const page of paginateListObjectsV2({ client, pageSize }, { Bucket: bucket, Prefix: prefix })) {
     for (const o of page.Contents ?? []) if (o.Key !== undefined) out.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? 0 });
   }
   return out;
 }
 
 /** Every key under `prefix`. */
-export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  return (await listObjects(client, bucket, prefix)).map((o) => o.key);
+export async function listKeys(client: S3Client, bucket: string, prefix: string, pageSize?: number): Promise<string[]> {
+  return (await listObjects(client, bucket, prefix, pageSize)).map((o) => o.key);
 }

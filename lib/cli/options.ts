@@ -1,33 +1,6 @@
-/** What every command line shares: option checks, exit codes and one clear line on stderr, never a stack trace for our errors. */
+/** Checks the commands share, made before any work: the output folder, the input file, an s3:// argument. */
 import { statSync } from 'node:fs';
-import { InvalidInputError, PipelineError, UsageError } from '../errors.ts';
-
-/** Runs `main`; exit 0/its code, 2 for a usage error (with `usage`), 1 for a refused input, 70 for a bug. */
-export function runCli(main: (argv: string[]) => Promise<number>, usage: string): void {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof UsageError) {
-        process.stderr.write(`error: ${e.message}\n${usage}\n`);
-        process.exit(2);
-      }
-      if (e instanceof PipelineError) {
-        process.stderr.write(`error: ${e.message}\n`);
-        process.exit(1);
-      }
-      process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(70);
-    },
-  );
-}
-
-/** A `--name N` option that must be a positive integer, or undefined when absent. */
-export function positiveIntOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${value}'`);
-  return n;
-}
+import { InvalidInputError, UsageError } from '../errors.ts';
 
 /** Refuses, before any work, an output folder that names something other than a folder. */
 export function checkOutDir(path: string): void {

@@ -14,6 +14,9 @@ export class MotoError extends PipelineError {
 }
 
 /** A running moto_server: its base URL and a way to stop it. */
+/** The region the local services are addressed in (moto accepts any). */
+export const LOCAL_REGION = 'us-east-1';
+
 export interface Moto {
   endpoint: string;
   stop(): Promise<void>;
@@ -96,7 +99,7 @@ function startMotoCommand(command: string): Promise<Moto> {
 export function s3ClientFor(endpoint: string): S3Client {
   return new S3Client({
     endpoint,
-    region: 'us-east-1',
+    region: LOCAL_REGION,
     forcePathStyle: true,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });

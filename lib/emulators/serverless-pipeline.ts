@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { OutputFolder } from '../io/output-folder.ts';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { startMoto, s3ClientFor } from './moto.ts';
+import { startMoto, s3ClientFor, LOCAL_REGION } from './moto.ts';
 import type { Config } from '../aws/config.ts';
 import { startLocalStack } from './local-stack.ts';
 import { JobStore } from '../pipeline/job-store.ts';
@@ -16,7 +16,9 @@ import { DEFAULT_PREFIXES, outputKeys, outputName } from '../pipeline/keys.ts';
 import { s3PutEvent } from '../aws/s3-event.ts';
 import { jobStatus } from '../pipeline/status.ts';
 import { s3Store } from '../aws/s3-store.ts';
-import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from '../embedding/shard-plan.ts';
+import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS, planShards } from '../embedding/shard-plan.ts';
+import { openFileSource } from '../io/file-source.ts';
+import { readFooter } from '../parquet/footer.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
 import { PipelineError } from '../errors.ts';
 import type { Manifest } from '../outputs/manifest.ts';
@@ -29,13 +31,33 @@ export interface LocalPipelineOptions {
   shardRows?: number;
   /** Rows per stats part: a file with more rows computes its statistics in parts (fan-out). */
   statsPartRows?: number;
-  /** Called when a shard finishes (after the plan exists). */
-  onProgress?: (shardsDone: number) => void;
+  /** Called when a shard finishes, with the number of shards of the plan. */
+  onProgress?: (shardsDone: number, shards: number) => void;
+  /** Leave the S3 API and the Lambda endpoint running after the job, for `status` and `redrive` to look at. */
+  keep?: boolean;
+}
+
+/** What `keep` leaves running: where it listens, and how to stop it. */
+export interface KeptServices {
+  s3Endpoint: string;
+  lambdaEndpoint: string;
+  region: string;
+  bucket: string;
+  key: string;
+  close(): Promise<void>;
+}
+
+export interface LocalPipelineResult {
+  manifest: Manifest;
+  invocations: number;
+  /** Present when `keep` was asked for. */
+  kept?: KeptServices;
 }
 
 /** Runs the whole serverless flow locally and downloads the outputs into `outDir`. */
-export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ manifest: Manifest; invocations: number }> {
+export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<LocalPipelineResult> {
   const body = await readFile(opts.input);
+  const shards = await shardCount(opts.input, opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS);
   const moto = await startMoto();
   const s3 = s3ClientFor(moto.endpoint);
   const config: Config = {
@@ -55,11 +77,17 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
         ? handler
         : async (e) => {
             const out = await handler(e);
-            opts.onProgress?.(++shardsDone);
+            opts.onProgress?.(++shardsDone, shards);
             return out;
           },
   });
   const { local, lambda } = stack;
+  const stop = async () => {
+    await stack.close();
+    s3.destroy();
+    await moto.stop();
+  };
+  let kept: KeptServices | undefined;
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const key = `${DEFAULT_PREFIXES.input}${basename(opts.input)}`;
@@ -91,10 +119,23 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<{ ma
     } finally {
       await folder.discard();
     }
-    return { manifest: status.manifest, invocations: local.invocations.length };
+    if (opts.keep)
+      kept = { s3Endpoint: moto.endpoint, lambdaEndpoint: local.endpoint, region: LOCAL_REGION, bucket: BUCKET, key, close: stop };
+    return { manifest: status.manifest, invocations: local.invocations.length, kept };
   } finally {
-    await stack.close();
-    s3.destroy();
-    await moto.stop();
+    if (!kept) await stop();
+  }
+}
+
+/** The number of shards the stats step will plan, from the file's footer. */
+async function shardCount(input: string, shardRows: number): Promise<number> {
+  const source = await openFileSource(input);
+  try {
+    return planShards(
+      (await readFooter(source)).rowGroups.map((g) => g.numRows),
+      shardRows,
+    ).length;
+  } finally {
+    await source.close();
   }
 }

@@ -26,7 +26,11 @@ import { openParquet } from '../parquet/reader.ts';
 import { readAllIds } from '../embedding/shard-work.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
+import { InlineExecutor, type Executor } from './executor.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
+
+/** Below this many rows the run stays in this process: worker threads would cost more than they save (see bench/cli.ts). */
+export const INLINE_MAX_ROWS = 250_000;
 
 export interface RunOptions {
   input: string;
@@ -34,7 +38,7 @@ export interface RunOptions {
   spec?: FeatureSpec;
   /** Target rows per shard; default: the file split evenly over the workers, at most DEFAULT_MAX_SHARD_ROWS. */
   shardRows?: number;
-  /** Worker threads; default one per core. */
+  /** Worker threads; 1 runs in this process. Default: in-process below INLINE_MAX_ROWS rows, else one per core. */
   workers?: number;
   /** Called as rows finish, per phase. */
   onProgress?: (phase: 'stats' | 'embed', rows: number, total: number) => void;
@@ -45,6 +49,8 @@ export interface RunResult {
   vectorsPath: string;
   mappingPath: string;
   manifestPath: string;
+  /** Worker threads used; 1 means the run stayed in this process. */
+  workers: number;
 }
 
 /** What the phases share: the plan of the run. */
@@ -63,14 +69,13 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
   const timings: Record<string, number> = {};
   const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
   const spec = opts.spec ?? DEFAULT_SPEC;
-  const workers = opts.workers ?? availableParallelism();
-
-  // Workers first: compiling the wasm decoder in each overlaps the footer read and checks.
-  const pool = new WorkerPool(workers);
+  let pool: Executor | null = null;
   let folder: OutputFolder | null = null;
   try {
     const layout = await readLayout(opts.input, spec);
     lap('footer', t0);
+    const workers = opts.workers ?? (layout.numRows < INLINE_MAX_ROWS ? 1 : availableParallelism());
+    pool = workers > 1 ? new WorkerPool(workers) : new InlineExecutor();
     const rows = layout.numRows;
     const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
     const shards = planShards(
@@ -103,15 +108,15 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     await writeFile(out.path(MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // The manifest goes last: its presence says the other two are complete.
     const [vectorsPath, mappingPath, manifestPath] = await out.commit([vectorsFileName(spec.features.length), MAPPING_FILE, MANIFEST_FILE]);
-    return { manifest, vectorsPath: vectorsPath!, mappingPath: mappingPath!, manifestPath: manifestPath! };
+    return { manifest, vectorsPath: vectorsPath!, mappingPath: mappingPath!, manifestPath: manifestPath!, workers };
   } finally {
-    await pool.close();
+    await pool?.close();
     await folder?.discard();
   }
 }
 
 /** Pass 1: the statistics tasks in the workers, merged in task order into the scaler. */
-async function statsPass(pool: WorkerPool, plan: RunPlan): Promise<Scaler> {
+async function statsPass(pool: Executor, plan: RunPlan): Promise<Scaler> {
   const { input, layout, spec, onProgress } = plan;
   const rows = layout.numRows;
   const columns = standardizedColumns(spec);
@@ -131,7 +136,7 @@ async function statsPass(pool: WorkerPool, plan: RunPlan): Promise<Scaler> {
 }
 
 /** Pass 2: every shard embedded by a worker into its rows of the .npy and its mapping fragment; returns each shard's sorted id hashes. */
-async function embedPass(pool: WorkerPool, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<BigUint64Array[]> {
+async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<BigUint64Array[]> {
   const { input, layout, spec, shards, onProgress } = plan;
   const rows = layout.numRows;
   const dims = spec.features.length;

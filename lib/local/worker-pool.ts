@@ -1,6 +1,7 @@
 /** A fixed pool of worker threads (local/worker.ts) running the runner's tasks from a queue. */
 import { Worker } from 'node:worker_threads';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
+import type { Executor } from './executor.ts';
 import { PipelineError, reviveError } from '../errors.ts';
 
 // From sources (tsx, vitest) this module is .ts; in the bundle (npm start) it sits beside dist/worker.js.
@@ -19,7 +20,7 @@ function workerEntry(): URL {
 }
 
 /** A fixed set of worker threads running tasks from a queue; the first failure fails the run. */
-export class WorkerPool {
+export class WorkerPool implements Executor {
   private readonly workers: Worker[];
 
   constructor(size: number) {

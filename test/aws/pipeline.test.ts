@@ -109,7 +109,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   const tmp = useTmp();
 
   it('embeds the 5k fixture in 20 shards, byte-identical to the command line', async () => {
-    const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
+    const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
     const since = local.invocations.length;
     const shardOutcomes = new Map<number, EmbedOutcome>();
     hooks.after = (fn, e, result) => {
@@ -248,7 +248,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   });
 
   it('gives identical outputs when a shard runs twice or fails once and succeeds on retry', async () => {
-    const reference = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
+    const reference = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
     const flaky = new Set<number>([3]);
     hooks.before = async (fn, { shard }) => {
       if (fn === 'embed' && flaky.delete(shard!)) throw new Error('transient failure');
@@ -379,7 +379,7 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
   });
 
   it("keeps each job's errors its own when a corrupt file and a valid one run at once (3 rounds)", async () => {
-    const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 2 });
+    const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
     const corrupt = readFileSync(FIXTURE);
     for (let i = 200_000; i < 200_400; i++) corrupt[i]! ^= 0x5a;
     for (let round = 0; round < 3; round++) {

@@ -141,7 +141,7 @@ describe('the synthesized Lambda bundles', () => {
 
     // The reference the bundles must reproduce byte for byte.
     cliOut = mkdtempSync(join(tmpdir(), 'track-embeddings-bundles-cli-'));
-    cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: cliOut, workers: 2 });
+    cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: cliOut, workers: 1 });
 
     s3 = s3ClientFor(s3Endpoint());
     lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });

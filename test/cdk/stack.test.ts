@@ -5,9 +5,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { PipelineStack } from '../../cdk/pipeline-stack.ts';
 import { propsFromContext } from '../../cdk/props.ts';
 
-/** Synthesizes the stack with cdk-nag as cdk/app.ts does; synthesis throws on any unacknowledged finding. */
+/**
+ * Synthesizes the stack with cdk-nag as cdk/app.ts does; synthesis throws on any unacknowledged finding.
+ * Without bundling the functions' code (CDK's `aws:cdk:bundling-stacks` set to none): these tests
+ * read the template; test/cdk/bundles.test.ts builds and runs the bundles.
+ */
 function synth(context: Record<string, unknown> = {}) {
-  const app = new App({ context });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new PipelineStack(app, 'Test', propsFromContext(app.node));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { template: Template.fromStack(stack), stack };

@@ -1,29 +1,25 @@
 /** The command lines leave nothing behind and name ordinary mistakes, checked before any work. */
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ROOT, fixture, useTmp } from '../helpers/tmp.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
 import { writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 
-const run = (bin: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', bin), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env,
-    timeout: 60_000,
-  });
-  return { code: r.status, stderr: r.stderr, lines: r.stderr.trim().split('\n') };
-};
 const temps = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('.track-embeddings-')) : []);
 
 describe('the command line', () => {
   const tmp = useTmp();
+  const shared = mkdtempSync(join(tmpdir(), 'track-embeddings-signals-'));
+  const tmpShared = () => shared;
+  afterAll(() => rmSync(shared, { recursive: true, force: true }));
 
   it('refuses --out naming a file, with one line and exit 2, before any work', () => {
     const file = join(tmp(), 'taken');
     writeFileSync(file, 'keep me');
-    const r = run('embed.ts', [fixture('tracks-5k.parquet'), '--out', file]);
+    const r = runCli([fixture('tracks-5k.parquet'), '--out', file]);
     expect(r.code).toBe(2);
     expect(r.lines[0]).toBe(`error: --out ${file}: exists and is not a folder`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -35,7 +31,7 @@ describe('the command line', () => {
     ['a null id (refused while embedding)', 'null-id.parquet', /column 'id'/],
   ])('creates no --out folder for a refused run: %s', (_what, file, message) => {
     const out = join(tmp(), 'new', 'out');
-    const r = run('embed.ts', [fixture('bad', file), '--out', out]);
+    const r = runCli([fixture('bad', file), '--out', out]);
     expect(r.code).toBe(1);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(message);
@@ -45,7 +41,7 @@ describe('the command line', () => {
   it('refuses a FIFO as input at once instead of waiting on it', () => {
     const fifo = join(tmp(), 'tracks.parquet');
     execFileSync('mkfifo', [fifo]);
-    const r = run('embed.ts', [fifo, '--out', join(tmp(), 'out')]);
+    const r = runCli([fifo, '--out', join(tmp(), 'out')]);
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([`error: ${fifo}: not a regular file`]);
   });
@@ -55,19 +51,19 @@ describe('the command line', () => {
     // pid 2^22 + 1 is above Linux's pid_max limit: no process can have it.
     mkdirSync(join(out, '.track-embeddings-4194305-abc123'));
     writeFileSync(join(out, '.track-embeddings-4194305-abc123', 'spotify_vectors_14d.npy'), 'partial');
-    const r = run('embed.ts', [fixture('tracks-5k.parquet'), '--out', out, '--workers', '1']);
+    const r = runCli([fixture('tracks-5k.parquet'), '--out', out, '--workers', '1']);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 
+  let big: string | undefined;
   it.each(['SIGTERM', 'SIGINT'] as const)('removes its temporary folder (and the --out it created) on %s', async (signal) => {
     const dir = tmp();
-    const input = join(dir, 'big.parquet');
-    await writeTracksParquet(input, { rows: 400_000, rowGroupSize: 50_000 });
+    // One input for both signals, kept outside the folders the test removes.
+    if (!big) await writeTracksParquet((big = join(tmpShared(), 'big.parquet')), { rows: 400_000, rowGroupSize: 50_000 });
+    const input = big;
     const out = join(dir, 'made', 'out');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'embed.ts'), input, '--out', out, '--workers', '1'], {
-      cwd: ROOT,
-    });
+    const child = spawnCli([input, '--out', out, '--workers', '1']);
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
     // Wait for the run to be mid-way: its temporary folder exists.
     const started = await new Promise<boolean>((resolve) => {
@@ -85,12 +81,12 @@ describe('the command line', () => {
   });
 });
 
-describe('pipeline:local', () => {
+describe('track-embeddings pipeline-local', () => {
   const tmp = useTmp();
 
   it('refuses a missing input with one line, before starting anything', () => {
     const missing = join(tmp(), 'nope.parquet');
-    const r = run('pipeline-local.ts', [missing, '--out', join(tmp(), 'out')]);
+    const r = runCli(['pipeline-local', missing, '--out', join(tmp(), 'out')]);
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([`error: ${missing}: no such file`]);
   });
@@ -98,7 +94,7 @@ describe('pipeline:local', () => {
   it('refuses --out naming a file with exit 2, before running the pipeline', () => {
     const file = join(tmp(), 'taken');
     writeFileSync(file, '');
-    const r = run('pipeline-local.ts', [fixture('tracks-5k.parquet'), '--out', file]);
+    const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', file]);
     expect(r.code).toBe(2);
     expect(r.lines[0]).toBe(`error: --out ${file}: exists and is not a folder`);
   });
@@ -107,7 +103,7 @@ describe('pipeline:local', () => {
     // No moto_server on the PATH, and none of the project's own (.moto/venv) either.
     const env = { ...process.env, PATH: dirname(process.execPath), MOTO_SERVER: join(tmp(), 'no-moto', 'moto_server') };
     const out = join(tmp(), 'out');
-    const r = run('pipeline-local.ts', [fixture('tracks-5k.parquet'), '--out', out], env);
+    const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out], env);
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([`error: moto_server not found: pip install 'moto[server]'`]);
     expect(existsSync(out)).toBe(false);

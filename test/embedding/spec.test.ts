@@ -13,7 +13,7 @@ describe('a custom feature spec', () => {
       name: 'tempo-key-year',
       features: [{ column: 'tempo', standardize: true, weight: 1.0 }, { column: 'key' }, { column: 'year', standardize: true }],
     });
-    const { manifest, vectorsPath } = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), spec, workers: 2 });
+    const { manifest, vectorsPath } = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), spec, workers: 1 });
     expect(manifest.dims).toBe(3);
     expect(manifest.outputs.vectors).toBe('spotify_vectors_3d.npy');
     expect(manifest.spec.name).toBe('tempo-key-year');

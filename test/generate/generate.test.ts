@@ -1,21 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, openAsBlob, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main, parseGenerateArgs, USAGE } from '../../bin/generate.ts';
-import { UsageError } from '../../lib/errors.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import { batchRanges, readRowGroupRows, writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 import { Rng } from '../../lib/generate/random.ts';
 import { generateTracks, generateTracksBlock } from '../../lib/generate/tracks.ts';
 import { sliceTracks, TRACK_COLUMNS, tracksToTable, utf8At } from '../../lib/generate/schema.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROWS = 5_000;
 const ROW_GROUP = 1_500;
 
@@ -286,52 +282,37 @@ describe('random', () => {
   });
 });
 
-describe('generate CLI', () => {
-  it('exits with code 2 and the usage line when --rows is missing', () => {
+describe('track-embeddings generate', () => {
+  it('exits with code 2 and one line pointing at the help when --rows is missing', () => {
     const out = join(dir, 'never.parquet');
-    const res = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bin', 'generate.ts'), out], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(res.status).toBe(2);
-    expect(res.stderr).toContain('missing required option --rows');
-    expect(res.stderr).toContain(USAGE);
+    const res = runCli(['generate', out]);
+    expect(res.code).toBe(2);
+    expect(res.lines).toEqual(['error: missing required option --rows N', "see 'track-embeddings generate --help'"]);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('rejects bad arguments with a UsageError', () => {
-    const bad = [
-      ['out.parquet', '--rows', 'ten'],
-      ['out.parquet', '--rows', '0'],
+  it.each([
+    [['out.parquet', '--rows', 'ten'], "--rows must be an integer of at least 1, got 'ten'"],
+    [['out.parquet', '--rows', '0'], "--rows must be an integer of at least 1, got '0'"],
+    [
       ['out.parquet', '--rows', '5', '--compression', 'lzo'],
-      ['out.parquet', '--rows', '5', '--row-group-size', '0'],
-      ['out.parquet', '--rows', '5', '--bogus'],
-      ['--rows', '5'],
-      ['a.parquet', 'b.parquet', '--rows', '5'],
-    ];
-    for (const argv of bad) expect(() => parseGenerateArgs(argv), argv.join(' ')).toThrow(UsageError);
-    expect(parseGenerateArgs(['x.parquet', '--rows', '1_000'])).toEqual({
-      out: 'x.parquet',
-      rows: 1000,
-      rowGroupSize: 1_048_576,
-      seed: 1921,
-      compression: 'snappy',
-    });
+      "--compression must be one of snappy, zstd, gzip, brotli, lz4, none, got 'lzo'",
+    ],
+    [['out.parquet', '--rows', '5', '--row-group-size', '0'], "--row-group-size must be an integer of at least 1, got '0'"],
+    [['out.parquet', '--rows', '5', '--bogus'], "unknown option '--bogus'"],
+    [['--rows', '5'], 'missing OUT.parquet'],
+    [['a.parquet', 'b.parquet', '--rows', '5'], 'unexpected argument(s): b.parquet'],
+  ])('refuses %j with exit 2 and one line', (argv, message) => {
+    const res = runCli(['generate', ...argv.map((a) => (a.endsWith('.parquet') ? join(dir, a) : a))]);
+    expect(res.code).toBe(2);
+    expect(res.lines[0]).toBe(`error: ${message.replace('b.parquet', join(dir, 'b.parquet'))}`);
   });
 
   it('writes a file and prints a one-line summary', async () => {
     const out = join(dir, 'cli.parquet');
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let code: number;
-    let printed: string;
-    try {
-      code = await main([out, '--rows', '70000', '--row-group-size', '50000', '--seed', '5', '--compression', 'zstd']);
-      printed = stdout.mock.calls.map((c) => String(c[0])).join('');
-    } finally {
-      stdout.mockRestore();
-    }
-    expect(code).toBe(0);
-    expect(printed).toMatch(/^wrote .*cli\.parquet: 70,000 rows, 2 row groups, .* s, peak RSS .*\n$/);
+    const res = runCli(['generate', out, '--rows', '70_000', '--row-group-size', '50000', '--seed', '5', '--compression', 'zstd']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^wrote .*cli\.parquet: 70,000 rows, 2 row groups, .* s, peak RSS .*\n$/);
     // 50,000-row groups straddle the generator's 65,536-row blocks
     expect(await readRowGroupRows(out)).toEqual([50_000, 20_000]);
     const file = await pw.ParquetFile.fromFile(await openAsBlob(out));

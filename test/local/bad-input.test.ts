@@ -12,12 +12,15 @@ const bad = (name: string) => fixture('bad', name);
 describe('bad input is refused with one clear message and no outputs', () => {
   const tmp = useTmp();
 
-  /** Runs the job into a directory holding an unrelated file; asserts the error, that only that file remains, and that the input is unchanged. */
-  async function expectRefused(input: string, cls: new (...a: never[]) => Error, message: RegExp) {
+  /**
+   * Runs the job into a directory holding an unrelated file; asserts the error, that only that
+   * file remains, and that the input is unchanged. In this process unless `workers` says otherwise.
+   */
+  async function expectRefused(input: string, cls: new (...a: never[]) => Error, message: RegExp, workers = 1) {
     const out = tmp();
     writeFileSync(join(out, 'keep.txt'), 'unrelated');
     const before = readFileSync(input);
-    const run = runLocal({ input, outDir: out, workers: 2 });
+    const run = runLocal({ input, outDir: out, workers });
     await expect(run).rejects.toThrow(cls);
     await expect(run).rejects.toThrow(message);
     expect(readdirSync(out)).toEqual(['keep.txt']);
@@ -65,8 +68,9 @@ describe('bad input is refused with one clear message and no outputs', () => {
     const path = join(dir, 'null-id-no-stats.parquet');
     writeParquet(new Table(columns), path, { statistics: false, rowGroupRows: 1000 });
     await expectRefused(path, DataError, /column 'id': null id at row 1234/);
-    // Raised in a worker thread, it arrives with its fields, not just its message.
-    await expect(runLocal({ input: path, outDir: tmp() })).rejects.toMatchObject({ file: path, column: 'id' });
+    // Raised in a worker thread, it arrives with its class and fields, not just its message.
+    await expectRefused(path, DataError, /column 'id': null id at row 1234/, 2);
+    await expect(runLocal({ input: path, outDir: tmp(), workers: 2 })).rejects.toMatchObject({ file: path, column: 'id' });
   });
 
   it.each([
@@ -94,12 +98,15 @@ describe('bad input is refused with one clear message and no outputs', () => {
     const bytes = readFileSync(fixture('tracks-5k.parquet'));
     for (let i = 200_000; i < 200_400; i++) bytes[i]! ^= 0x5a;
     writeFileSync(path, bytes);
-    // Narrowed to the one column that fails to decode alone, not the list of every requested column.
-    await expectRefused(
-      path,
-      InvalidInputError,
-      /corrupt\.parquet: corrupt data in row group 1 \(column loudness\): the Parquet decoder failed/,
-    );
+    // Narrowed to the one column that fails to decode alone, not the list of every requested column;
+    // the same in this process and in a worker thread.
+    for (const workers of [1, 2])
+      await expectRefused(
+        path,
+        InvalidInputError,
+        /corrupt\.parquet: corrupt data in row group 1 \(column loudness\): the Parquet decoder failed/,
+        workers,
+      );
   });
 
   it('replaces earlier outputs only when the new run succeeds', async () => {

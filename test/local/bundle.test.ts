@@ -1,33 +1,60 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, useTmp } from '../helpers/tmp.ts';
+import { fixture, ROOT, useTmp } from '../helpers/tmp.ts';
+import { runCli } from '../helpers/cli.ts';
+import { runLocal } from '../../lib/local/runner.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-
-describe('the bundle that npm start runs', () => {
+describe('the built command (dist/, what npm start and the package run)', () => {
   const tmp = useTmp();
 
-  it('builds, finds its worker beside it, and gives the same bytes as the sources', () => {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  it('finds its worker beside it and gives the bytes the sources give', async () => {
     const out = tmp();
-    const r = spawnSync(
-      process.execPath,
-      [join(ROOT, 'dist', 'embed.js'), fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
-    expect(r.stderr).toMatch(/^embedded 5,000 rows × 14 dims .* 5 shard\(s\)/);
-    expect(r.status).toBe(0);
-    expect(readFileSync(join(out, 'id_to_index.json')).equals(readFileSync(fixture('tracks-5k.reference', 'id_to_index.json')))).toBe(true);
-    // The 5k reference is Fortran-ordered, so compare against a C-ordered run from the sources instead.
-    const viaSources = tmp();
-    spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'embed.ts'), fixture('tracks-5k.parquet'), '--out', viaSources], {
-      cwd: ROOT,
-    });
-    expect(readFileSync(join(out, 'spotify_vectors_14d.npy')).equals(readFileSync(join(viaSources, 'spotify_vectors_14d.npy')))).toBe(true);
+    const r = runCli([fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000', '--workers', '2']);
+    expect(r.stderr).toMatch(/^embedded 5,000 rows × 14 dims .* 5 shard\(s\), 2 workers\)/);
+    expect(r.code).toBe(0);
+    const viaSources = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), workers: 1 });
+    for (const file of ['spotify_vectors_14d.npy', 'id_to_index.json'])
+      expect(readFileSync(join(out, file)).equals(readFileSync(join(viaSources.vectorsPath, '..', file)))).toBe(true);
+  });
+
+  it('prints the package version', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = runCli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`track-embeddings ${version}\n`);
+    }
+  });
+
+  it('lists every subcommand in its help, and each has help with options and examples, exit 0', () => {
+    const top = runCli(['--help']);
+    expect(top.code).toBe(0);
+    const names = [
+      ...top.stdout
+        .split('COMMANDS\n')[1]!
+        .split('\n\n')[0]!
+        .matchAll(/^ {2}(\S+)/gm),
+    ].map((m) => m[1]!);
+    expect(names).toEqual(['embed', 'generate', 'pipeline-local', 'status', 'redrive']);
+    // Every command's --help, and the other two spellings once each.
+    const asked = [...names.map((name) => [name, '--help']), ['generate', '-h'], ['help', 'status']];
+    for (const args of asked) {
+      const name = args[0] === 'help' ? args[1]! : args[0]!;
+      const r = runCli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^.+\\n\\nUSAGE\\n  track-embeddings ${name} .+\\n[\\s\\S]*\\nOPTIONS\\n[\\s\\S]*-h, --help[\\s\\S]*\\nEXAMPLES\\n  \\$ `,
+        ),
+      );
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('names a mistyped command instead of looking for a file of that name', () => {
+    const r = runCli(['embedd', 'x.parquet']);
+    expect(r.code).toBe(2);
+    expect(r.lines).toEqual(["error: unknown command 'embedd'", "see 'track-embeddings --help'"]);
   });
 });

@@ -32,7 +32,7 @@ describe('reader matrix: writers, codecs, encodings and edge cases at parity wit
   it.each(cases)('%s', async (name) => {
     const input = fixture(name);
     const ref = input.replace(/\.parquet$/, '.reference');
-    const { vectorsPath, mappingPath } = await runLocal({ input, outDir: tmp(), shardRows: 97, workers: 2 });
+    const { vectorsPath, mappingPath } = await runLocal({ input, outDir: tmp(), shardRows: 97, workers: 1 });
     assertParity(vectorsPath, join(ref, 'spotify_vectors_14d.npy'));
     expect(readFileSync(mappingPath).toString('latin1')).toBe(readFileSync(join(ref, 'id_to_index.json')).toString('latin1'));
   });
@@ -47,7 +47,7 @@ describe('reader matrix: writers, codecs, encodings and edge cases at parity wit
     const dir = tmp();
     const input = join(dir, 'rewritten.parquet');
     writeParquet(await readParquet(fixture('tracks-5k.parquet')), input, { ...options, rowGroupRows: 1700 });
-    const { vectorsPath, mappingPath } = await runLocal({ input, outDir: dir, shardRows: 1200, workers: 2 });
+    const { vectorsPath, mappingPath } = await runLocal({ input, outDir: dir, shardRows: 1200, workers: 1 });
     assertParity(vectorsPath, fixture('tracks-5k.reference', 'spotify_vectors_14d.npy'));
     expect(readFileSync(mappingPath).equals(readFileSync(fixture('tracks-5k.reference', 'id_to_index.json')))).toBe(true);
   });

@@ -1,0 +1,69 @@
+/** `track-embeddings pipeline-local IN.parquet -o DIR`: the serverless flow on this machine, no AWS, no Docker. */
+import { once } from 'node:events';
+import { runPipelineLocal } from '../../lib/emulators/serverless-pipeline.ts';
+import { checkInputFile, checkOutDir } from '../../lib/cli/options.ts';
+import { PROGRAM, intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
+import { Progress } from '../../lib/cli/progress.ts';
+import { quietSdkWarning } from '../../lib/cli/node-version.ts';
+
+export const command: Command = {
+  name: 'pipeline-local',
+  summary: 'Run the serverless pipeline locally: moto_server as S3, a local Lambda endpoint serving the real handlers',
+  usage: 'IN.parquet -o DIR [OPTIONS]',
+  arguments: [['IN.parquet', 'The tracks table, uploaded to the local bucket as incoming/<name>']],
+  options: {
+    out: { type: 'string', short: 'o', value: 'DIR', description: 'Where the published outputs are downloaded (the same bytes as embed)' },
+    'shard-rows': { type: 'string', value: 'N', default: '1,048,576', description: 'Rows per embed Lambda' },
+    'stats-part-rows': {
+      type: 'string',
+      value: 'N',
+      default: '16,777,216',
+      description: 'Rows per statistics part (more rows: statistics fan out)',
+    },
+    keep: {
+      type: 'boolean',
+      description: 'Keep the S3 API and Lambda endpoint running after the job and print the status command; Ctrl-C stops them',
+    },
+  },
+  notes: 'Needs moto_server (pip install "moto[server]"); the test setup installs it into .moto/venv, which this command also finds.',
+  examples: [
+    'track-embeddings pipeline-local tracks.parquet -o out',
+    'track-embeddings pipeline-local tracks.parquet -o out --shard-rows 50000 --keep',
+  ],
+  async run(args) {
+    quietSdkWarning();
+    const [input] = positionals(this, args, ['IN.parquet']);
+    const out = stringOption(args, 'out');
+    if (!out) throw usageError(this, 'missing -o/--out DIR');
+    // Checked before moto_server starts: a run that is refused does no work and creates nothing.
+    checkInputFile(input!);
+    checkOutDir(out);
+    const t0 = performance.now();
+    let bar: Progress | undefined;
+    const { manifest, invocations, kept } = await runPipelineLocal({
+      input: input!,
+      outDir: out,
+      shardRows: intOption(this, args, 'shard-rows'),
+      statsPartRows: intOption(this, args, 'stats-part-rows'),
+      keep: args.values.keep === true,
+      onProgress: (done, total) => (bar ??= new Progress(process.stderr, 'shards', total, 'shards')).update(done),
+    });
+    bar?.finish();
+    const secs = (performance.now() - t0) / 1000;
+    process.stderr.write(
+      `pipeline: ${manifest.input.rows.toLocaleString('en-US')} rows × ${manifest.dims} dims in ${manifest.shards.count} shard(s), ` +
+        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/{${manifest.outputs.vectors}, ${manifest.outputs.mapping}, manifest.json}\n`,
+    );
+    if (!kept) return 0;
+    const env = `AWS_ENDPOINT_URL_S3=${kept.s3Endpoint} AWS_REGION=${kept.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
+    process.stdout.write(
+      `S3 API at ${kept.s3Endpoint}, Lambda endpoint at ${kept.lambdaEndpoint} (region ${kept.region}); Ctrl-C stops them.\n` +
+        `Look at the job from another terminal:\n` +
+        `  ${env} npx ${PROGRAM} status s3://${kept.bucket}/${kept.key}\n`,
+    );
+    await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    await kept.close();
+    process.stderr.write('stopped the local S3 API and Lambda endpoint\n');
+    return 0;
+  },
+};

@@ -1,0 +1,118 @@
+/**
+ * One subcommand of `track-embeddings`: its options, positionals, help text and entry point.
+ * Parsing is Node's `parseArgs` (strict); help is generated here, in the layout of gh and cargo:
+ * a summary, USAGE, ARGUMENTS, OPTIONS with their defaults, EXAMPLES.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, messageOf } from '../errors.ts';
+
+export const PROGRAM = 'track-embeddings';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** The placeholder in help, e.g. DIR or N. */
+  value?: string;
+  /** The default as help shows it; the command applies it. */
+  default?: string;
+  multiple?: boolean;
+  description: string;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** After the program and command names, e.g. `IN.parquet -o DIR [OPTIONS]`. */
+  usage: string;
+  arguments: readonly (readonly [name: string, description: string])[];
+  options: Readonly<Record<string, OptionSpec>>;
+  examples: readonly string[];
+  /** Extra paragraphs after the options (environment, exit codes). */
+  notes?: string;
+  run(args: ParsedArgs): Promise<number>;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'Print this help and exit' };
+
+/** A usage error that points at the command's help. */
+export function usageError(command: Command, message: string): UsageError {
+  return new UsageError(`${message}\nsee '${PROGRAM} ${command.name} --help'`);
+}
+
+/** Parses `argv` for `command`; `null` means help was asked for. Unknown options and missing values are usage errors. */
+export function parseCommand(command: Command, argv: readonly string[]): ParsedArgs | null {
+  const options = { ...command.options, help: HELP };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        Object.entries(options).map(([name, o]) => [
+          name,
+          { type: o.type, ...(o.short && { short: o.short }), ...(o.multiple && { multiple: true }) },
+        ]),
+      ),
+    });
+  } catch (e: unknown) {
+    // Node's messages carry a long hint after the first sentence ("Unknown option '--x'. To specify ...").
+    throw usageError(
+      command,
+      messageOf(e)
+        .split(/\.\s/)[0]!
+        .replace(/\.$/, '')
+        .replace(/^Unknown option/, 'unknown option'),
+    );
+  }
+  if (parsed.values.help) return null;
+  return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+}
+
+/** The help text of a command. */
+export function helpText(command: Command): string {
+  const lines = [command.summary, '', 'USAGE', `  ${PROGRAM} ${command.name} ${command.usage}`];
+  if (command.arguments.length > 0) {
+    lines.push('', 'ARGUMENTS');
+    const width = Math.max(...command.arguments.map(([n]) => n.length));
+    for (const [name, description] of command.arguments) lines.push(`  ${name.padEnd(width)}  ${description}`);
+  }
+  const entries = Object.entries({ ...command.options, help: HELP });
+  const flags = entries.map(([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`);
+  const width = Math.max(...flags.map((f) => f.length));
+  lines.push('', 'OPTIONS');
+  entries.forEach(([, o], i) => lines.push(`  ${flags[i]!.padEnd(width)}  ${o.description}${o.default ? ` [default: ${o.default}]` : ''}`));
+  if (command.notes) lines.push('', command.notes.trimEnd());
+  lines.push('', 'EXAMPLES', ...command.examples.map((e) => `  $ ${e}`));
+  return lines.join('\n') + '\n';
+}
+
+/** A `--name N` option that must be a positive integer (underscores allowed: 1_000_000), or undefined when absent. */
+export function intOption(command: Command, args: ParsedArgs, name: string, min = 1): number | undefined {
+  const raw = args.values[name];
+  if (raw === undefined) return undefined;
+  const text = String(raw).replace(/_/g, '');
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
+    throw usageError(command, `--${name} must be ${min === 0 ? 'a whole number' : `an integer of at least ${min}`}, got '${String(raw)}'`);
+  return n;
+}
+
+/** A string option's value, or undefined. */
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Exactly `count` positionals, or a usage error naming what is missing or extra. */
+export function positionals(command: Command, args: ParsedArgs, names: readonly string[]): string[] {
+  const got = args.positionals;
+  if (got.length < names.length) throw usageError(command, `missing ${names[got.length]}`);
+  if (got.length > names.length) throw usageError(command, `unexpected argument(s): ${got.slice(names.length).join(' ')}`);
+  return got;
+}

@@ -1,0 +1,63 @@
+/**
+ * Runs one task of the local runner (statistics of a row range, or the embedding of a shard)
+ * against a reader kept open across tasks of the same input. Both the worker threads and the
+ * in-process executor call this, so a task gives the same bytes wherever it runs.
+ */
+import { open, writeFile } from 'node:fs/promises';
+import type { Task, TaskResult } from './worker-protocol.ts';
+import type { ParquetReader } from '../parquet/reader.ts';
+import { openFileSource, type FileSource } from '../io/file-source.ts';
+import { openParquet } from '../parquet/reader.ts';
+import { embedShard, taskMoments } from '../embedding/shard-work.ts';
+import { ByteWriter } from '../io/byte-writer.ts';
+import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
+
+export class TaskRunner {
+  private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
+
+  /** Runs `task`, reporting rows as they finish. */
+  async run(task: Task, onRows: (rows: number) => void): Promise<TaskResult> {
+    const reader = await this.readerFor(task);
+    if (task.kind === 'stats') {
+      const moments = await taskMoments(reader, task.task, task.columns);
+      onRows(task.task.rows);
+      return { kind: 'stats', moments };
+    }
+    const { shard, features } = task;
+    const dims = features.length;
+    const out = await open(task.vectorsPath, 'r+');
+    const fragment = new ByteWriter(shard.rows * 36);
+    const hashes = new BigUint64Array(shard.rows);
+    try {
+      await embedShard(reader, shard, features, task.idColumn, async (b) => {
+        const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
+        const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
+        await out.write(bytes, 0, bytes.length, position);
+        // Fragments after the first carry their leading ", ", as in the serverless shards.
+        writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
+        hashes.set(hashIds(b.ids), b.rowInShard);
+        onRows(b.rows);
+      });
+    } finally {
+      await out.close();
+    }
+    await writeFile(task.fragmentPath, fragment.bytes());
+    // Sorted here, in parallel across workers; the runner only merges.
+    hashes.sort();
+    return { kind: 'embed', rows: shard.rows, hashes };
+  }
+
+  /** Closes the open input, if any. */
+  async close(): Promise<void> {
+    await this.current?.source.close();
+    this.current = null;
+  }
+
+  private async readerFor(task: Task): Promise<ParquetReader> {
+    if (this.current?.input === task.input) return this.current.reader;
+    await this.close();
+    const source = await openFileSource(task.input);
+    this.current = { input: task.input, source, reader: await openParquet(source, task.layout) };
+    return this.current.reader;
+  }
+}
