@@ -1,34 +1,42 @@
 /**
- * npm run bench -- [--rows 169776,2000000,10000000] [--runs R] [--workers W]
- * The command line vs the reference notebook vs a DuckDB equivalent, on the same generated files,
- * runs interleaved: median wall time, rows/s and peak RSS, the ratios, and a parity check of our
- * outputs against the notebook's. The Python columns need the reference venv
- * (REFERENCE_PYTHON, default /tmp/reference-venv/bin/python) and the reference script
- * (REFERENCE_SCRIPT, default ../shared/reference/notebook_reference.py).
+ * npm run bench:cli -- [--rows 169776,2000000,10000000] [--tiny-groups 10000] [--runs R] [--workers W]
+ * The command vs the reference notebook, Polars and DuckDB on the same generated files, runs
+ * interleaved, whole processes: median wall time, rows/s, peak RSS, our time and memory as a
+ * fraction of each peer's, and the parity of our outputs with the notebook's. `--tiny-groups N`
+ * adds a file of N one-row row groups. The peers run on REFERENCE_PYTHON, or on bench/.venv
+ * (made from bench/requirements.txt on first use).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure, median, type Measurement } from './measure.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
+import { benchPython } from './python.ts';
 import { compare, loadNpy } from '../test/helpers/npy-compare.ts';
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '169776,2000000,10000000' },
+    'tiny-groups': { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
     workers: { type: 'string' },
   },
 });
-const sizes = values.rows.split(',').map(Number);
+const cases = [
+  ...values.rows
+    .split(',')
+    .filter(Boolean)
+    .map((r) => ({ rows: Number(r), groupRows: undefined as number | undefined })),
+  ...values['tiny-groups']
+    .split(',')
+    .filter((r) => r && r !== '0')
+    .map((r) => ({ rows: Number(r), groupRows: 1 })),
+];
 const runs = Number(values.runs);
-const workers = Number(values.workers ?? availableParallelism());
+const workerArgs = values.workers ? ['--workers', values.workers] : [];
 
-const refPython = process.env.REFERENCE_PYTHON ?? '/tmp/reference-venv/bin/python';
-const refScript = process.env.REFERENCE_SCRIPT ?? resolve(ROOT, '..', 'shared', 'reference', 'notebook_reference.py');
-const havePython = existsSync(refPython) && existsSync(refScript);
-
+const py = benchPython();
 const work = mkdtempSync(join(tmpdir(), 'track-embeddings-bench-'));
 
 interface Contender {
@@ -36,36 +44,31 @@ interface Contender {
   command: (input: string, out: string) => string[];
 }
 const contenders: Contender[] = [
-  // As `npm start` runs it, V8 flag included.
+  // As the installed command runs it (its shebang passes the same V8 flag).
   {
     name: 'track-embeddings',
-    command: (i, o) => [
-      process.execPath,
-      '--single-threaded-gc',
-      join(ROOT, 'dist', 'embed.js'),
-      i,
-      '--out',
-      o,
-      '--workers',
-      String(workers),
-    ],
+    command: (i, o) => [process.execPath, '--single-threaded-gc', join(ROOT, 'dist', 'track-embeddings.js'), i, '-o', o, ...workerArgs],
   },
 ];
-if (havePython) {
-  contenders.push({ name: 'notebook (pandas+sklearn)', command: (i, o) => [refPython, refScript, i, o] });
-  contenders.push({ name: 'DuckDB + numpy/json', command: (i, o) => [refPython, join(ROOT, 'bench', 'duckdb_equivalent.py'), i, o] });
+if ('python' in py) {
+  const script = (name: string) => join(ROOT, 'bench', name);
+  contenders.push({ name: 'notebook (pandas+sklearn)', command: (i, o) => [py.python, script('notebook_reference.py'), i, o] });
+  contenders.push({ name: 'Polars', command: (i, o) => [py.python, script('polars_equivalent.py'), i, o] });
+  contenders.push({ name: 'DuckDB + numpy/json', command: (i, o) => [py.python, script('duckdb_equivalent.py'), i, o] });
 }
 
 const lines = [
-  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}; ${workers} worker(s); ${runs} run(s) each, interleaved; medians.`,
+  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}; ` +
+    `workers: ${values.workers ?? 'the command’s default'}; ${runs} run(s) each, interleaved; medians.`,
   '',
-  '| rows | command | wall (s) | rows/s | peak RSS (MiB) | wall vs ours |',
-  '|---:|---|---:|---:|---:|---:|',
+  '| rows | row groups | program | wall (s) | rows/s | peak RSS (MiB) | ours ÷ theirs, wall | ours ÷ theirs, RSS |',
+  '|---:|---:|---|---:|---:|---:|---:|---:|',
 ];
 const notes: string[] = [];
 try {
-  for (const rows of sizes) {
-    const input = benchFile(rows);
+  for (const { rows, groupRows } of cases) {
+    const input = benchFile(rows, groupRows);
+    const groups = groupRows ? Math.ceil(rows / groupRows) : Math.ceil(rows / 1_048_576);
     const results = contenders.map(() => [] as Measurement[]);
     for (let r = 0; r < runs; r++) {
       contenders.forEach((c, k) => {
@@ -77,26 +80,23 @@ try {
     }
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     const walls = results.map((ms) => median(ms.map((m) => m.seconds)));
+    const rsss = results.map((ms) => (ms.every((m) => m.peakRssMiB !== null) ? median(ms.map((m) => m.peakRssMiB!)) : NaN));
     contenders.forEach((c, k) => {
-      const ms = results[k]!;
-      const rss = ms.every((m) => m.peakRssMiB !== null) ? median(ms.map((m) => m.peakRssMiB!)) : NaN;
       lines.push(
-        `| ${rows.toLocaleString('en-US')} | ${c.name} | ${fmt(walls[k]!)} | ${fmt(rows / walls[k]!, 0)} | ${fmt(rss, 0)} | ${k === 0 ? '1.00' : fmt(walls[0]! / walls[k]!)} |`,
+        `| ${rows.toLocaleString('en-US')} | ${groups.toLocaleString('en-US')} | ${c.name} | ${fmt(walls[k]!)} | ${fmt(rows / walls[k]!, 0)} | ${fmt(rsss[k]!, 0)} | ` +
+          `${k === 0 ? '1.00' : fmt(walls[0]! / walls[k]!)} | ${k === 0 ? '1.00' : fmt(rsss[0]! / rsss[k]!)} |`,
       );
     });
-    if (havePython) {
+    if ('python' in py) {
       const p = compare(loadNpy(join(work, '0', 'spotify_vectors_14d.npy')), loadNpy(join(work, '1', 'spotify_vectors_14d.npy')));
       const sameMap = readFileSync(join(work, '0', 'id_to_index.json')).equals(readFileSync(join(work, '1', 'id_to_index.json')));
       notes.push(
-        `${rows.toLocaleString('en-US')} rows: ${fmt((100 * p.identical) / p.elements, 4)} % of elements bit-identical to the notebook's, max ${p.maxUlp} ulp; mapping ${sameMap ? 'byte-identical' : 'DIFFERENT'}.`,
+        `${rows.toLocaleString('en-US')} rows in ${groups.toLocaleString('en-US')} row group(s): ${fmt((100 * p.identical) / p.elements, 4)} % of elements bit-identical to the notebook's, max ${p.maxUlp} ulp; mapping ${sameMap ? 'byte-identical' : 'DIFFERENT'}.`,
       );
     }
   }
-  lines.push('', '"wall vs ours" is our median wall time divided by theirs (below 1: we are faster).');
-  if (!havePython)
-    lines.push(
-      `Python columns skipped: no reference venv at ${refPython} or script at ${refScript} (see ../shared/reference/setup_venv.sh).`,
-    );
+  lines.push('', '"ours ÷ theirs" is our median divided by theirs: below 1, we are faster or smaller.');
+  if ('error' in py) lines.push(`Python peers skipped: ${py.error}.`);
   process.stdout.write(`${[...lines, '', ...notes].join('\n')}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });

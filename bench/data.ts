@@ -7,13 +7,17 @@ import { measure } from './measure.ts';
 export const ROOT = resolve(import.meta.dirname, '..');
 const dataDir = join(tmpdir(), 'track-embeddings-bench');
 
-/** The path of a generated tracks file of `rows` rows (1,048,576-row groups), generating it if missing. */
-export function benchFile(rows: number): string {
+/** The path of a generated tracks file of `rows` rows (in row groups of `groupRows`, default 1,048,576), generating it if missing. */
+export function benchFile(rows: number, groupRows?: number): string {
   mkdirSync(dataDir, { recursive: true });
-  const input = join(dataDir, `tracks-${rows}.parquet`);
+  const input = join(dataDir, `tracks-${rows}${groupRows ? `-g${groupRows}` : ''}.parquet`);
   if (!existsSync(input)) {
     process.stderr.write(`generating ${rows.toLocaleString('en-US')} tracks → ${input}\n`);
-    const g = measure([process.execPath, '--import', 'tsx', join(ROOT, 'bin', 'generate.ts'), input, '--rows', String(rows)], ROOT);
+    const size = groupRows ? ['--row-group-size', String(groupRows)] : [];
+    const g = measure(
+      [process.execPath, join(ROOT, 'dist', 'track-embeddings.js'), 'generate', input, '--rows', String(rows), ...size],
+      ROOT,
+    );
     if (!g.ok) throw new Error(`generate failed:\n${g.stderr}`);
   }
   return input;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc --enable-source-maps
 /** The `track-embeddings` command: see `track-embeddings --help` and README.md. */
 import { readFileSync } from 'node:fs';
 import { runProgram } from '../lib/cli/program.ts';
