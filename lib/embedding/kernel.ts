@@ -11,6 +11,8 @@ export interface CompiledFeature {
   scale: number;
   /** The weight as float32, or null for none. */
   weight: number | null;
+  /** Standardised in float32, as scikit-learn transforms a float32 matrix: f32(f32(x − f32(mean)) / f32(scale)). */
+  float32: boolean;
 }
 
 /** Binds a spec to its fitted scaler (`scaler` lists `standardizedColumns(spec)` in order). */
@@ -18,11 +20,13 @@ export function compileSpec(spec: FeatureSpec, scaler: Scaler): CompiledFeature[
   const order = standardizedColumns(spec);
   return spec.features.map((f) => {
     const s = order.indexOf(f.column);
+    const float32 = f.standardize && scaler.dtype?.[s] === 'float32';
     return {
+      float32,
       column: f.column,
       standardize: f.standardize,
-      mean: f.standardize ? scaler.mean[s]! : NaN,
-      scale: f.standardize ? scaler.scale[s]! : NaN,
+      mean: !f.standardize ? NaN : float32 ? Math.fround(scaler.mean[s]!) : scaler.mean[s]!,
+      scale: !f.standardize ? NaN : float32 ? Math.fround(scaler.scale[s]!) : scaler.scale[s]!,
       weight: f.weight === undefined ? null : Math.fround(f.weight),
     };
   });
@@ -45,7 +49,12 @@ export function embedRows(
   features.forEach((f, d) => {
     const x = columns[d]!;
     let k = outRow * dims + d;
-    if (f.standardize) {
+    if (f.standardize && f.float32) {
+      // Each step rounds to float32; the float64 result of one operation on float32 values rounds to the float32 result.
+      const { mean, scale } = f;
+      const w = f.weight ?? 1;
+      for (let i = 0; i < rows; i++, k += dims) out[k] = Math.fround(Math.fround(x[i]! - mean) / scale) * w;
+    } else if (f.standardize) {
       const { mean, scale, weight } = f;
       if (weight === null) {
         for (let i = 0; i < rows; i++, k += dims) out[k] = (x[i]! - mean) / scale;

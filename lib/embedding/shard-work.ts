@@ -11,7 +11,7 @@ import type { RowRange } from '../parquet/row-range.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
 import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
-import { blockMoments, mergeMoments, emptyMoments } from './stats.ts';
+import { blockMoments, mergeMoments, emptyMoments, DeviationsAccumulator, type Deviations } from './stats.ts';
 import { DataError, InvalidInputError, SchemaError } from '../errors.ts';
 import { STATS_BLOCK_ROWS } from './shard-plan.ts';
 
@@ -34,11 +34,17 @@ function numbers(reader: ParquetReader, batch: RecordBatch, name: string, out?: 
   }
 }
 
-/** The row of the file where row `offset` of row group `g` sits. */
+const groupStarts = new WeakMap<object, number[]>();
+
+/** The row of the file where row `offset` of row group `g` sits (prefix sums, computed once per layout). */
 function fileRow(reader: ParquetReader, g: number, offset: number): number {
-  let row = offset;
-  for (let i = 0; i < g; i++) row += reader.layout.rowGroups[i]!.numRows;
-  return row;
+  let starts = groupStarts.get(reader.layout);
+  if (!starts) {
+    starts = [0];
+    for (const group of reader.layout.rowGroups) starts.push(starts[starts.length - 1]! + group.numRows);
+    groupStarts.set(reader.layout, starts);
+  }
+  return starts[g]! + offset;
 }
 
 /**
@@ -46,12 +52,17 @@ function fileRow(reader: ParquetReader, g: number, offset: number): number {
  * order. An infinite value is refused, naming its column and row, as scikit-learn refuses it
  * ("Input X contains infinity"); it is looked for only when a block's sum is not finite.
  */
-export async function taskMoments(reader: ParquetReader, task: RowRange, columns: readonly string[]): Promise<Moments> {
+export async function taskMoments(
+  reader: ParquetReader,
+  task: RowRange,
+  columns: readonly string[],
+  chunks: readonly (number | undefined)[] = [],
+): Promise<Moments> {
   let acc = emptyMoments(columns.length);
   let done = 0;
   for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) {
     const values = columns.map((c) => numbers(reader, batch, c));
-    const block = blockMoments(values);
+    const block = blockMoments(values, fileRow(reader, task.rowGroup, task.offset + done), reader.layout.numRows, chunks);
     block.sum.forEach((s, c) => {
       if (Number.isFinite(s)) return;
       const i = values[c]!.findIndex((v) => v === Infinity || v === -Infinity);
@@ -67,6 +78,21 @@ export async function taskMoments(reader: ParquetReader, task: RowRange, columns
     done += batch.numRows;
   }
   return acc;
+}
+
+/**
+ * scikit-learn's variance sums over one stats task (its second pass): the deviations of each
+ * column from its fitted mean, numpy's pairwise sums. Infinite values were refused by the first pass.
+ */
+export async function taskDeviations(
+  reader: ParquetReader,
+  task: RowRange,
+  columns: readonly string[],
+  means: readonly number[],
+): Promise<Deviations> {
+  const acc = new DeviationsAccumulator(means, reader.layout.numRows, fileRow(reader, task.rowGroup, task.offset), task.rows);
+  for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) acc.push(columns.map((c) => numbers(reader, batch, c)));
+  return acc.result();
 }
 
 /** What embedding a batch of a shard produced: its place in the shard, its rows and its ids. */

@@ -17,8 +17,9 @@ import { openFileSource } from '../io/file-source.ts';
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
 import { DEFAULT_MAX_SHARD_ROWS, planShards, planStatsTasks } from '../embedding/shard-plan.ts';
-import { fitScaler, mergeAll } from '../embedding/stats.ts';
+import { fitScaler, fittedMeans, mergeAll, mergeDeviations, type Deviations } from '../embedding/stats.ts';
 import { compileSpec } from '../embedding/kernel.ts';
+import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
 import { npyHeader } from '../outputs/npy.ts';
 import { mappingJson } from '../outputs/mapping.ts';
 import { sortedArraysRepeat } from '../outputs/repeated-ids.ts';
@@ -115,24 +116,35 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-/** Pass 1: the statistics tasks in the workers, merged in task order into the scaler. */
+/**
+ * Pass 1: the statistics tasks in the workers, in two rounds as scikit-learn computes them: the
+ * column sums (the means), then the deviations from those means (the variances). Each round is
+ * merged in task order into numpy's pairwise sums.
+ */
 async function statsPass(pool: Executor, plan: RunPlan): Promise<Scaler> {
   const { input, layout, spec, onProgress } = plan;
   const rows = layout.numRows;
   const columns = standardizedColumns(spec);
   const tasks = planStatsTasks(layout.rowGroups.map((g) => g.numRows));
+  const dtypes = matrixDtypes(spec, layout);
+  const chunks = sumChunks(dtypes);
   let done = 0;
-  onProgress?.('stats', 0, rows);
-  const results = await pool.run(
-    tasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns })),
-    (n) => onProgress?.('stats', (done += n), rows),
+  onProgress?.('stats', 0, 2 * rows);
+  const progress = (n: number) => onProgress?.('stats', (done += n), 2 * rows);
+  const sums = await pool.run(
+    tasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns, chunks })),
+    progress,
   );
-  return fitScaler(
-    mergeAll(
-      columns.length,
-      results.map((r) => (r as { moments: Moments }).moments),
-    ),
+  const moments = mergeAll(
+    columns.length,
+    sums.map((r) => (r as { moments: Moments }).moments),
   );
+  const means = fittedMeans(moments);
+  const deviations = await pool.run(
+    tasks.map((task): Task => ({ kind: 'deviations', input, layout, task, columns, means })),
+    progress,
+  );
+  return fitScaler(moments, mergeDeviations(deviations.map((r) => (r as { deviations: Deviations }).deviations)), dtypes);
 }
 
 /** Pass 2: every shard embedded by a worker into its rows of the .npy and its mapping fragment; returns each shard's sorted id hashes. */

@@ -8,7 +8,7 @@ import type { Task, TaskResult } from './worker-protocol.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
 import { openFileSource, type FileSource } from '../io/file-source.ts';
 import { openParquet } from '../parquet/reader.ts';
-import { embedShard, taskMoments } from '../embedding/shard-work.ts';
+import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 
@@ -19,9 +19,14 @@ export class TaskRunner {
   async run(task: Task, onRows: (rows: number) => void): Promise<TaskResult> {
     const reader = await this.readerFor(task);
     if (task.kind === 'stats') {
-      const moments = await taskMoments(reader, task.task, task.columns);
+      const moments = await taskMoments(reader, task.task, task.columns, task.chunks);
       onRows(task.task.rows);
       return { kind: 'stats', moments };
+    }
+    if (task.kind === 'deviations') {
+      const deviations = await taskDeviations(reader, task.task, task.columns, task.means);
+      onRows(task.task.rows);
+      return { kind: 'deviations', deviations };
     }
     const { shard, features } = task;
     const dims = features.length;

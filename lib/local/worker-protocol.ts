@@ -3,11 +3,12 @@ import type { CompiledFeature } from '../embedding/kernel.ts';
 import type { ParquetLayout } from '../parquet/footer.ts';
 import type { Shard } from '../embedding/shard-plan.ts';
 import type { RowRange } from '../parquet/row-range.ts';
-import type { Moments } from '../embedding/stats.ts';
+import type { Deviations, Moments } from '../embedding/stats.ts';
 import type { SerializedError } from '../errors.ts';
 
 export type Task =
-  | { kind: 'stats'; input: string; layout: ParquetLayout; task: RowRange; columns: string[] }
+  | { kind: 'stats'; input: string; layout: ParquetLayout; task: RowRange; columns: string[]; chunks: (number | undefined)[] }
+  | { kind: 'deviations'; input: string; layout: ParquetLayout; task: RowRange; columns: string[]; means: number[] }
   | {
       kind: 'embed';
       input: string;
@@ -22,7 +23,10 @@ export type Task =
       fragmentPath: string;
     };
 
-export type TaskResult = { kind: 'stats'; moments: Moments } | { kind: 'embed'; rows: number; hashes: BigUint64Array };
+export type TaskResult =
+  | { kind: 'stats'; moments: Moments }
+  | { kind: 'deviations'; deviations: Deviations }
+  | { kind: 'embed'; rows: number; hashes: BigUint64Array };
 
 export type WorkerMessage =
   { type: 'progress'; rows: number } | { type: 'done'; result: TaskResult } | { type: 'error'; error: SerializedError };

@@ -1,5 +1,6 @@
 /** lib/outputs/: the published files. This file: manifest.json, what was computed from what, written last as the commit marker. */
 import type { FeatureSpec } from '../embedding/spec.ts';
+import type { MatrixDtype } from '../embedding/dtypes.ts';
 import type { Scaler } from '../embedding/stats.ts';
 import { standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
 import { MAPPING_FILE } from './file-names.ts';
@@ -15,7 +16,15 @@ export interface Manifest {
   spec: FeatureSpec;
   dims: number;
   /** Per standardised column, in `spec` order: how `(x - mean) / scale` was fitted (NaN → null). */
-  scaler: { columns: string[]; count: number[]; mean: (number | null)[]; variance: (number | null)[]; scale: (number | null)[] };
+  scaler: {
+    columns: string[];
+    count: number[];
+    mean: (number | null)[];
+    variance: (number | null)[];
+    scale: (number | null)[];
+    /** float32 where the notebook's matrix for the column is float32 (it then transforms in float32). */
+    dtype?: MatrixDtype[];
+  };
   outputs: { vectors: string; mapping: string; dtype: 'float32'; shape: [number, number]; uniqueIds: number | null; repeatedIds: boolean };
   shards: { count: number; targetRows: number };
   timingsMs: Record<string, number>;
@@ -25,7 +34,14 @@ const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));
 
 /** The scaler section of the manifest (JSON has no NaN: null stands for it). */
 export function scalerSection(columns: string[], s: Scaler): Manifest['scaler'] {
-  return { columns, count: s.count, mean: finite(s.mean), variance: finite(s.variance), scale: finite(s.scale) };
+  return {
+    columns,
+    count: s.count,
+    mean: finite(s.mean),
+    variance: finite(s.variance),
+    scale: finite(s.scale),
+    ...(s.dtype && { dtype: s.dtype }),
+  };
 }
 
 /** The manifest of one finished job, local or serverless; everything else is derived from the spec. */

@@ -99,5 +99,11 @@ const numbers = (xs: (number | null)[]) => xs.map((x) => (x === null ? NaN : x))
 
 /** The scaler back from the plan, null read as NaN. */
 export function reviveScaler(s: JobPlan['scaler']): Scaler {
-  return { count: s.count, mean: numbers(s.mean), variance: numbers(s.variance), scale: numbers(s.scale) };
+  return {
+    count: s.count,
+    mean: numbers(s.mean),
+    variance: numbers(s.variance),
+    scale: numbers(s.scale),
+    ...(s.dtype && { dtype: s.dtype }),
+  };
 }

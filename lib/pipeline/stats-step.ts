@@ -20,8 +20,18 @@ import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { DEFAULT_STATS_PART_ROWS, planShards, planStatsParts, planStatsTasks } from '../embedding/shard-plan.ts';
-import { taskMoments } from '../embedding/shard-work.ts';
-import { fitScaler, mergeAll, momentsFromBytes, momentsToBytes, type Moments } from '../embedding/stats.ts';
+import { taskDeviations, taskMoments } from '../embedding/shard-work.ts';
+import { matrixDtypes, sumChunks, type MatrixDtype } from '../embedding/dtypes.ts';
+import {
+  fitScaler,
+  fittedMeans,
+  mergeAll,
+  mergeDeviations,
+  momentsFromBytes,
+  momentsToBytes,
+  type Deviations,
+  type Moments,
+} from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
 import { invokeShards, invokeStatsParts, nowOf } from './invoker.ts';
 import { advance } from './advance.ts';
@@ -86,9 +96,12 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
     const reader = await openParquet(source, layout);
     const columns = standardizedColumns(spec);
     // Same tasks, same order as the local runner: the statistics are the same bits.
-    const moments = mergeAll(columns.length, await tasksMoments(reader, tasks, columns));
+    const dtypes = matrixDtypes(spec, layout);
+    const moments = mergeAll(columns.length, await tasksMoments(reader, tasks, columns, sumChunks(dtypes)));
+    // scikit-learn's second pass, around the fitted means: the variances bit for bit.
+    const deviations = await tasksDeviations(reader, tasks, columns, fittedMeans(moments));
     const { readMs, decodeMs } = reader.timings;
-    plan = finishPlan(input, moments, {
+    plan = finishPlan(input, moments, deviations, dtypes, {
       stats: Math.round(performance.now() - t0),
       statsRead: Math.round(readMs),
       statsDecode: Math.round(decodeMs),
@@ -117,7 +130,8 @@ export async function runStatsPart(ctx: StepContext, jobId: string, index: numbe
   if (!(await store.hasStatsPart(jobId, index))) {
     try {
       const reader = await openParquet(await store.openInput(sp));
-      const moments = await tasksMoments(reader, sp.tasks.slice(part.first, part.first + part.count), columns);
+      const chunks = sumChunks(matrixDtypes(sp.spec, reader.layout));
+      const moments = await tasksMoments(reader, sp.tasks.slice(part.first, part.first + part.count), columns, chunks);
       await store.writeStatsPart(jobId, index, momentsToBytes(moments, columns.length));
     } catch (e: unknown) {
       return refuse(store, sp, jobId, e);
@@ -128,7 +142,17 @@ export async function runStatsPart(ctx: StepContext, jobId: string, index: numbe
   if ((await store.statsPartsWritten(jobId)) < sp.parts.length) return { status: 'part-done', jobId, part: index };
   const all: Moments[] = [];
   for (const p of sp.parts) all.push(...momentsFromBytes(await store.readStatsPart(jobId, p.index), columns.length));
-  const plan = finishPlan(sp, mergeAll(columns.length, all), { stats: Date.now() - Date.parse(sp.createdAt), statsParts: sp.parts.length });
+  // A fanned-out pass has no second round yet: its variances are Chan's merge (see fitScaler).
+  let dtypes: MatrixDtype[];
+  try {
+    dtypes = matrixDtypes(sp.spec, await readFooter(await store.openInput(sp)));
+  } catch (e: unknown) {
+    return refuse(store, sp, jobId, e);
+  }
+  const plan = finishPlan(sp, mergeAll(columns.length, all), undefined, dtypes, {
+    stats: Date.now() - Date.parse(sp.createdAt),
+    statsParts: sp.parts.length,
+  });
   return (await startShards(ctx, { ...plan, writer: ctx.writer ?? randomUUID() })) ?? { status: 'part-done', jobId, part: index };
 }
 
@@ -144,10 +168,27 @@ async function startShards(ctx: StepContext, plan: JobPlan & { writer: string })
   return { status: 'planned', plan };
 }
 
+/** scikit-learn's variance sums over the tasks, merged. */
+async function tasksDeviations(
+  reader: ParquetReader,
+  tasks: readonly RowRange[],
+  columns: readonly string[],
+  means: number[],
+): Promise<Deviations> {
+  const out: Deviations[] = [];
+  for (const task of tasks) out.push(await taskDeviations(reader, task, columns, means));
+  return mergeDeviations(out);
+}
+
 /** Each task's moments, in order. */
-async function tasksMoments(reader: ParquetReader, tasks: readonly RowRange[], columns: readonly string[]): Promise<Moments[]> {
+async function tasksMoments(
+  reader: ParquetReader,
+  tasks: readonly RowRange[],
+  columns: readonly string[],
+  chunks: readonly (number | undefined)[],
+): Promise<Moments[]> {
   const out: Moments[] = [];
-  for (const task of tasks) out.push(await taskMoments(reader, task, columns));
+  for (const task of tasks) out.push(await taskMoments(reader, task, columns, chunks));
   return out;
 }
 
@@ -176,7 +217,13 @@ function planInput(
   };
 }
 
-function finishPlan(input: PlanInput, moments: Moments, timingsMs: Record<string, number>): JobPlan {
+function finishPlan(
+  input: PlanInput,
+  moments: Moments,
+  deviations: Deviations | undefined,
+  dtypes: MatrixDtype[],
+  timingsMs: Record<string, number>,
+): JobPlan {
   const { version, jobId, bucket, key, etag, bytes, name, rows, rowGroups, createdBy, spec, shardRows } = input;
   return {
     version,
@@ -191,7 +238,7 @@ function finishPlan(input: PlanInput, moments: Moments, timingsMs: Record<string
     createdBy,
     spec,
     shardRows,
-    scaler: scalerSection(standardizedColumns(spec), fitScaler(moments)),
+    scaler: scalerSection(standardizedColumns(spec), fitScaler(moments, deviations, dtypes)),
     shards: planShards(input.rowGroupRows, shardRows),
     createdAt: new Date().toISOString(),
     timingsMs,
