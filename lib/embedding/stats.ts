@@ -97,6 +97,13 @@ export function blockMoments(
 
 /** Chan's parallel update: the moments of the concatenation of a and b. */
 export function mergeMoments(a: Moments, b: Moments): Moments {
+  const out = mergeCounts(a, b);
+  out.tree = a.tree.map((t, c) => compact([t, b.tree[c]!]));
+  return out;
+}
+
+/** Chan's update of everything but the pairwise trees (left empty). */
+function mergeCounts(a: Moments, b: Moments): Moments {
   const out = emptyMoments(a.count.length);
   for (let c = 0; c < a.count.length; c++) {
     const na = a.count[c]!;
@@ -109,7 +116,6 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
     out.count[c] = n;
     out.sum[c] = s;
     out.sumErr[c] = a.sumErr[c]! + b.sumErr[c]! + e;
-    out.tree[c] = compact([a.tree[c]!, b.tree[c]!]);
     if (na === 0 || nb === 0) {
       out.m2[c] = a.m2[c]! + b.m2[c]!;
     } else {
@@ -120,9 +126,15 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
   return out;
 }
 
-/** Merges partials left to right; the same sequence always gives the same bits. */
+/**
+ * Merges partials left to right; the same sequence always gives the same bits. The pairwise trees
+ * are compacted once over all the parts (merging them two at a time would redo the growing
+ * result per part: quadratic in the number of parts).
+ */
 export function mergeAll(k: number, parts: readonly Moments[]): Moments {
-  return parts.reduce(mergeMoments, emptyMoments(k));
+  const out = parts.reduce((a, b) => mergeCounts(a, b), emptyMoments(k));
+  out.tree = Array.from({ length: k }, (_, c) => compact(parts.map((p) => p.tree[c]!)));
+  return out;
 }
 
 /**
@@ -191,7 +203,7 @@ const EPS = 2 ** -52;
  * column by sklearn's `_is_constant_feature` rule; a column with no values gets NaN. With the
  * deviations around `fittedMeans(m)`, the variance is scikit-learn's bit for bit,
  * `(Σ(x−T)² − (Σ(x−T))² / n) / n`; without, it is Chan's merge of per-block moments (a few ulps
- * away at most, used where a second pass over the data is not available).
+ * away at most: enough to move a float32 output now and then).
  */
 export function fitScaler(m: Moments, d?: Deviations, dtype?: MatrixDtype[]): Scaler {
   const k = m.count.length;

@@ -142,14 +142,20 @@ export async function runStatsPart(ctx: StepContext, jobId: string, index: numbe
   if ((await store.statsPartsWritten(jobId)) < sp.parts.length) return { status: 'part-done', jobId, part: index };
   const all: Moments[] = [];
   for (const p of sp.parts) all.push(...momentsFromBytes(await store.readStatsPart(jobId, p.index), columns.length));
-  // A fanned-out pass has no second round yet: its variances are Chan's merge (see fitScaler).
+  // scikit-learn's second pass (the variances) needs the merged means, so the part that completes
+  // the first pass runs it over the whole file. Not fanned out yet: for a file of hundreds of
+  // millions of rows this one invocation is the statistics' critical path.
+  const moments = mergeAll(columns.length, all);
   let dtypes: MatrixDtype[];
+  let deviations: Deviations;
   try {
-    dtypes = matrixDtypes(sp.spec, await readFooter(await store.openInput(sp)));
+    const reader = await openParquet(await store.openInput(sp));
+    dtypes = matrixDtypes(sp.spec, reader.layout);
+    deviations = await tasksDeviations(reader, sp.tasks, columns, fittedMeans(moments));
   } catch (e: unknown) {
     return refuse(store, sp, jobId, e);
   }
-  const plan = finishPlan(sp, mergeAll(columns.length, all), undefined, dtypes, {
+  const plan = finishPlan(sp, moments, deviations, dtypes, {
     stats: Date.now() - Date.parse(sp.createdAt),
     statsParts: sp.parts.length,
   });
@@ -220,7 +226,7 @@ function planInput(
 function finishPlan(
   input: PlanInput,
   moments: Moments,
-  deviations: Deviations | undefined,
+  deviations: Deviations,
   dtypes: MatrixDtype[],
   timingsMs: Record<string, number>,
 ): JobPlan {

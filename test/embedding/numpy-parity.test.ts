@@ -4,8 +4,7 @@
  * nulls, an all-null column, values near 1e15, negative zeros, a float32 feature group, row counts
  * around numpy's pairwise-sum split points and many small row groups. Each is embedded by the
  * command line in several shard and worker splits, and by the pipeline's steps; the values must
- * hash to the reference's, and the mapping too. With the statistics fanned out in parts (files
- * over 16M rows) the pipeline has no variance pass yet: there only the means are checked.
+ * hash to the reference's, and the mapping too.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -64,7 +63,7 @@ describe('bit-identical to the notebook on adversarial files', () => {
     }
   });
 
-  it.each(names)('%s: the pipeline, in shards; with the statistics fanned out in parts, the same means', async (name) => {
+  it.each(names)('%s: the pipeline, in shards, with the statistics in one invocation and fanned out in parts', async (name) => {
     const want = expected(name);
     const body = readFileSync(fixture('adversarial', `${name}.parquet`));
     const job = new MemoryJob({ shardRows: 700 });
@@ -72,11 +71,12 @@ describe('bit-identical to the notebook on adversarial files', () => {
     await job.drain();
     expect(vectorsDigest(job.output(name, 'spotify_vectors_14d.npy')!)).toBe(want.vectorsSha256);
     expect(sha256(job.output(name, 'id_to_index.json')!)).toBe(want.mappingSha256);
-    // Fanned out, the statistics have no second pass yet: the means are numpy's, the variances Chan's.
+    // The statistics fanned out in parts: the same bits.
     const parts = new MemoryJob({ shardRows: 700, statsPartRows: 1000 });
     await parts.upload(`incoming/${name}.parquet`, body);
     await parts.drain();
+    expect(vectorsDigest(parts.output(name, 'spotify_vectors_14d.npy')!)).toBe(want.vectorsSha256);
     const manifest = JSON.parse(Buffer.from(parts.output(name, 'manifest.json')!).toString('utf8')) as Manifest;
-    expect(manifest.scaler.mean.map((v) => bitsOf(v ?? NaN))).toEqual(want.mean.map((h) => bitsOf(fromFloatHex(h))));
+    expect(manifest.scaler.scale.map((v) => bitsOf(v ?? NaN))).toEqual(want.scale.map((h) => bitsOf(fromFloatHex(h))));
   });
 });
