@@ -3,6 +3,11 @@ import type { CommandEntry } from '../../lib/cli/program.ts';
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'embed', summary: 'Embed a tracks Parquet file on this machine', load: async () => (await import('./embed.ts')).command },
+  {
+    name: 'similar',
+    summary: 'Find the tracks nearest to a track or a playlist',
+    load: async () => (await import('./similar.ts')).command,
+  },
   { name: 'generate', summary: 'Write a realistic tracks Parquet file', load: async () => (await import('./generate.ts')).command },
   {
     name: 'pipeline-local',

@@ -1,0 +1,84 @@
+/**
+ * A published output folder, loaded for search: the vectors (.npy), the id → row mapping and the
+ * manifest, checked against each other. Refusals name the folder and the problem in one line.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PipelineError } from '../errors.ts';
+import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
+import type { Manifest } from '../outputs/manifest.ts';
+
+/** An output folder that cannot be searched: not one, incomplete, or inconsistent. */
+export class OutputFolderError extends PipelineError {
+  override name = 'OutputFolderError';
+}
+
+export interface Embeddings {
+  dir: string;
+  manifest: Manifest;
+  rows: number;
+  dims: number;
+  /** Row-major, rows × dims. */
+  vectors: Float32Array;
+  /** The id → row mapping (the last row of a repeated id). */
+  index: Map<string, number>;
+  /** Each row's id, or null for a row whose id repeats later (the mapping names the last one). */
+  ids: (string | null)[];
+}
+
+async function readIn(dir: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, file));
+  } catch (e: unknown) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && file === MANIFEST_FILE) throw new OutputFolderError(`${dir}: not an output folder (no ${MANIFEST_FILE})`);
+    throw new OutputFolderError(`${dir}: cannot read ${file}: ${code === 'ENOENT' ? 'missing' : String(e)}`);
+  }
+}
+
+/** Parses a float32 C-order 2-D .npy as this tool writes it (numpy's own files in C order too). */
+export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols: number; data: Float32Array } {
+  const magic = String.fromCharCode(...bytes.subarray(1, 6));
+  if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new OutputFolderError(`${where}: not an .npy file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const major = bytes[6]!;
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = (major === 1 ? 10 : 12) + headerLength;
+  const header = new TextDecoder('latin1').decode(bytes.subarray(major === 1 ? 10 : 12, start));
+  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
+  if (!header.includes("'descr': '<f4'") || !shape || header.includes("'fortran_order': True"))
+    throw new OutputFolderError(`${where}: expected a C-ordered float32 matrix, found ${header.trim()}`);
+  const rows = Number(shape[1]);
+  const cols = Number(shape[2]);
+  if (bytes.byteLength - start < rows * cols * 4) throw new OutputFolderError(`${where}: truncated (${rows} × ${cols} float32 expected)`);
+  // Copied into a buffer of its own (aligned, and exactly the data: a Node Buffer's slice is a view).
+  const data = new Float32Array(rows * cols);
+  new Uint8Array(data.buffer).set(bytes.subarray(start, start + rows * cols * 4));
+  return { rows, cols, data };
+}
+
+/** Loads and checks an output folder. */
+export async function loadEmbeddings(dir: string): Promise<Embeddings> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse((await readIn(dir, MANIFEST_FILE)).toString('utf8')) as Manifest;
+  } catch (e: unknown) {
+    if (e instanceof OutputFolderError) throw e;
+    throw new OutputFolderError(`${dir}: ${MANIFEST_FILE} is not valid JSON`);
+  }
+  if (!manifest.outputs?.vectors || !Array.isArray(manifest.outputs.shape))
+    throw new OutputFolderError(`${dir}: ${MANIFEST_FILE} is not a track-embeddings manifest`);
+  const [rows, dims] = manifest.outputs.shape as [number, number];
+  const npy = parseNpy(await readIn(dir, manifest.outputs.vectors), join(dir, manifest.outputs.vectors));
+  if (npy.rows !== rows || npy.cols !== dims)
+    throw new OutputFolderError(`${dir}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${dims}`);
+  const mapping = JSON.parse((await readIn(dir, MAPPING_FILE)).toString('utf8')) as Record<string, number>;
+  const index = new Map(Object.entries(mapping));
+  const ids: (string | null)[] = new Array(rows).fill(null);
+  for (const [id, row] of index) {
+    if (!Number.isInteger(row) || row < 0 || row >= rows)
+      throw new OutputFolderError(`${dir}: ${MAPPING_FILE} maps '${id}' to row ${row}, outside 0–${rows - 1}`);
+    ids[row] = id;
+  }
+  return { dir, manifest, rows, dims, vectors: npy.data, index, ids };
+}

@@ -1,0 +1,82 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../../lib/local/runner.ts';
+import { loadEmbeddings, OutputFolderError } from '../../lib/search/embeddings.ts';
+import { meanOf, nearest } from '../../lib/search/nearest.ts';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+import { runCli } from '../helpers/cli.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+/** numpy brute force over the 5k reference outputs (test/fixtures/similar/make_neighbours.py). */
+const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 'utf8')) as {
+  ids: string[];
+  metric: 'euclidean' | 'cosine';
+  neighbours: { id: string; row: number; distance: number }[];
+}[];
+
+let out: string;
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'similar-'));
+  await runLocal({ input: fixture('tracks-5k.parquet'), outDir: out, workers: 1 });
+});
+
+describe('track-embeddings similar', () => {
+  const tmp = useTmp();
+
+  it.each(expected)('$ids ($metric): the ten neighbours numpy brute force finds, in order', ({ ids, metric, neighbours }) => {
+    const r = runCli(['similar', out, ...ids.flatMap((id) => ['--id', id]), '--metric', metric, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { rank: number; id: string; row: number; distance: number });
+    expect(got.map((g) => g.id)).toEqual(neighbours.map((n) => n.id));
+    expect(got.map((g) => g.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    got.forEach((g, i) => expect(Math.abs(g.distance - neighbours[i]!.distance)).toBeLessThan(1e-9));
+  });
+
+  it('prints a table of rank, id and distance', () => {
+    const r = runCli(['similar', out, '--id', expected[0]!.ids[0]!, '--k', '3']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^rank {2}id +euclidean distance$/);
+    expect(lines.slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(expected[0]!.neighbours.slice(0, 3).map((n) => n.id));
+  });
+
+  it.each([
+    [['--id', 'no-such-id'], 1, /: no track with id 'no-such-id' \(5,000 ids in id_to_index\.json\)$/],
+    [[], 2, /^error: missing --id ID$/],
+    [['--id', 'x', '--metric', 'manhattan'], 2, /^error: --metric must be one of euclidean, cosine, got 'manhattan'$/],
+  ])('refuses %j with one line', (args, code, message) => {
+    const r = runCli(['similar', out, ...args]);
+    expect(r.code).toBe(code);
+    expect(r.lines[0]).toMatch(message);
+  });
+
+  it('refuses a folder that is not an output folder, and a manifest whose shape the vectors do not have', async () => {
+    const empty = tmp();
+    await expect(loadEmbeddings(empty)).rejects.toThrow(new OutputFolderError(`${empty}: not an output folder (no manifest.json)`));
+    const dir = tmp();
+    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json']) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { outputs: { shape: number[] } };
+    manifest.outputs.shape = [5000, 16];
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    await expect(loadEmbeddings(dir)).rejects.toThrow(/the vectors are 5000 × 14, the manifest says 5000 × 16/);
+  });
+
+  it('leaves NaN dimensions out of a distance, and breaks ties by row', () => {
+    const v = Float32Array.from([0, 0, 1, NaN, 1, 5, 0, 0, 1, 0]);
+    const found = nearest(v, 2, Float64Array.from([0, 0]), 4, 'euclidean', new Set([0]));
+    // Rows (0,0) excluded, (1,NaN), (1,5), (0,0), (1,0): the NaN dimension drops out, rows 1 and 4 tie.
+    expect(found).toEqual([
+      { row: 3, distance: 0 },
+      { row: 1, distance: 1 },
+      { row: 4, distance: 1 },
+      { row: 2, distance: Math.sqrt(26) },
+    ]);
+    expect(Array.from(meanOf(v, 2, [0, 1]))).toEqual([0.5, 0]);
+  });
+});
