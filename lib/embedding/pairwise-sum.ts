@@ -113,21 +113,23 @@ export function leavesIn(total: number, lo: number, hi: number, chunk = total): 
 export class PairwiseAccumulator {
   private readonly leaves: [number, number][];
   private leaf = 0;
+  /** The sum of each leaf wholly inside the range, in leaf order (NaN-free: a leaf sum is never NaN). */
+  private readonly sums: Float64Array;
   /** Values of the current leaf that arrived in earlier batches (a leaf straddling two batches). */
   private readonly pending = new Float64Array(LEAF_MAX);
   private pendingCount = 0;
   private row: number;
-  private readonly partial: PairwisePartial;
+  private readonly cuts: [number, Float64Array][] = [];
 
   constructor(
-    total: number,
+    private readonly total: number,
     private readonly lo: number,
     private readonly count: number,
-    chunk?: number,
+    private readonly chunk?: number,
   ) {
     this.leaves = leavesIn(total, lo, lo + count, chunk);
+    this.sums = new Float64Array(this.leaves.length).fill(NaN);
     this.row = lo;
-    this.partial = { total, nodes: [], cuts: [], ...(chunk !== undefined && chunk < total && { chunk }) };
   }
 
   /** The next values of the range, in row order. */
@@ -141,10 +143,14 @@ export class PairwiseAccumulator {
       const take = Math.min(need, values.length - at);
       if (this.pendingCount === 0 && take === need && from === start && to === start + n) {
         // The whole leaf is in this batch: summed in place.
-        this.partial.nodes.push([start, n, leafSum(values, at, n)]);
+        this.sums[this.leaf] = leafSum(values, at, n);
       } else {
         for (let i = 0; i < take; i++) this.pending[this.pendingCount++] = values[at + i]!;
-        if (take === need) this.finishLeaf(start, n, from, to);
+        if (take === need) {
+          if (from === start && to === start + n) this.sums[this.leaf] = leafSum(this.pending, 0, n);
+          else this.cuts.push([from, this.pending.slice(0, this.pendingCount)]);
+          this.pendingCount = 0;
+        }
       }
       at += take;
       this.row += take;
@@ -152,16 +158,34 @@ export class PairwiseAccumulator {
     }
   }
 
-  private finishLeaf(start: number, n: number, from: number, to: number): void {
-    if (from === start && to === start + n) this.partial.nodes.push([start, n, leafSum(this.pending, 0, n)]);
-    else this.partial.cuts.push([from, this.pending.slice(0, this.pendingCount)]);
-    this.pendingCount = 0;
-  }
-
-  /** What the range knows, compacted into its largest whole nodes. */
+  /** What the range knows: its largest whole nodes (built from the leaf sums in one walk) and its cut leaves. */
   result(): PairwisePartial {
     if (this.row !== this.lo + this.count) throw new RangeError(`pairwise sum: got ${this.row - this.lo} of ${this.count} values`);
-    return compact([this.partial]);
+    const { lo, total, chunk } = this;
+    const hi = lo + this.count;
+    const out: PairwisePartial = { total, nodes: [], cuts: this.cuts, ...(chunk !== undefined && chunk < total && { chunk }) };
+    let leaf = 0;
+    /** The node's sum when wholly inside the range; else null, its inside parts emitted. */
+    const visit = (start: number, n: number): number | null => {
+      if (start >= hi || start + n <= lo) return null;
+      if (n <= LEAF_MAX) {
+        const sum = this.sums[leaf++]!;
+        return start >= lo && start + n <= hi ? sum : null;
+      }
+      const n2 = splitAt(n);
+      const left = visit(start, n2);
+      const right = visit(start + n2, n - n2);
+      if (start >= lo && start + n <= hi) return left! + right!;
+      if (left !== null) out.nodes.push([start, n2, left]);
+      if (right !== null) out.nodes.push([start + n2, n - n2, right]);
+      return null;
+    };
+    for (const [start, n] of treesOf(total, chunk)) {
+      if (start >= hi || start + n <= lo) continue;
+      const root = visit(start, n);
+      if (root !== null) out.nodes.push([start, n, root]);
+    }
+    return out;
   }
 }
 

@@ -11,7 +11,7 @@ import type { RowRange } from '../parquet/row-range.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
 import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
-import { blockMoments, mergeMoments, emptyMoments, DeviationsAccumulator, type Deviations } from './stats.ts';
+import { DeviationsAccumulator, MomentsAccumulator, type Deviations } from './stats.ts';
 import { DataError, InvalidInputError, SchemaError } from '../errors.ts';
 import { STATS_BLOCK_ROWS } from './shard-plan.ts';
 
@@ -48,9 +48,8 @@ function fileRow(reader: ParquetReader, g: number, offset: number): number {
 }
 
 /**
- * Moments of `columns` over one stats task, one block of STATS_BLOCK_ROWS at a time, merged in
- * order. An infinite value is refused, naming its column and row, as scikit-learn refuses it
- * ("Input X contains infinity"); it is looked for only when a block's sum is not finite.
+ * The first statistics pass over one stats task: counts and numpy's pairwise sums. An infinite
+ * value is refused, naming its column and row, as scikit-learn refuses it ("Input X contains infinity").
  */
 export async function taskMoments(
   reader: ParquetReader,
@@ -58,26 +57,33 @@ export async function taskMoments(
   columns: readonly string[],
   chunks: readonly (number | undefined)[] = [],
 ): Promise<Moments> {
-  let acc = emptyMoments(columns.length);
+  const start = fileRow(reader, task.rowGroup, task.offset);
+  const acc = new MomentsAccumulator(columns.length, reader.layout.numRows, start, task.rows, chunks);
   let done = 0;
   for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) {
     const values = columns.map((c) => numbers(reader, batch, c));
-    const block = blockMoments(values, fileRow(reader, task.rowGroup, task.offset + done), reader.layout.numRows, chunks);
-    block.sum.forEach((s, c) => {
-      if (Number.isFinite(s)) return;
-      const i = values[c]!.findIndex((v) => v === Infinity || v === -Infinity);
+    values.forEach((x, c) => {
+      const i = firstInfinity(x);
       if (i < 0) return;
-      const row = fileRow(reader, task.rowGroup, task.offset + done + i);
       throw new DataError(
         reader.source.name,
         columns[c]!,
-        `row ${row} is ${values[c]![i]}: infinite values cannot be standardised (scikit-learn refuses them: "Input X contains infinity")`,
+        `row ${start + done + i} is ${x[i]}: infinite values cannot be standardised (scikit-learn refuses them: "Input X contains infinity")`,
       );
     });
-    acc = mergeMoments(acc, block);
+    acc.push(values);
     done += batch.numRows;
   }
-  return acc;
+  return acc.result();
+}
+
+/** The index of the first ±Infinity, or -1. */
+function firstInfinity(x: Float64Array): number {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v - v !== 0 && v === v) return i;
+  }
+  return -1;
 }
 
 /**
