@@ -1,10 +1,23 @@
 /** `track-embeddings similar DIR --id ID`: the tracks nearest to one track, or to the mean of several (a playlist's seeds). */
+import { existsSync } from 'node:fs';
 import { loadEmbeddings } from '../../lib/search/embeddings.ts';
+import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
 import { PipelineError } from '../../lib/errors.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
 const METRICS: readonly Metric[] = ['euclidean', 'cosine'];
+
+/** The input's columns for the rows, or an empty map and one line on stderr when the input cannot be read from here. */
+async function joinColumns(input: string, columns: string[], rows: number[]): Promise<Map<number, Record<string, unknown>>> {
+  if (!existsSync(input)) {
+    process.stderr.write(
+      `note: cannot show ${columns.join(', ')}: the input named in the manifest, ${input}, is not reachable from here\n`,
+    );
+    return new Map();
+  }
+  return readRows(input, columns, rows);
+}
 
 export const command: Command = {
   name: 'similar',
@@ -15,7 +28,12 @@ export const command: Command = {
     id: { type: 'string', multiple: true, value: 'ID', description: 'A track id; several: search from their mean, excluding them all' },
     k: { type: 'string', value: 'N', default: '10', description: 'How many neighbours' },
     metric: { type: 'string', value: 'NAME', default: 'euclidean', description: 'euclidean or cosine (1 − cosine similarity)' },
-    json: { type: 'boolean', description: 'One JSON object a line ({"rank", "id", "row", "distance"}) instead of a table' },
+    with: {
+      type: 'string',
+      value: 'COL,COL',
+      description: 'Columns of the input Parquet (named in the manifest) to show beside each id, e.g. name,artists',
+    },
+    json: { type: 'boolean', description: 'One JSON object a line ({"rank", "id", "row", "distance", …columns}) instead of a table' },
   },
   notes: `Exact search over every row; the query tracks themselves are left out; ties go to the lower row. A NaN
 dimension (a null feature) is left out of that pair's distance.`,
@@ -39,17 +57,42 @@ dimension (a null feature) is left out of that pair's distance.`,
     });
     const query = meanOf(e.vectors, e.dims, seeds);
     const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
-    const rows = found.map((n, i) => ({ rank: i + 1, id: e.ids[n.row] ?? `#${n.row}`, row: n.row, distance: n.distance }));
+    const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
+    const joined =
+      extra.length > 0
+        ? await joinColumns(
+            e.manifest.input.name,
+            extra,
+            found.map((n) => n.row),
+          )
+        : new Map();
+    const rows = found.map((n, i) => ({
+      rank: i + 1,
+      id: e.ids[n.row] ?? `#${n.row}`,
+      row: n.row,
+      distance: n.distance,
+      ...joined.get(n.row),
+    }));
     if (args.values.json) {
       process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
       return 0;
     }
-    const width = Math.max(2, ...rows.map((r) => r.id.length));
-    const lines = [
-      `rank  ${'id'.padEnd(width)}  ${metric} distance`,
-      ...rows.map((r) => `${String(r.rank).padStart(4)}  ${r.id.padEnd(width)}  ${r.distance.toFixed(6)}`),
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
+    const shown = joined.size > 0 ? extra : [];
+    const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+    const header = ['rank', 'id', `${metric} distance`, ...shown];
+    const cells = rows.map((r) => [
+      String(r.rank),
+      r.id,
+      r.distance.toFixed(6),
+      ...shown.map((c) => text((r as Record<string, unknown>)[c])),
+    ]);
+    const widths = header.map((h, j) => Math.max(h.length, ...cells.map((row) => row[j]!.length)));
+    const line = (row: string[]) =>
+      row
+        .map((v, j) => (j === 0 ? v.padStart(widths[j]!) : v.padEnd(widths[j]!)))
+        .join('  ')
+        .trimEnd();
+    process.stdout.write([line(header), ...cells.map(line)].join('\n') + '\n');
     return 0;
   },
 };

@@ -6,6 +6,7 @@ import { loadEmbeddings, OutputFolderError } from '../../lib/search/embeddings.t
 import { meanOf, nearest } from '../../lib/search/nearest.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { runCli } from '../helpers/cli.ts';
+import { readParquet } from '../helpers/parquet-write.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -78,5 +79,45 @@ describe('track-embeddings similar', () => {
       { row: 2, distance: Math.sqrt(26) },
     ]);
     expect(Array.from(meanOf(v, 2, [0, 1]))).toEqual([0.5, 0]);
+  });
+});
+
+describe('track-embeddings similar --with', () => {
+  const tmp = useTmp();
+
+  it('shows the input’s columns beside each neighbour, read from the file the manifest names', async () => {
+    const { ids, neighbours } = expected[0]!;
+    const r = runCli(['similar', out, '--id', ids[0]!, '--k', '3', '--with', 'name,artists', '--json']);
+    expect(r.code).toBe(0);
+    const got = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; row: number; name: string; artists: string });
+    const table = await readParquet(fixture('tracks-5k.parquet'));
+    expect(got.map((g) => g.id)).toEqual(neighbours.slice(0, 3).map((n) => n.id));
+    for (const g of got) {
+      expect(g.name).toBe(table.getChild('name')!.get(g.row));
+      expect(g.artists).toBe(table.getChild('artists')!.get(g.row));
+    }
+  });
+
+  it('says in one line when the input is not reachable, and still answers', () => {
+    const dir = tmp();
+    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json']) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { input: { name: string } };
+    manifest.input.name = join(dir, 'gone.parquet');
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const r = runCli(['similar', dir, '--id', expected[0]!.ids[0]!, '--k', '2', '--with', 'name']);
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual([
+      `note: cannot show name: the input named in the manifest, ${join(dir, 'gone.parquet')}, is not reachable from here`,
+    ]);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('refuses a column the input does not have, naming it', () => {
+    const r = runCli(['similar', out, '--id', expected[0]!.ids[0]!, '--with', 'lyrics']);
+    expect(r.code).toBe(1);
+    expect(r.lines[0]).toMatch(/tracks-5k\.parquet: column 'lyrics': not in the file \(its columns: /);
   });
 });
