@@ -75,7 +75,14 @@ function madeFolders(e: Entry): string[] {
 }
 
 function cleanUpSync(e: Entry): void {
-  rmSync(e.tmp, { recursive: true, force: true });
+  // A write already handed to libuv's thread pool can create a file after the listing: the
+  // folder is then not empty when removed (ENOTEMPTY), and the retries catch it. Once the folder
+  // is gone, no late write can recreate it.
+  try {
+    rmSync(e.tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 5 });
+  } catch {
+    return; // still there: leave the destination too, rather than die without a trace
+  }
   for (const d of madeFolders(e)) {
     try {
       rmdirSync(d);
