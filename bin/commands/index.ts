@@ -8,6 +8,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Find the tracks nearest to a track or a playlist',
     load: async () => (await import('./similar.ts')).command,
   },
+  {
+    name: 'transform',
+    summary: 'Embed new tracks with a scaler fitted earlier',
+    load: async () => (await import('./transform.ts')).command,
+  },
   { name: 'generate', summary: 'Write a realistic tracks Parquet file', load: async () => (await import('./generate.ts')).command },
   {
     name: 'pipeline-local',

@@ -41,6 +41,11 @@ export interface RunOptions {
   shardRows?: number;
   /** Worker threads; 1 runs in this process. Default: in-process below INLINE_MAX_ROWS rows, else one per core. */
   workers?: number;
+  /**
+   * A scaler fitted earlier (its manifest's): no statistics are computed, the file is embedded with
+   * it, as scikit-learn's `transform` does after `fit`. `from` is recorded in the manifest.
+   */
+  fitted?: { scaler: Scaler; from: string };
   /** Called as rows finish, per phase. */
   onProgress?: (phase: 'stats' | 'embed', rows: number, total: number) => void;
 }
@@ -88,8 +93,9 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const out = (folder = await OutputFolder.open(opts.outDir));
 
     let t = performance.now();
-    const scaler = await statsPass(pool, plan);
-    lap('stats', t);
+    // A fitted scaler transforms in this file's matrix dtypes, as scikit-learn does (X.dtype).
+    const scaler = opts.fitted ? { ...opts.fitted.scaler, dtype: matrixDtypes(spec, layout) } : await statsPass(pool, plan);
+    if (!opts.fitted) lap('stats', t);
     t = performance.now();
     const hashes = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
@@ -105,6 +111,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       repeatedIds,
       shards: { count: shards.length, targetRows: shardRows },
       timingsMs: timings,
+      fittedFrom: opts.fitted?.from,
     });
     await writeFile(out.path(MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // The manifest goes last: its presence says the other two are complete.

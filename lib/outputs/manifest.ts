@@ -28,6 +28,8 @@ export interface Manifest {
   outputs: { vectors: string; mapping: string; dtype: 'float32'; shape: [number, number]; uniqueIds: number | null; repeatedIds: boolean };
   shards: { count: number; targetRows: number };
   timingsMs: Record<string, number>;
+  /** Set by `transform`: the manifest whose fitted scaler these outputs used (no statistics were computed). */
+  fittedFrom?: string;
 }
 
 const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));
@@ -44,6 +46,18 @@ export function scalerSection(columns: string[], s: Scaler): Manifest['scaler'] 
   };
 }
 
+/** The scaler back from a manifest's (or plan's) scaler section, null read as NaN. */
+export function scalerFromSection(s: Manifest['scaler']): Scaler {
+  const numbers = (xs: (number | null)[]) => xs.map((x) => (x === null ? NaN : x));
+  return {
+    count: s.count,
+    mean: numbers(s.mean),
+    variance: numbers(s.variance),
+    scale: numbers(s.scale),
+    ...(s.dtype && { dtype: s.dtype }),
+  };
+}
+
 /** The manifest of one finished job, local or serverless; everything else is derived from the spec. */
 export function buildManifest(m: {
   input: Manifest['input'];
@@ -52,6 +66,7 @@ export function buildManifest(m: {
   repeatedIds: boolean;
   shards: Manifest['shards'];
   timingsMs: Record<string, number>;
+  fittedFrom?: string;
 }): Manifest {
   const dims = m.spec.features.length;
   const rows = m.input.rows;
@@ -73,5 +88,6 @@ export function buildManifest(m: {
     },
     shards: m.shards,
     timingsMs: m.timingsMs,
+    ...(m.fittedFrom !== undefined && { fittedFrom: m.fittedFrom }),
   };
 }

@@ -3,7 +3,7 @@ import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Shard, StatsPart } from '../embedding/shard-plan.ts';
 import type { Scaler } from '../embedding/stats.ts';
 import type { RowRange } from '../parquet/row-range.ts';
-import type { Manifest } from '../outputs/manifest.ts';
+import { scalerFromSection, type Manifest } from '../outputs/manifest.ts';
 
 /** The object an S3 event announced: one version of one key. */
 export interface UploadedObject {
@@ -95,15 +95,5 @@ export interface JobError {
   at: string;
 }
 
-const numbers = (xs: (number | null)[]) => xs.map((x) => (x === null ? NaN : x));
-
 /** The scaler back from the plan, null read as NaN. */
-export function reviveScaler(s: JobPlan['scaler']): Scaler {
-  return {
-    count: s.count,
-    mean: numbers(s.mean),
-    variance: numbers(s.variance),
-    scale: numbers(s.scale),
-    ...(s.dtype && { dtype: s.dtype }),
-  };
-}
+export const reviveScaler = (s: JobPlan['scaler']): Scaler => scalerFromSection(s);

@@ -1,0 +1,73 @@
+/** `track-embeddings transform NEW.parquet --fitted DIR/manifest.json -o OUT`: new tracks into an existing space. */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
+import { runLocal } from '../../lib/local/runner.ts';
+import { parseSpec } from '../../lib/embedding/spec.ts';
+import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
+import { SpecError, messageOf } from '../../lib/errors.ts';
+import { checkOutDir } from '../../lib/cli/options.ts';
+import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
+import { ProgressBars } from '../../lib/cli/progress.ts';
+
+/** The spec and fitted scaler of a manifest; one line naming the file when it is not one. */
+async function readFitted(path: string) {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+  } catch (e: unknown) {
+    throw new SpecError(`${path}: cannot read a manifest: ${messageOf(e)}`);
+  }
+  if (!manifest.spec || !manifest.scaler?.mean) throw new SpecError(`${path}: not a track-embeddings manifest (no spec or scaler)`);
+  return { spec: parseSpec(manifest.spec, path), scaler: scalerFromSection(manifest.scaler) };
+}
+
+export const command: Command = {
+  name: 'transform',
+  summary: 'Embed a new tracks file with a scaler fitted earlier (scikit-learn’s transform after fit), without refitting',
+  usage: 'NEW.parquet --fitted DIR/manifest.json -o OUT [OPTIONS]',
+  arguments: [['NEW.parquet', 'The new tracks: the same columns as the fitted file']],
+  options: {
+    fitted: {
+      type: 'string',
+      value: 'MANIFEST',
+      description: 'The manifest.json of an earlier run: its spec, means and scales are used (required)',
+    },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'DIR',
+      description: 'Output folder, as for embed; its manifest names the fit in `fittedFrom`',
+    },
+    workers: { type: 'string', value: 'N', default: 'as for embed', description: 'Worker threads; 1 runs in this process' },
+  },
+  examples: ['track-embeddings transform this-week.parquet --fitted out/manifest.json -o out-this-week'],
+  async run(args) {
+    const [input] = positionals(this, args, ['NEW.parquet']);
+    const fittedPath = stringOption(args, 'fitted');
+    if (!fittedPath) throw usageError(this, 'missing --fitted DIR/manifest.json');
+    const out = stringOption(args, 'out');
+    if (!out) throw usageError(this, 'missing -o/--out DIR');
+    checkOutDir(out);
+    const asked = intOption(this, args, 'workers');
+    const { spec, scaler } = await readFitted(fittedPath);
+    const bars = new ProgressBars(process.stderr);
+    const t0 = performance.now();
+    const result = await runLocal({
+      input: input!,
+      outDir: out,
+      spec,
+      fitted: { scaler, from: fittedPath },
+      workers: asked === undefined ? undefined : Math.min(asked, availableParallelism()),
+      onProgress: (phase, done, total) => bars.update(phase, done, total),
+    });
+    bars.finish();
+    const secs = (performance.now() - t0) / 1000;
+    const m = result.manifest;
+    process.stderr.write(
+      `transformed ${m.input.rows.toLocaleString('en-US')} rows × ${m.dims} dims with the scaler of ${fittedPath} in ${secs.toFixed(2)} s → ` +
+        `${relative(process.cwd(), out) || '.'}/{${m.outputs.vectors}, ${m.outputs.mapping}, manifest.json}\n`,
+    );
+    return 0;
+  },
+};

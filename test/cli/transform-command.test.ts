@@ -1,0 +1,44 @@
+/** `track-embeddings transform`: new tracks with a fitted scaler, bit-identical to scikit-learn's transform (test/fixtures/transform/make_transform.py). */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+import { runCli } from '../helpers/cli.ts';
+import { vectorsDigest } from '../helpers/adversarial.ts';
+
+const expected = JSON.parse(readFileSync(fixture('transform', 'expected.json'), 'utf8')) as Record<
+  string,
+  { rows: number; vectorsSha256: string }
+>;
+
+describe('track-embeddings transform', () => {
+  const tmp = useTmp();
+
+  it.each(Object.keys(expected))('%s with the scaler fitted on the 5k fixture: scikit-learn’s transform, bit for bit', (name) => {
+    const fitted = tmp();
+    expect(runCli([fixture('tracks-5k.parquet'), '-o', fitted]).code).toBe(0);
+    const out = tmp();
+    const r = runCli(['transform', fixture(name), '--fitted', join(fitted, 'manifest.json'), '-o', out]);
+    expect(r.stderr).toMatch(new RegExp(`^transformed ${expected[name]!.rows} rows × 14 dims with the scaler of .*manifest\\.json`));
+    expect(r.code).toBe(0);
+    expect(vectorsDigest(readFileSync(join(out, 'spotify_vectors_14d.npy')))).toBe(expected[name]!.vectorsSha256);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { fittedFrom: string; scaler: { mean: number[] } };
+    expect(manifest.fittedFrom).toBe(join(fitted, 'manifest.json'));
+    const fit = JSON.parse(readFileSync(join(fitted, 'manifest.json'), 'utf8')) as { scaler: { mean: number[] } };
+    expect(manifest.scaler.mean).toEqual(fit.scaler.mean);
+  });
+
+  it('refuses a --fitted file that is not a manifest, in one line', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'manifest.json'), '{"hello": 1}');
+    const r = runCli(['transform', fixture('tracks-5k.parquet'), '--fitted', join(dir, 'manifest.json'), '-o', join(dir, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.lines).toEqual([`error: ${join(dir, 'manifest.json')}: not a track-embeddings manifest (no spec or scaler)`]);
+  });
+
+  it('needs --fitted', () => {
+    const r = runCli(['transform', fixture('tracks-5k.parquet'), '-o', tmp()]);
+    expect(r.code).toBe(2);
+    expect(r.lines).toEqual(['error: missing --fitted DIR/manifest.json', "see 'track-embeddings transform --help'"]);
+  });
+});
