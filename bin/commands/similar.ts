@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { loadEmbeddings } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
-import { PipelineError } from '../../lib/errors.ts';
+import { PipelineError, SpecError, messageOf } from '../../lib/errors.ts';
+import { embedFeatures } from '../../lib/search/features.ts';
+import { parseSpec } from '../../lib/embedding/spec.ts';
+import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
 const METRICS: readonly Metric[] = ['euclidean', 'cosine'];
@@ -19,13 +22,32 @@ async function joinColumns(input: string, columns: string[], rows: number[]): Pr
   return readRows(input, columns, rows);
 }
 
+/** The embedding of `--features`, with the manifest's spec and fitted scaler. */
+function queryFromFeatures(text: string, manifest: Manifest): Float64Array {
+  let features: unknown;
+  try {
+    features = JSON.parse(text);
+  } catch (e: unknown) {
+    throw new SpecError(`--features: not valid JSON: ${messageOf(e)}`);
+  }
+  if (features === null || typeof features !== 'object' || Array.isArray(features))
+    throw new SpecError('--features: expected a JSON object of column → value');
+  return embedFeatures(features as Record<string, unknown>, parseSpec(manifest.spec, 'manifest.json'), scalerFromSection(manifest.scaler));
+}
+
 export const command: Command = {
   name: 'similar',
   summary: 'Find the tracks nearest to a track (or to several: a playlist) in an output folder',
-  usage: 'DIR --id ID [--id ID …] [OPTIONS]',
+  usage: 'DIR (--id ID [--id ID …] | --features JSON) [OPTIONS]',
   arguments: [['DIR', 'An output folder (spotify_vectors_14d.npy, id_to_index.json, manifest.json)']],
   options: {
     id: { type: 'string', multiple: true, value: 'ID', description: 'A track id; several: search from their mean, excluding them all' },
+    features: {
+      type: 'string',
+      value: 'JSON',
+      description:
+        'A track not in the table, as {"column": value, …} for every column of the spec: embedded with the manifest’s scaler, then searched',
+    },
     k: { type: 'string', value: 'N', default: '10', description: 'How many neighbours' },
     metric: { type: 'string', value: 'NAME', default: 'euclidean', description: 'euclidean or cosine (1 − cosine similarity)' },
     with: {
@@ -44,7 +66,9 @@ dimension (a null feature) is left out of that pair's distance.`,
   async run(args) {
     const [dir] = positionals(this, args, ['DIR']);
     const ids = (args.values.id as string[] | undefined) ?? [];
-    if (ids.length === 0) throw usageError(this, 'missing --id ID');
+    const featuresText = stringOption(args, 'features');
+    if (ids.length === 0 && featuresText === undefined) throw usageError(this, 'missing --id ID or --features JSON');
+    if (ids.length > 0 && featuresText !== undefined) throw usageError(this, '--id and --features cannot be used together');
     const k = intOption(this, args, 'k') ?? 10;
     const metric = (stringOption(args, 'metric') ?? 'euclidean') as Metric;
     if (!METRICS.includes(metric)) throw usageError(this, `--metric must be one of ${METRICS.join(', ')}, got '${metric}'`);
@@ -55,7 +79,7 @@ dimension (a null feature) is left out of that pair's distance.`,
         throw new PipelineError(`${dir}: no track with id '${id}' (${e.index.size.toLocaleString('en-US')} ids in id_to_index.json)`);
       return row;
     });
-    const query = meanOf(e.vectors, e.dims, seeds);
+    const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e.manifest);
     const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
     const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
     const joined =

@@ -49,7 +49,7 @@ describe('track-embeddings similar', () => {
 
   it.each([
     [['--id', 'no-such-id'], 1, /: no track with id 'no-such-id' \(5,000 ids in id_to_index\.json\)$/],
-    [[], 2, /^error: missing --id ID$/],
+    [[], 2, /^error: missing --id ID or --features JSON$/],
     [['--id', 'x', '--metric', 'manhattan'], 2, /^error: --metric must be one of euclidean, cosine, got 'manhattan'$/],
   ])('refuses %j with one line', (args, code, message) => {
     const r = runCli(['similar', out, ...args]);
@@ -119,5 +119,49 @@ describe('track-embeddings similar --with', () => {
     const r = runCli(['similar', out, '--id', expected[0]!.ids[0]!, '--with', 'lyrics']);
     expect(r.code).toBe(1);
     expect(r.lines[0]).toMatch(/tracks-5k\.parquet: column 'lyrics': not in the file \(its columns: /);
+  });
+});
+
+describe('track-embeddings similar --features', () => {
+  it('embeds a track from its features with the manifest’s scaler: a row’s own features find that row at distance 0, then its neighbours', async () => {
+    const table = await readParquet(fixture('tracks-5k.parquet'));
+    const columns = [
+      'danceability',
+      'energy',
+      'valence',
+      'tempo',
+      'acousticness',
+      'instrumentalness',
+      'liveness',
+      'speechiness',
+      'loudness',
+      'popularity',
+      'key',
+      'mode',
+      'explicit',
+      'year',
+    ];
+    const features = Object.fromEntries(
+      columns.map((c) => [c, ((v) => (typeof v === 'bigint' ? Number(v) : v))(table.getChild(c)!.get(42))]),
+    );
+    const r = runCli(['similar', out, '--features', JSON.stringify(features), '--k', '4', '--json']);
+    expect(r.code).toBe(0);
+    const got = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { row: number; distance: number; id: string });
+    expect(got[0]).toMatchObject({ row: 42, distance: 0 });
+    expect(got.slice(1).map((g) => g.id)).toEqual(expected[0]!.neighbours.slice(0, 3).map((n) => n.id));
+  });
+
+  it.each([
+    ['{"danceability": 0.5}', /^error: --features: missing energy, valence, .*year \(the spec needs /],
+    ['[1, 2]', /^error: --features: expected a JSON object of column → value$/],
+    ['{', /^error: --features: not valid JSON: /],
+  ])('refuses %s in one line', (json, message) => {
+    const r = runCli(['similar', out, '--features', json]);
+    expect(r.code).toBe(1);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatch(message);
   });
 });
