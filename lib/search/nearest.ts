@@ -10,17 +10,18 @@ export interface Neighbour {
   distance: number;
 }
 
-/** Euclidean distance, or cosine distance (1 − cos), between row `r` of `vectors` and `q`. */
-function distance(vectors: Float32Array, r: number, q: Float64Array, dims: number, metric: Metric): number {
-  const base = r * dims;
-  if (metric === 'euclidean') {
-    let s = 0;
-    for (let d = 0; d < dims; d++) {
-      const diff = vectors[base + d]! - q[d]!;
-      if (diff === diff) s += diff * diff;
-    }
-    return Math.sqrt(s);
+/** The squared euclidean distance of row `base` from `q`, NaN dimensions left out. */
+function squaredWithNaN(vectors: Float32Array, base: number, q: Float64Array, dims: number): number {
+  let s = 0;
+  for (let d = 0; d < dims; d++) {
+    const diff = vectors[base + d]! - q[d]!;
+    if (diff === diff) s += diff * diff;
   }
+  return s;
+}
+
+/** The cosine distance (1 − cos) of row `base` from `q`, NaN dimensions left out; 1 when either is all zero. */
+function cosine(vectors: Float32Array, base: number, q: Float64Array, dims: number): number {
   let dot = 0;
   let nx = 0;
   let nq = 0;
@@ -35,8 +36,105 @@ function distance(vectors: Float32Array, r: number, q: Float64Array, dims: numbe
   return nx === 0 || nq === 0 ? 1 : 1 - dot / Math.sqrt(nx * nq);
 }
 
-/** Worse first: larger distance, then larger row. */
-const worse = (a: Neighbour, b: Neighbour) => a.distance > b.distance || (a.distance === b.distance && a.row > b.row);
+/** The k best (smallest score, then lowest row) of rows offered in row order: a max-heap in parallel arrays. */
+class TopK {
+  readonly rows: Int32Array;
+  readonly scores: Float64Array;
+  size = 0;
+
+  constructor(private readonly k: number) {
+    this.rows = new Int32Array(k);
+    this.scores = new Float64Array(k);
+  }
+
+  /** The score a row must beat to enter (rows come in order: a tie with the worst never enters once full). */
+  get bar(): number {
+    return this.size < this.k ? Infinity : this.scores[0]!;
+  }
+
+  offer(row: number, score: number): void {
+    if (this.size < this.k) {
+      this.rows[this.size] = row;
+      this.scores[this.size] = score;
+      for (let i = this.size++; i > 0;) {
+        const p = (i - 1) >> 1;
+        if (!this.worse(i, p)) break;
+        this.swap(i, p);
+        i = p;
+      }
+    } else if (score < this.scores[0]!) {
+      this.rows[0] = row;
+      this.scores[0] = score;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < this.size && this.worse(l, m)) m = l;
+        if (r < this.size && this.worse(r, m)) m = r;
+        if (m === i) break;
+        this.swap(i, m);
+        i = m;
+      }
+    }
+  }
+
+  private worse(a: number, b: number): boolean {
+    const { scores, rows } = this;
+    return scores[a]! > scores[b]! || (scores[a] === scores[b] && rows[a]! > rows[b]!);
+  }
+
+  private swap(a: number, b: number): void {
+    const { scores, rows } = this;
+    [rows[a], rows[b]] = [rows[b]!, rows[a]!];
+    [scores[a], scores[b]] = [scores[b]!, scores[a]!];
+  }
+}
+
+/**
+ * The euclidean scan for the 14 dimensions of the default spec, unrolled with the query in
+ * locals: V8 keeps them in registers (about 2× the generic loop at 10M rows).
+ */
+function scan14(v: Float32Array, q: Float64Array, top: TopK, exclude: ReadonlySet<number>): void {
+  const [q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13] = q as unknown as number[];
+  const rows = v.length / 14;
+  let bar = top.bar;
+  for (let r = 0, b = 0; r < rows; r++, b += 14) {
+    const d0 = v[b]! - q0!,
+      d1 = v[b + 1]! - q1!,
+      d2 = v[b + 2]! - q2!,
+      d3 = v[b + 3]! - q3!;
+    const d4 = v[b + 4]! - q4!,
+      d5 = v[b + 5]! - q5!,
+      d6 = v[b + 6]! - q6!,
+      d7 = v[b + 7]! - q7!;
+    const d8 = v[b + 8]! - q8!,
+      d9 = v[b + 9]! - q9!,
+      d10 = v[b + 10]! - q10!,
+      d11 = v[b + 11]! - q11!;
+    const d12 = v[b + 12]! - q12!,
+      d13 = v[b + 13]! - q13!;
+    let s =
+      d0 * d0 +
+      d1 * d1 +
+      d2 * d2 +
+      d3 * d3 +
+      d4 * d4 +
+      d5 * d5 +
+      d6 * d6 +
+      d7 * d7 +
+      d8 * d8 +
+      d9 * d9 +
+      d10 * d10 +
+      d11 * d11 +
+      d12 * d12 +
+      d13 * d13;
+    if (s !== s) s = squaredWithNaN(v, b, q, 14);
+    if (s < bar && !exclude.has(r)) {
+      top.offer(r, s);
+      bar = top.bar;
+    }
+  }
+}
 
 /** The k rows nearest to `query`, nearest first, without the rows in `exclude`. */
 export function nearest(
@@ -48,39 +146,34 @@ export function nearest(
   exclude: ReadonlySet<number> = new Set(),
 ): Neighbour[] {
   const rows = vectors.length / dims;
-  const heap: Neighbour[] = []; // max-heap by `worse`
-  const up = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!worse(heap[i]!, heap[p]!)) break;
-      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-      i = p;
+  const top = new TopK(k);
+  if (k > 0 && metric === 'euclidean' && dims === 14) {
+    scan14(vectors, query, top, exclude);
+  } else if (k > 0 && metric === 'euclidean') {
+    let bar = top.bar;
+    for (let r = 0, base = 0; r < rows; r++, base += dims) {
+      // The plain sum first; a NaN in it means a NaN dimension, summed again without it.
+      let s = 0;
+      for (let d = 0; d < dims; d++) {
+        const diff = vectors[base + d]! - query[d]!;
+        s += diff * diff;
+      }
+      if (s !== s) s = squaredWithNaN(vectors, base, query, dims);
+      if (s < bar && !exclude.has(r)) {
+        top.offer(r, s);
+        bar = top.bar;
+      }
     }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  for (let r = 0; r < rows; r++) {
-    if (exclude.has(r)) continue;
-    const candidate = { row: r, distance: distance(vectors, r, query, dims, metric) };
-    if (heap.length < k) {
-      heap.push(candidate);
-      up(heap.length - 1);
-    } else if (k > 0 && worse(heap[0]!, candidate)) {
-      heap[0] = candidate;
-      down(0);
+  } else if (k > 0) {
+    for (let r = 0, base = 0; r < rows; r++, base += dims) {
+      const c = cosine(vectors, base, query, dims);
+      if (c < top.bar && !exclude.has(r)) top.offer(r, c);
     }
   }
-  return heap.sort((a, b) => a.distance - b.distance || a.row - b.row);
+  const out: Neighbour[] = [];
+  for (let i = 0; i < top.size; i++)
+    out.push({ row: top.rows[i]!, distance: metric === 'euclidean' ? Math.sqrt(top.scores[i]!) : top.scores[i]! });
+  return out.sort((a, b) => a.distance - b.distance || a.row - b.row);
 }
 
 /** The mean of some rows (a playlist's seeds), NaN dimensions left out of each dimension's mean. */

@@ -79,6 +79,10 @@ describe('track-embeddings similar', () => {
       { row: 2, distance: Math.sqrt(26) },
     ]);
     expect(Array.from(meanOf(v, 2, [0, 1]))).toEqual([0.5, 0]);
+    // The unrolled 14-dimension scan gives the same answers, NaN dimensions included.
+    const wide = new Float32Array(5 * 14);
+    v.forEach((x, i) => (wide[Math.floor(i / 2) * 14 + (i % 2)] = x));
+    expect(nearest(wide, 14, new Float64Array(14), 4, 'euclidean', new Set([0]))).toEqual(found);
   });
 });
 
