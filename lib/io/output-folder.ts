@@ -5,8 +5,8 @@
  * folder it created itself; a folder left by a killed run (SIGKILL, power loss) is removed by
  * the next run into the same destination.
  */
-import { rmSync, rmdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
+import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const PREFIX = '.track-embeddings-';
@@ -92,6 +92,19 @@ function cleanUpSync(e: Entry): void {
   }
 }
 
+/** Turns the clean-up on signals on or off (once for all open folders). */
+function listen(on: boolean): void {
+  if (on === listening) return;
+  if (on) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  } else {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  listening = on;
+}
+
 export class OutputFolder {
   private settled = false;
 
@@ -106,16 +119,22 @@ export class OutputFolder {
   /** Creates the destination (if missing) and a temporary folder in it; clears stale ones first. */
   static async open(dir: string): Promise<OutputFolder> {
     const abs = resolve(dir);
-    const created = (await mkdir(abs, { recursive: true })) ?? null;
-    await removeStale(abs);
-    const tmp = await mkdtemp(join(abs, `${PREFIX}${process.pid}-`));
+    // The signal handlers first, then the folders, synchronously: a signal can arrive at any
+    // moment, and a folder created before its handler (or in the thread pool while the handler
+    // runs) would outlive the process.
+    listen(true);
+    let created: string | null;
+    let tmp: string;
+    try {
+      created = mkdirSync(abs, { recursive: true }) ?? null;
+      tmp = mkdtempSync(join(abs, `${PREFIX}${process.pid}-`));
+    } catch (e: unknown) {
+      if (open.size === 0) listen(false);
+      throw e;
+    }
     const entry: Entry = { tmp, dir: abs, created };
     open.add(entry);
-    if (!listening) {
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      listening = true;
-    }
+    await removeStale(abs);
     return new OutputFolder(dir, tmp, entry);
   }
 
@@ -144,11 +163,7 @@ export class OutputFolder {
     if (this.settled) return;
     this.settled = true;
     open.delete(this.entry);
-    if (open.size === 0 && listening) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      listening = false;
-    }
+    if (open.size === 0) listen(false);
     await rm(this.tmp, { recursive: true, force: true });
     if (!removeCreated) return;
     for (const d of madeFolders(this.entry)) {
