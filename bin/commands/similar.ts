@@ -1,9 +1,10 @@
 /** `track-embeddings similar DIR --id ID`: the tracks nearest to one track, or to the mean of several (a playlist's seeds). */
 import { existsSync } from 'node:fs';
-import { loadEmbeddings } from '../../lib/search/embeddings.ts';
+import { readFile } from 'node:fs/promises';
+import { loadEmbeddings, type Embeddings } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
-import { PipelineError, SpecError, messageOf } from '../../lib/errors.ts';
+import { PipelineError, SourceError, SpecError, messageOf } from '../../lib/errors.ts';
 import { embedFeatures } from '../../lib/search/features.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
 import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
@@ -22,6 +23,41 @@ async function joinColumns(input: string, columns: string[], rows: number[]): Pr
   return readRows(input, columns, rows);
 }
 
+/** The ids of an --ids-file: one a line, blank lines skipped. */
+async function readIds(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e: unknown) {
+    throw new SourceError(`${path}: cannot read: ${messageOf(e)}`);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+/**
+ * One JSON line per query id: {"query", "neighbours": [{rank, id, row, distance}]}, or
+ * {"query", "error"} for an id the folder does not have (exit status 1 then, after every line).
+ */
+function searchEach(e: Embeddings, queries: readonly string[], k: number, metric: Metric): number {
+  let unknown = 0;
+  for (const query of queries) {
+    const row = e.index.get(query);
+    if (row === undefined) {
+      unknown++;
+      process.stdout.write(`${JSON.stringify({ query, error: 'no track with this id' })}\n`);
+      continue;
+    }
+    const found = nearest(e.vectors, e.dims, meanOf(e.vectors, e.dims, [row]), k, metric, new Set([row]));
+    const neighbours = found.map((n, i) => ({ rank: i + 1, id: e.ids[n.row] ?? `#${n.row}`, row: n.row, distance: n.distance }));
+    process.stdout.write(`${JSON.stringify({ query, neighbours })}\n`);
+  }
+  if (unknown > 0) process.stderr.write(`error: ${unknown} of ${queries.length} ids are not in ${e.dir}\n`);
+  return unknown > 0 ? 1 : 0;
+}
+
 /** The embedding of `--features`, with the manifest's spec and fitted scaler. */
 function queryFromFeatures(text: string, manifest: Manifest): Float64Array {
   let features: unknown;
@@ -38,10 +74,15 @@ function queryFromFeatures(text: string, manifest: Manifest): Float64Array {
 export const command: Command = {
   name: 'similar',
   summary: 'Find the tracks nearest to a track (or to several: a playlist) in an output folder',
-  usage: 'DIR (--id ID [--id ID …] | --features JSON) [OPTIONS]',
+  usage: 'DIR (--id ID [--id ID …] | --features JSON | --ids-file FILE) [OPTIONS]',
   arguments: [['DIR', 'An output folder (spotify_vectors_14d.npy, id_to_index.json, manifest.json)']],
   options: {
     id: { type: 'string', multiple: true, value: 'ID', description: 'A track id; several: search from their mean, excluding them all' },
+    'ids-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'Many queries: one id a line; prints one JSON line per id ({"query", "neighbours"}), in this process',
+    },
     features: {
       type: 'string',
       value: 'JSON',
@@ -60,19 +101,23 @@ export const command: Command = {
   notes: `Exact search over every row; the query tracks themselves are left out; ties go to the lower row. A NaN
 dimension (a null feature) is left out of that pair's distance.`,
   examples: [
-    'track-embeddings similar demo/out --id 0zU5MPvQ4E6aNd4jdsSs3B',
+    'track-embeddings similar demo/out --id 0zU5MPvQ4E6aNd4jdsSs3B --with name,artists',
+    'track-embeddings similar demo/out --ids-file ids.txt --k 5 > neighbours.jsonl',
     'track-embeddings similar out --id A --id B --k 20 --metric cosine --json',
   ],
   async run(args) {
     const [dir] = positionals(this, args, ['DIR']);
     const ids = (args.values.id as string[] | undefined) ?? [];
     const featuresText = stringOption(args, 'features');
-    if (ids.length === 0 && featuresText === undefined) throw usageError(this, 'missing --id ID or --features JSON');
-    if (ids.length > 0 && featuresText !== undefined) throw usageError(this, '--id and --features cannot be used together');
+    const idsFile = stringOption(args, 'ids-file');
+    const given = [ids.length > 0, featuresText !== undefined, idsFile !== undefined].filter(Boolean).length;
+    if (given === 0) throw usageError(this, 'missing --id ID, --features JSON or --ids-file FILE');
+    if (given > 1) throw usageError(this, '--id, --features and --ids-file cannot be used together');
     const k = intOption(this, args, 'k') ?? 10;
     const metric = (stringOption(args, 'metric') ?? 'euclidean') as Metric;
     if (!METRICS.includes(metric)) throw usageError(this, `--metric must be one of ${METRICS.join(', ')}, got '${metric}'`);
     const e = await loadEmbeddings(dir!);
+    if (idsFile !== undefined) return searchEach(e, await readIds(idsFile), k, metric);
     const seeds = ids.map((id) => {
       const row = e.index.get(id);
       if (row === undefined)

@@ -49,7 +49,7 @@ describe('track-embeddings similar', () => {
 
   it.each([
     [['--id', 'no-such-id'], 1, /: no track with id 'no-such-id' \(5,000 ids in id_to_index\.json\)$/],
-    [[], 2, /^error: missing --id ID or --features JSON$/],
+    [[], 2, /^error: missing --id ID, --features JSON or --ids-file FILE$/],
     [['--id', 'x', '--metric', 'manhattan'], 2, /^error: --metric must be one of euclidean, cosine, got 'manhattan'$/],
   ])('refuses %j with one line', (args, code, message) => {
     const r = runCli(['similar', out, ...args]);
@@ -167,5 +167,26 @@ describe('track-embeddings similar --features', () => {
     expect(r.code).toBe(1);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(message);
+  });
+});
+
+describe('track-embeddings similar --ids-file', () => {
+  const tmp = useTmp();
+
+  it('answers one JSON line per id, the same neighbours as --id, and names the ids it does not have', () => {
+    const singles = expected.filter((e) => e.ids.length === 1 && e.metric === 'euclidean');
+    const file = join(tmp(), 'ids.txt');
+    writeFileSync(file, [singles[0]!.ids[0], '', 'no-such-id', singles[1]!.ids[0]].join('\n') + '\n');
+    const r = runCli(['similar', out, '--ids-file', file]);
+    expect(r.code).toBe(1);
+    expect(r.lines).toEqual([`error: 1 of 3 ids are not in ${out}`]);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { query: string; neighbours?: { id: string }[]; error?: string });
+    expect(lines.map((l) => l.query)).toEqual([singles[0]!.ids[0], 'no-such-id', singles[1]!.ids[0]]);
+    expect(lines[0]!.neighbours!.map((n) => n.id)).toEqual(singles[0]!.neighbours.map((n) => n.id));
+    expect(lines[1]).toEqual({ query: 'no-such-id', error: 'no track with this id' });
+    expect(lines[2]!.neighbours!.map((n) => n.id)).toEqual(singles[1]!.neighbours.map((n) => n.id));
   });
 });
