@@ -233,9 +233,20 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
 
   it('plans once and reduces once when the same event arrives twice at the same time', async () => {
     const since = local.invocations.length;
+    // Both stats invocations wait here until both have started, so they race at the plan: with one
+    // started late, it would find the plan and (rightly) re-invoke the shards still running.
+    let arrived = 0;
+    let bothStarted!: () => void;
+    const both = new Promise<void>((resolve) => (bothStarted = resolve));
+    hooks.before = async (fn) => {
+      if (fn !== 'stats') return;
+      if (++arrived === 2) bothStarted();
+      await both;
+    };
     const etag = await upload('incoming/twice.parquet', readFileSync(FIXTURE));
     await Promise.all([notify('incoming/twice.parquet', etag), notify('incoming/twice.parquet', etag)]);
     await local.idle();
+    expect(arrived).toBe(2);
     expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/twice.parquet')).toMatchObject({
       state: 'done',
       manifest: { input: { etag } },
