@@ -1,29 +1,14 @@
 /** `track-embeddings [embed] IN.parquet -o DIR`: the whole job on one machine. */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { runLocal, INLINE_MAX_ROWS } from '../../lib/local/runner.ts';
+import { INLINE_MAX_ROWS } from '../../lib/local/runner.ts';
 import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../../lib/embedding/spec.ts';
-import { SpecError, messageOf } from '../../lib/errors.ts';
 import { checkOutDir } from '../../lib/cli/options.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
-import { ProgressBars } from '../../lib/cli/progress.ts';
+import { readJsonFile, runWithProgress, workersOption } from './local-run.ts';
 
 async function loadSpec(path: string | undefined): Promise<FeatureSpec> {
-  if (path === undefined) return DEFAULT_SPEC;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e: unknown) {
-    throw new SpecError(`${path}: cannot read spec: ${messageOf(e)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e: unknown) {
-    throw new SpecError(`${path}: not valid JSON: ${messageOf(e)}`);
-  }
-  return parseSpec(json, path);
+  return path === undefined ? DEFAULT_SPEC : parseSpec(await readJsonFile(path, 'spec'), path);
 }
 
 export const command: Command = {
@@ -50,25 +35,9 @@ export const command: Command = {
     if (!out) throw usageError(this, 'missing -o/--out DIR');
     checkOutDir(out);
     const shardRows = intOption(this, args, 'shard-rows');
-    const cores = availableParallelism();
-    const asked = intOption(this, args, 'workers');
-    // More workers than cores only compete for them (64 on 2 cores took 64 s instead of 3 s).
-    if (asked !== undefined && asked > cores)
-      process.stderr.write(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}\n`);
+    const workers = workersOption(this, args);
     const spec = await loadSpec(stringOption(args, 'spec'));
-
-    const bars = new ProgressBars(process.stderr);
-    const t0 = performance.now();
-    const result = await runLocal({
-      input: input!,
-      outDir: out,
-      spec,
-      shardRows,
-      workers: asked === undefined ? undefined : Math.min(asked, cores),
-      onProgress: (phase, done, total) => bars.update(phase, done, total),
-    });
-    bars.finish();
-    const secs = (performance.now() - t0) / 1000;
+    const { result, secs } = await runWithProgress({ input: input!, outDir: out, spec, shardRows, workers });
     const m = result.manifest;
     const rows = m.input.rows;
     const where = relative(process.cwd(), out) || '.';

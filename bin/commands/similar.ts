@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadEmbeddings, type Embeddings } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
-import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
+import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/nearest.ts';
 import { PipelineError, SourceError, SpecError, messageOf } from '../../lib/errors.ts';
 import { embedFeatures } from '../../lib/search/features.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
@@ -37,6 +37,11 @@ async function readIds(path: string): Promise<string[]> {
     .filter(Boolean);
 }
 
+/** Neighbours as printed: rank, id (`#row` for a row whose id repeats later), row, distance. */
+function ranked(e: Embeddings, found: readonly Neighbour[]) {
+  return found.map((n, i) => ({ rank: i + 1, id: e.ids[n.row] ?? `#${n.row}`, row: n.row, distance: n.distance }));
+}
+
 /**
  * One JSON line per query id: {"query", "neighbours": [{rank, id, row, distance}]}, or
  * {"query", "error"} for an id the folder does not have (exit status 1 then, after every line).
@@ -51,8 +56,7 @@ function searchEach(e: Embeddings, queries: readonly string[], k: number, metric
       continue;
     }
     const found = nearest(e.vectors, e.dims, meanOf(e.vectors, e.dims, [row]), k, metric, new Set([row]));
-    const neighbours = found.map((n, i) => ({ rank: i + 1, id: e.ids[n.row] ?? `#${n.row}`, row: n.row, distance: n.distance }));
-    process.stdout.write(`${JSON.stringify({ query, neighbours })}\n`);
+    process.stdout.write(`${JSON.stringify({ query, neighbours: ranked(e, found) })}\n`);
   }
   if (unknown > 0) process.stderr.write(`error: ${unknown} of ${queries.length} ids are not in ${e.dir}\n`);
   return unknown > 0 ? 1 : 0;
@@ -135,13 +139,7 @@ dimension (a null feature) is left out of that pair's distance.`,
             found.map((n) => n.row),
           )
         : new Map();
-    const rows = found.map((n, i) => ({
-      rank: i + 1,
-      id: e.ids[n.row] ?? `#${n.row}`,
-      row: n.row,
-      distance: n.distance,
-      ...joined.get(n.row),
-    }));
+    const rows = ranked(e, found).map((r) => ({ ...r, ...joined.get(r.row) }));
     if (args.values.json) {
       process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
       return 0;

@@ -1,24 +1,16 @@
 /** `track-embeddings transform NEW.parquet --fitted DIR/manifest.json -o OUT`: new tracks into an existing space. */
-import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { runLocal } from '../../lib/local/runner.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
 import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
-import { SpecError, messageOf } from '../../lib/errors.ts';
+import { SpecError } from '../../lib/errors.ts';
 import { checkOutDir } from '../../lib/cli/options.ts';
-import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
-import { ProgressBars } from '../../lib/cli/progress.ts';
+import { positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
+import { readJsonFile, runWithProgress, workersOption } from './local-run.ts';
 
 /** The spec and fitted scaler of a manifest; one line naming the file when it is not one. */
 async function readFitted(path: string) {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-  } catch (e: unknown) {
-    throw new SpecError(`${path}: cannot read a manifest: ${messageOf(e)}`);
-  }
-  if (!manifest.spec || !manifest.scaler?.mean) throw new SpecError(`${path}: not a track-embeddings manifest (no spec or scaler)`);
+  const manifest = (await readJsonFile(path, 'the manifest')) as Partial<Manifest> | null;
+  if (!manifest?.spec || !manifest.scaler?.mean) throw new SpecError(`${path}: not a track-embeddings manifest (no spec or scaler)`);
   return { spec: parseSpec(manifest.spec, path), scaler: scalerFromSection(manifest.scaler) };
 }
 
@@ -39,7 +31,12 @@ export const command: Command = {
       value: 'DIR',
       description: 'Output folder, as for embed; its manifest names the fit in `fittedFrom`',
     },
-    workers: { type: 'string', value: 'N', default: 'as for embed', description: 'Worker threads; 1 runs in this process' },
+    workers: {
+      type: 'string',
+      value: 'N',
+      default: 'as for embed',
+      description: 'Worker threads; 1 runs in this process; at most one per core',
+    },
   },
   examples: ['track-embeddings transform this-week.parquet --fitted out/manifest.json -o out-this-week'],
   async run(args) {
@@ -49,20 +46,9 @@ export const command: Command = {
     const out = stringOption(args, 'out');
     if (!out) throw usageError(this, 'missing -o/--out DIR');
     checkOutDir(out);
-    const asked = intOption(this, args, 'workers');
+    const workers = workersOption(this, args);
     const { spec, scaler } = await readFitted(fittedPath);
-    const bars = new ProgressBars(process.stderr);
-    const t0 = performance.now();
-    const result = await runLocal({
-      input: input!,
-      outDir: out,
-      spec,
-      fitted: { scaler, from: fittedPath },
-      workers: asked === undefined ? undefined : Math.min(asked, availableParallelism()),
-      onProgress: (phase, done, total) => bars.update(phase, done, total),
-    });
-    bars.finish();
-    const secs = (performance.now() - t0) / 1000;
+    const { result, secs } = await runWithProgress({ input: input!, outDir: out, spec, fitted: { scaler, from: fittedPath }, workers });
     const m = result.manifest;
     process.stderr.write(
       `transformed ${m.input.rows.toLocaleString('en-US')} rows × ${m.dims} dims with the scaler of ${fittedPath} in ${secs.toFixed(2)} s → ` +

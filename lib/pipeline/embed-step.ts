@@ -8,7 +8,7 @@ import type { StepContext } from './invoker.ts';
 import { randomUUID } from 'node:crypto';
 import type { JobPlan, ShardDone, ShardTimings } from './records.ts';
 import { nowOf, stallOf } from './invoker.ts';
-import { reviveScaler } from './records.ts';
+import { scalerFromSection } from '../outputs/manifest.ts';
 import { compileSpec } from '../embedding/kernel.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { embedShard } from '../embedding/shard-work.ts';
@@ -59,7 +59,7 @@ async function embedAndWrite({ store }: StepContext, plan: JobPlan, index: numbe
   const t0 = performance.now();
   const reader = await openParquet(await store.openInput(plan));
   const opened = performance.now() - t0;
-  const features = compileSpec(plan.spec, reviveScaler(plan.scaler));
+  const features = compileSpec(plan.spec, scalerFromSection(plan.scaler));
   const dims = features.length;
   const vectors = new Float32Array(shard.rows * dims);
   const fragment = new ByteWriter(shard.rows * 36);

@@ -1,9 +1,8 @@
 /** The records a serverless job writes to its store: the plans, shard markers and the error. */
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Shard, StatsPart } from '../embedding/shard-plan.ts';
-import type { Scaler } from '../embedding/stats.ts';
 import type { RowRange } from '../parquet/row-range.ts';
-import { scalerFromSection, type Manifest } from '../outputs/manifest.ts';
+import type { Manifest } from '../outputs/manifest.ts';
 
 /** The object an S3 event announced: one version of one key. */
 export interface UploadedObject {
@@ -25,7 +24,7 @@ export interface JobPlan {
   rowGroups: number;
   createdBy: string | null;
   spec: FeatureSpec;
-  /** The fitted scaler as the manifest shows it (NaN as null); `reviveScaler` reads it back. */
+  /** The fitted scaler as the manifest shows it (NaN as null); `scalerFromSection` (outputs/manifest.ts) reads it back. */
   scaler: Manifest['scaler'];
   shardRows: number;
   shards: Shard[];
@@ -94,6 +93,3 @@ export interface JobError {
   error: { type: string; message: string; shard?: number; statsPart?: number };
   at: string;
 }
-
-/** The scaler back from the plan, null read as NaN. */
-export const reviveScaler = (s: JobPlan['scaler']): Scaler => scalerFromSection(s);

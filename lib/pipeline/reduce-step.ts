@@ -12,7 +12,7 @@ import { advance } from './advance.ts';
 import type { Holder, JobPlan, ShardDone } from './records.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 import type { StitchSegment } from './object-store.ts';
-import { reviveScaler } from './records.ts';
+import { scalerFromSection } from '../outputs/manifest.ts';
 import { vectorsFileName } from '../embedding/spec.ts';
 import { npyHeader } from '../outputs/npy.ts';
 import { dictMappingSegments } from './dict-mapping.ts';
@@ -125,7 +125,7 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
       createdBy: plan.createdBy,
     },
     spec: plan.spec,
-    scaler: reviveScaler(plan.scaler),
+    scaler: scalerFromSection(plan.scaler),
     repeatedIds,
     shards: { count: plan.shards.length, targetRows: plan.shardRows },
     timingsMs: {},

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.ts';
+import { DEFAULT_SPEC } from '../../lib/embedding/spec.ts';
 import { loadEmbeddings, OutputFolderError } from '../../lib/search/embeddings.ts';
 import { meanOf, nearest } from '../../lib/search/nearest.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
@@ -129,22 +130,7 @@ describe('track-embeddings similar --with', () => {
 describe('track-embeddings similar --features', () => {
   it('embeds a track from its features with the manifest’s scaler: a row’s own features find that row at distance 0, then its neighbours', async () => {
     const table = await readParquet(fixture('tracks-5k.parquet'));
-    const columns = [
-      'danceability',
-      'energy',
-      'valence',
-      'tempo',
-      'acousticness',
-      'instrumentalness',
-      'liveness',
-      'speechiness',
-      'loudness',
-      'popularity',
-      'key',
-      'mode',
-      'explicit',
-      'year',
-    ];
+    const columns = DEFAULT_SPEC.features.map((f) => f.column);
     const features = Object.fromEntries(
       columns.map((c) => [c, ((v) => (typeof v === 'bigint' ? Number(v) : v))(table.getChild(c)!.get(42))]),
     );
