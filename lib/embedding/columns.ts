@@ -103,7 +103,11 @@ export function firstNull(vector: Vector): number {
 /** The ids of a string vector (Utf8, LargeUtf8 or dictionary of them) as one UTF-8 column. */
 export function toIdColumn(vector: Vector): IdColumn {
   const chunks = vector.data.map(stringChunk);
-  if (chunks.length === 1) return chunks[0]!;
+  return chunks.length === 1 ? chunks[0]! : concatIds(chunks);
+}
+
+/** Consecutive id columns as one. */
+export function concatIds(chunks: readonly IdColumn[]): IdColumn {
   const n = chunks.reduce((s, c) => s + c.offsets.length - 1, 0);
   const bytes = chunks.reduce((s, c) => s + c.data.length, 0);
   const offsets = new Int32Array(n + 1);

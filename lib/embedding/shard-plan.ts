@@ -54,19 +54,18 @@ export const STATS_BLOCK_ROWS = 65_536;
 /** Blocks per statistics task: a task is what one worker (or one stats Lambda call) reads at once. */
 export const STATS_TASK_BLOCKS = 16;
 
+/** One statistics task: consecutive rows of the file, as segments of row groups (a shard of the stats pass). */
+export type StatsTask = Shard;
+
 /**
- * The statistics pass's tasks, fixed by the file's layout alone, so the merged moments are
- * the same bits however many workers or shards run.
+ * The statistics pass's tasks, fixed by the file's layout alone: small row groups packed together
+ * and a large one split, as shards of at most a task's rows. The merged sums are the same bits for
+ * any tasks (numpy's tree is the file's), so the plan decides only who reads what at once: one
+ * decoder stream per task, however many row groups it spans. `taskRows` is smaller only where the
+ * tasks must fit in smaller statistics parts.
  */
-export function planStatsTasks(rowGroupRows: readonly number[]): RowRange[] {
-  const taskRows = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
-  return rowGroupRows.flatMap((rows, g) => {
-    const out: RowRange[] = [];
-    for (let offset = 0; offset < rows; offset += taskRows) {
-      out.push({ rowGroup: g, offset, rows: Math.min(taskRows, rows - offset) });
-    }
-    return out;
-  });
+export function planStatsTasks(rowGroupRows: readonly number[], taskRows = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS): StatsTask[] {
+  return planShards(rowGroupRows, taskRows);
 }
 
 /** Rows of statistics one stats Lambda computes when the pass fans out (see docs/scaling.md). */
@@ -85,7 +84,7 @@ export interface StatsPart {
  * task each). The parts only decide who computes which task: the tasks' moments are still
  * merged one by one in file order, so the statistics are the same bits for any grouping.
  */
-export function planStatsParts(tasks: readonly RowRange[], partRows: number): StatsPart[] {
+export function planStatsParts(tasks: readonly StatsTask[], partRows: number): StatsPart[] {
   if (!Number.isInteger(partRows) || partRows < 1) throw new RangeError(`stats part size must be a positive integer, got ${partRows}`);
   const parts: StatsPart[] = [];
   let current: StatsPart | undefined;

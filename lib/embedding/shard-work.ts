@@ -6,8 +6,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { CompiledFeature } from './kernel.ts';
 import type { IdColumn } from './columns.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
-import type { Shard } from './shard-plan.ts';
-import type { RowRange } from '../parquet/row-range.ts';
+import type { Shard, StatsTask } from './shard-plan.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
 import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
@@ -34,33 +33,20 @@ function numbers(reader: ParquetReader, batch: RecordBatch, name: string, out?: 
   }
 }
 
-const groupStarts = new WeakMap<object, number[]>();
-
-/** The row of the file where row `offset` of row group `g` sits (prefix sums, computed once per layout). */
-function fileRow(reader: ParquetReader, g: number, offset: number): number {
-  let starts = groupStarts.get(reader.layout);
-  if (!starts) {
-    starts = [0];
-    for (const group of reader.layout.rowGroups) starts.push(starts[starts.length - 1]! + group.numRows);
-    groupStarts.set(reader.layout, starts);
-  }
-  return starts[g]! + offset;
-}
-
 /**
  * The first statistics pass over one stats task: counts and numpy's pairwise sums. An infinite
  * value is refused, naming its column and row, as scikit-learn refuses it ("Input X contains infinity").
  */
 export async function taskMoments(
   reader: ParquetReader,
-  task: RowRange,
+  task: StatsTask,
   columns: readonly string[],
   chunks: readonly (number | undefined)[] = [],
 ): Promise<Moments> {
-  const start = fileRow(reader, task.rowGroup, task.offset);
+  const start = task.startRow;
   const acc = new MomentsAccumulator(columns.length, reader.layout.numRows, start, task.rows, chunks);
   let done = 0;
-  for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) {
+  for await (const batch of reader.batches(task.segments, columns, STATS_BLOCK_ROWS)) {
     const values = columns.map((c) => numbers(reader, batch, c));
     values.forEach((x, c) => {
       const i = firstInfinity(x);
@@ -92,12 +78,13 @@ function firstInfinity(x: Float64Array): number {
  */
 export async function taskDeviations(
   reader: ParquetReader,
-  task: RowRange,
+  task: StatsTask,
   columns: readonly string[],
   means: readonly number[],
 ): Promise<Deviations> {
-  const acc = new DeviationsAccumulator(means, reader.layout.numRows, fileRow(reader, task.rowGroup, task.offset), task.rows);
-  for await (const batch of reader.batches(task, columns, STATS_BLOCK_ROWS)) acc.push(columns.map((c) => numbers(reader, batch, c)));
+  const acc = new DeviationsAccumulator(means, reader.layout.numRows, task.startRow, task.rows);
+  for await (const batch of reader.batches(task.segments, columns, STATS_BLOCK_ROWS))
+    acc.push(columns.map((c) => numbers(reader, batch, c)));
   return acc.result();
 }
 
@@ -122,43 +109,37 @@ export async function embedShard(
   const dims = features.length;
   const scratch = new Map<string, Float64Array>();
   let rowInShard = 0;
-  for (const segment of shard.segments) {
-    for await (const batch of reader.batches(segment, names, EMBED_BATCH_ROWS)) {
-      const n = batch.numRows;
-      const values = new Map<string, Float64Array>();
-      for (const f of features) {
-        if (values.has(f.column)) continue;
-        let buf = scratch.get(f.column);
-        if (!buf || buf.length < n) scratch.set(f.column, (buf = new Float64Array(n)));
-        values.set(f.column, numbers(reader, batch, f.column, buf));
-      }
-      const idVector = column(reader, batch, idColumn);
-      const nullAt = firstNull(idVector);
-      if (nullAt >= 0) {
-        throw new DataError(
-          reader.source.name,
-          idColumn,
-          `null id at row ${shard.startRow + rowInShard + nullAt}; every track needs an id`,
-        );
-      }
-      let ids: IdColumn;
-      try {
-        ids = toIdColumn(idVector);
-      } catch (e: unknown) {
-        if (e instanceof ColumnTypeError)
-          throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
-        throw e;
-      }
-      const vectors = new Float32Array(n * dims);
-      embedRows(
-        features,
-        features.map((f) => values.get(f.column)!),
-        n,
-        vectors,
-      );
-      await sink({ rowInShard, rows: n, vectors, ids });
-      rowInShard += n;
+  for await (const batch of reader.batches(shard.segments, names, EMBED_BATCH_ROWS)) {
+    const n = batch.numRows;
+    const values = new Map<string, Float64Array>();
+    for (const f of features) {
+      if (values.has(f.column)) continue;
+      let buf = scratch.get(f.column);
+      if (!buf || buf.length < n) scratch.set(f.column, (buf = new Float64Array(n)));
+      values.set(f.column, numbers(reader, batch, f.column, buf));
     }
+    const idVector = column(reader, batch, idColumn);
+    const nullAt = firstNull(idVector);
+    if (nullAt >= 0) {
+      throw new DataError(reader.source.name, idColumn, `null id at row ${shard.startRow + rowInShard + nullAt}; every track needs an id`);
+    }
+    let ids: IdColumn;
+    try {
+      ids = toIdColumn(idVector);
+    } catch (e: unknown) {
+      if (e instanceof ColumnTypeError)
+        throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
+      throw e;
+    }
+    const vectors = new Float32Array(n * dims);
+    embedRows(
+      features,
+      features.map((f) => values.get(f.column)!),
+      n,
+      vectors,
+    );
+    await sink({ rowInShard, rows: n, vectors, ids });
+    rowInShard += n;
   }
   if (rowInShard !== shard.rows) {
     throw new InvalidInputError(reader.source.name, `shard ${shard.index} decoded ${rowInShard} rows, expected ${shard.rows}`);
@@ -168,10 +149,7 @@ export async function embedShard(
 /** Every id of the file in row order: the rare path that rebuilds a mapping with repeated ids. */
 export async function readAllIds(reader: ParquetReader, idColumn: string): Promise<IdColumn[]> {
   const out: IdColumn[] = [];
-  for (const [g, group] of reader.layout.rowGroups.entries()) {
-    for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, [idColumn], EMBED_BATCH_ROWS)) {
-      out.push(toIdColumn(column(reader, batch, idColumn)));
-    }
-  }
+  const all = reader.layout.rowGroups.map((group, g) => ({ rowGroup: g, offset: 0, rows: group.numRows }));
+  for await (const batch of reader.batches(all, [idColumn], EMBED_BATCH_ROWS)) out.push(toIdColumn(column(reader, batch, idColumn)));
   return out;
 }

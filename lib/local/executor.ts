@@ -12,9 +12,16 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-/** Runs the tasks in this process, in order: no threads to start, the same TaskRunner as a worker. */
+/**
+ * Runs the tasks in this process, in order: no threads to start, the same TaskRunner as a worker.
+ * `retain`: the columns every task of the run reads, decoded once and kept (see retained-reader.ts).
+ */
 export class InlineExecutor implements Executor {
-  private readonly runner = new TaskRunner();
+  private readonly runner: TaskRunner;
+
+  constructor(retain: readonly string[] = []) {
+    this.runner = new TaskRunner(retain);
+  }
 
   async run(tasks: readonly Task[], onRows: (rows: number) => void): Promise<TaskResult[]> {
     const results: TaskResult[] = [];

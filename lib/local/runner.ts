@@ -12,7 +12,7 @@ import type { Shard } from '../embedding/shard-plan.ts';
 import { OutputFolder } from '../io/output-folder.ts';
 import type { Task } from './worker-protocol.ts';
 import type { ParquetLayout } from '../parquet/footer.ts';
-import { DEFAULT_SPEC, standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
+import { DEFAULT_SPEC, requiredColumns, standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
 import { openFileSource } from '../io/file-source.ts';
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
@@ -81,7 +81,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const layout = await readLayout(opts.input, spec);
     lap('footer', t0);
     const workers = opts.workers ?? (layout.numRows < INLINE_MAX_ROWS ? 1 : availableParallelism());
-    pool = workers > 1 ? new WorkerPool(workers) : new InlineExecutor();
+    pool = workers > 1 ? new WorkerPool(workers) : new InlineExecutor(requiredColumns(spec));
     const rows = layout.numRows;
     const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
     const shards = planShards(

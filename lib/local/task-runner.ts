@@ -8,12 +8,16 @@ import type { Task, TaskResult } from './worker-protocol.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
 import { openFileSource, type FileSource } from '../io/file-source.ts';
 import { openParquet } from '../parquet/reader.ts';
+import { retainColumns } from './retained-reader.ts';
 import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
+
+  /** `retain`: columns to decode once per input and keep in memory (see retained-reader.ts). */
+  constructor(private readonly retain: readonly string[] = []) {}
 
   /** Runs `task`, reporting rows as they finish. */
   async run(task: Task, onRows: (rows: number) => void): Promise<TaskResult> {
@@ -62,7 +66,8 @@ export class TaskRunner {
     if (this.current?.input === task.input) return this.current.reader;
     await this.close();
     const source = await openFileSource(task.input);
-    this.current = { input: task.input, source, reader: await openParquet(source, task.layout) };
+    const reader = await openParquet(source, task.layout);
+    this.current = { input: task.input, source, reader: this.retain.length > 0 ? await retainColumns(reader, this.retain) : reader };
     return this.current.reader;
   }
 }

@@ -2,13 +2,13 @@
 import type { CompiledFeature } from '../embedding/kernel.ts';
 import type { ParquetLayout } from '../parquet/footer.ts';
 import type { Shard } from '../embedding/shard-plan.ts';
-import type { RowRange } from '../parquet/row-range.ts';
+import type { StatsTask } from '../embedding/shard-plan.ts';
 import type { Deviations, Moments } from '../embedding/stats.ts';
 import type { SerializedError } from '../errors.ts';
 
 export type Task =
-  | { kind: 'stats'; input: string; layout: ParquetLayout; task: RowRange; columns: string[]; chunks: (number | undefined)[] }
-  | { kind: 'deviations'; input: string; layout: ParquetLayout; task: RowRange; columns: string[]; means: number[] }
+  | { kind: 'stats'; input: string; layout: ParquetLayout; task: StatsTask; columns: string[]; chunks: (number | undefined)[] }
+  | { kind: 'deviations'; input: string; layout: ParquetLayout; task: StatsTask; columns: string[]; means: number[] }
   | {
       kind: 'embed';
       input: string;

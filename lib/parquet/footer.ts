@@ -5,7 +5,7 @@
  */
 import type { ByteSource } from '../io/byte-source.ts';
 import { InvalidInputError } from '../errors.ts';
-import { readStruct, ThriftError, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
+import { readStruct, ThriftError, type Pick, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
 
 const MAGIC = 0x31524150; // "PAR1" little-endian
 
@@ -71,7 +71,7 @@ export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
 
   let fmd: ThriftStruct;
   try {
-    fmd = readStruct(meta).value;
+    fmd = readStruct(meta, 0, FOOTER_FIELDS).value;
   } catch (e: unknown) {
     if (e instanceof ThriftError) throw bad(`corrupt Parquet footer: ${e.message}`, e);
     throw e;
@@ -85,6 +85,20 @@ export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
 }
 
 class FooterShapeError extends Error {}
+
+/**
+ * The fields of FileMetaData we read (parquet.thrift's ids): the schema, num_rows, created_by, and
+ * per row group its rows and each chunk's path, location, size and null count.
+ */
+const FOOTER_FIELDS: Pick = {
+  2: true,
+  3: true,
+  4: {
+    1: { 1: true, 3: { 3: true, 7: true, 9: true, 11: true, 12: { 3: true } } },
+    3: true,
+  },
+  6: true,
+};
 
 function field<T extends ThriftValue>(s: ThriftStruct, id: number, kind: string, what: string): T {
   const v = s.get(id);

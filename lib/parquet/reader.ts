@@ -25,8 +25,8 @@ export interface ParquetReader {
   readonly layout: ParquetLayout;
   /** Running totals over every batch read so far (the consumer's own time excluded). */
   readonly timings: ReadTimings;
-  /** Yields batches of at most `batchSize` rows of `columns` (any order) for the segment. */
-  batches(segment: RowRange, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
+  /** Yields batches of at most `batchSize` rows of `columns` (any order) for the segments, in order. */
+  batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
 }
 
 /** Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear error. */
@@ -44,20 +44,83 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
    * Decodes the columns together; when that fails with several columns, decodes each alone to
    * name the one at fault (only then: a failure is rare, and the file is refused anyway).
    */
-  async function* batches(segment: RowRange, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+  async function* batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    for (const run of decoderRuns(segments, columns)) {
+      try {
+        yield* decodeRun(run, columns, batchSize);
+      } catch (e: unknown) {
+        if (!decoderFailures.has(e as Error)) throw e;
+        // Narrowed to the row group, then to the column, for the message.
+        let at = run;
+        let err = e as Error;
+        for (const s of run.length > 1 ? run : []) {
+          const failed = await decodeError([s], columns, batchSize);
+          if (!failed) continue;
+          [at, err] = [[s], failed];
+          break;
+        }
+        if (columns.length < 2) throw err;
+        throw (await columnAtFault(at, columns, batchSize)) ?? err;
+      }
+    }
+  }
+
+  /**
+   * The segments grouped into decoder streams: consecutive whole row groups share one stream (up
+   * to RUN_BYTES of chunks), so a file of many small row groups costs one stream, not one each;
+   * part of a row group is a stream of its own (the decoder's offset and limit apply to one group).
+   */
+  function decoderRuns(segments: readonly RowRange[], columns: readonly string[]): RowRange[][] {
+    const runs: RowRange[][] = [];
+    let run: RowRange[] = [];
+    let bytes = 0;
+    for (const s of segments) {
+      const group = meta.rowGroups[s.rowGroup];
+      if (!group) throw new RangeError(`row group ${s.rowGroup} does not exist (the file has ${meta.rowGroups.length})`);
+      if (s.offset < 0 || s.rows < 0 || s.offset + s.rows > group.numRows) {
+        throw new RangeError(`rows ${s.offset}+${s.rows} are outside row group ${s.rowGroup} (${group.numRows} rows)`);
+      }
+      if (s.rows === 0) continue;
+      const size = columns.reduce((n, c) => n + chunkOf(s.rowGroup, c).end - chunkOf(s.rowGroup, c).start, 0);
+      const whole = s.offset === 0 && s.rows === group.numRows;
+      if (run.length > 0 && (!whole || !isWhole(run[0]!) || bytes + size > RUN_BYTES)) {
+        runs.push(run);
+        run = [];
+        bytes = 0;
+      }
+      run.push(s);
+      bytes += size;
+    }
+    if (run.length > 0) runs.push(run);
+    return runs;
+  }
+
+  function isWhole(s: RowRange): boolean {
+    return s.offset === 0 && s.rows === meta.rowGroups[s.rowGroup]!.numRows;
+  }
+
+  function chunkOf(rowGroup: number, column: string) {
+    const chunk = meta.rowGroups[rowGroup]!.chunks.get(column);
+    if (!chunk) throw new InvalidInputError(source.name, `row group ${rowGroup} has no data for column '${column}'`);
+    return chunk;
+  }
+
+  /** The decoder's error on a run, or null when it decodes. */
+  async function decodeError(run: readonly RowRange[], columns: readonly string[], batchSize: number): Promise<Error | null> {
     try {
-      yield* decodeBatches(segment, columns, batchSize);
+      for await (const batch of decodeRun(run, columns, batchSize)) void batch;
+      return null;
     } catch (e: unknown) {
-      if (!decoderFailures.has(e as Error) || columns.length < 2) throw e;
-      throw (await columnAtFault(segment, columns, batchSize)) ?? e;
+      if (!decoderFailures.has(e as Error)) throw e;
+      return e as Error;
     }
   }
 
   /** The first column that fails to decode alone, as its error; null when each decodes alone. */
-  async function columnAtFault(segment: RowRange, columns: readonly string[], batchSize: number): Promise<Error | null> {
+  async function columnAtFault(run: readonly RowRange[], columns: readonly string[], batchSize: number): Promise<Error | null> {
     for (const c of columns) {
       try {
-        for await (const batch of decodeBatches(segment, [c], batchSize)) void batch;
+        for await (const batch of decodeRun(run, [c], batchSize)) void batch;
       } catch (e: unknown) {
         if (!decoderFailures.has(e as Error)) throw e;
         const schema = meta.columns.find((col) => col.name === c);
@@ -70,28 +133,20 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
     return null;
   }
 
-  async function* decodeBatches(segment: RowRange, columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
-    const group = meta.rowGroups[segment.rowGroup];
-    if (!group) throw new RangeError(`row group ${segment.rowGroup} does not exist (the file has ${meta.rowGroups.length})`);
-    if (segment.offset < 0 || segment.rows < 0 || segment.offset + segment.rows > group.numRows) {
-      throw new RangeError(`rows ${segment.offset}+${segment.rows} are outside row group ${segment.rowGroup} (${group.numRows} rows)`);
-    }
-    const ranges = columns.map((c) => {
-      const chunk = group.chunks.get(c);
-      if (!chunk) throw new InvalidInputError(source.name, `row group ${segment.rowGroup} has no data for column '${c}'`);
-      return chunk;
-    });
-    if (segment.rows === 0) return;
+  /** One decoder stream: whole row groups, or part of one. */
+  async function* decodeRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    const first = run[0]!;
+    const partial = run.length === 1 && !isWhole(first);
     let t = performance.now();
-    timings.bytesRead += await cache.load(ranges);
+    timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
     timings.readMs += performance.now() - t;
-    const site: DecodeSite = { file: source.name, where: `row group ${segment.rowGroup}`, columns };
+    const where = run.length === 1 ? `row group ${first.rowGroup}` : `row groups ${first.rowGroup}–${run[run.length - 1]!.rowGroup}`;
+    const site: DecodeSite = { file: source.name, where, columns };
     const stream = await decoding(site, () =>
       file.stream({
-        rowGroups: [segment.rowGroup],
+        rowGroups: run.map((s) => s.rowGroup),
         columns: [...columns],
-        offset: segment.offset,
-        limit: segment.rows,
+        ...(partial ? { offset: first.offset, limit: first.rows } : {}),
         batchSize,
       }),
     );
@@ -104,17 +159,22 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
         if (next.done) break;
         const batch = toArrow(next.value as pw.RecordBatch);
         timings.decodeMs += performance.now() - t;
-        // The first batch means the decoder has fetched the row group's chunks into wasm memory.
-        cache.release();
+        // The decoder fetches a row group's chunks into wasm memory when it starts on it: after
+        // the first batch of a lone row group the prefetched copy is no longer needed.
+        if (run.length === 1) cache.release();
         yield batch;
       }
     } finally {
       reader.releaseLock();
+      cache.release();
     }
   }
 
   return { source, layout: meta, timings, batches };
 }
+
+/** Compressed chunk bytes one decoder stream prefetches at most (a larger row group is a stream alone). */
+const RUN_BYTES = 64 * 1024 * 1024;
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */
 function toArrow(batch: pw.RecordBatch): RecordBatch {

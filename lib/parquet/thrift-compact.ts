@@ -30,10 +30,19 @@ export class ThriftError extends Error {
 
 const MAX_DEPTH = 64;
 
-/** Decodes one struct starting at `offset`; throws ThriftError on malformed or truncated input. */
-export function readStruct(bytes: Uint8Array, offset = 0): { value: ThriftStruct; end: number } {
+/**
+ * The fields of a struct to decode, by id: `true` for the whole value, a nested Pick for a struct
+ * or a list of structs. Fields not named are skipped without being built (still checked for
+ * shape): a footer of thousands of row groups is mostly statistics nobody here reads.
+ */
+export interface Pick {
+  readonly [id: number]: true | Pick;
+}
+
+/** Decodes one struct starting at `offset` (only the `pick`ed fields, if given); throws ThriftError on malformed or truncated input. */
+export function readStruct(bytes: Uint8Array, offset = 0, pick?: Pick): { value: ThriftStruct; end: number } {
   const r = new Reader(bytes, offset);
-  const value = r.struct(0);
+  const value = r.struct(0, pick);
   return { value, end: r.pos };
 }
 
@@ -70,7 +79,7 @@ class Reader {
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
 
-  private value(type: number, depth: number): ThriftValue {
+  private value(type: number, depth: number, pick?: Pick): ThriftValue {
     switch (type) {
       case T.True:
         return true;
@@ -99,17 +108,75 @@ class Reader {
       }
       case T.List:
       case T.Set:
-        return this.list(depth);
+        return this.list(depth, pick);
       case T.Map:
         return this.map(depth);
       case T.Struct:
-        return this.struct(depth + 1);
+        return this.struct(depth + 1, pick);
       default:
         throw new ThriftError(`unknown field type ${type}`);
     }
   }
 
-  private list(depth: number): ThriftValue[] {
+  /** Moves past a value without building it. */
+  private skip(type: number, depth: number): void {
+    switch (type) {
+      case T.True:
+      case T.False:
+        return;
+      case T.Byte:
+        this.byte();
+        return;
+      case T.I16:
+      case T.I32:
+      case T.I64:
+        this.varint();
+        return;
+      case T.Double:
+      case T.Binary: {
+        const len = type === T.Double ? 8 : this.varint();
+        if (this.pos + len > this.bytes.length) throw new ThriftError('unexpected end of metadata');
+        this.pos += len;
+        return;
+      }
+      case T.List:
+      case T.Set: {
+        const header = this.byte();
+        const size = header >> 4 === 15 ? this.varint() : header >> 4;
+        const elem = header & 0x0f;
+        if (size > this.bytes.length - this.pos) throw new ThriftError('list longer than the metadata');
+        for (let i = 0; i < size; i++) {
+          if (elem === T.True || elem === T.False) this.byte();
+          else this.skip(elem, depth);
+        }
+        return;
+      }
+      case T.Map: {
+        const size = this.varint();
+        if (size === 0) return;
+        const types = this.byte();
+        for (let i = 0; i < size; i++) {
+          this.skip(types >> 4, depth);
+          this.skip(types & 0x0f, depth);
+        }
+        return;
+      }
+      case T.Struct: {
+        if (depth + 1 > MAX_DEPTH) throw new ThriftError('metadata nested too deeply');
+        for (;;) {
+          const header = this.byte();
+          const t = header & 0x0f;
+          if (t === T.Stop) return;
+          if (header >> 4 === 0) this.varint();
+          this.skip(t, depth + 1);
+        }
+      }
+      default:
+        throw new ThriftError(`unknown field type ${type}`);
+    }
+  }
+
+  private list(depth: number, pick?: Pick): ThriftValue[] {
     const header = this.byte();
     const size = header >> 4 === 15 ? this.varint() : header >> 4;
     const elem = header & 0x0f;
@@ -117,7 +184,7 @@ class Reader {
     const out: ThriftValue[] = new Array(size);
     for (let i = 0; i < size; i++) {
       // Booleans inside containers are a whole byte, not folded into the type nibble.
-      out[i] = elem === T.True || elem === T.False ? this.byte() === 1 : this.value(elem, depth);
+      out[i] = elem === T.True || elem === T.False ? this.byte() === 1 : this.value(elem, depth, pick);
     }
     return out;
   }
@@ -133,7 +200,7 @@ class Reader {
     return out;
   }
 
-  struct(depth: number): ThriftStruct {
+  struct(depth: number, pick?: Pick): ThriftStruct {
     if (depth > MAX_DEPTH) throw new ThriftError('metadata nested too deeply');
     const out: ThriftStruct = new Map();
     let last = 0;
@@ -143,8 +210,14 @@ class Reader {
       if (type === T.Stop) return out;
       const delta = header >> 4;
       const id = delta === 0 ? this.zigzag() : last + delta;
-      out.set(id, this.value(type, depth));
       last = id;
+      const want = pick === undefined ? true : pick[id];
+      if (want === undefined) {
+        // Booleans live in the type nibble: nothing to skip.
+        this.skip(type, depth);
+        continue;
+      }
+      out.set(id, this.value(type, depth, want === true ? undefined : want));
     }
   }
 }

@@ -1,7 +1,6 @@
 /** The records a serverless job writes to its store: the plans, shard markers and the error. */
 import type { FeatureSpec } from '../embedding/spec.ts';
-import type { Shard, StatsPart } from '../embedding/shard-plan.ts';
-import type { RowRange } from '../parquet/row-range.ts';
+import type { Shard, StatsPart, StatsTask } from '../embedding/shard-plan.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 
 /** The object an S3 event announced: one version of one key. */
@@ -39,7 +38,7 @@ export type PlanInput = Omit<JobPlan, 'scaler' | 'shards' | 'createdAt' | 'timin
 
 /** `stats.json`: written instead of the plan when the statistics fan out. */
 export interface StatsPlan extends PlanInput {
-  tasks: RowRange[];
+  tasks: StatsTask[];
   parts: StatsPart[];
   createdAt: string;
   writer?: string;

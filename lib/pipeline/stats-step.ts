@@ -10,7 +10,7 @@
  */
 import type { ParquetLayout } from '../parquet/footer.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
-import type { RowRange } from '../parquet/row-range.ts';
+import type { StatsTask } from '../embedding/shard-plan.ts';
 import type { JobStore } from './job-store.ts';
 import { randomUUID } from 'node:crypto';
 import type { StepContext } from './invoker.ts';
@@ -19,7 +19,14 @@ import { DEFAULT_SPEC, standardizedColumns, type FeatureSpec } from '../embeddin
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
 import { openParquet } from '../parquet/reader.ts';
-import { DEFAULT_STATS_PART_ROWS, planShards, planStatsParts, planStatsTasks } from '../embedding/shard-plan.ts';
+import {
+  DEFAULT_STATS_PART_ROWS,
+  STATS_BLOCK_ROWS,
+  STATS_TASK_BLOCKS,
+  planShards,
+  planStatsParts,
+  planStatsTasks,
+} from '../embedding/shard-plan.ts';
 import { taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { matrixDtypes, sumChunks, type MatrixDtype } from '../embedding/dtypes.ts';
 import {
@@ -80,8 +87,10 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
     const layout = await readFooter(source);
     checkSchema(source.name, layout, spec);
     const input = planInput(store, obj, layout, jobId, spec, opts.shardRows);
-    const tasks = planStatsTasks(input.rowGroupRows);
-    const parts = planStatsParts(tasks, opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS);
+    const partRows = opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS;
+    // Tasks no larger than a part, so that parts can split the file.
+    const tasks = planStatsTasks(input.rowGroupRows, Math.min(partRows, STATS_BLOCK_ROWS * STATS_TASK_BLOCKS));
+    const parts = planStatsParts(tasks, partRows);
     if (parts.length > 1) {
       const statsPlan = { ...input, tasks, parts, createdAt: new Date().toISOString(), writer };
       if (!(await store.writeStatsPlanOnce(statsPlan))) return { status: 'duplicate', jobId };
@@ -95,7 +104,7 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
     }
     const reader = await openParquet(source, layout);
     const columns = standardizedColumns(spec);
-    // Same tasks, same order as the local runner: the statistics are the same bits.
+    // numpy's tree is the file's: the statistics are the same bits as the local runner's, whatever the tasks.
     const dtypes = matrixDtypes(spec, layout);
     const moments = mergeAll(columns.length, await tasksMoments(reader, tasks, columns, sumChunks(dtypes)));
     // scikit-learn's second pass, around the fitted means: the variances bit for bit.
@@ -177,7 +186,7 @@ async function startShards(ctx: StepContext, plan: JobPlan & { writer: string })
 /** scikit-learn's variance sums over the tasks, merged. */
 async function tasksDeviations(
   reader: ParquetReader,
-  tasks: readonly RowRange[],
+  tasks: readonly StatsTask[],
   columns: readonly string[],
   means: number[],
 ): Promise<Deviations> {
@@ -189,7 +198,7 @@ async function tasksDeviations(
 /** Each task's moments, in order. */
 async function tasksMoments(
   reader: ParquetReader,
-  tasks: readonly RowRange[],
+  tasks: readonly StatsTask[],
   columns: readonly string[],
   chunks: readonly (number | undefined)[],
 ): Promise<Moments[]> {

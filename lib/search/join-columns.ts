@@ -28,7 +28,7 @@ export async function readRows(
       const end = start + group.numRows;
       if (next < wanted.length && wanted[next]! < end) {
         let at = start;
-        for await (const batch of reader.batches({ rowGroup: g, offset: 0, rows: group.numRows }, columns, 65_536)) {
+        for await (const batch of reader.batches([{ rowGroup: g, offset: 0, rows: group.numRows }], columns, 65_536)) {
           while (next < wanted.length && wanted[next]! < at + batch.numRows) {
             const i = wanted[next]! - at;
             out.set(wanted[next]!, Object.fromEntries(columns.map((c) => [c, plain(batch.getChild(c)?.get(i))])));

@@ -57,15 +57,28 @@ describe('planShards', () => {
 });
 
 describe('planStatsTasks', () => {
-  it('depends only on the layout and cuts row groups at whole stats blocks', () => {
-    const big = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
-    const tasks = planStatsTasks([big * 2 + 5, 10]);
-    expect(tasks).toEqual([
-      { rowGroup: 0, offset: 0, rows: big },
-      { rowGroup: 0, offset: big, rows: big },
-      { rowGroup: 0, offset: 2 * big, rows: 5 },
-      { rowGroup: 1, offset: 0, rows: 10 },
+  const big = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
+
+  it('packs small row groups into one task: one decoder stream, however many row groups', () => {
+    const tasks = planStatsTasks(Array.from({ length: 10_000 }, () => 1));
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.rows).toBe(10_000);
+    expect(tasks[0]!.segments).toHaveLength(10_000);
+  });
+
+  it('splits a large row group and covers every row once, in order, depending only on the layout', () => {
+    const layout = [big * 2 + 5, 10, big];
+    const tasks = planStatsTasks(layout);
+    expect(tasks).toEqual(planStatsTasks(layout));
+    for (const t of tasks) expect(t.rows).toBeLessThanOrEqual(big);
+    const rows = tasks.flatMap((t) => t.segments.flatMap((s) => Array.from({ length: s.rows }, (_, i) => [s.rowGroup, s.offset + i])));
+    expect(rows).toHaveLength(3 * big + 15);
+    expect(rows.slice(0, 2)).toEqual([
+      [0, 0],
+      [0, 1],
     ]);
+    expect(rows[2 * big + 5]).toEqual([1, 0]);
+    tasks.forEach((t, i) => expect(t.startRow).toBe(i === 0 ? 0 : tasks[i - 1]!.startRow + tasks[i - 1]!.rows));
   });
 });
 
