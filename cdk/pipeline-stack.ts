@@ -24,11 +24,12 @@ import type { PipelineProps } from './props.ts';
 import { ENV } from '../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile';
+type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile' | 'query';
 
 export class PipelineStack extends Stack {
   readonly bucket: s3.IBucket;
   readonly functions: Record<FunctionId, NodejsFunction>;
+  readonly queryUrl: lambda.FunctionUrl;
 
   constructor(scope: Construct, id: string, props: PipelineProps & StackProps) {
     super(scope, id, props);
@@ -42,6 +43,7 @@ export class PipelineStack extends Stack {
       reduce: `${this.stackName}-reduce`,
       failure: `${this.stackName}-failure`,
       reconcile: `${this.stackName}-reconcile`,
+      query: `${this.stackName}-query`,
     };
     // A job is presumed lost after its slowest step's three async attempts and Lambda's retry delays.
     const slowest = Math.max(p.timeoutSeconds.stats, p.timeoutSeconds.embed, p.timeoutSeconds.reduce);
@@ -119,7 +121,11 @@ export class PipelineStack extends Stack {
       reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
       failure: fn('failure', 'On-failure destination of stats, embed and reduce: marks the job as failed'),
       reconcile: fn('reconcile', 'Scheduled: redrives stalled jobs, starts uploads whose event was lost, fails jobs that never finish'),
+      query: fn('query', 'Function URL (AWS_IAM): the nearest tracks in a published output'),
     };
+    this.functions.query.addEnvironment(ENV.queryMaxRows, String(p.queryMaxRows));
+    // Callers sign their requests (SigV4) and need lambda:InvokeFunctionUrl on this function.
+    this.queryUrl = this.functions.query.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     const { stats, embed, reduce, failure, reconcile } = this.functions;
     if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;
     for (const f of [stats, embed, reduce]) {
@@ -147,6 +153,10 @@ export class PipelineStack extends Stack {
       value: `s3://${this.bucket.bucketName}/${p.outputPrefix}`,
       description: 'Outputs appear under NAME/ here',
     });
+    new CfnOutput(this, 'QueryUrl', {
+      value: this.queryUrl.url,
+      description: 'POST {"name", "id" | "ids" | "features", "k"} here, signed with SigV4 (AWS_IAM)',
+    });
   }
 
   private newBucket(p: PipelineProps): s3.Bucket {
@@ -164,7 +174,7 @@ export class PipelineStack extends Stack {
 
   /** Exactly the S3 and Lambda actions each function's code performs, on the prefixes it touches. */
   private grant(p: PipelineProps, names: Record<FunctionId, string>): void {
-    const { stats, embed, reduce, failure, reconcile } = this.functions;
+    const { stats, embed, reduce, failure, reconcile, query } = this.functions;
     const objects = (...prefixes: string[]) => prefixes.map((x) => this.bucket.arnForObjects(`${x}*`));
     const errorJson = this.bucket.arnForObjects(`${p.outputPrefix}*/error.json`);
     const manifest = this.bucket.arnForObjects(`${p.outputPrefix}*/manifest.json`);
@@ -208,6 +218,16 @@ export class PipelineStack extends Stack {
 
     allow(reconcile, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
     invoke(reconcile, 'stats', 'embed', 'reduce');
+
+    // Read-only, on the published outputs alone; ListBucket (there only) makes an unknown name a 404.
+    allow(query, ['s3:GetObject'], objects(p.outputPrefix));
+    query.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${p.outputPrefix}*`] } },
+      }),
+    );
   }
 
   private alarms(p: PipelineProps): void {

@@ -1,4 +1,5 @@
 /** The stack's settings, read from CDK context (`-c key=value` or cdk.json) with defaults. */
+import { DEFAULT_QUERY_MAX_ROWS } from '../lib/aws/env.ts';
 import type { Node } from 'constructs';
 
 export interface PipelineProps {
@@ -11,8 +12,10 @@ export interface PipelineProps {
   shardRows: number;
   /** Files with more rows compute their statistics in parts of this many rows, one stats invocation each. */
   statsPartRows: number;
-  memoryMb: { stats: number; embed: number; reduce: number; failure: number; reconcile: number };
-  timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number; reconcile: number };
+  memoryMb: { stats: number; embed: number; reduce: number; failure: number; reconcile: number; query: number };
+  timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number; reconcile: number; query: number };
+  /** The largest output, in rows, the query function loads (all names it keeps together); sized with memoryMb.query. */
+  queryMaxRows: number;
   /** Minutes between reconciler sweeps (EventBridge schedule). */
   reconcileMinutes: number;
   /** Seconds without progress after which a job, a reduce claim or a lock is presumed lost; 0 derives it from the timeouts. */
@@ -38,8 +41,9 @@ export const DEFAULTS: PipelineProps = {
   shardRows: 1_048_576,
   statsPartRows: 16_777_216,
   // 1,769 MB is one full vCPU: the work is single-threaded and CPU-bound, so less memory costs the same and runs longer (docs/scaling.md).
-  memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256, reconcile: 512 },
-  timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60, reconcile: 300 },
+  memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256, reconcile: 512, query: 1769 },
+  timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60, reconcile: 300, query: 60 },
+  queryMaxRows: DEFAULT_QUERY_MAX_ROWS,
   reconcileMinutes: 5,
   stallTimeoutSeconds: 0,
   maxRedrives: 3,
@@ -47,6 +51,10 @@ export const DEFAULTS: PipelineProps = {
   logRetentionDays: 30,
   jobsExpireDays: 7,
 };
+
+/** Peak memory the query function takes per row of loaded outputs, and its base (see the README's query section). */
+export const QUERY_BYTES_PER_ROW = 600;
+export const QUERY_BASE_MB = 160;
 
 /** Reads and validates the context; every problem is named in one error. */
 export function propsFromContext(node: Node): PipelineProps {
@@ -84,6 +92,7 @@ export function propsFromContext(node: Node): PipelineProps {
       reduce: int('reduceMemoryMb', d.memoryMb.reduce, 128, 10_240),
       failure: int('failureMemoryMb', d.memoryMb.failure, 128, 10_240),
       reconcile: int('reconcileMemoryMb', d.memoryMb.reconcile, 128, 10_240),
+      query: int('queryMemoryMb', d.memoryMb.query, 128, 10_240),
     },
     timeoutSeconds: {
       stats: int('statsTimeoutSeconds', d.timeoutSeconds.stats, 1, 900),
@@ -91,7 +100,9 @@ export function propsFromContext(node: Node): PipelineProps {
       reduce: int('reduceTimeoutSeconds', d.timeoutSeconds.reduce, 1, 900),
       failure: int('failureTimeoutSeconds', d.timeoutSeconds.failure, 1, 900),
       reconcile: int('reconcileTimeoutSeconds', d.timeoutSeconds.reconcile, 1, 900),
+      query: int('queryTimeoutSeconds', d.timeoutSeconds.query, 1, 900),
     },
+    queryMaxRows: int('queryMaxRows', d.queryMaxRows, 1, 100_000_000),
     reconcileMinutes: int('reconcileMinutes', d.reconcileMinutes, 1, 1440),
     stallTimeoutSeconds: int('stallTimeoutSeconds', d.stallTimeoutSeconds, 0, 86_400),
     maxRedrives: int('maxRedrives', d.maxRedrives, 0, 100),
@@ -107,6 +118,9 @@ export function propsFromContext(node: Node): PipelineProps {
     problems.push('outputPrefix and inputPrefix must not contain each other (outputs would trigger the pipeline again)');
   if (jobsPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(jobsPrefix))
     problems.push('jobsPrefix and inputPrefix must not contain each other');
+  const neededMb = Math.ceil((props.queryMaxRows * QUERY_BYTES_PER_ROW) / 2 ** 20) + QUERY_BASE_MB;
+  if (props.memoryMb.query < neededMb)
+    problems.push(`queryMaxRows ${props.queryMaxRows} needs queryMemoryMb of at least ${neededMb}, got ${props.memoryMb.query}`);
   if (problems.length > 0) throw new Error(`invalid context: ${problems.join('; ')}`);
   return props;
 }

@@ -15,4 +15,9 @@ export const ENV = {
   maxRedrives: 'MAX_REDRIVES',
   /** The pipeline bucket, for the reconciler (the other functions take it from their events). */
   bucket: 'BUCKET_NAME',
+  /** The largest output (rows) the query function loads; its memory is sized for it. */
+  queryMaxRows: 'QUERY_MAX_ROWS',
 } as const;
+
+/** Rows the query function loads when its environment does not say (the stack's default). */
+export const DEFAULT_QUERY_MAX_ROWS = 2_000_000;

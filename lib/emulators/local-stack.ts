@@ -8,8 +8,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../aws/config.ts';
 import { embedHandler, failureHandler, reconcileHandler, reduceHandler, statsHandler, type HandlerDeps } from '../aws/handlers.ts';
 import { startLocalLambda, type LocalLambda } from './lambda/index.ts';
+import { queryHandler } from '../aws/query-handler.ts';
+import { DEFAULT_QUERY_MAX_ROWS } from '../aws/env.ts';
 
-export type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile';
+export type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile' | 'query';
 type Handler = (event: unknown, context?: { awsRequestId?: string }) => Promise<unknown>;
 
 export interface LocalStackOptions {
@@ -23,8 +25,10 @@ export interface LocalStackOptions {
   now?: HandlerDeps['now'];
   wrapStore?: HandlerDeps['wrapStore'];
   wrapInvoker?: HandlerDeps['wrapInvoker'];
-  /** The bucket the reconciler sweeps when its event names none. */
+  /** The bucket the reconciler sweeps when its event names none, and the query function reads. */
   bucket?: string;
+  /** The query function's row limit (the stack's queryMaxRows); default 2,000,000. */
+  queryMaxRows?: number;
 }
 
 export interface LocalStack {
@@ -34,7 +38,7 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Starts the endpoint serving stats, embed, reduce and failure; the function names are the config's. */
+/** Starts the endpoint serving stats, embed, reduce, failure, reconcile and query; the pipeline's function names are the config's. */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const wrap = opts.wrap ?? ((_name: FunctionName, h: Handler) => h);
   // The handlers invoke through a client of the endpoint, which exists only once it listens.
@@ -48,6 +52,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       [config.reduceFunction]: { handler: call('reduce'), maxRetries: 2, onFailure: 'failure' },
       failure: { handler: call('failure') },
       reconcile: { handler: call('reconcile') },
+      query: { handler: call('query') },
     },
   });
   const lambda = new LambdaClient({
@@ -64,6 +69,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     reduce: wrap('reduce', reduceHandler(deps)),
     failure: wrap('failure', (record) => failure(record as Parameters<typeof failure>[0])),
     reconcile: wrap('reconcile', reconcileHandler({ ...deps, bucket: opts.bucket ?? '' })),
+    query: wrap(
+      'query',
+      queryHandler({
+        s3: opts.s3,
+        bucket: opts.bucket ?? '',
+        outputPrefix: config.prefixes.output,
+        maxRows: opts.queryMaxRows ?? DEFAULT_QUERY_MAX_ROWS,
+      }),
+    ),
   });
   return {
     local,

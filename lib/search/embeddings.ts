@@ -26,14 +26,38 @@ export interface Embeddings {
   ids: (string | null)[];
 }
 
-async function readIn(dir: string, file: string): Promise<Buffer> {
-  try {
-    return await readFile(join(dir, file));
-  } catch (e: unknown) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && file === MANIFEST_FILE) throw new OutputFolderError(`${dir}: not an output folder (no ${MANIFEST_FILE})`);
-    throw new OutputFolderError(`${dir}: cannot read ${file}: ${code === 'ENOENT' ? 'missing' : String(e)}`);
-  }
+/** Where an output folder's files come from: a local folder, or a prefix in S3 (lib/aws/s3-outputs.ts). */
+export interface OutputFiles {
+  /** The folder as shown in messages (a path, or an s3:// URL). */
+  where: string;
+  /** A file's bytes; a missing file is an OutputFolderError (for the manifest: "not an output folder"). */
+  read(file: string): Promise<Uint8Array>;
+}
+
+/** The files of a local output folder. */
+export function folderFiles(dir: string): OutputFiles {
+  return {
+    where: dir,
+    async read(file) {
+      try {
+        return await readFile(join(dir, file));
+      } catch (e: unknown) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw missingOrUnreadable(dir, file, code === 'ENOENT' ? null : String(e));
+      }
+    },
+  };
+}
+
+/** The error for a file of an output folder that is missing (`problem` null) or cannot be read. */
+export function missingOrUnreadable(where: string, file: string, problem: string | null): OutputFolderError {
+  if (problem === null && file === MANIFEST_FILE) return new OutputFolderError(`${where}: not an output folder (no ${MANIFEST_FILE})`);
+  return new OutputFolderError(`${where}: cannot read ${file}: ${problem ?? 'missing'}`);
+}
+
+/** An output folder larger than the loader was allowed to load (the query function's limit). */
+export class OutputTooLargeError extends OutputFolderError {
+  override name = 'OutputTooLargeError';
 }
 
 /** Parses a float32 C-order 2-D .npy as this tool writes it (numpy's own files in C order too). */
@@ -57,11 +81,17 @@ export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols
   return { rows, cols, data };
 }
 
-/** Loads and checks an output folder. */
-export async function loadEmbeddings(dir: string): Promise<Embeddings> {
+/**
+ * Loads and checks an output folder. `maxRows`: a larger output is refused after reading only its
+ * manifest, naming the limit (a query function's memory is sized for it).
+ */
+export async function loadEmbeddings(from: string | OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}): Promise<Embeddings> {
+  const files = typeof from === 'string' ? folderFiles(from) : from;
+  const dir = files.where;
+  const text = async (file: string) => new TextDecoder().decode(await files.read(file));
   let manifest: Manifest;
   try {
-    manifest = JSON.parse((await readIn(dir, MANIFEST_FILE)).toString('utf8')) as Manifest;
+    manifest = JSON.parse(await text(MANIFEST_FILE)) as Manifest;
   } catch (e: unknown) {
     if (e instanceof OutputFolderError) throw e;
     throw new OutputFolderError(`${dir}: ${MANIFEST_FILE} is not valid JSON`);
@@ -69,10 +99,14 @@ export async function loadEmbeddings(dir: string): Promise<Embeddings> {
   if (!manifest.outputs?.vectors || !Array.isArray(manifest.outputs.shape))
     throw new OutputFolderError(`${dir}: ${MANIFEST_FILE} is not a track-embeddings manifest`);
   const [rows, dims] = manifest.outputs.shape as [number, number];
-  const npy = parseNpy(await readIn(dir, manifest.outputs.vectors), join(dir, manifest.outputs.vectors));
+  if (opts.maxRows !== undefined && rows > opts.maxRows)
+    throw new OutputTooLargeError(
+      `${dir}: ${rows.toLocaleString('en-US')} rows, more than the ${opts.maxRows.toLocaleString('en-US')} this loader serves${opts.limitNote ? ` (${opts.limitNote})` : ''}`,
+    );
+  const npy = parseNpy(await files.read(manifest.outputs.vectors), `${dir.replace(/\/$/, '')}/${manifest.outputs.vectors}`);
   if (npy.rows !== rows || npy.cols !== dims)
     throw new OutputFolderError(`${dir}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${dims}`);
-  const mapping = JSON.parse((await readIn(dir, MAPPING_FILE)).toString('utf8')) as Record<string, number>;
+  const mapping = JSON.parse(await text(MAPPING_FILE)) as Record<string, number>;
   const index = new Map(Object.entries(mapping));
   const ids: (string | null)[] = new Array(rows).fill(null);
   for (const [id, row] of index) {

@@ -7,18 +7,21 @@ import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Scaler } from '../embedding/stats.ts';
 import { SpecError } from '../errors.ts';
 
-/** The embedding of one track given as `{column: value}` (numbers or booleans; null for a missing value). */
-export function embedFeatures(features: Record<string, unknown>, spec: FeatureSpec, scaler: Scaler): Float64Array {
+/**
+ * The embedding of one track given as `{column: value}` (numbers or booleans; null for a missing
+ * value). `label` names the features where a refusal is shown (the option, or the request field).
+ */
+export function embedFeatures(features: Record<string, unknown>, spec: FeatureSpec, scaler: Scaler, label = '--features'): Float64Array {
   const compiled = compileSpec(spec, scaler);
   const missing = compiled.filter((f) => !Object.hasOwn(features, f.column)).map((f) => f.column);
   if (missing.length > 0)
-    throw new SpecError(`--features: missing ${missing.join(', ')} (the spec needs ${compiled.map((f) => f.column).join(', ')})`);
+    throw new SpecError(`${label}: missing ${missing.join(', ')} (the spec needs ${compiled.map((f) => f.column).join(', ')})`);
   const columns = compiled.map((f) => {
     const v = features[f.column];
     if (v === null) return Float64Array.of(NaN);
     if (typeof v === 'boolean') return Float64Array.of(v ? 1 : 0);
     if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new SpecError(`--features: '${f.column}' must be a finite number, a boolean or null, got ${JSON.stringify(v)}`);
+      throw new SpecError(`${label}: '${f.column}' must be a finite number, a boolean or null, got ${JSON.stringify(v)}`);
     return Float64Array.of(v);
   });
   const out = new Float32Array(compiled.length);

@@ -1,5 +1,5 @@
 /**
- * The synthesized bundles actually run: the four NodejsFunction assets, loaded from a directory
+ * The synthesized bundles actually run: the six NodejsFunction assets, loaded from a directory
  * outside the repo (no node_modules anywhere above them), carry the whole pipeline against a real
  * S3 API and the Lambda Invoke API; and the SAM example events under events/ fit the stack.
  */
@@ -20,6 +20,7 @@ import { startLocalLambda, type LocalFunction, type LocalLambda } from '../../li
 import { DEFAULT_PREFIXES, jobIdFor, outputName } from '../../lib/pipeline/keys.ts';
 import { decodeEventKey, encodeEventKey, s3PutEvent } from '../../lib/aws/s3-event.ts';
 import { isEmbedPayload } from '../../lib/pipeline/payloads.ts';
+import { parseQuery } from '../../lib/search/query.ts';
 import { runLocal, type RunResult } from '../../lib/local/runner.ts';
 import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
 import { fixture } from '../helpers/tmp.ts';
@@ -27,7 +28,7 @@ import { ENV } from '../../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = join(ROOT, 'events');
-const FUNCTIONS = ['stats', 'embed', 'reduce', 'failure', 'reconcile'] as const;
+const FUNCTIONS = ['stats', 'embed', 'reduce', 'failure', 'reconcile', 'query'] as const;
 type FunctionId = (typeof FUNCTIONS)[number];
 type Handler = LocalFunction['handler'];
 
@@ -73,6 +74,8 @@ function pipelineFunctions(template: CfnTemplate): Record<FunctionId, { logicalI
 /** The key as S3 puts it in an event: URL-encoded, spaces as `+`. */
 
 describe('the synthesized Lambda bundles', () => {
+  // Unique per run: the moto server outlives a watch-mode rerun, and a repeated upload would be a duplicate job.
+  const bucket = `bundle-test-${randomUUID().slice(0, 8)}`;
   // What the bundles read besides the two endpoints; every variable set is saved and restored in afterAll.
   const BUNDLE_ENV = {
     AWS_REGION: 'us-east-1',
@@ -84,8 +87,8 @@ describe('the synthesized Lambda bundles', () => {
     [ENV.shardRows]: '1000',
     // The fixture's 5 row groups of 1,000 rows: statistics in 3 parts, through the bundled stats function.
     [ENV.statsPartRows]: '2000',
-    // The reconciler's bucket; the flow below invokes it with the test bucket in its event.
-    [ENV.bucket]: 'bundles',
+    // The bucket the reconciler sweeps and the query function reads.
+    [ENV.bucket]: bucket,
   };
   const savedEnv = new Map<string, string | undefined>();
   let outdir = '';
@@ -97,8 +100,6 @@ describe('the synthesized Lambda bundles', () => {
   let s3: S3Client;
   let lambda: LambdaClient;
   let cli: RunResult;
-  // Unique per run: the moto server outlives a watch-mode rerun, and a repeated upload would be a duplicate job.
-  const bucket = `bundle-test-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'track-embeddings-bundles-'));
@@ -127,6 +128,7 @@ describe('the synthesized Lambda bundles', () => {
         reduce: { handler: (e, c) => handlers.reduce(e, c) },
         failure: { handler: (e, c) => handlers.failure(e, c) },
         reconcile: { handler: (e, c) => handlers.reconcile(e, c) },
+        query: { handler: (e, c) => handlers.query(e, c) },
       },
     });
     setEnv('AWS_ENDPOINT_URL_LAMBDA', local.endpoint);
@@ -207,7 +209,20 @@ describe('the synthesized Lambda bundles', () => {
       ['reduce', 1],
       ['failure', 0],
       ['reconcile', 0],
+      ['query', 0],
     ]);
+
+    // The bundled query function answers over what was just published.
+    const [seed] = Object.keys(JSON.parse((await getObject(`${out}id_to_index.json`))!.toString()) as Record<string, number>);
+    const answer = await lambda.send(
+      new InvokeCommand({ FunctionName: 'query', Payload: JSON.stringify({ name: 'tracks 5k', id: seed, k: 3 }) }),
+    );
+    const response = JSON.parse(new TextDecoder().decode(answer.Payload)) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as { rows: number; neighbours: { id: string }[] };
+    expect(body.rows).toBe(5000);
+    expect(body.neighbours).toHaveLength(3);
+    expect(body.neighbours.map((n) => n.id)).not.toContain(seed);
   });
 
   it('refuse a file without a required column with error.json and no fan-out', async () => {
@@ -244,7 +259,7 @@ describe('the SAM example events (events/)', () => {
     const files = readdirSync(EVENTS)
       .filter((f) => f.endsWith('.json'))
       .sort();
-    expect(files).toEqual(['embed.json', 'env.json', 'reduce.json', 's3-put.json']);
+    expect(files).toEqual(['embed.json', 'env.json', 'query.json', 'reduce.json', 's3-put.json']);
     for (const f of files) expect(() => readJson<unknown>(join(EVENTS, f)), f).not.toThrow();
 
     const put = readJson<{
@@ -272,6 +287,11 @@ describe('the SAM example events (events/)', () => {
     expect(isEmbedPayload(embed)).toBe(true);
     expect(embed).toEqual({ bucket: record.s3.bucket.name, jobId, shard: 0 });
     expect(readJson<unknown>(join(EVENTS, 'reduce.json'))).toEqual({ bucket: record.s3.bucket.name, jobId });
+
+    // query.json is what the Function URL delivers for a query of that upload's outputs.
+    const query = readJson<{ requestContext: { http: { method: string } }; body: string }>(join(EVENTS, 'query.json'));
+    expect(query.requestContext.http.method).toBe('POST');
+    expect(parseQuery(JSON.parse(query.body))).toMatchObject({ name: outputName(key), ids: [expect.any(String)], k: 10 });
   });
 
   it('env.json is keyed by the functions’ logical IDs and names what the template names', () => {

@@ -17,7 +17,7 @@ function synth(context: Record<string, unknown> = {}) {
   return { template: Template.fromStack(stack), stack };
 }
 
-type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile';
+type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile' | 'query';
 const { template, stack } = synth();
 const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
 const fnId = (name: FunctionName) => logicalId(stack.functions[name]);
@@ -55,9 +55,9 @@ function grants(name: FunctionName): Record<string, string[]> {
 }
 
 describe('PipelineStack', () => {
-  it('runs five functions on Node 24, arm64, with the recursion guard and their own log groups', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5 + 1); // + CDK's BucketNotificationsHandler
-    for (const name of ['stats', 'embed', 'reduce', 'failure', 'reconcile'] as const) {
+  it('runs six functions on Node 24, arm64, with the recursion guard and their own log groups', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 6 + 1); // + CDK's BucketNotificationsHandler
+    for (const name of ['stats', 'embed', 'reduce', 'failure', 'reconcile', 'query'] as const) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `Test-${name}`,
         Runtime: 'nodejs24.x',
@@ -80,7 +80,7 @@ describe('PipelineStack', () => {
         },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-embed', ReservedConcurrentExecutions: 20 });
   });
 
@@ -158,6 +158,13 @@ describe('PipelineStack', () => {
         'lambda:InvokeFunction': ['function:Test-embed', 'function:Test-reduce', 'function:Test-stats'],
       },
     ],
+    [
+      'query',
+      {
+        's3:GetObject': ['embeddings/*'],
+        's3:ListBucket': ['bucket'],
+      },
+    ],
   ] as const)('grants %s exactly what its code does', (name, expected) => {
     expect(grants(name)).toEqual(expected);
   });
@@ -180,6 +187,35 @@ describe('PipelineStack', () => {
     expect(invoked('reduce')).toEqual([fnId('failure'), 'Test-embed'].sort());
     expect(invoked('failure')).toEqual([]);
     expect(invoked('reconcile')).toEqual(['Test-embed', 'Test-reduce', 'Test-stats']);
+    expect(invoked('query')).toEqual([]);
+  });
+
+  it('serves queries behind a Function URL with AWS_IAM auth, reading only the outputs, sized by the context', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [fnId('query'), 'Arn'] },
+    });
+    // No resource policy opens the URL to anyone: callers need lambda:InvokeFunctionUrl in their own policy.
+    expect(
+      Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Action: 'lambda:InvokeFunctionUrl' } })),
+    ).toEqual([]);
+    const listing = statementsOf('query').find((st) => [st.Action].flat().includes('s3:ListBucket')) as unknown as { Condition: unknown };
+    expect(listing.Condition).toEqual({ StringLike: { 's3:prefix': ['embeddings/*'] } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-query',
+      MemorySize: 1769,
+      Timeout: 60,
+      Environment: { Variables: Match.objectLike({ QUERY_MAX_ROWS: '2000000', OUTPUT_PREFIX: 'embeddings/' }) },
+    });
+    template.hasOutput('QueryUrl', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionUrl'] } });
+    const sized = synth({ queryMaxRows: '8000000', queryMemoryMb: '6144' }).template;
+    sized.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-query',
+      MemorySize: 6144,
+      Environment: { Variables: Match.objectLike({ QUERY_MAX_ROWS: '8000000' }) },
+    });
+    expect(() => synth({ queryMaxRows: '8000000' })).toThrow(/queryMaxRows 8000000 needs queryMemoryMb of at least \d+, got 1769/);
   });
 
   it('sweeps with the reconciler every 5 minutes, or as the context says', () => {
@@ -245,7 +281,7 @@ describe('PipelineStack', () => {
   });
 
   it('alarms on errors, failed shards and dropped events, and says where to upload', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Invocations',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('failure') } }],

@@ -1,0 +1,35 @@
+/**
+ * A published output folder in S3 (`s3://bucket/<outputPrefix><name>/`) as the search code reads
+ * it, and the manifest's ETag, by which a warm query function knows the outputs were replaced.
+ */
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { MANIFEST_FILE } from '../outputs/file-names.ts';
+import { missingOrUnreadable, type OutputFiles } from '../search/embeddings.ts';
+import { getBytes, isNotFound, s3Url } from './s3-objects.ts';
+import { sdkProblem } from './clients.ts';
+
+/** The files under `prefix` (ending in '/'). */
+export function s3OutputFiles(client: S3Client, bucket: string, prefix: string): OutputFiles {
+  const where = s3Url(bucket, prefix);
+  return {
+    where,
+    async read(file) {
+      try {
+        return await getBytes(client, bucket, `${prefix}${file}`);
+      } catch (e: unknown) {
+        throw missingOrUnreadable(where, file, isNotFound(e) ? null : sdkProblem(e));
+      }
+    },
+  };
+}
+
+/** The ETag of the folder's manifest (written last: a new ETag means new outputs), or null when there is none. */
+export async function manifestETag(client: S3Client, bucket: string, prefix: string): Promise<string | null> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}${MANIFEST_FILE}` }));
+    return head.ETag ?? null;
+  } catch (e: unknown) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+}

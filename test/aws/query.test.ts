@@ -1,0 +1,173 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { s3ClientFor } from '../../lib/emulators/moto.ts';
+import { startLocalStack, type LocalStack } from '../../lib/emulators/local-stack.ts';
+import { DEFAULT_PREFIXES } from '../../lib/pipeline/keys.ts';
+import { runLocal } from '../../lib/local/runner.ts';
+import { writeTracksParquet } from '../../lib/generate/write-parquet.ts';
+import { DEFAULT_SPEC } from '../../lib/embedding/spec.ts';
+import type { Config } from '../../lib/aws/config.ts';
+import { s3Endpoint } from '../helpers/s3.ts';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+import { readParquet } from '../helpers/parquet-write.ts';
+
+/** numpy brute force over the 5k reference outputs (test/fixtures/similar/make_neighbours.py). */
+const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 'utf8')) as {
+  ids: string[];
+  metric: 'euclidean' | 'cosine';
+  neighbours: { id: string; row: number; distance: number }[];
+}[];
+
+const BUCKET = 'query-function';
+const config: Config = {
+  statsFunction: 'stats',
+  embedFunction: 'embed',
+  reduceFunction: 'reduce',
+  shardRows: 1 << 20,
+  statsPartRows: 1 << 24,
+  prefixes: DEFAULT_PREFIXES,
+};
+const tmp = useTmp();
+let s3: S3Client;
+let stack: LocalStack;
+/** GetObject requests the query function made: how many times it loaded outputs. */
+let gets = 0;
+
+/** Embeds `input` on this machine and publishes the outputs under embeddings/<name>/ as the reducer would. */
+async function publish(name: string, input: string): Promise<void> {
+  const out = join(tmp(), 'out');
+  await runLocal({ input, outDir: out, workers: 1 });
+  // The manifest last, as the reducer writes it.
+  const files = readdirSync(out).sort((a, b) => Number(a === 'manifest.json') - Number(b === 'manifest.json'));
+  for (const f of files) {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `embeddings/${name}/${f}`, Body: readFileSync(join(out, f)) }));
+  }
+}
+
+/** Calls the query function through the local Invoke endpoint with the event a Function URL sends. */
+async function query(body: unknown, method = 'POST'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const event = {
+    version: '2.0',
+    requestContext: { http: { method } },
+    body: typeof body === 'string' ? body : Buffer.from(JSON.stringify(body)).toString('base64'),
+    isBase64Encoded: typeof body !== 'string',
+  };
+  const out = await stack.lambda.send(new InvokeCommand({ FunctionName: 'query', Payload: JSON.stringify(event) }));
+  expect(out.FunctionError).toBeUndefined();
+  const response = JSON.parse(new TextDecoder().decode(out.Payload)) as {
+    statusCode: number;
+    headers: Record<string, string>;
+    body: string;
+  };
+  expect(response.headers['content-type']).toBe('application/json');
+  return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
+}
+
+const neighbourIds = (body: Record<string, unknown>) => (body.neighbours as { id: string }[]).map((n) => n.id);
+
+beforeAll(async () => {
+  s3 = s3ClientFor(s3Endpoint());
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'GetObjectCommand') gets++;
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  stack = await startLocalStack({ s3, config, bucket: BUCKET, queryMaxRows: 5_500 });
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await publish('tracks-5k', fixture('tracks-5k.parquet'));
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the query function, through the local Lambda endpoint over moto', () => {
+  it.each(expected)('$ids ($metric): the neighbours numpy brute force finds', async ({ ids, metric, neighbours }) => {
+    const r = await query(ids.length === 1 ? { name: 'tracks-5k', id: ids[0], metric } : { name: 'tracks-5k', ids, metric });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'tracks-5k', k: 10, metric, rows: 5000, ids });
+    expect(neighbourIds(r.body)).toEqual(neighbours.map((n) => n.id));
+    (r.body.neighbours as { rank: number; distance: number }[]).forEach((n, i) => {
+      expect(n.rank).toBe(i + 1);
+      expect(Math.abs(n.distance - neighbours[i]!.distance)).toBeLessThan(1e-9);
+    });
+  });
+
+  it('embeds a track from its features with the published scaler: a row’s own features find that row first, at distance 0', async () => {
+    const table = await readParquet(fixture('tracks-5k.parquet'));
+    const features = Object.fromEntries(
+      DEFAULT_SPEC.features.map((f) => [f.column, ((v) => (typeof v === 'bigint' ? Number(v) : v))(table.getChild(f.column)!.get(42))]),
+    );
+    const r = await query({ name: 'tracks-5k', features, k: 4 });
+    expect(r.status).toBe(200);
+    const found = r.body.neighbours as { id: string; distance: number }[];
+    expect(found[0]).toEqual({ rank: 1, id: expected[0]!.ids[0], distance: 0 });
+    expect(found.slice(1).map((n) => n.id)).toEqual(expected[0]!.neighbours.slice(0, 3).map((n) => n.id));
+  });
+
+  it('keeps a loaded output warm: later queries read only its manifest’s ETag', async () => {
+    await query({ name: 'tracks-5k', id: expected[0]!.ids[0], k: 1 });
+    const before = gets;
+    for (let i = 0; i < 3; i++) expect((await query({ name: 'tracks-5k', id: expected[1]!.ids[0], k: 2 })).status).toBe(200);
+    expect(gets).toBe(before);
+  });
+
+  it('reloads an output when it is republished (its manifest’s ETag changes)', async () => {
+    const dir = tmp();
+    const first = join(dir, 'first.parquet');
+    const second = join(dir, 'second.parquet');
+    await writeTracksParquet(first, { rows: 300, seed: 1 });
+    await writeTracksParquet(second, { rows: 300, seed: 2 });
+    const idOf = async (path: string) => String((await readParquet(path)).getChild('id')!.get(0));
+    await publish('weekly', first);
+    expect((await query({ name: 'weekly', id: await idOf(first), k: 3 })).status).toBe(200);
+    await publish('weekly', second);
+    const r = await query({ name: 'weekly', id: await idOf(second), k: 3 });
+    expect(r.status).toBe(200);
+    expect(r.body.rows).toBe(300);
+    expect((await query({ name: 'weekly', id: await idOf(first), k: 3 })).status).toBe(404);
+  });
+
+  it('refuses an output larger than its limit with one message naming the limit, and still answers after', async () => {
+    const big = join(tmp(), 'big.parquet');
+    await writeTracksParquet(big, { rows: 6_000 });
+    await publish('big', big);
+    const r = await query({ name: 'big', id: 'anything' });
+    expect(r.status).toBe(413);
+    expect(r.body.error).toMatch(
+      /^s3:\/\/query-function\/embeddings\/big\/: 6,000 rows, more than the 5,500 this loader serves \(the query function’s limit: raise the CDK context values queryMaxRows and queryMemoryMb\)$/,
+    );
+    expect((await query({ name: 'tracks-5k', id: expected[0]!.ids[0], k: 1 })).status).toBe(200);
+  });
+
+  it.each([
+    [{ name: 'tracks-5k', id: 'no-such-id' }, 404, /^'tracks-5k' has no track with id 'no-such-id'$/],
+    [
+      { name: 'nothing-here', id: 'x' },
+      404,
+      /^no published outputs named 'nothing-here' \(no s3:\/\/query-function\/embeddings\/nothing-here\/manifest\.json\)$/,
+    ],
+    [{ name: 'tracks-5k', id: 'x', k: 0 }, 400, /^'k' must be an integer from 1 to 1000$/],
+    [{ name: 'tracks-5k' }, 400, /^give exactly one of 'id', 'ids' and 'features'$/],
+    [{ name: 'tracks-5k', id: 'x', features: {} }, 400, /^give exactly one of 'id', 'ids' and 'features' \(got id, features\)$/],
+    [{ name: '../etc', id: 'x' }, 400, /^'name' must be an output name/],
+    [{ name: 'tracks-5k', id: 'x', limit: 3 }, 400, /^unknown field 'limit'$/],
+    [{ name: 'tracks-5k', features: { danceability: 0.5 } }, 400, /^features: missing energy, valence, .*year \(the spec needs /],
+    ['{not json', 400, /^the body is not valid JSON$/],
+  ])('answers %j with %i and one message', async (body, status, message) => {
+    const r = await query(body);
+    expect(r.status).toBe(status);
+    expect(Object.keys(r.body)).toEqual(['error']);
+    expect(r.body.error).toMatch(message);
+  });
+
+  it('answers GET with 400: queries are POSTed', async () => {
+    const r = await query('', 'GET');
+    expect(r).toEqual({ status: 400, body: { error: 'use POST with a JSON body, not GET' } });
+  });
+});
