@@ -1,26 +1,82 @@
 /** `track-embeddings similar DIR --id ID`: the tracks nearest to one track, or to the mean of several (a playlist's seeds). */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { loadEmbeddings, type Embeddings } from '../../lib/search/embeddings.ts';
+import type { ByteSource } from '../../lib/io/byte-source.ts';
+import { loadEmbeddings, type Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
-import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/nearest.ts';
-import { PipelineError, SourceError, SpecError, messageOf } from '../../lib/errors.ts';
-import { embedFeatures } from '../../lib/search/features.ts';
+import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
+import { METRICS, featuresVector, ranked, seedRows } from '../../lib/search/query.ts';
+import { readQueryTracks } from '../../lib/search/query-tracks.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
-import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
+import { scalerFromSection } from '../../lib/outputs/manifest.ts';
+import { openFileSource } from '../../lib/io/file-source.ts';
+import { PipelineError, SourceError, SpecError, UsageError, messageOf } from '../../lib/errors.ts';
+import { quietSdkWarning } from '../../lib/cli/node-version.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
-const METRICS: readonly Metric[] = ['euclidean', 'cosine'];
+type Input = ByteSource & { close(): Promise<void> };
 
-/** The input's columns for the rows, or an empty map and one line on stderr when the input cannot be read from here. */
-async function joinColumns(input: string, columns: string[], rows: number[]): Promise<Map<number, Record<string, unknown>>> {
-  if (!existsSync(input)) {
-    process.stderr.write(
-      `note: cannot show ${columns.join(', ')}: the input named in the manifest, ${input}, is not reachable from here\n`,
-    );
-    return new Map();
+/** Where the outputs and the input they name are read: this machine, or S3. */
+interface Place {
+  files: string | OutputFiles;
+  /** The input named in the manifest, or null (and one line on stderr) when it cannot be read from here. */
+  openInput(e: Embeddings, columns: readonly string[]): Promise<Input | null>;
+  close(): void;
+}
+
+const unreachable = (input: string, columns: readonly string[]): null => {
+  process.stderr.write(`note: cannot show ${columns.join(', ')}: the input named in the manifest, ${input}, is not reachable from here\n`);
+  return null;
+};
+
+/** A local output folder; its input is the path the manifest names, as given to `embed`. */
+function localPlace(dir: string): Place {
+  return {
+    files: dir,
+    openInput: async (e, columns) => {
+      const input = e.manifest.input.name;
+      return !input.startsWith('s3://') && existsSync(input) ? openFileSource(input) : unreachable(input, columns);
+    },
+    close() {},
+  };
+}
+
+/**
+ * `s3://BUCKET/PREFIX/`, an output folder the pipeline published, read with the standard SDK
+ * environment; so is its input, pinned to the ETag the manifest recorded.
+ */
+async function s3Place(url: string): Promise<Place> {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
+  if (!m) throw new UsageError(`${url}: expected s3://BUCKET/PREFIX/, an output folder`);
+  quietSdkWarning();
+  const [{ s3ClientFromEnv }, { s3OutputFiles }, { openS3Source }] = await Promise.all([
+    import('../../lib/aws/clients.ts'),
+    import('../../lib/aws/s3-outputs.ts'),
+    import('../../lib/aws/s3-source.ts'),
+  ]);
+  const prefix = m[2] === '' || m[2]!.endsWith('/') ? m[2]! : `${m[2]}/`;
+  const client = s3ClientFromEnv();
+  return {
+    files: s3OutputFiles(client, m[1]!, prefix),
+    openInput: async (e, columns) => {
+      const input = /^s3:\/\/([^/]+)\/(.+)$/.exec(e.manifest.input.name);
+      if (!input) return unreachable(e.manifest.input.name, columns);
+      const source = await openS3Source(client, { bucket: input[1]!, key: input[2]!, etag: e.manifest.input.etag });
+      return { name: source.name, size: source.size, read: (offset, length) => source.read(offset, length), close: async () => {} };
+    },
+    close: () => client.destroy(),
+  };
+}
+
+/** The input's columns for the rows, or an empty map when the input cannot be read from here. */
+async function joinColumns(place: Place, e: Embeddings, columns: string[], rows: number[]): Promise<Map<number, Record<string, unknown>>> {
+  const source = await place.openInput(e, columns);
+  if (!source) return new Map();
+  try {
+    return await readRows(source, columns, rows);
+  } finally {
+    await source.close();
   }
-  return readRows(input, columns, rows);
 }
 
 /** The ids of an --ids-file: one a line, blank lines skipped. */
@@ -35,11 +91,6 @@ async function readIds(path: string): Promise<string[]> {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
-}
-
-/** Neighbours as printed: rank, id (`#row` for a row whose id repeats later), row, distance. */
-function ranked(e: Embeddings, found: readonly Neighbour[]) {
-  return found.map((n, i) => ({ rank: i + 1, id: e.ids[n.row] ?? `#${n.row}`, row: n.row, distance: n.distance }));
 }
 
 /**
@@ -62,24 +113,48 @@ function searchEach(e: Embeddings, queries: readonly string[], k: number, metric
   return unknown > 0 ? 1 : 0;
 }
 
+/** One JSON line per track of a --features-file: {"query": its id or #position, "neighbours"}. */
+async function searchFeatureFile(e: Embeddings, path: string, k: number, metric: Metric): Promise<number> {
+  const tracks = await readQueryTracks(path, parseSpec(e.manifest.spec, 'manifest.json'), scalerFromSection(e.manifest.scaler));
+  for (const t of tracks) {
+    const found = nearest(e.vectors, e.dims, t.vector, k, metric);
+    process.stdout.write(`${JSON.stringify({ query: t.label, neighbours: ranked(e, found) })}\n`);
+  }
+  return 0;
+}
+
 /** The embedding of `--features`, with the manifest's spec and fitted scaler. */
-function queryFromFeatures(text: string, manifest: Manifest): Float64Array {
+function queryFromFeatures(text: string, e: Embeddings): Float64Array {
   let features: unknown;
   try {
     features = JSON.parse(text);
-  } catch (e: unknown) {
-    throw new SpecError(`--features: not valid JSON: ${messageOf(e)}`);
+  } catch (err: unknown) {
+    throw new SpecError(`--features: not valid JSON: ${messageOf(err)}`);
   }
   if (features === null || typeof features !== 'object' || Array.isArray(features))
     throw new SpecError('--features: expected a JSON object of column → value');
-  return embedFeatures(features as Record<string, unknown>, parseSpec(manifest.spec, 'manifest.json'), scalerFromSection(manifest.scaler));
+  return featuresVector(e, features as Record<string, unknown>, '--features');
+}
+
+/** Rows as a table: rank, id, distance and the joined columns. */
+function table(rows: readonly Record<string, unknown>[], metric: Metric, shown: readonly string[]): string {
+  const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+  const header = ['rank', 'id', `${metric} distance`, ...shown];
+  const cells = rows.map((r) => [String(r.rank), String(r.id), (r.distance as number).toFixed(6), ...shown.map((c) => text(r[c]))]);
+  const widths = header.map((h, j) => Math.max(h.length, ...cells.map((row) => row[j]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((v, j) => (j === 0 ? v.padStart(widths[j]!) : v.padEnd(widths[j]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...cells.map(line)].join('\n') + '\n';
 }
 
 export const command: Command = {
   name: 'similar',
   summary: 'Find the tracks nearest to a track (or to several: a playlist) in an output folder',
-  usage: 'DIR (--id ID [--id ID …] | --features JSON | --ids-file FILE) [OPTIONS]',
-  arguments: [['DIR', 'An output folder (spotify_vectors_14d.npy, id_to_index.json, manifest.json)']],
+  usage: 'DIR (--id ID [--id ID …] | --features JSON | --ids-file FILE | --features-file FILE) [OPTIONS]',
+  arguments: [['DIR', 'An output folder (spotify_vectors_14d.npy, id_to_index.json, manifest.json), or s3://BUCKET/embeddings/NAME/']],
   options: {
     id: { type: 'string', multiple: true, value: 'ID', description: 'A track id; several: search from their mean, excluding them all' },
     'ids-file': {
@@ -93,6 +168,12 @@ export const command: Command = {
       description:
         'A track not in the table, as {"column": value, …} for every column of the spec: embedded with the manifest’s scaler, then searched',
     },
+    'features-file': {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'Tracks not in the table: a .json object or array of objects, or a .parquet file with the spec’s columns; one JSON line per track',
+    },
     k: { type: 'string', value: 'N', default: '10', description: 'How many neighbours' },
     metric: { type: 'string', value: 'NAME', default: 'euclidean', description: 'euclidean or cosine (1 − cosine similarity)' },
     with: {
@@ -103,63 +184,57 @@ export const command: Command = {
     json: { type: 'boolean', description: 'One JSON object a line ({"rank", "id", "row", "distance", …columns}) instead of a table' },
   },
   notes: `Exact search over every row; the query tracks themselves are left out; ties go to the lower row. A NaN
-dimension (a null feature) is left out of that pair's distance.`,
+dimension (a null feature) is left out of that pair's distance.
+
+ENVIRONMENT (for s3://)
+  The standard AWS SDK variables: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION,
+  AWS_ENDPOINT_URL_S3 for a local S3 API (region us-east-1 when unset).`,
   examples: [
     'track-embeddings similar demo/out --id 0zU5MPvQ4E6aNd4jdsSs3B --with name,artists',
     'track-embeddings similar demo/out --ids-file ids.txt --k 5 > neighbours.jsonl',
-    'track-embeddings similar out --id A --id B --k 20 --metric cosine --json',
+    'track-embeddings similar demo/out --features-file new-tracks.parquet --k 5',
+    'track-embeddings similar s3://my-bucket/embeddings/tracks/ --id A --id B --k 20 --metric cosine --json',
   ],
   async run(args) {
     const [dir] = positionals(this, args, ['DIR']);
     const ids = (args.values.id as string[] | undefined) ?? [];
     const featuresText = stringOption(args, 'features');
     const idsFile = stringOption(args, 'ids-file');
-    const given = [ids.length > 0, featuresText !== undefined, idsFile !== undefined].filter(Boolean).length;
-    if (given === 0) throw usageError(this, 'missing --id ID, --features JSON or --ids-file FILE');
-    if (given > 1) throw usageError(this, '--id, --features and --ids-file cannot be used together');
+    const featuresFile = stringOption(args, 'features-file');
+    const given = [ids.length > 0, featuresText !== undefined, idsFile !== undefined, featuresFile !== undefined].filter(Boolean).length;
+    if (given === 0) throw usageError(this, 'missing --id ID, --features JSON, --ids-file FILE or --features-file FILE');
+    if (given > 1) throw usageError(this, '--id, --features, --ids-file and --features-file cannot be used together');
     const k = intOption(this, args, 'k') ?? 10;
     const metric = (stringOption(args, 'metric') ?? 'euclidean') as Metric;
     if (!METRICS.includes(metric)) throw usageError(this, `--metric must be one of ${METRICS.join(', ')}, got '${metric}'`);
-    const e = await loadEmbeddings(dir!);
-    if (idsFile !== undefined) return searchEach(e, await readIds(idsFile), k, metric);
-    const seeds = ids.map((id) => {
-      const row = e.index.get(id);
-      if (row === undefined)
-        throw new PipelineError(`${dir}: no track with id '${id}' (${e.index.size.toLocaleString('en-US')} ids in id_to_index.json)`);
-      return row;
-    });
-    const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e.manifest);
-    const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
-    const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
-    const joined =
-      extra.length > 0
-        ? await joinColumns(
-            e.manifest.input.name,
-            extra,
-            found.map((n) => n.row),
-          )
-        : new Map();
-    const rows = ranked(e, found).map((r) => ({ ...r, ...joined.get(r.row) }));
-    if (args.values.json) {
-      process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+    const place = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
+    try {
+      const e = await loadEmbeddings(place.files);
+      if (idsFile !== undefined) return searchEach(e, await readIds(idsFile), k, metric);
+      if (featuresFile !== undefined) return await searchFeatureFile(e, featuresFile, k, metric);
+      const seeds = seedRows(
+        e,
+        ids,
+        (id) => new PipelineError(`${e.dir}: no track with id '${id}' (${e.index.size.toLocaleString('en-US')} ids in id_to_index.json)`),
+      );
+      const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e);
+      const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
+      const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
+      const joined =
+        extra.length > 0
+          ? await joinColumns(
+              place,
+              e,
+              extra,
+              found.map((n) => n.row),
+            )
+          : new Map();
+      const rows = ranked(e, found).map((r) => ({ ...r, ...joined.get(r.row) }));
+      if (args.values.json) process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      else process.stdout.write(table(rows, metric, joined.size > 0 ? extra : []));
       return 0;
+    } finally {
+      place.close();
     }
-    const shown = joined.size > 0 ? extra : [];
-    const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
-    const header = ['rank', 'id', `${metric} distance`, ...shown];
-    const cells = rows.map((r) => [
-      String(r.rank),
-      r.id,
-      r.distance.toFixed(6),
-      ...shown.map((c) => text((r as Record<string, unknown>)[c])),
-    ]);
-    const widths = header.map((h, j) => Math.max(h.length, ...cells.map((row) => row[j]!.length)));
-    const line = (row: string[]) =>
-      row
-        .map((v, j) => (j === 0 ? v.padStart(widths[j]!) : v.padEnd(widths[j]!)))
-        .join('  ')
-        .trimEnd();
-    process.stdout.write([line(header), ...cells.map(line)].join('\n') + '\n');
-    return 0;
   },
 };

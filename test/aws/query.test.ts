@@ -13,6 +13,8 @@ import type { Config } from '../../lib/aws/config.ts';
 import { s3Endpoint } from '../helpers/s3.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { readParquet } from '../helpers/parquet-write.ts';
+import { runCli } from '../helpers/cli.ts';
+import { s3PutEvent } from '../../lib/aws/s3-event.ts';
 
 /** numpy brute force over the 5k reference outputs (test/fixtures/similar/make_neighbours.py). */
 const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 'utf8')) as {
@@ -169,5 +171,49 @@ describe('the query function, through the local Lambda endpoint over moto', () =
   it('answers GET with 400: queries are POSTed', async () => {
     const r = await query('', 'GET');
     expect(r).toEqual({ status: 400, body: { error: 'use POST with a JSON body, not GET' } });
+  });
+});
+
+describe('track-embeddings similar s3://…, over outputs the pipeline published', () => {
+  const env = () => ({
+    ...process.env,
+    AWS_ENDPOINT_URL_S3: s3Endpoint(),
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+  });
+
+  beforeAll(async () => {
+    const key = 'incoming/published.parquet';
+    const etag = (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(fixture('tracks-5k.parquet')) })))
+      .ETag!;
+    await stack.lambda.send(
+      new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: JSON.stringify(s3PutEvent(BUCKET, key, etag)) }),
+    );
+    await stack.local.idle();
+  });
+
+  it('finds the neighbours numpy brute force finds, with the columns of the input it names in S3', async () => {
+    const { ids, neighbours } = expected[0]!;
+    const r = runCli(['similar', `s3://${BUCKET}/embeddings/published/`, '--id', ids[0]!, '--with', 'name,artists', '--json'], env());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; row: number; name: string; artists: string });
+    expect(got.map((g) => g.id)).toEqual(neighbours.map((n) => n.id));
+    const table = await readParquet(fixture('tracks-5k.parquet'));
+    for (const g of got) expect([g.name, g.artists]).toEqual([table.getChild('name')!.get(g.row), table.getChild('artists')!.get(g.row)]);
+  });
+
+  it('says in one line that a prefix holds no outputs, and what the SDK could not do', () => {
+    const missing = runCli(['similar', `s3://${BUCKET}/embeddings/nothing/`, '--id', 'x'], env());
+    expect(missing.code).toBe(1);
+    expect(missing.lines).toEqual([`error: s3://${BUCKET}/embeddings/nothing/: not an output folder (no manifest.json)`]);
+    const noBucket = runCli(['similar', 's3://no-such-bucket-here/embeddings/x/', '--id', 'x'], env());
+    expect(noBucket.code).toBe(1);
+    expect(noBucket.lines).toHaveLength(1);
+    expect(noBucket.lines[0]).toMatch(/^error: s3:\/\/no-such-bucket-here\/embeddings\/x\/: cannot read manifest\.json: /);
   });
 });

@@ -7,7 +7,8 @@ import { loadEmbeddings, OutputFolderError } from '../../lib/search/embeddings.t
 import { meanOf, nearest } from '../../lib/search/nearest.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { runCli } from '../helpers/cli.ts';
-import { readParquet } from '../helpers/parquet-write.ts';
+import { readParquet, writeParquet } from '../helpers/parquet-write.ts';
+import { tableFromArrays } from 'apache-arrow';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -50,7 +51,7 @@ describe('track-embeddings similar', () => {
 
   it.each([
     [['--id', 'no-such-id'], 1, /: no track with id 'no-such-id' \(5,000 ids in id_to_index\.json\)$/],
-    [[], 2, /^error: missing --id ID, --features JSON or --ids-file FILE$/],
+    [[], 2, /^error: missing --id ID, --features JSON, --ids-file FILE or --features-file FILE$/],
     [['--id', 'x', '--metric', 'manhattan'], 2, /^error: --metric must be one of euclidean, cosine, got 'manhattan'$/],
   ])('refuses %j with one line', (args, code, message) => {
     const r = runCli(['similar', out, ...args]);
@@ -174,5 +175,76 @@ describe('track-embeddings similar --ids-file', () => {
     expect(lines[0]!.neighbours!.map((n) => n.id)).toEqual(singles[0]!.neighbours.map((n) => n.id));
     expect(lines[1]).toEqual({ query: 'no-such-id', error: 'no track with this id' });
     expect(lines[2]!.neighbours!.map((n) => n.id)).toEqual(singles[1]!.neighbours.map((n) => n.id));
+  });
+});
+
+describe('track-embeddings similar --features-file', () => {
+  const tmp = useTmp();
+  const columns = DEFAULT_SPEC.features.map((f) => f.column);
+  /** Rows 42 and 4999 of the fixture: their features, ids and expected neighbours. */
+  async function twoRows() {
+    const table = await readParquet(fixture('tracks-5k.parquet'));
+    const value = (c: string, row: number) => ((v: unknown) => (typeof v === 'bigint' ? Number(v) : v))(table.getChild(c)!.get(row));
+    return [42, 4999].map((row) => ({
+      id: String(table.getChild('id')!.get(row)),
+      features: Object.fromEntries(columns.map((c) => [c, value(c, row)])) as Record<string, number | boolean>,
+      neighbours: expected.find(
+        (e) => e.ids.length === 1 && e.ids[0] === String(table.getChild('id')!.get(row)) && e.metric === 'euclidean',
+      )!.neighbours,
+    }));
+  }
+  const parse = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { query: string; neighbours: { id: string; distance: number }[] });
+
+  it('searches from each track of a Parquet file, embedded as embed would: a row’s own features find it at distance 0', async () => {
+    const rows = await twoRows();
+    const file = join(tmp(), 'new.parquet');
+    writeParquet(
+      tableFromArrays({
+        id: rows.map((r) => r.id),
+        ...Object.fromEntries(columns.map((c) => [c, Float64Array.from(rows.map((r) => Number(r.features[c])))])),
+      }),
+      file,
+    );
+    const r = runCli(['similar', out, '--features-file', file, '--k', '4']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = parse(r.stdout);
+    expect(lines.map((l) => l.query)).toEqual(rows.map((row) => row.id));
+    lines.forEach((l, i) => {
+      expect(l.neighbours[0]).toMatchObject({ id: rows[i]!.id, distance: 0 });
+      expect(l.neighbours.slice(1).map((n) => n.id)).toEqual(rows[i]!.neighbours.slice(0, 3).map((n) => n.id));
+    });
+  });
+
+  it('takes a JSON array of tracks, labelled by id or by position', async () => {
+    const rows = await twoRows();
+    const file = join(tmp(), 'new.json');
+    writeFileSync(file, JSON.stringify([{ ...rows[0]!.features, id: rows[0]!.id }, rows[1]!.features]));
+    const r = runCli(['similar', out, '--features-file', file, '--k', '2']);
+    expect(r.code).toBe(0);
+    const lines = parse(r.stdout);
+    expect(lines.map((l) => l.query)).toEqual([rows[0]!.id, '#1']);
+    expect(lines[1]!.neighbours.map((n) => n.id)).toEqual([rows[1]!.id, rows[1]!.neighbours[0]!.id]);
+  });
+
+  it.each([
+    [
+      'missing.parquet',
+      (p: string) => writeParquet(tableFromArrays({ danceability: Float64Array.of(0.5) }), p),
+      /missing\.parquet: column '[a-z_]+': required column is missing$/,
+    ],
+    ['bad.json', (p: string) => writeFileSync(p, '[{"danceability": 0.5}, 3]'), /bad\.json\[0\]: missing energy, /],
+    ['empty.json', (p: string) => writeFileSync(p, '[]'), /empty\.json: no tracks \(an empty array\)$/],
+  ])('refuses %s in one line', (name, make, message) => {
+    const file = join(tmp(), name);
+    make(file);
+    const r = runCli(['similar', out, '--features-file', file]);
+    expect(r.code).toBe(1);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatch(message);
   });
 });
