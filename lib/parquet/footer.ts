@@ -5,7 +5,24 @@
  */
 import type { ByteSource } from '../io/byte-source.ts';
 import { InvalidInputError } from '../errors.ts';
-import { readStruct, ThriftError, type Pick, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
+import {
+  encodeI64,
+  encodeList,
+  encodeStruct,
+  I64_TYPE,
+  LIST_TYPE,
+  listElements,
+  readStruct,
+  rewriteStruct,
+  STRUCT_TYPE,
+  structFields,
+  ThriftError,
+  type Drop,
+  type Pick,
+  type RawField,
+  type ThriftStruct,
+  type ThriftValue,
+} from './thrift-compact.ts';
 
 const MAGIC = 0x31524150; // "PAR1" little-endian
 
@@ -85,6 +102,61 @@ export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
 }
 
 class FooterShapeError extends Error {}
+
+/**
+ * What the decoder never reads, by parquet.thrift's ids: per column chunk its statistics, page
+ * encoding stats, bloom filter location, size and geospatial statistics (ColumnMetaData 12–17),
+ * the page index and encryption fields (ColumnChunk 4–9); per row group its ordinal (RowGroup 7),
+ * which the decoder takes from the row group's place instead.
+ */
+const UNREAD_BY_DECODER: Drop = {
+  4: {
+    1: { 3: { 12: true, 13: true, 14: true, 15: true, 16: true, 17: true }, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true },
+    7: true,
+  },
+};
+
+/**
+ * A footer as the decoder is shown it: re-encoded without what it never reads, and split so that
+ * the footer of a file holding any run of the row groups can be made. Each decoder stream opens
+ * such a file (the data bytes are the real file's): it parses its own row groups' metadata, not
+ * every row group's, and a file of more row groups than the decoder takes at once (32,767) still reads.
+ */
+export interface DecoderFooter {
+  fields: RawField[];
+  rowGroups: Uint8Array[];
+}
+
+/** Splits a footer (metadata, its length, PAR1) for runFooter. */
+export function decoderFooter(footer: Uint8Array): DecoderFooter {
+  const fields = structFields(rewriteStruct(footer.subarray(0, footer.length - 8), UNREAD_BY_DECODER));
+  const groups = fields.find((f) => f.id === 4);
+  return { fields, rowGroups: groups ? listElements(groups.value) : [] };
+}
+
+/** The footer (metadata, its length, PAR1) of a file whose row groups are `groups`, `rows` rows in all. */
+export function runFooter(footer: DecoderFooter, groups: readonly number[], rows: number): Uint8Array {
+  const meta = encodeStruct(
+    footer.fields.map((f) => {
+      if (f.id === 3) return { id: 3, type: I64_TYPE, value: encodeI64(rows) };
+      if (f.id === 4)
+        return {
+          id: 4,
+          type: LIST_TYPE,
+          value: encodeList(
+            STRUCT_TYPE,
+            groups.map((g) => footer.rowGroups[g]!),
+          ),
+        };
+      return f;
+    }),
+  );
+  const out = new Uint8Array(meta.length + 8);
+  out.set(meta);
+  new DataView(out.buffer).setUint32(meta.length, meta.length, true);
+  new DataView(out.buffer).setUint32(meta.length + 4, MAGIC, true);
+  return out;
+}
 
 /**
  * The fields of FileMetaData we read (parquet.thrift's ids): the schema, num_rows, created_by, and

@@ -51,15 +51,24 @@ export class RangeCache {
     return null;
   }
 
-  /** The Blob-like object parquet-wasm's `ParquetFile.fromFile` reads through. */
-  asBlob(): { size: number; slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> } } {
-    const size = this.source.size;
+  /**
+   * The Blob-like object parquet-wasm's `ParquetFile.fromFile` reads through: the file's bytes up
+   * to `footerStart`, then `footer` in place of its own (a footer of some of its row groups).
+   */
+  asBlob(
+    footerStart: number,
+    footer: Uint8Array,
+  ): { size: number; slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> } } {
+    const tail = { start: footerStart, bytes: footer };
+    const size = tail.start + tail.bytes.length;
     return {
       size,
       slice: (start: number, end: number) => ({
         arrayBuffer: async (): Promise<ArrayBuffer> => {
           const s = Math.max(0, start);
           const e = Math.min(size, end);
+          if (s >= tail.start) return copy(tail.bytes.subarray(s - tail.start, e - tail.start));
+          if (e > tail.start) throw new RangeError(`a read across the footer (${s}–${e}) is not supported`);
           const hit = this.lookup(s, e);
           // A whole block is handed over as it is (the decoder copies it into wasm memory); parts are copied.
           if (hit) return hit.byteOffset === 0 && hit.byteLength === hit.buffer.byteLength ? (hit.buffer as ArrayBuffer) : copy(hit);

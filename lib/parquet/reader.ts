@@ -9,7 +9,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { ParquetLayout } from './footer.ts';
 import type { RowRange } from './row-range.ts';
-import { readFooter } from './footer.ts';
+import { decoderFooter, readFooter, runFooter } from './footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
 import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
@@ -34,11 +34,18 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
   const meta = layout ?? (await readFooter(source));
   const cache = new RangeCache(source);
   const timings: ReadTimings = { readMs: 0, bytesRead: 0, decodeMs: 0 };
-  await cache.load([meta.footer]);
-  const file = await decoding({ file: source.name, where: 'footer', columns: [] }, () =>
-    pw.ParquetFile.fromFile(cache.asBlob() as unknown as Blob),
-  );
-  cache.rethrowMiss();
+  const footer = decoderFooter(await source.read(meta.footer.start, meta.footer.end - meta.footer.start));
+  // The schema checked once, here: a file of no row groups with this footer's schema.
+  const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
+  opened.free();
+
+  /** A decoder over a file of `groups` (the data bytes are the real file's; the footer holds only those row groups). */
+  async function openDecoder(site: DecodeSite, groups: readonly number[], rows: number): Promise<pw.ParquetFile> {
+    const blob = cache.asBlob(meta.footer.start, runFooter(footer, groups, rows));
+    const file = await decoding(site, () => pw.ParquetFile.fromFile(blob as unknown as Blob));
+    cache.rethrowMiss();
+    return file;
+  }
 
   /**
    * Decodes the columns together; when that fails with several columns, decodes each alone to
@@ -83,7 +90,7 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
       if (s.rows === 0) continue;
       const size = columns.reduce((n, c) => n + chunkOf(s.rowGroup, c).end - chunkOf(s.rowGroup, c).start, 0);
       const whole = s.offset === 0 && s.rows === group.numRows;
-      if (run.length > 0 && (!whole || !isWhole(run[0]!) || bytes + size > RUN_BYTES)) {
+      if (run.length > 0 && (!whole || !isWhole(run[0]!) || bytes + size > RUN_BYTES || run.length === RUN_GROUPS)) {
         runs.push(run);
         run = [];
         bytes = 0;
@@ -142,31 +149,41 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
     timings.readMs += performance.now() - t;
     const where = run.length === 1 ? `row group ${first.rowGroup}` : `row groups ${first.rowGroup}–${run[run.length - 1]!.rowGroup}`;
     const site: DecodeSite = { file: source.name, where, columns };
-    const stream = await decoding(site, () =>
-      file.stream({
-        rowGroups: run.map((s) => s.rowGroup),
-        columns: [...columns],
-        ...(partial ? { offset: first.offset, limit: first.rows } : {}),
-        batchSize,
-      }),
+    const groups = run.map((s) => s.rowGroup);
+    const file = await openDecoder(
+      site,
+      groups,
+      groups.reduce((n, g) => n + meta.rowGroups[g]!.numRows, 0),
     );
-    const reader = stream.getReader();
     try {
-      for (;;) {
-        t = performance.now();
-        const next = await decoding(site, () => reader.read());
-        cache.rethrowMiss();
-        if (next.done) break;
-        const batch = toArrow(next.value as pw.RecordBatch);
-        timings.decodeMs += performance.now() - t;
-        // The decoder fetches a row group's chunks into wasm memory when it starts on it: after
-        // the first batch of a lone row group the prefetched copy is no longer needed.
-        if (run.length === 1) cache.release();
-        yield batch;
+      const stream = await decoding(site, () =>
+        file.stream({
+          rowGroups: groups.map((_, i) => i),
+          columns: [...columns],
+          ...(partial ? { offset: first.offset, limit: first.rows } : {}),
+          batchSize,
+        }),
+      );
+      const reader = stream.getReader();
+      try {
+        for (;;) {
+          t = performance.now();
+          const next = await decoding(site, () => reader.read());
+          cache.rethrowMiss();
+          if (next.done) break;
+          const batch = toArrow(next.value as pw.RecordBatch);
+          timings.decodeMs += performance.now() - t;
+          // The decoder fetches a row group's chunks into wasm memory when it starts on it: after
+          // the first batch of a lone row group the prefetched copy is no longer needed.
+          if (run.length === 1) cache.release();
+          yield batch;
+        }
+      } finally {
+        reader.releaseLock();
       }
     } finally {
-      reader.releaseLock();
       cache.release();
+      file.free();
     }
   }
 
@@ -175,6 +192,8 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
 
 /** Compressed chunk bytes one decoder stream prefetches at most (a larger row group is a stream alone). */
 const RUN_BYTES = 64 * 1024 * 1024;
+/** Row groups one decoder stream reads at most: the decoder takes at most 32,767 row groups in a file. */
+const RUN_GROUPS = 8192;
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */
 function toArrow(batch: pw.RecordBatch): RecordBatch {

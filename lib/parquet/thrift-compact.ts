@@ -46,6 +46,114 @@ export function readStruct(bytes: Uint8Array, offset = 0, pick?: Pick): { value:
   return { value, end: r.pos };
 }
 
+/**
+ * Fields to leave out when rewriting a struct, by id: `true` drops the field, a nested Drop
+ * descends into a struct or a list of structs. Everything else is copied byte for byte.
+ */
+export interface Drop {
+  readonly [id: number]: true | Drop;
+}
+
+/**
+ * Re-encodes the struct at `offset` without the dropped fields: the same bytes otherwise (field
+ * headers are rewritten, as compact-protocol field ids are deltas from the previous field).
+ */
+export function rewriteStruct(bytes: Uint8Array, drop: Drop, offset = 0): Uint8Array {
+  const r = new Reader(bytes, offset);
+  const out = new Uint8Array(bytes.length - offset);
+  const end = r.rewrite(0, drop, out, 0);
+  return out.subarray(0, end);
+}
+
+/** One field of a struct as encoded: its id, its compact type, and its value's bytes. */
+export interface RawField {
+  id: number;
+  type: number;
+  value: Uint8Array;
+}
+
+/** The type nibble of a struct, as RawField.type and list element types carry it. */
+export const STRUCT_TYPE = T.Struct;
+/** The type nibble of an i64 field. */
+export const I64_TYPE = T.I64;
+/** The type nibble of a list field. */
+export const LIST_TYPE = T.List;
+
+/** The top-level fields of the struct at `offset`, each with its value's bytes (views into `bytes`). */
+export function structFields(bytes: Uint8Array, offset = 0): RawField[] {
+  return new Reader(bytes, offset).fields();
+}
+
+/** The elements of an encoded list value (views into `value`): each element's bytes. */
+export function listElements(value: Uint8Array): Uint8Array[] {
+  return new Reader(value, 0).elements();
+}
+
+/** A struct from raw fields, in the order given (compact field headers, a stop byte). */
+export function encodeStruct(fields: readonly RawField[]): Uint8Array {
+  const out = new Uint8Array(fields.reduce((n, f) => n + f.value.length + 4, 1));
+  let at = 0;
+  let last = 0;
+  for (const f of fields) {
+    at = fieldHeader(out, at, f.id, f.type, last);
+    last = f.id;
+    out.set(f.value, at);
+    at += f.value.length;
+  }
+  out[at++] = 0;
+  return out.subarray(0, at);
+}
+
+/** A list value of `elements` (already encoded) of compact type `elemType`. */
+export function encodeList(elemType: number, elements: readonly Uint8Array[]): Uint8Array {
+  const head: number[] = [];
+  if (elements.length < 15) head.push((elements.length << 4) | elemType);
+  else {
+    head.push(0xf0 | elemType);
+    pushVarint(head, elements.length);
+  }
+  const out = new Uint8Array(head.length + elements.reduce((n, e) => n + e.length, 0));
+  out.set(head);
+  let at = head.length;
+  for (const e of elements) {
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
+}
+
+/** A non-negative integer as an i64 value (zigzag varint). */
+export function encodeI64(n: number): Uint8Array {
+  const out: number[] = [];
+  pushVarint(out, n * 2);
+  return Uint8Array.from(out);
+}
+
+function pushVarint(out: number[], n: number): void {
+  // Division, not shifts: values past 2^31 stay exact.
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+}
+
+/** Writes a field header for `id` after field `last` at `at`; returns where it ends. */
+function fieldHeader(out: Uint8Array, at: number, id: number, type: number, last: number): number {
+  if (id > last && id - last <= 15) {
+    out[at++] = ((id - last) << 4) | type;
+    return at;
+  }
+  out[at++] = type;
+  for (let z = id >= 0 ? id * 2 : -id * 2 - 1; ; z >>>= 7) {
+    if (z < 0x80) {
+      out[at++] = z;
+      return at;
+    }
+    out[at++] = (z & 0x7f) | 0x80;
+  }
+}
+
 class Reader {
   private readonly view: DataView;
   constructor(
@@ -116,6 +224,88 @@ class Reader {
       default:
         throw new ThriftError(`unknown field type ${type}`);
     }
+  }
+
+  /** The struct's fields with their values' bytes. */
+  fields(): RawField[] {
+    const out: RawField[] = [];
+    let last = 0;
+    for (;;) {
+      const header = this.byte();
+      const type = header & 0x0f;
+      if (type === T.Stop) return out;
+      const delta = header >> 4;
+      const id = delta === 0 ? this.zigzag() : last + delta;
+      last = id;
+      const start = this.pos;
+      this.skip(type, 0);
+      out.push({ id, type, value: this.bytes.subarray(start, this.pos) });
+    }
+  }
+
+  /** A list's elements' bytes. */
+  elements(): Uint8Array[] {
+    const header = this.byte();
+    const size = header >> 4 === 15 ? this.varint() : header >> 4;
+    const elem = header & 0x0f;
+    if (size > this.bytes.length - this.pos) throw new ThriftError('list longer than the metadata');
+    const out: Uint8Array[] = new Array(size);
+    for (let i = 0; i < size; i++) {
+      const start = this.pos;
+      if (elem === T.True || elem === T.False) this.byte();
+      else this.skip(elem, 0);
+      out[i] = this.bytes.subarray(start, this.pos);
+    }
+    return out;
+  }
+
+  /** Copies the struct at `pos` into `out` at `at` without the dropped fields; returns where `out` ends. */
+  rewrite(depth: number, drop: Drop, out: Uint8Array, at: number): number {
+    if (depth > MAX_DEPTH) throw new ThriftError('metadata nested too deeply');
+    let last = 0;
+    let lastOut = 0;
+    for (;;) {
+      const header = this.byte();
+      const type = header & 0x0f;
+      if (type === T.Stop) {
+        out[at++] = 0;
+        return at;
+      }
+      const delta = header >> 4;
+      const id = delta === 0 ? this.zigzag() : last + delta;
+      last = id;
+      const rule = drop[id];
+      if (rule === true) {
+        this.skip(type, depth);
+        continue;
+      }
+      at = fieldHeader(out, at, id, type, lastOut);
+      lastOut = id;
+      if (rule !== undefined && type === T.Struct) {
+        at = this.rewrite(depth + 1, rule, out, at);
+      } else if (rule !== undefined && (type === T.List || type === T.Set)) {
+        const start = this.pos;
+        const head = this.byte();
+        const size = head >> 4 === 15 ? this.varint() : head >> 4;
+        at = this.copy(start, out, at);
+        if ((head & 0x0f) !== T.Struct) throw new ThriftError(`field ${id} is not a list of structs`);
+        for (let i = 0; i < size; i++) at = this.rewrite(depth + 1, rule, out, at);
+      } else {
+        const start = this.pos;
+        this.skip(type, depth);
+        at = this.copy(start, out, at);
+      }
+    }
+  }
+
+  /** Copies the bytes from `start` to the read position into `out` at `at`; returns where `out` ends. */
+  private copy(start: number, out: Uint8Array, at: number): number {
+    const bytes = this.bytes;
+    const end = this.pos;
+    // Most values are a few bytes: a loop beats a subarray and a set each.
+    if (end - start > 64) out.set(bytes.subarray(start, end), at);
+    else for (let i = start; i < end; i++) out[at + i - start] = bytes[i]!;
+    return at + end - start;
   }
 
   /** Moves past a value without building it. */

@@ -100,6 +100,7 @@ describe('the synthesized Lambda bundles', () => {
   let s3: S3Client;
   let lambda: LambdaClient;
   let cli: RunResult;
+  const trace: string[] = [];
 
   beforeAll(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'track-embeddings-bundles-'));
@@ -121,14 +122,24 @@ describe('the synthesized Lambda bundles', () => {
     };
     for (const [k, v] of Object.entries(BUNDLE_ENV)) setEnv(k, v);
     setEnv('AWS_ENDPOINT_URL_S3', s3Endpoint());
+    // Each call's event and outcome, shown when an invocation count is not what a test expects.
+    const traced =
+      (id: FunctionId): Handler =>
+      async (e, c) => {
+        const result = await handlers[id](e, c);
+        trace.push(
+          `${id} ${JSON.stringify(e).slice(0, 120)} -> ${String((result as { status?: unknown } | undefined)?.status)} (${c.awsRequestId})`,
+        );
+        return result;
+      };
     local = await startLocalLambda({
       functions: {
-        stats: { handler: (e, c) => handlers.stats(e, c) },
-        embed: { handler: (e, c) => handlers.embed(e, c), maxRetries: 2, onFailure: 'failure' },
-        reduce: { handler: (e, c) => handlers.reduce(e, c) },
-        failure: { handler: (e, c) => handlers.failure(e, c) },
-        reconcile: { handler: (e, c) => handlers.reconcile(e, c) },
-        query: { handler: (e, c) => handlers.query(e, c) },
+        stats: { handler: traced('stats') },
+        embed: { handler: traced('embed'), maxRetries: 2, onFailure: 'failure' },
+        reduce: { handler: traced('reduce') },
+        failure: { handler: traced('failure') },
+        reconcile: { handler: traced('reconcile') },
+        query: { handler: traced('query') },
       },
     });
     setEnv('AWS_ENDPOINT_URL_LAMBDA', local.endpoint);
@@ -203,7 +214,10 @@ describe('the synthesized Lambda bundles', () => {
     const runs = local!.invocations.slice(since);
     expect(runs.filter((i) => i.outcome !== 'succeeded')).toEqual([]);
     const count = (fn: FunctionId) => runs.filter((i) => i.functionName === fn).length;
-    expect(FUNCTIONS.map((fn) => [fn, count(fn)])).toEqual([
+    expect(
+      FUNCTIONS.map((fn) => [fn, count(fn)]),
+      trace.join('\n'),
+    ).toEqual([
       ['stats', 1 + 3],
       ['embed', 5],
       ['reduce', 1],
