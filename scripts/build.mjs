@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const ENTRIES = ['bin/track-embeddings.ts', 'lib/local/worker.ts'];
+const ENTRIES = ['bin/track-embeddings.ts', 'lib/local/worker.ts', 'lib/search/search-worker.ts'];
 const OUT = join(ROOT, 'dist', 'track-embeddings.js');
 
 function newestSource(dir) {

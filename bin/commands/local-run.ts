@@ -1,19 +1,8 @@
-/** What `embed` and `transform` share: the --workers cap, a JSON file read, and a run with progress bars. */
+/** What `embed` and `transform` share: a JSON file read, and a run with progress bars. */
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { runLocal, type RunOptions, type RunResult } from '../../lib/local/runner.ts';
 import { SpecError, messageOf } from '../../lib/errors.ts';
-import { intOption, type Command, type ParsedArgs } from '../../lib/cli/command.ts';
 import { ProgressBars } from '../../lib/cli/progress.ts';
-
-/** --workers, capped at the core count with a note (64 on 2 cores took 64 s instead of 3 s); undefined: the runner's default. */
-export function workersOption(command: Command, args: ParsedArgs): number | undefined {
-  const asked = intOption(command, args, 'workers');
-  const cores = availableParallelism();
-  if (asked !== undefined && asked > cores)
-    process.stderr.write(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}\n`);
-  return asked === undefined ? undefined : Math.min(asked, cores);
-}
 
 /** A JSON file the user named (`what`: "spec", "manifest"), or one SpecError line naming it. */
 export async function readJsonFile(path: string, what: string): Promise<unknown> {

@@ -5,6 +5,9 @@ import type { ByteSource } from '../../lib/io/byte-source.ts';
 import { loadEmbeddings, type Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
+import { searchMany } from '../../lib/search/search-pool.ts';
+import { availableParallelism } from 'node:os';
+import { workersOption } from '../../lib/cli/options.ts';
 import { METRICS, featuresVector, ranked, seedRows } from '../../lib/search/query.ts';
 import { readQueryTracks } from '../../lib/search/query-tracks.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
@@ -96,30 +99,47 @@ async function readIds(path: string): Promise<string[]> {
 /**
  * One JSON line per query id: {"query", "neighbours": [{rank, id, row, distance}]}, or
  * {"query", "error"} for an id the folder does not have (exit status 1 then, after every line).
+ * The searches run on `workers` threads when there are enough of them to pay.
  */
-function searchEach(e: Embeddings, queries: readonly string[], k: number, metric: Metric): number {
-  let unknown = 0;
-  for (const query of queries) {
-    const row = e.index.get(query);
-    if (row === undefined) {
-      unknown++;
-      process.stdout.write(`${JSON.stringify({ query, error: 'no track with this id' })}\n`);
-      continue;
-    }
-    const found = nearest(e.vectors, e.dims, meanOf(e.vectors, e.dims, [row]), k, metric, new Set([row]));
-    process.stdout.write(`${JSON.stringify({ query, neighbours: ranked(e, found) })}\n`);
-  }
+async function searchEach(e: Embeddings, queries: readonly string[], k: number, metric: Metric, workers: number): Promise<number> {
+  const rows = queries.map((q) => e.index.get(q));
+  const known = rows.flatMap((row, i) => (row === undefined ? [] : [i]));
+  let printed = 0;
+  const printUnknownUntil = (end: number) => {
+    for (; printed < end; printed++)
+      process.stdout.write(`${JSON.stringify({ query: queries[printed], error: 'no track with this id' })}\n`);
+  };
+  await searchMany(
+    e.vectors,
+    e.dims,
+    known.map((i) => ({ vector: meanOf(e.vectors, e.dims, [rows[i]!]), exclude: [rows[i]!] })),
+    k,
+    metric,
+    workers,
+    (j, found) => {
+      printUnknownUntil(known[j]!);
+      process.stdout.write(`${JSON.stringify({ query: queries[known[j]!], neighbours: ranked(e, found) })}\n`);
+      printed++;
+    },
+  );
+  printUnknownUntil(queries.length);
+  const unknown = queries.length - known.length;
   if (unknown > 0) process.stderr.write(`error: ${unknown} of ${queries.length} ids are not in ${e.dir}\n`);
   return unknown > 0 ? 1 : 0;
 }
 
 /** One JSON line per track of a --features-file: {"query": its id or #position, "neighbours"}. */
-async function searchFeatureFile(e: Embeddings, path: string, k: number, metric: Metric): Promise<number> {
+async function searchFeatureFile(e: Embeddings, path: string, k: number, metric: Metric, workers: number): Promise<number> {
   const tracks = await readQueryTracks(path, parseSpec(e.manifest.spec, 'manifest.json'), scalerFromSection(e.manifest.scaler));
-  for (const t of tracks) {
-    const found = nearest(e.vectors, e.dims, t.vector, k, metric);
-    process.stdout.write(`${JSON.stringify({ query: t.label, neighbours: ranked(e, found) })}\n`);
-  }
+  await searchMany(
+    e.vectors,
+    e.dims,
+    tracks.map((t) => ({ vector: t.vector, exclude: [] })),
+    k,
+    metric,
+    workers,
+    (i, found) => process.stdout.write(`${JSON.stringify({ query: tracks[i]!.label, neighbours: ranked(e, found) })}\n`),
+  );
   return 0;
 }
 
@@ -160,7 +180,7 @@ export const command: Command = {
     'ids-file': {
       type: 'string',
       value: 'FILE',
-      description: 'Many queries: one id a line; prints one JSON line per id ({"query", "neighbours"}), in this process',
+      description: 'Many queries: one id a line; prints one JSON line per id ({"query", "neighbours"}), in input order',
     },
     features: {
       type: 'string',
@@ -175,6 +195,12 @@ export const command: Command = {
         'Tracks not in the table: a .json object or array of objects, or a .parquet file with the spec’s columns; one JSON line per track',
     },
     k: { type: 'string', value: 'N', default: '10', description: 'How many neighbours' },
+    workers: {
+      type: 'string',
+      value: 'N',
+      default: `${availableParallelism()} (the cores)`,
+      description: 'Threads for --ids-file and --features-file (used when the queries are many enough to pay)',
+    },
     metric: { type: 'string', value: 'NAME', default: 'euclidean', description: 'euclidean or cosine (1 − cosine similarity)' },
     with: {
       type: 'string',
@@ -210,8 +236,9 @@ ENVIRONMENT (for s3://)
     const place = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
     try {
       const e = await loadEmbeddings(place.files);
-      if (idsFile !== undefined) return searchEach(e, await readIds(idsFile), k, metric);
-      if (featuresFile !== undefined) return await searchFeatureFile(e, featuresFile, k, metric);
+      const workers = workersOption(this, args) ?? availableParallelism();
+      if (idsFile !== undefined) return await searchEach(e, await readIds(idsFile), k, metric, workers);
+      if (featuresFile !== undefined) return await searchFeatureFile(e, featuresFile, k, metric, workers);
       const seeds = seedRows(
         e,
         ids,

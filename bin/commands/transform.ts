@@ -3,9 +3,9 @@ import { relative } from 'node:path';
 import { parseSpec } from '../../lib/embedding/spec.ts';
 import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
 import { SpecError } from '../../lib/errors.ts';
-import { checkOutDir } from '../../lib/cli/options.ts';
+import { checkOutDir, workersOption } from '../../lib/cli/options.ts';
 import { positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
-import { readJsonFile, runWithProgress, workersOption } from './local-run.ts';
+import { readJsonFile, runWithProgress } from './local-run.ts';
 
 /** The spec and fitted scaler of a manifest; one line naming the file when it is not one. */
 async function readFitted(path: string) {

@@ -1,5 +1,7 @@
-/** Checks the commands share, made before any work: the output folder, the input file, an s3:// argument. */
+/** Checks the commands share, made before any work: the output folder, the input file, an s3:// argument, --workers. */
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { intOption, type Command, type ParsedArgs } from './command.ts';
 import { InvalidInputError, UsageError } from '../errors.ts';
 
 /** Refuses, before any work, an output folder that names something other than a folder. */
@@ -29,4 +31,13 @@ export function s3ObjectArg(argv: readonly string[]): { bucket: string; key: str
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(argv[0] ?? '');
   if (argv.length !== 1 || !m) throw new UsageError('expected one s3://bucket/key argument');
   return { bucket: m[1]!, key: m[2]! };
+}
+
+/** --workers, capped at the core count with a note (64 on 2 cores took 64 s instead of 3 s); undefined: the runner's default. */
+export function workersOption(command: Command, args: ParsedArgs): number | undefined {
+  const asked = intOption(command, args, 'workers');
+  const cores = availableParallelism();
+  if (asked !== undefined && asked > cores)
+    process.stderr.write(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}\n`);
+  return asked === undefined ? undefined : Math.min(asked, cores);
 }

@@ -3,7 +3,8 @@
  * threads, then the .npy, the mapping and the manifest, renamed into place only when complete.
  */
 import { availableParallelism } from 'node:os';
-import { open, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Manifest } from '../outputs/manifest.ts';
@@ -28,7 +29,8 @@ import { readAllIds } from '../embedding/shard-work.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { InlineExecutor, type Executor } from './executor.ts';
-import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
+import { MANIFEST_FILE, MAPPING_FILE, PARQUET_FILE } from '../outputs/file-names.ts';
+import { concatParquet } from '../parquet/writer.ts';
 
 /** Below this many rows the run stays in this process: worker threads would cost more than they save (see bench/cli.ts). */
 export const INLINE_MAX_ROWS = 250_000;
@@ -46,6 +48,8 @@ export interface RunOptions {
    * it, as scikit-learn's `transform` does after `fit`. `from` is recorded in the manifest.
    */
   fitted?: { scaler: Scaler; from: string };
+  /** Also write embeddings.parquet (id, row, vector as a fixed-size list of float32). */
+  parquet?: boolean;
   /** Called as rows finish, per phase. */
   onProgress?: (phase: 'stats' | 'embed', rows: number, total: number) => void;
 }
@@ -66,6 +70,7 @@ interface RunPlan {
   layout: ParquetLayout;
   shards: Shard[];
   shardRows: number;
+  parquet: boolean;
   onProgress: RunOptions['onProgress'];
 }
 
@@ -89,7 +94,15 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       shardRows,
     );
     // Worker threads share this process's working directory, so the user's own path works there too.
-    const plan: RunPlan = { input: opts.input, spec, layout, shards, shardRows, onProgress: opts.onProgress };
+    const plan: RunPlan = {
+      input: opts.input,
+      spec,
+      layout,
+      shards,
+      shardRows,
+      parquet: opts.parquet ?? false,
+      onProgress: opts.onProgress,
+    };
     const out = (folder = await OutputFolder.open(opts.outDir));
 
     let t = performance.now();
@@ -102,6 +115,11 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     t = performance.now();
     const repeatedIds = await writeMapping(plan, hashes, out);
     lap('mapping', t);
+    if (plan.parquet) {
+      t = performance.now();
+      await joinParquetParts(plan, out);
+      lap('parquet', t);
+    }
     timings.total = Math.round(performance.now() - t0);
 
     const manifest = buildManifest({
@@ -112,10 +130,18 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       shards: { count: shards.length, targetRows: shardRows },
       timingsMs: timings,
       fittedFrom: opts.fitted?.from,
+      ...(plan.parquet && { parquet: PARQUET_FILE }),
     });
     await writeFile(out.path(MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // The manifest goes last: its presence says the other two are complete.
-    const [vectorsPath, mappingPath, manifestPath] = await out.commit([vectorsFileName(spec.features.length), MAPPING_FILE, MANIFEST_FILE]);
+    const [vectorsPath, mappingPath, manifestPath] = await out.commit([
+      vectorsFileName(spec.features.length),
+      MAPPING_FILE,
+      ...(plan.parquet ? [PARQUET_FILE] : []),
+      MANIFEST_FILE,
+    ]);
+    // An earlier run's Parquet copy would no longer match the outputs beside it.
+    if (!plan.parquet) await rm(join(opts.outDir, PARQUET_FILE), { force: true });
     return { manifest, vectorsPath: vectorsPath!, mappingPath: mappingPath!, manifestPath: manifestPath!, workers };
   } finally {
     await pool?.close();
@@ -179,6 +205,7 @@ async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: Out
       vectorsPath,
       headerBytes: header.length,
       fragmentPath: out.path(`ids-${shard.index}.part`),
+      ...(plan.parquet && { parquetPath: out.path(`parquet-${shard.index}.part`) }),
     })),
     (n) => onProgress?.('embed', (done += n), rows),
   );
@@ -204,6 +231,13 @@ async function writeMapping(plan: RunPlan, hashes: BigUint64Array[], out: Output
     await source.close();
   }
   return true;
+}
+
+/** The shards' Parquet parts as embeddings.parquet: renamed when there is one, else streamed into one file. */
+async function joinParquetParts(plan: RunPlan, out: OutputFolder): Promise<void> {
+  const parts = plan.shards.map((s) => out.path(`parquet-${s.index}.part`));
+  if (parts.length === 1) await rename(parts[0]!, out.path(PARQUET_FILE));
+  else await concatParquet(parts, out.path(PARQUET_FILE));
 }
 
 /** Reads the footer and checks the schema against the spec: every refusal of bad input happens here. */

@@ -12,6 +12,9 @@ import { retainColumns } from './retained-reader.ts';
 import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
+import { embeddingsBatch, embeddingsTable } from '../outputs/embeddings-parquet.ts';
+import { parquetBytes } from '../parquet/writer.ts';
+import type { RecordBatch } from 'apache-arrow';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
@@ -37,8 +40,10 @@ export class TaskRunner {
     const out = await open(task.vectorsPath, 'r+');
     const fragment = new ByteWriter(shard.rows * 36);
     const hashes = new BigUint64Array(shard.rows);
+    const parquet: RecordBatch[] = [];
     try {
       await embedShard(reader, shard, features, task.idColumn, async (b) => {
+        if (task.parquetPath) parquet.push(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
         const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
         const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
         await out.write(bytes, 0, bytes.length, position);
@@ -51,6 +56,7 @@ export class TaskRunner {
       await out.close();
     }
     await writeFile(task.fragmentPath, fragment.bytes());
+    if (task.parquetPath) await writeFile(task.parquetPath, parquetBytes(embeddingsTable(parquet)));
     // Sorted here, in parallel across workers; the runner only merges.
     hashes.sort();
     return { kind: 'embed', rows: shard.rows, hashes };

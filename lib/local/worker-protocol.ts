@@ -21,6 +21,8 @@ export type Task =
       headerBytes: number;
       /** Where the shard's mapping fragment goes. */
       fragmentPath: string;
+      /** Where the shard's rows go as a Parquet file (id, row, vector), when asked for. */
+      parquetPath?: string;
     };
 
 export type TaskResult =

@@ -25,7 +25,16 @@ export interface Manifest {
     /** float32 where the notebook's matrix for the column is float32 (it then transforms in float32). */
     dtype?: MatrixDtype[];
   };
-  outputs: { vectors: string; mapping: string; dtype: 'float32'; shape: [number, number]; uniqueIds: number | null; repeatedIds: boolean };
+  outputs: {
+    vectors: string;
+    mapping: string;
+    /** The Parquet copy (id, row, vector), when it was asked for. */
+    parquet?: string;
+    dtype: 'float32';
+    shape: [number, number];
+    uniqueIds: number | null;
+    repeatedIds: boolean;
+  };
   shards: { count: number; targetRows: number };
   timingsMs: Record<string, number>;
   /** Set by `transform`: the manifest whose fitted scaler these outputs used (no statistics were computed). */
@@ -67,6 +76,8 @@ export function buildManifest(m: {
   shards: Manifest['shards'];
   timingsMs: Record<string, number>;
   fittedFrom?: string;
+  /** The Parquet copy's file name, when one was written. */
+  parquet?: string;
 }): Manifest {
   const dims = m.spec.features.length;
   const rows = m.input.rows;
@@ -81,6 +92,7 @@ export function buildManifest(m: {
     outputs: {
       vectors: vectorsFileName(dims),
       mapping: MAPPING_FILE,
+      ...(m.parquet !== undefined && { parquet: m.parquet }),
       dtype: 'float32',
       shape: [rows, dims],
       uniqueIds: m.repeatedIds ? null : rows,
