@@ -3,7 +3,7 @@
  * threads, then the .npy, the mapping and the manifest, renamed into place only when complete.
  */
 import { availableParallelism } from 'node:os';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import type { FeatureSpec } from '../embedding/spec.ts';
@@ -30,7 +30,7 @@ import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { InlineExecutor, type Executor } from './executor.ts';
 import { MANIFEST_FILE, MAPPING_FILE, PARQUET_FILE } from '../outputs/file-names.ts';
-import { concatParquet } from '../parquet/writer.ts';
+import { ipcPartsToParquet } from '../parquet/writer.ts';
 
 /** Below this many rows the run stays in this process: worker threads would cost more than they save (see bench/cli.ts). */
 export const INLINE_MAX_ROWS = 250_000;
@@ -233,11 +233,12 @@ async function writeMapping(plan: RunPlan, hashes: BigUint64Array[], out: Output
   return true;
 }
 
-/** The shards' Parquet parts as embeddings.parquet: renamed when there is one, else streamed into one file. */
+/** The shards' rows (Arrow IPC parts) written as embeddings.parquet, in one stream through the writer. */
 async function joinParquetParts(plan: RunPlan, out: OutputFolder): Promise<void> {
-  const parts = plan.shards.map((s) => out.path(`parquet-${s.index}.part`));
-  if (parts.length === 1) await rename(parts[0]!, out.path(PARQUET_FILE));
-  else await concatParquet(parts, out.path(PARQUET_FILE));
+  await ipcPartsToParquet(
+    plan.shards.map((s) => out.path(`parquet-${s.index}.part`)),
+    out.path(PARQUET_FILE),
+  );
 }
 
 /** Reads the footer and checks the schema against the spec: every refusal of bad input happens here. */

@@ -13,8 +13,7 @@ import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch, embeddingsTable } from '../outputs/embeddings-parquet.ts';
-import { parquetBytes } from '../parquet/writer.ts';
-import type { RecordBatch } from 'apache-arrow';
+import { tableToIPC, type RecordBatch } from 'apache-arrow';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
@@ -56,7 +55,7 @@ export class TaskRunner {
       await out.close();
     }
     await writeFile(task.fragmentPath, fragment.bytes());
-    if (task.parquetPath) await writeFile(task.parquetPath, parquetBytes(embeddingsTable(parquet)));
+    if (task.parquetPath) await writeFile(task.parquetPath, tableToIPC(embeddingsTable(parquet), 'stream'));
     // Sorted here, in parallel across workers; the runner only merges.
     hashes.sort();
     return { kind: 'embed', rows: shard.rows, hashes };

@@ -21,7 +21,7 @@ export type Task =
       headerBytes: number;
       /** Where the shard's mapping fragment goes. */
       fragmentPath: string;
-      /** Where the shard's rows go as a Parquet file (id, row, vector), when asked for. */
+      /** Where the shard's rows go (id, row, vector) as an Arrow IPC stream, for the Parquet copy, when asked for. */
       parquetPath?: string;
     };
 
