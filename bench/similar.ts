@@ -1,8 +1,10 @@
 /**
- * npm run bench:similar -- [--rows 169776,10000000] [--queries 20] [--k 10]
+ * npm run bench:similar -- [--rows 169776,10000000] [--queries 20] [--batch 1000] [--k 10]
  * Exact k-NN speed: `track-embeddings similar`'s search (lib/search/nearest.ts) against numpy
  * brute force on the same synthetic 14-d float32 matrices (seeded; search time does not depend on
- * the values): load time, and the median time per query after load. The numpy column runs on
+ * the values): load time, and the median time per query after load; then `--batch` queries at
+ * once (what --ids-file does) on 1 and 2 threads, as queries per second over the whole batch,
+ * threads' start-up included. The numpy column runs on
  * REFERENCE_PYTHON or bench/.venv (see bench/python.ts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { npyHeader } from '../lib/outputs/npy.ts';
 import { parseNpy } from '../lib/search/embeddings.ts';
 import { nearest } from '../lib/search/nearest.ts';
+import { searchMany } from '../lib/search/search-pool.ts';
 import { Rng } from '../lib/generate/random.ts';
 import { ROOT, fmt } from './data.ts';
 import { median } from './measure.ts';
@@ -22,12 +25,14 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '169776,10000000' },
     queries: { type: 'string', default: '20' },
+    batch: { type: 'string', default: '1000' },
     k: { type: 'string', default: '10' },
   },
 });
 const sizes = values.rows.split(',').map(Number);
 const queries = Number(values.queries);
 const k = Number(values.k);
+const batch = Number(values.batch);
 const DIMS = 14;
 const dir = join(tmpdir(), 'track-embeddings-bench');
 mkdirSync(dir, { recursive: true });
@@ -67,6 +72,18 @@ for (const rows of sizes) {
   }
   const ms = median(times);
   lines.push(`| ${rows.toLocaleString('en-US')} | track-embeddings similar | ${fmt(load)} | ${fmt(ms, 1)} | ${fmt(1000 / ms, 0)} |`);
+  const many = Array.from({ length: batch }, (_, q) => {
+    const r = Math.floor((q * rows) / batch);
+    return { vector: Float64Array.from(data.subarray(r * DIMS, (r + 1) * DIMS)), exclude: [r] };
+  });
+  for (const threads of [1, 2]) {
+    t = performance.now();
+    await searchMany(data, DIMS, many, k, 'euclidean', threads, () => {}, 0);
+    const secs = (performance.now() - t) / 1000;
+    lines.push(
+      `| ${rows.toLocaleString('en-US')} | similar, ${batch} queries on ${threads} thread(s) | – | ${fmt((secs * 1000) / batch, 1)} | ${fmt(batch / secs, 0)} |`,
+    );
+  }
   if ('python' in py) {
     const r = JSON.parse(
       execFileSync(py.python, [join(ROOT, 'bench', 'similar_numpy.py'), path, String(queries), String(k)], { encoding: 'utf8' }),
