@@ -108,7 +108,9 @@ async function finishIfLast(ctx: StepContext, plan: JobPlan): Promise<boolean> {
   const holder = { jobId, writer: ctx.writer ?? randomUUID(), at: nowOf(ctx) };
   if (!(await store.claimReduce(holder))) {
     const claim = await store.readReduceClaim(jobId);
-    if (claim && holder.at - claim.at <= stallOf(ctx)) return false;
+    // No claim after a refused one: only retiring the job's scratch removes it, so the job has
+    // ended (a duplicate shard finishing as the reducer published): nothing to invoke.
+    if (!claim || holder.at - claim.at <= stallOf(ctx)) return false;
     await store.takeOverReduceClaim(holder);
   }
   await ctx.invoker.reduce({ bucket: store.bucket, jobId });

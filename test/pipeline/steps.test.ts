@@ -36,6 +36,26 @@ describe('the job steps over an in-memory store', () => {
     expect(await jobStatus(job.store, KEY)).toMatchObject({ state: 'done' });
   });
 
+  it('a duplicate shard that finds the reduce claim gone (the job retired as it finished) invokes no second reduce', async () => {
+    const job = new MemoryJob({ shardRows: 1000 });
+    await job.upload(KEY, FIXTURE);
+    for (const call of job.dropQueued()) await job.run(call);
+    // The last shard claimed the reduce and invoked it once; that reduce has not run yet.
+    expect(job.calls.filter((c) => c.fn === 'reduce')).toHaveLength(1);
+    job.dropQueued();
+    // The claim disappears between the duplicate's refused claim and its read of the claim, as
+    // when the reducer publishes and retires the job's scratch at that moment.
+    const putIfAbsent = job.objects.putIfAbsent.bind(job.objects);
+    job.objects.putIfAbsent = async (key, ...rest) => {
+      const put = await putIfAbsent(key, ...rest);
+      if (!put && key.endsWith('reduce.claim')) job.objects.objects.delete(key);
+      return put;
+    };
+    const embed = job.calls.find((c) => c.fn === 'embed')!;
+    await job.run(embed);
+    expect(job.calls.filter((c) => c.fn === 'reduce')).toHaveLength(1);
+  });
+
   it('a duplicate event finds the plan and re-invokes only the shards with no done marker', async () => {
     const job = new MemoryJob({ shardRows: 1000 });
     const { etag } = await job.upload(KEY, FIXTURE);
