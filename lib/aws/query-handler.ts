@@ -10,7 +10,7 @@ import { answerQuery, parseQuery, QueryError, type Query } from '../search/query
 import { manifestETag, s3OutputFiles } from './s3-outputs.ts';
 import { s3Url } from './s3-objects.ts';
 import { DEFAULT_QUERY_MAX_ROWS, ENV } from './env.ts';
-import { ConfigError, readPrefixes } from './config.ts';
+import { ConfigError, readBucket, readPrefixes } from './config.ts';
 import { messageOf } from '../errors.ts';
 
 export interface QueryDeps {
@@ -117,11 +117,7 @@ function respond(statusCode: number, body: unknown): QueryResponse {
 export function queryConfig(env: NodeJS.ProcessEnv): { bucket: string; outputPrefix: string; maxRows: number } {
   const raw = env[ENV.queryMaxRows] || String(DEFAULT_QUERY_MAX_ROWS);
   const maxRows = Number(raw);
-  const bucket = env[ENV.bucket];
-  const problems = [
-    ...(bucket ? [] : [`${ENV.bucket} is not set`]),
-    ...(Number.isInteger(maxRows) && maxRows > 0 ? [] : [`${ENV.queryMaxRows} must be a positive integer, got '${raw}'`]),
-  ];
-  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return { bucket: bucket!, outputPrefix: readPrefixes(env).output, maxRows };
+  if (!Number.isInteger(maxRows) || maxRows < 1)
+    throw new ConfigError(`invalid configuration: ${ENV.queryMaxRows} must be a positive integer, got '${raw}'`);
+  return { bucket: readBucket(env), outputPrefix: readPrefixes(env).output, maxRows };
 }

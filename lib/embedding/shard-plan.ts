@@ -54,6 +54,9 @@ export const STATS_BLOCK_ROWS = 65_536;
 /** Blocks per statistics task: a task is what one worker (or one stats Lambda call) reads at once. */
 export const STATS_TASK_BLOCKS = 16;
 
+/** Rows of one statistics task at most. */
+export const STATS_TASK_ROWS = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
+
 /** One statistics task: consecutive rows of the file, as segments of row groups (a shard of the stats pass). */
 export type StatsTask = Shard;
 
@@ -64,7 +67,7 @@ export type StatsTask = Shard;
  * decoder stream per task, however many row groups it spans. `taskRows` is smaller only where the
  * tasks must fit in smaller statistics parts.
  */
-export function planStatsTasks(rowGroupRows: readonly number[], taskRows = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS): StatsTask[] {
+export function planStatsTasks(rowGroupRows: readonly number[], taskRows = STATS_TASK_ROWS): StatsTask[] {
   return planShards(rowGroupRows, taskRows);
 }
 

@@ -12,8 +12,8 @@ import { retainColumns } from './retained-reader.ts';
 import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
-import { embeddingsBatch, embeddingsTable } from '../outputs/embeddings-parquet.ts';
-import { tableToIPC, type RecordBatch } from 'apache-arrow';
+import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
+import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
@@ -55,7 +55,7 @@ export class TaskRunner {
       await out.close();
     }
     await writeFile(task.fragmentPath, fragment.bytes());
-    if (task.parquetPath) await writeFile(task.parquetPath, tableToIPC(embeddingsTable(parquet), 'stream'));
+    if (task.parquetPath) await writeFile(task.parquetPath, tableToIPC(new Table(parquet), 'stream'));
     // Sorted here, in parallel across workers; the runner only merges.
     hashes.sort();
     return { kind: 'embed', rows: shard.rows, hashes };

@@ -1,30 +1,16 @@
 /** A fixed pool of worker threads (local/worker.ts) running the runner's tasks from a queue. */
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../io/worker-entry.ts';
 import type { Task, TaskResult, WorkerMessage } from './worker-protocol.ts';
 import type { Executor } from './executor.ts';
 import { PipelineError, reviveError } from '../errors.ts';
-
-// From sources (tsx, vitest) this module is .ts; in the bundle (npm start) it sits beside dist/worker.js.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
-
-/**
- * Run from TypeScript sources (tsx, vitest), the worker must register tsx itself before importing
- * its entry: `--import tsx` in a worker's execArgv does not reach the worker's main module on Node 20.
- */
-function workerEntry(): URL {
-  if (!FROM_SOURCE) return WORKER_URL;
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
 
 /** A fixed set of worker threads running tasks from a queue; the first failure fails the run. */
 export class WorkerPool implements Executor {
   private readonly workers: Worker[];
 
   constructor(size: number) {
-    this.workers = Array.from({ length: Math.max(1, size) }, () => new Worker(workerEntry()));
+    this.workers = Array.from({ length: Math.max(1, size) }, () => new Worker(workerEntry(import.meta.url, 'worker')));
   }
 
   /** Runs every task, at most one per worker at a time; results come back in task order. */

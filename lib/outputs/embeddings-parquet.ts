@@ -2,7 +2,7 @@
  * `embeddings.parquet`: each row's id, its row in the .npy, and its vector as a fixed-size list of
  * float32, the shape pyarrow, DuckDB's ARRAY type and LanceDB read as a vector column.
  */
-import { FixedSizeList, Field, Float32, Int64, RecordBatch, Table, Utf8, makeData, Struct, Schema } from 'apache-arrow';
+import { FixedSizeList, Field, Float32, Int64, RecordBatch, Utf8, makeData, Struct, Schema } from 'apache-arrow';
 import type { IdColumn } from '../embedding/columns.ts';
 
 /** Rows `[firstRow, firstRow + n)` of the embeddings as one record batch. */
@@ -32,9 +32,4 @@ export function embeddingsBatch(ids: IdColumn, firstRow: number, vectors: Float3
     ],
   });
   return new RecordBatch(schema, data);
-}
-
-/** The batches as one table. */
-export function embeddingsTable(batches: readonly RecordBatch[]): Table {
-  return new Table(batches);
 }

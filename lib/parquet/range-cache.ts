@@ -20,8 +20,8 @@ export class RangeCache {
   constructor(private readonly source: ByteSource) {}
 
   /**
-   * Fetches the ranges (coalesced), replacing what was cached before: the decoder reads the
-   * footer once, when it opens, and each read asks only for the chunks just loaded. Returns the bytes fetched.
+   * Fetches the ranges (coalesced), replacing what was cached before: the decoder's footer comes
+   * from asBlob, and each read asks only for the chunks just loaded. Returns the bytes fetched.
    */
   async load(ranges: readonly ByteRange[]): Promise<number> {
     const merged = coalesceRanges(ranges, COALESCE_GAP);

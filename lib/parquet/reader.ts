@@ -88,7 +88,10 @@ export async function openParquet(source: ByteSource, layout?: ParquetLayout): P
         throw new RangeError(`rows ${s.offset}+${s.rows} are outside row group ${s.rowGroup} (${group.numRows} rows)`);
       }
       if (s.rows === 0) continue;
-      const size = columns.reduce((n, c) => n + chunkOf(s.rowGroup, c).end - chunkOf(s.rowGroup, c).start, 0);
+      const size = columns.reduce((n, c) => {
+        const chunk = chunkOf(s.rowGroup, c);
+        return n + chunk.end - chunk.start;
+      }, 0);
       const whole = s.offset === 0 && s.rows === group.numRows;
       if (run.length > 0 && (!whole || !isWhole(run[0]!) || bytes + size > RUN_BYTES || run.length === RUN_GROUPS)) {
         runs.push(run);

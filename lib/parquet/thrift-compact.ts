@@ -156,6 +156,12 @@ function fieldHeader(out: Uint8Array, at: number, id: number, type: number, last
 
 class Reader {
   private readonly view: DataView;
+  /** The last field header read (nextField). */
+  private fieldId = 0;
+  private fieldType = 0;
+  /** The last list header read (listHeader). */
+  private listSize = 0;
+  private listElem = 0;
   constructor(
     private readonly bytes: Uint8Array,
     public pos: number,
@@ -230,25 +236,20 @@ class Reader {
   fields(): RawField[] {
     const out: RawField[] = [];
     let last = 0;
-    for (;;) {
-      const header = this.byte();
-      const type = header & 0x0f;
-      if (type === T.Stop) return out;
-      const delta = header >> 4;
-      const id = delta === 0 ? this.zigzag() : last + delta;
+    while (this.nextField(last)) {
+      const { fieldId: id, fieldType: type } = this;
       last = id;
       const start = this.pos;
       this.skip(type, 0);
       out.push({ id, type, value: this.bytes.subarray(start, this.pos) });
     }
+    return out;
   }
 
   /** A list's elements' bytes. */
   elements(): Uint8Array[] {
-    const header = this.byte();
-    const size = header >> 4 === 15 ? this.varint() : header >> 4;
-    const elem = header & 0x0f;
-    if (size > this.bytes.length - this.pos) throw new ThriftError('list longer than the metadata');
+    this.listHeader();
+    const { listSize: size, listElem: elem } = this;
     const out: Uint8Array[] = new Array(size);
     for (let i = 0; i < size; i++) {
       const start = this.pos;
@@ -264,15 +265,8 @@ class Reader {
     if (depth > MAX_DEPTH) throw new ThriftError('metadata nested too deeply');
     let last = 0;
     let lastOut = 0;
-    for (;;) {
-      const header = this.byte();
-      const type = header & 0x0f;
-      if (type === T.Stop) {
-        out[at++] = 0;
-        return at;
-      }
-      const delta = header >> 4;
-      const id = delta === 0 ? this.zigzag() : last + delta;
+    while (this.nextField(last)) {
+      const { fieldId: id, fieldType: type } = this;
       last = id;
       const rule = drop[id];
       if (rule === true) {
@@ -285,10 +279,10 @@ class Reader {
         at = this.rewrite(depth + 1, rule, out, at);
       } else if (rule !== undefined && (type === T.List || type === T.Set)) {
         const start = this.pos;
-        const head = this.byte();
-        const size = head >> 4 === 15 ? this.varint() : head >> 4;
+        this.listHeader();
+        const size = this.listSize;
         at = this.copy(start, out, at);
-        if ((head & 0x0f) !== T.Struct) throw new ThriftError(`field ${id} is not a list of structs`);
+        if (this.listElem !== T.Struct) throw new ThriftError(`field ${id} is not a list of structs`);
         for (let i = 0; i < size; i++) at = this.rewrite(depth + 1, rule, out, at);
       } else {
         const start = this.pos;
@@ -296,6 +290,8 @@ class Reader {
         at = this.copy(start, out, at);
       }
     }
+    out[at++] = 0;
+    return at;
   }
 
   /** Copies the bytes from `start` to the read position into `out` at `at`; returns where `out` ends. */
@@ -331,10 +327,8 @@ class Reader {
       }
       case T.List:
       case T.Set: {
-        const header = this.byte();
-        const size = header >> 4 === 15 ? this.varint() : header >> 4;
-        const elem = header & 0x0f;
-        if (size > this.bytes.length - this.pos) throw new ThriftError('list longer than the metadata');
+        this.listHeader();
+        const { listSize: size, listElem: elem } = this;
         for (let i = 0; i < size; i++) {
           if (elem === T.True || elem === T.False) this.byte();
           else this.skip(elem, depth);
@@ -353,13 +347,8 @@ class Reader {
       }
       case T.Struct: {
         if (depth + 1 > MAX_DEPTH) throw new ThriftError('metadata nested too deeply');
-        for (;;) {
-          const header = this.byte();
-          const t = header & 0x0f;
-          if (t === T.Stop) return;
-          if (header >> 4 === 0) this.varint();
-          this.skip(t, depth + 1);
-        }
+        while (this.nextField(0)) this.skip(this.fieldType, depth + 1);
+        return;
       }
       default:
         throw new ThriftError(`unknown field type ${type}`);
@@ -367,10 +356,8 @@ class Reader {
   }
 
   private list(depth: number, pick?: Pick): ThriftValue[] {
-    const header = this.byte();
-    const size = header >> 4 === 15 ? this.varint() : header >> 4;
-    const elem = header & 0x0f;
-    if (size > this.bytes.length - this.pos) throw new ThriftError('list longer than the metadata');
+    this.listHeader();
+    const { listSize: size, listElem: elem } = this;
     const out: ThriftValue[] = new Array(size);
     for (let i = 0; i < size; i++) {
       // Booleans inside containers are a whole byte, not folded into the type nibble.
@@ -394,12 +381,8 @@ class Reader {
     if (depth > MAX_DEPTH) throw new ThriftError('metadata nested too deeply');
     const out: ThriftStruct = new Map();
     let last = 0;
-    for (;;) {
-      const header = this.byte();
-      const type = header & 0x0f;
-      if (type === T.Stop) return out;
-      const delta = header >> 4;
-      const id = delta === 0 ? this.zigzag() : last + delta;
+    while (this.nextField(last)) {
+      const { fieldId: id, fieldType: type } = this;
       last = id;
       const want = pick === undefined ? true : pick[id];
       if (want === undefined) {
@@ -409,5 +392,27 @@ class Reader {
       }
       out.set(id, this.value(type, depth, want === true ? undefined : want));
     }
+    return out;
+  }
+
+  /**
+   * Reads a field header after field `last`: false at the struct's stop byte, else true with
+   * `fieldId` and `fieldType` set (no object per field: footers hold millions of them).
+   */
+  private nextField(last: number): boolean {
+    const header = this.byte();
+    this.fieldType = header & 0x0f;
+    if (this.fieldType === T.Stop) return false;
+    const delta = header >> 4;
+    this.fieldId = delta === 0 ? this.zigzag() : last + delta;
+    return true;
+  }
+
+  /** Reads a list header: sets `listSize` and `listElem`; refuses a size the bytes cannot hold. */
+  private listHeader(): void {
+    const header = this.byte();
+    this.listSize = header >> 4 === 15 ? this.varint() : header >> 4;
+    this.listElem = header & 0x0f;
+    if (this.listSize > this.bytes.length - this.pos) throw new ThriftError('list longer than the metadata');
   }
 }

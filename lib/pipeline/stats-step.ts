@@ -19,14 +19,7 @@ import { DEFAULT_SPEC, standardizedColumns, type FeatureSpec } from '../embeddin
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
 import { openParquet } from '../parquet/reader.ts';
-import {
-  DEFAULT_STATS_PART_ROWS,
-  STATS_BLOCK_ROWS,
-  STATS_TASK_BLOCKS,
-  planShards,
-  planStatsParts,
-  planStatsTasks,
-} from '../embedding/shard-plan.ts';
+import { DEFAULT_STATS_PART_ROWS, STATS_TASK_ROWS, planShards, planStatsParts, planStatsTasks } from '../embedding/shard-plan.ts';
 import { taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { matrixDtypes, sumChunks, type MatrixDtype } from '../embedding/dtypes.ts';
 import {
@@ -89,7 +82,7 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
     const input = planInput(store, obj, layout, jobId, spec, opts.shardRows);
     const partRows = opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS;
     // Tasks no larger than a part, so that parts can split the file.
-    const tasks = planStatsTasks(input.rowGroupRows, Math.min(partRows, STATS_BLOCK_ROWS * STATS_TASK_BLOCKS));
+    const tasks = planStatsTasks(input.rowGroupRows, Math.min(partRows, STATS_TASK_ROWS));
     const parts = planStatsParts(tasks, partRows);
     if (parts.length > 1) {
       const statsPlan = { ...input, tasks, parts, createdAt: new Date().toISOString(), writer };

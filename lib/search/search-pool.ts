@@ -4,6 +4,7 @@
  * worker costs a thread and a module graph, more than a few scans.
  */
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../io/worker-entry.ts';
 import { nearest, type Metric, type Neighbour } from './nearest.ts';
 
 export interface SearchQuery {
@@ -28,17 +29,6 @@ export interface SearchReply {
 export const POOL_MIN_ROWS_SCANNED = 50_000_000;
 /** Queries sent to a worker at once: enough to amortise a message, few enough to balance the workers. */
 const JOB_QUERIES = 16;
-
-// From sources (tsx, vitest) this module is .ts; in the bundle it sits beside dist/search-worker.js.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './search-worker.ts' : './search-worker.js', import.meta.url);
-
-function workerEntry(): URL {
-  if (!FROM_SOURCE) return WORKER_URL;
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
 
 /** A copy of `vectors` in shared memory, which workers read in place. */
 export function sharedVectors(vectors: Float32Array): Float32Array {
@@ -69,7 +59,10 @@ export async function searchMany(
     return;
   }
   const shared = sharedVectors(vectors);
-  const pool = Array.from({ length: workers }, () => new Worker(workerEntry(), { workerData: { buffer: shared.buffer, dims } }));
+  const pool = Array.from(
+    { length: workers },
+    () => new Worker(workerEntry(import.meta.url, 'search-worker'), { workerData: { buffer: shared.buffer, dims } }),
+  );
   const answers = new Map<number, Neighbour[]>();
   let emitted = 0;
   const emit = () => {

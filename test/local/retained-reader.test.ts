@@ -21,6 +21,18 @@ function writeSmallGroups(path: string): void {
   writeParquet(table, path, { rowGroupRows: 4 });
 }
 
+/** Writes the small-groups file and runs `fn` on a reader of it. */
+async function withSmallGroups(fn: (plain: ParquetReader) => Promise<void>): Promise<void> {
+  const path = join(tmp(), 'small-groups.parquet');
+  writeSmallGroups(path);
+  const source = await openFileSource(path);
+  try {
+    await fn(await openParquet(source));
+  } finally {
+    await source.close();
+  }
+}
+
 /** Every batch's columns as plain values, concatenated: what a task sees. */
 async function rowsOf(reader: ParquetReader, segments: RowRange[], columns: string[], batchSize: number) {
   const out: Record<string, unknown[]> = Object.fromEntries(columns.map((c) => [c, []]));
@@ -40,11 +52,7 @@ function valuesOf(batch: RecordBatch, c: string): unknown[] {
 
 describe('retainColumns', () => {
   it('serves the same rows as the file, for whole files, spans of row groups and parts of one, in fewer batches', async () => {
-    const path = join(tmp(), 'small-groups.parquet');
-    writeSmallGroups(path);
-    const source = await openFileSource(path);
-    try {
-      const plain = await openParquet(source);
+    await withSmallGroups(async (plain) => {
       const kept = await retainColumns(plain, ['id', 'x', 'n']);
       expect(kept).not.toBe(plain);
       const groups = plain.layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
@@ -66,35 +74,21 @@ describe('retainColumns', () => {
       const ids = (await rowsOf(kept, groups, ['id'], 64)).out.id!;
       expect(ids[13]).toBeNull();
       expect(ids[14]).toBe('id-14-éé');
-    } finally {
-      await source.close();
-    }
+    });
   });
 
   it('reads columns it does not keep from the file', async () => {
-    const path = join(tmp(), 'small-groups.parquet');
-    writeSmallGroups(path);
-    const source = await openFileSource(path);
-    try {
-      const plain = await openParquet(source);
+    await withSmallGroups(async (plain) => {
       const kept = await retainColumns(plain, ['x']);
       const segments = [{ rowGroup: 0, offset: 0, rows: 4 }];
       expect((await rowsOf(kept, segments, ['x', 'n'], 8)).out).toEqual((await rowsOf(plain, segments, ['x', 'n'], 8)).out);
-    } finally {
-      await source.close();
-    }
+    });
   });
 
   it('keeps nothing when the columns cannot be kept, so the tasks meet the problem with their own error', async () => {
-    const path = join(tmp(), 'small-groups.parquet');
-    writeSmallGroups(path);
-    const source = await openFileSource(path);
-    try {
-      const plain = await openParquet(source);
+    await withSmallGroups(async (plain) => {
       // A column the file lacks: the plain reader is handed back, and its read names the column.
       expect(await retainColumns(plain, ['missing'])).toBe(plain);
-    } finally {
-      await source.close();
-    }
+    });
   });
 });
