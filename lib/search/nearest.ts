@@ -103,31 +103,23 @@ function scan14(v: Float32Array, q: Float64Array, top: TopK, exclude: ReadonlySe
       d1 = v[b + 1]! - q1!,
       d2 = v[b + 2]! - q2!,
       d3 = v[b + 3]! - q3!;
+    let s = d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+    // A prefix of the sum only grows (every term is ≥ 0 and rounding is monotone): at or above
+    // the bar, the row cannot enter. A NaN prefix fails the test and is summed in full.
+    if (s >= bar) continue;
     const d4 = v[b + 4]! - q4!,
       d5 = v[b + 5]! - q5!,
       d6 = v[b + 6]! - q6!,
       d7 = v[b + 7]! - q7!;
+    s = s + d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7;
+    if (s >= bar) continue;
     const d8 = v[b + 8]! - q8!,
       d9 = v[b + 9]! - q9!,
       d10 = v[b + 10]! - q10!,
       d11 = v[b + 11]! - q11!;
     const d12 = v[b + 12]! - q12!,
       d13 = v[b + 13]! - q13!;
-    let s =
-      d0 * d0 +
-      d1 * d1 +
-      d2 * d2 +
-      d3 * d3 +
-      d4 * d4 +
-      d5 * d5 +
-      d6 * d6 +
-      d7 * d7 +
-      d8 * d8 +
-      d9 * d9 +
-      d10 * d10 +
-      d11 * d11 +
-      d12 * d12 +
-      d13 * d13;
+    s = s + d8 * d8 + d9 * d9 + d10 * d10 + d11 * d11 + d12 * d12 + d13 * d13;
     if (s !== s) s = squaredWithNaN(v, b, q, 14);
     if (s < bar && !exclude.has(r)) {
       top.offer(r, s);

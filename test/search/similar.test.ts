@@ -9,6 +9,7 @@ import { fixture, useTmp } from '../helpers/tmp.ts';
 import { runCli } from '../helpers/cli.ts';
 import { readParquet, writeParquet } from '../helpers/parquet-write.ts';
 import { tableFromArrays } from 'apache-arrow';
+import { Rng } from '../../lib/generate/random.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -85,6 +86,43 @@ describe('track-embeddings similar', () => {
     const wide = new Float32Array(5 * 14);
     v.forEach((x, i) => (wide[Math.floor(i / 2) * 14 + (i % 2)] = x));
     expect(nearest(wide, 14, new Float64Array(14), 4, 'euclidean', new Set([0]))).toEqual(found);
+  });
+
+  it('prunes a row on a partial sum only when its full distance could not enter: the same answers as sorting every distance', () => {
+    const rng = new Rng(7);
+    const rows = 3000;
+    const v = new Float32Array(rows * 14);
+    for (let i = 0; i < v.length; i++) v[i] = rng.normal(0, 1);
+    // Ties (rows copied) and NaN dimensions both before and after the partial sums' cut-offs.
+    for (let r = 0; r < 200; r++) v.copyWithin((r + 1000) * 14, r * 14, (r + 1) * 14);
+    for (let r = 0; r < rows; r += 37) v[r * 14 + (r % 14)] = NaN;
+    // Copies of row 1500 that differ in one of the first 8 dimensions, each a little nearer than
+    // the last: every one enters the 10 best just under the bar, with a partial sum equal to its
+    // whole distance, so a cut-off any tighter than the bar would drop it.
+    for (let r = 2000; r < 2100; r++) {
+      v.copyWithin(r * 14, 1500 * 14, 1501 * 14);
+      v[r * 14 + (r % 8)]! += 1 - (r - 2000) * 1e-5;
+    }
+    for (const [q, k] of [
+      [5, 1],
+      [1005, 10],
+      [1500, 10],
+      [1500, 50],
+      [37, 10],
+    ] as const) {
+      const query = Float64Array.from(v.subarray(q * 14, (q + 1) * 14));
+      const all = Array.from({ length: rows }, (_, row) => {
+        let s = 0;
+        for (let d = 0; d < 14; d++) {
+          const diff = v[row * 14 + d]! - query[d]!;
+          if (diff === diff) s += diff * diff;
+        }
+        return { row, distance: Math.sqrt(s) };
+      })
+        .filter((n) => n.row !== q)
+        .sort((a, b) => a.distance - b.distance || a.row - b.row);
+      expect(nearest(v, 14, query, k, 'euclidean', new Set([q]))).toEqual(all.slice(0, k));
+    }
   });
 });
 
