@@ -1,6 +1,6 @@
 /**
  * One Lambda's worth of work in a fresh process, as the benchmark of the serverless steps runs it:
- *   stats  BUCKET KEY ETAG JOBS_PREFIX SHARD_ROWS
+ *   stats  BUCKET KEY ETAG JOBS_PREFIX SHARD_ROWS [parquet]
  *   embed  BUCKET JOB_ID SHARD
  *   reduce BUCKET JOB_ID
  * against the S3 endpoint in AWS_ENDPOINT_URL_S3. Prints one JSON line: the step's own timings,
@@ -26,9 +26,9 @@ const invoker: Invoker = { stats: async () => {}, embed: async () => {}, statsPa
 const t0 = performance.now();
 let timings: Record<string, number>;
 if (step === 'stats') {
-  const [key, etag, jobs, shardRows] = args as [string, string, string, string];
+  const [key, etag, jobs, shardRows, parquet] = args as [string, string, string, string, string?];
   const store = new JobStore(objects, { ...DEFAULT_PREFIXES, jobs });
-  const out = await runStats({ store, invoker }, { key, etag }, { shardRows: Number(shardRows) });
+  const out = await runStats({ store, invoker }, { key, etag }, { shardRows: Number(shardRows), parquet: parquet === 'parquet' });
   if (out.status !== 'planned') throw new Error(`stats: ${JSON.stringify(out)}`);
   timings = out.plan.timingsMs;
 } else if (step === 'embed') {

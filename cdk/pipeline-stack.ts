@@ -59,6 +59,7 @@ export class PipelineStack extends Stack {
       [ENV.outputPrefix]: p.outputPrefix,
       [ENV.stallTimeoutSeconds]: String(stallTimeoutSeconds),
       [ENV.maxRedrives]: String(p.maxRedrives),
+      [ENV.parquetOutput]: String(p.parquetOutput),
       [ENV.bucket]: this.bucket.bucketName,
       NODE_OPTIONS: '--enable-source-maps',
       // Empty on AWS (the SDK then uses its normal endpoints); declared so that SAM's --env-vars,
@@ -209,7 +210,12 @@ export class PipelineStack extends Stack {
 
     allow(reduce, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix, p.outputPrefix));
     allow(reduce, ['s3:PutObject', 's3:AbortMultipartUpload'], objects(p.jobsPrefix, p.outputPrefix));
-    allow(reduce, ['s3:DeleteObject'], [...objects(p.jobsPrefix), errorJson]);
+    // Deletes: the job's scratch, error.json once published, an earlier publish's Parquet parts this one lacks.
+    allow(
+      reduce,
+      ['s3:DeleteObject'],
+      [...objects(p.jobsPrefix), errorJson, this.bucket.arnForObjects(`${p.outputPrefix}*/parquet/part-*`)],
+    );
     list(reduce);
     // A reduce that finds shards unfinished invokes them again.
     invoke(reduce, 'embed');

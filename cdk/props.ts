@@ -14,6 +14,8 @@ export interface PipelineProps {
   statsPartRows: number;
   memoryMb: { stats: number; embed: number; reduce: number; failure: number; reconcile: number; query: number };
   timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number; reconcile: number; query: number };
+  /** Also publish the embeddings as Parquet parts, one per shard (`<name>/parquet/part-*.parquet`). */
+  parquetOutput: boolean;
   /** The largest output, in rows, the query function loads (all names it keeps together); sized with memoryMb.query. */
   queryMaxRows: number;
   /** Minutes between reconciler sweeps (EventBridge schedule). */
@@ -44,6 +46,7 @@ export const DEFAULTS: PipelineProps = {
   memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256, reconcile: 512, query: 1769 },
   timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60, reconcile: 300, query: 60 },
   queryMaxRows: DEFAULT_QUERY_MAX_ROWS,
+  parquetOutput: false,
   reconcileMinutes: 5,
   stallTimeoutSeconds: 0,
   maxRedrives: 3,
@@ -71,6 +74,14 @@ export function propsFromContext(node: Node): PipelineProps {
     const v = Number(raw);
     if (!Number.isInteger(v) || v < min || v > max) problems.push(`${key} must be an integer from ${min} to ${max}, got '${String(raw)}'`);
     return v;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const raw = node.tryGetContext(key) as unknown;
+    if (raw === undefined) return fallback;
+    if (raw === true || raw === 'true') return true;
+    if (raw === false || raw === 'false') return false;
+    problems.push(`${key} must be true or false, got '${String(raw)}'`);
+    return fallback;
   };
   const prefix = (key: string, fallback: string): string => {
     const v = str(key, fallback);
@@ -103,6 +114,7 @@ export function propsFromContext(node: Node): PipelineProps {
       query: int('queryTimeoutSeconds', d.timeoutSeconds.query, 1, 900),
     },
     queryMaxRows: int('queryMaxRows', d.queryMaxRows, 1, 100_000_000),
+    parquetOutput: bool('parquetOutput', d.parquetOutput),
     reconcileMinutes: int('reconcileMinutes', d.reconcileMinutes, 1, 1440),
     stallTimeoutSeconds: int('stallTimeoutSeconds', d.stallTimeoutSeconds, 0, 86_400),
     maxRedrives: int('maxRedrives', d.maxRedrives, 0, 100),

@@ -20,6 +20,10 @@ export const command: Command = {
       default: '16,777,216',
       description: 'Rows per statistics part (more rows: statistics fan out)',
     },
+    parquet: {
+      type: 'boolean',
+      description: "Also publish the embeddings as Parquet, one part per shard, downloaded into DIR/parquet/ (the stack's parquetOutput)",
+    },
     keep: {
       type: 'boolean',
       description: 'Keep the S3 API and Lambda endpoint running after the job and print the status command; Ctrl-C stops them',
@@ -29,6 +33,7 @@ export const command: Command = {
   examples: [
     'track-embeddings pipeline-local tracks.parquet -o out',
     'track-embeddings pipeline-local tracks.parquet -o out --shard-rows 50000 --keep',
+    'track-embeddings pipeline-local tracks.parquet -o out --shard-rows 50000 --parquet',
   ],
   async run(args) {
     quietSdkWarning();
@@ -45,6 +50,7 @@ export const command: Command = {
       outDir: out,
       shardRows: intOption(this, args, 'shard-rows'),
       statsPartRows: intOption(this, args, 'stats-part-rows'),
+      parquet: args.values.parquet === true,
       keep: args.values.keep === true,
       onProgress: (done, total) => (bar ??= new Progress(process.stderr, 'shards', total, 'shards')).update(done),
     });
@@ -52,7 +58,7 @@ export const command: Command = {
     const secs = (performance.now() - t0) / 1000;
     process.stderr.write(
       `pipeline: ${manifest.input.rows.toLocaleString('en-US')} rows × ${manifest.dims} dims in ${manifest.shards.count} shard(s), ` +
-        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/{${manifest.outputs.vectors}, ${manifest.outputs.mapping}, manifest.json}\n`,
+        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/{${[manifest.outputs.vectors, manifest.outputs.mapping, ...(manifest.outputs.parquet ? [`${manifest.outputs.parquet}part-*.parquet`] : []), 'manifest.json'].join(', ')}}\n`,
     );
     if (!kept) return 0;
     const env = `AWS_ENDPOINT_URL_S3=${kept.s3Endpoint} AWS_REGION=${kept.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;

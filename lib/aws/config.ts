@@ -16,6 +16,8 @@ export interface Config {
   shardRows: number;
   /** Files with more rows compute their statistics in parts of at most this many rows. */
   statsPartRows: number;
+  /** Also publish the embeddings as Parquet, one part per shard (default no). */
+  parquet?: boolean;
   prefixes: Prefixes;
   /** How long a job, a claim or a lock may go without progress before it is presumed lost (default DEFAULT_STALL_MS). */
   stallMs?: number;
@@ -47,10 +49,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const reduceFunction = required(ENV.reduceFunction);
   const shardRows = positive(ENV.shardRows, DEFAULT_MAX_SHARD_ROWS);
   const statsPartRows = positive(ENV.statsPartRows, DEFAULT_STATS_PART_ROWS);
+  const parquetRaw = env[ENV.parquetOutput] || 'false';
+  if (parquetRaw !== 'true' && parquetRaw !== 'false') problems.push(`${ENV.parquetOutput} must be 'true' or 'false', got '${parquetRaw}'`);
+  const parquet = parquetRaw === 'true';
   const prefixes = prefixesFrom(env, problems);
   const { stallMs, maxRedrives } = recoveryFrom(env, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return { statsFunction, embedFunction, reduceFunction, shardRows, statsPartRows, prefixes, stallMs, maxRedrives };
+  return { statsFunction, embedFunction, reduceFunction, shardRows, statsPartRows, parquet, prefixes, stallMs, maxRedrives };
 }
 
 /** The pipeline bucket, which the reconciler sweeps. */

@@ -13,6 +13,8 @@ export const ENV = {
   outputPrefix: 'OUTPUT_PREFIX',
   stallTimeoutSeconds: 'STALL_TIMEOUT_SECONDS',
   maxRedrives: 'MAX_REDRIVES',
+  /** 'true': the pipeline also publishes the embeddings as Parquet parts (`<name>/parquet/part-*.parquet`). */
+  parquetOutput: 'PARQUET_OUTPUT',
   /** The pipeline bucket, for the reconciler (the other functions take it from their events). */
   bucket: 'BUCKET_NAME',
   /** The largest output (rows) the query function loads; its memory is sized for it. */

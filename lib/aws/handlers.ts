@@ -61,7 +61,7 @@ const shown = (event: unknown) => JSON.stringify(event)?.slice(0, 200);
 export function statsHandler(deps: HandlerDeps): (event: unknown, context?: InvocationContext) => Promise<StatsOutcome[]> {
   return async (event, context) => {
     const { config } = deps;
-    const opts = { shardRows: config.shardRows, statsPartRows: config.statsPartRows };
+    const opts = { shardRows: config.shardRows, statsPartRows: config.statsPartRows, parquet: config.parquet };
     if (isStatsPartPayload(event)) return [await runStatsPart(stepContext(deps, event.bucket, context), event.jobId, event.statsPart)];
     if (isStatsStartPayload(event)) return [await runStats(stepContext(deps, event.bucket, context), event, opts)];
     const outcomes: StatsOutcome[] = [];

@@ -3,8 +3,8 @@
  * serving the real handlers, the same S3 event the bucket would send. What it downloads is
  * byte-identical to what `npm start` writes.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { OutputFolder } from '../io/output-folder.ts';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -19,7 +19,7 @@ import { s3Store } from '../aws/s3-store.ts';
 import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS, planShards } from '../embedding/shard-plan.ts';
 import { openFileSource } from '../io/file-source.ts';
 import { readFooter } from '../parquet/footer.ts';
-import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
+import { MANIFEST_FILE, MAPPING_FILE, PARQUET_DIR, isParquetPartFile } from '../outputs/file-names.ts';
 import { PipelineError } from '../errors.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 
@@ -31,6 +31,8 @@ export interface LocalPipelineOptions {
   shardRows?: number;
   /** Rows per stats part: a file with more rows computes its statistics in parts (fan-out). */
   statsPartRows?: number;
+  /** Also publish (and download) the Parquet parts, one per shard, into `outDir/parquet/`. */
+  parquet?: boolean;
   /** Called when a shard finishes, with the number of shards of the plan. */
   onProgress?: (shardsDone: number, shards: number) => void;
   /** Leave the S3 API and the Lambda endpoint running after the job, for `status` and `redrive` to look at. */
@@ -66,6 +68,7 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     reduceFunction: 'reduce',
     shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
     statsPartRows: opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
+    parquet: opts.parquet ?? false,
     prefixes: DEFAULT_PREFIXES,
   };
   let shardsDone = 0;
@@ -98,7 +101,8 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     );
     await local.idle();
 
-    const status = await jobStatus(new JobStore(s3Store(s3, BUCKET), DEFAULT_PREFIXES), key);
+    const store = new JobStore(s3Store(s3, BUCKET), DEFAULT_PREFIXES);
+    const status = await jobStatus(store, key);
     if (status.state === 'failed') throw new PipelineError(status.error.error.message);
     if (status.state !== 'done') {
       const failed = local.invocations.find((i) => i.outcome !== 'succeeded');
@@ -106,14 +110,20 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
         `the pipeline stopped with the job ${status.state}${failed ? `: ${failed.functionName} failed: ${failed.errorMessage}` : ''}`,
       );
     }
-    const out = outputKeys(outputName(key));
-    const files = [status.manifest.outputs.vectors, MAPPING_FILE, MANIFEST_FILE];
+    const name = outputName(key);
+    const out = outputKeys(name);
+    const parts = status.manifest.outputs.parquet ? await store.listOutput(name, PARQUET_DIR) : [];
+    const files = [status.manifest.outputs.vectors, MAPPING_FILE, ...parts, MANIFEST_FILE];
     const folder = await OutputFolder.open(opts.outDir);
     try {
+      if (parts.length > 0) await mkdir(folder.path(PARQUET_DIR));
       for (const file of files) {
         const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: out.file(file) }));
         await writeFile(folder.path(file), await got.Body!.transformToByteArray());
       }
+      // An earlier run's parts go first: the folder then holds this run's alone.
+      await removeParquetParts(opts.outDir);
+      if (parts.length > 0) await mkdir(join(opts.outDir, PARQUET_DIR), { recursive: true });
       // Manifest last, as everywhere: its presence says the others are complete.
       await folder.commit(files);
     } finally {
@@ -125,6 +135,14 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
   } finally {
     if (!kept) await stop();
   }
+}
+
+/** Removes the Parquet parts in `dir/parquet/`, and the folder if that empties it (other files there are left alone). */
+async function removeParquetParts(dir: string): Promise<void> {
+  const names = await readdir(join(dir, PARQUET_DIR)).catch(() => []);
+  const parts = names.map((n) => `${PARQUET_DIR}/${n}`).filter(isParquetPartFile);
+  await Promise.all(parts.map((f) => rm(join(dir, f), { force: true })));
+  if (parts.length === names.length) await rm(join(dir, PARQUET_DIR), { recursive: true, force: true });
 }
 
 /** The number of shards the stats step will plan, from the file's footer. */

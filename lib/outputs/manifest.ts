@@ -28,7 +28,7 @@ export interface Manifest {
   outputs: {
     vectors: string;
     mapping: string;
-    /** The Parquet copy (id, row, vector), when it was asked for. */
+    /** The Parquet copy (id, row, vector), when it was asked for: a file (the command line's embeddings.parquet) or a folder of parts, one per shard (the pipeline's parquet/). */
     parquet?: string;
     dtype: 'float32';
     shape: [number, number];

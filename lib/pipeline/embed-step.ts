@@ -1,6 +1,6 @@
 /**
  * One shard of a serverless job: embed its rows, write its vectors, mapping fragment and sorted
- * id hashes, mark it done; the shard that finds every shard done claims the reduce, once, and
+ * id hashes (and its rows as a Parquet part when the plan asks), mark it done; the shard that finds every shard done claims the reduce, once, and
  * invokes it. Re-running a shard (a retry, a duplicate delivery) rewrites the same bytes and
  * cannot claim twice.
  */
@@ -14,6 +14,9 @@ import { openParquet } from '../parquet/reader.ts';
 import { embedShard } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
+import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
+import { tableToParquet } from '../parquet/writer.ts';
+import { Table, type RecordBatch } from 'apache-arrow';
 import { PipelineError } from '../errors.ts';
 
 export interface EmbedOutcome {
@@ -64,17 +67,21 @@ async function embedAndWrite({ store }: StepContext, plan: JobPlan, index: numbe
   const vectors = new Float32Array(shard.rows * dims);
   const fragment = new ByteWriter(shard.rows * 36);
   const hashes = new BigUint64Array(shard.rows);
+  const rows: RecordBatch[] = [];
   await embedShard(reader, shard, features, plan.spec.id, (b) => {
     vectors.set(b.vectors, b.rowInShard * dims);
+    if (plan.parquet) rows.push(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
     // Fragments after the first carry their leading ", " so the reducer can copy them whole.
     writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
     hashes.set(hashIds(b.ids), b.rowInShard);
   });
   hashes.sort();
   const idBytes = fragment.bytes();
+  const parquet = plan.parquet ? tableToParquet(new Table(rows)) : undefined;
   const { readMs, decodeMs, bytesRead } = reader.timings;
   const t1 = performance.now();
-  await store.writeShard(jobId, index, { vectors: new Uint8Array(vectors.buffer), ids: idBytes, hashes: new Uint8Array(hashes.buffer) });
+  const parts = { vectors: new Uint8Array(vectors.buffer), ids: idBytes, hashes: new Uint8Array(hashes.buffer) };
+  await store.writeShard(jobId, index, { ...parts, ...(parquet && { parquet }) });
   const t2 = performance.now();
   const timingsMs: ShardTimings = {
     // Opening reads the footer: count it as reading.
@@ -88,6 +95,7 @@ async function embedAndWrite({ store }: StepContext, plan: JobPlan, index: numbe
     rows: shard.rows,
     vectorBytes: vectors.byteLength,
     idBytes: idBytes.length,
+    ...(parquet && { parquetBytes: parquet.length }),
     timingsMs,
     bytesRead,
   };

@@ -14,8 +14,9 @@ import { PipelineError } from '../errors.ts';
 const utf8 = new TextDecoder();
 const JSON_TYPE = 'application/json';
 
-/** A shard's three scratch objects. */
-export type ShardPart = 'vectors' | 'ids' | 'hashes';
+/** A shard's scratch objects: three, and its Parquet part when the plan asks for one. */
+export type ShardPart = 'vectors' | 'ids' | 'hashes' | 'parquet';
+const SHARD_PARTS = ['vectors', 'ids', 'hashes', 'parquet'] as const;
 
 /** How a job ended, if it has: its outputs published, or its error.json written. */
 export type Ending = 'published' | 'failed' | null;
@@ -134,9 +135,18 @@ export class JobStore {
 
   // --- shards ----------------------------------------------------------------------------------
 
-  /** Writes a shard's vectors, mapping fragment and sorted id hashes (a retry rewrites the same bytes). */
-  async writeShard(jobId: string, shard: number, parts: Record<ShardPart, Uint8Array>): Promise<void> {
-    await Promise.all((['vectors', 'ids', 'hashes'] as const).map((p) => this.objects.put(this.shardKey(jobId, shard, p), parts[p])));
+  /** Writes a shard's vectors, mapping fragment, sorted id hashes and Parquet part if any (a retry rewrites the same bytes). */
+  async writeShard(
+    jobId: string,
+    shard: number,
+    parts: Record<Exclude<ShardPart, 'parquet'>, Uint8Array> & { parquet?: Uint8Array },
+  ): Promise<void> {
+    await Promise.all(
+      SHARD_PARTS.map((p) => {
+        const body = parts[p];
+        return body && this.objects.put(this.shardKey(jobId, shard, p), body);
+      }),
+    );
   }
 
   markShardDone(jobId: string, done: ShardDone): Promise<void> {
@@ -169,11 +179,6 @@ export class JobStore {
   /** One of a shard's scratch objects as a piece of a stitched output. */
   shardSegment(jobId: string, shard: number, part: ShardPart, size: number): StitchSegment {
     return { key: this.shardKey(jobId, shard, part), size };
-  }
-
-  /** Removes the shards' scratch objects once the outputs hold their bytes. */
-  deleteShards(jobId: string, shards: readonly number[]): Promise<void> {
-    return this.objects.delete(shards.flatMap((s) => (['vectors', 'ids', 'hashes'] as const).map((p) => this.shardKey(jobId, s, p))));
   }
 
   /** Writes a working object of the reducer (`jobs/<jobId>/work/<name>`): spills, rewritten fragments. */
@@ -254,6 +259,17 @@ export class JobStore {
   /** Writes an output file as the concatenation of `segments`, without holding it in memory. */
   stitchOutput(name: string, file: string, segments: readonly StitchSegment[], contentType: string): Promise<void> {
     return this.objects.stitch(outputKeys(name, this.prefixes).file(file), segments, contentType);
+  }
+
+  /** Output files of `name` under `folder/` (a key relative to the output folder). */
+  async listOutput(name: string, folder: string): Promise<string[]> {
+    const { prefix } = outputKeys(name, this.prefixes);
+    return (await this.objects.list(`${prefix}${folder}/`)).map((k) => k.slice(prefix.length));
+  }
+
+  deleteOutputs(name: string, files: readonly string[]): Promise<void> {
+    const keys = outputKeys(name, this.prefixes);
+    return this.objects.delete(files.map((f) => keys.file(f)));
   }
 
   putOutput(name: string, file: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -373,7 +389,7 @@ export class JobStore {
 
   private shardKey(jobId: string, shard: number, part: ShardPart): string {
     const keys = jobKeys(jobId, this.prefixes);
-    return part === 'vectors' ? keys.vectors(shard) : part === 'ids' ? keys.ids(shard) : keys.hashes(shard);
+    return keys[part](shard);
   }
 
   private lockKey(name: string): string {

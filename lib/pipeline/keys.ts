@@ -37,6 +37,7 @@ export function jobKeys(jobId: string, prefixes: Prefixes = DEFAULT_PREFIXES) {
     vectors: (shard: number) => `${base}shards/${shard}.f32`,
     ids: (shard: number) => `${base}shards/${shard}.ids`,
     hashes: (shard: number) => `${base}shards/${shard}.hash`,
+    parquet: (shard: number) => `${base}shards/${shard}.parquet`,
     donePrefix: `${base}done/`,
     done: (shard: number) => `${base}done/${shard}`,
     reduceClaim: `${base}reduce.claim`,

@@ -26,6 +26,8 @@ export interface JobPlan {
   /** The fitted scaler as the manifest shows it (NaN as null); `scalerFromSection` (outputs/manifest.ts) reads it back. */
   scaler: Manifest['scaler'];
   shardRows: number;
+  /** The shards also write their rows as Parquet, and the reducer publishes them as parts (absent: no). */
+  parquet?: boolean;
   shards: Shard[];
   createdAt: string;
   timingsMs: Record<string, number>;
@@ -58,6 +60,8 @@ export interface ShardDone {
   rows: number;
   vectorBytes: number;
   idBytes: number;
+  /** The size of the shard's Parquet part, when the plan asks for one. */
+  parquetBytes?: number;
   timingsMs: ShardTimings;
   /** Input bytes fetched for the shard. */
   bytesRead: number;

@@ -1,6 +1,7 @@
 /**
  * The last step of a serverless job: stitch the shards into the published .npy and mapping
- * without holding them in memory, then write manifest.json last as the commit marker.
+ * without holding them in memory, copy their Parquet parts when the plan asks for them and remove
+ * an earlier publish's parts this one lacks, then write manifest.json last as the commit marker.
  * Publishing holds a per-name lock, and publishes only while the job's input is still the
  * object's current version, so a newer upload's outputs are never mixed with an older one's.
  */
@@ -18,7 +19,8 @@ import { npyHeader } from '../outputs/npy.ts';
 import { dictMappingSegments } from './dict-mapping.ts';
 import { sortedSourcesRepeat } from '../outputs/repeated-ids.ts';
 import { buildManifest } from '../outputs/manifest.ts';
-import { MAPPING_FILE } from '../outputs/file-names.ts';
+import { MAPPING_FILE, PARQUET_DIR, isParquetPartFile, parquetPartFile } from '../outputs/file-names.ts';
+import { mapLimit } from '../io/concurrency.ts';
 
 export type ReduceOutcome =
   | { status: 'published'; manifest: Manifest }
@@ -33,6 +35,9 @@ export type ReduceOutcome =
 const LOCK_LEASE_MS = 15 * 60 * 1000;
 
 const utf8 = new TextEncoder();
+/** Parquet parts copied at once. */
+const PART_COPIES = 8;
+const PARQUET_TYPE = 'application/vnd.apache.parquet';
 
 /**
  * Stitches and publishes job `jobId`, then retires its scratch. Safe to run again and at once:
@@ -115,6 +120,17 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
     'application/json',
   );
 
+  const parts = plan.parquet ? done.map((d) => parquetPartFile(d.shard)) : [];
+  if (plan.parquet)
+    await mapLimit(done, PART_COPIES, (d) =>
+      store.stitchOutput(name, parquetPartFile(d.shard), [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE),
+    );
+  // An earlier publish's parts this one does not have (it had more shards, or asked for Parquet
+  // when this one does not) would join the data set: removed before the manifest commits. Only
+  // parts: an output named `<name>/parquet/…` lives under the same prefix.
+  const stale = (await store.listOutput(name, PARQUET_DIR)).filter((f) => isParquetPartFile(f) && !parts.includes(f));
+  await store.deleteOutputs(name, stale);
+
   return buildManifest({
     input: {
       name: store.url(plan.key),
@@ -129,5 +145,6 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
     repeatedIds,
     shards: { count: plan.shards.length, targetRows: plan.shardRows },
     timingsMs: {},
+    ...(plan.parquet && { parquet: `${PARQUET_DIR}/` }),
   });
 }

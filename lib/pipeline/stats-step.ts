@@ -55,6 +55,8 @@ export interface StatsOptions {
   /** Above this many rows the statistics fan out, in parts of at most this many rows. */
   statsPartRows?: number;
   spec?: FeatureSpec;
+  /** Also publish the embeddings as Parquet parts. */
+  parquet?: boolean;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
     const source = await store.openInput(obj);
     const layout = await readFooter(source);
     checkSchema(source.name, layout, spec);
-    const input = planInput(store, obj, layout, jobId, spec, opts.shardRows);
+    const input = planInput(store, obj, layout, jobId, spec, opts);
     const partRows = opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS;
     // Tasks no larger than a part, so that parts can split the file.
     const tasks = planStatsTasks(input.rowGroupRows, Math.min(partRows, STATS_TASK_ROWS));
@@ -206,7 +208,7 @@ function planInput(
   layout: ParquetLayout,
   jobId: string,
   spec: FeatureSpec,
-  shardRows: number,
+  opts: StatsOptions,
 ): PlanInput {
   return {
     version: 1,
@@ -221,7 +223,8 @@ function planInput(
     rowGroupRows: layout.rowGroups.map((g) => g.numRows),
     createdBy: layout.createdBy,
     spec,
-    shardRows,
+    shardRows: opts.shardRows,
+    ...(opts.parquet && { parquet: true }),
   };
 }
 
@@ -232,7 +235,7 @@ function finishPlan(
   dtypes: MatrixDtype[],
   timingsMs: Record<string, number>,
 ): JobPlan {
-  const { version, jobId, bucket, key, etag, bytes, name, rows, rowGroups, createdBy, spec, shardRows } = input;
+  const { version, jobId, bucket, key, etag, bytes, name, rows, rowGroups, createdBy, spec, shardRows, parquet } = input;
   return {
     version,
     jobId,
@@ -246,6 +249,7 @@ function finishPlan(
     createdBy,
     spec,
     shardRows,
+    ...(parquet && { parquet }),
     scaler: scalerSection(standardizedColumns(spec), fitScaler(moments, deviations, dtypes)),
     shards: planShards(input.rowGroupRows, shardRows),
     createdAt: new Date().toISOString(),

@@ -27,11 +27,20 @@ describe('configuration', () => {
       reduceFunction: 'r',
       shardRows: 1 << 20,
       statsPartRows: 1 << 24,
+      parquet: false,
       prefixes: { input: 'incoming/', jobs: 'jobs/', output: 'embeddings/' },
       // Three 15-minute attempts and Lambda's retry delays; then three redrives.
       stallMs: 2_880_000,
       maxRedrives: 3,
     });
+  });
+
+  it('publishes Parquet parts only when PARQUET_OUTPUT is true, and refuses anything but true or false', () => {
+    const base = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
+    expect(readConfig(base).parquet).toBe(false);
+    expect(readConfig({ ...base, PARQUET_OUTPUT: 'true' }).parquet).toBe(true);
+    expect(readConfig({ ...base, PARQUET_OUTPUT: 'false' }).parquet).toBe(false);
+    expect(() => readConfig({ ...base, PARQUET_OUTPUT: '1' })).toThrow("PARQUET_OUTPUT must be 'true' or 'false', got '1'");
   });
 
   it('reads the stall timeout and the redrive limit, and refuses bad ones', () => {

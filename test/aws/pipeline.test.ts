@@ -16,6 +16,10 @@ import { s3Store } from '../../lib/aws/s3-store.ts';
 import type { Config } from '../../lib/aws/config.ts';
 import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
+import { expectRowsMatch, readEmbeddingsWithDuckDb } from '../helpers/duckdb.ts';
+import { parseNpy } from '../../lib/search/embeddings.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const FIXTURE = fixture('tracks-5k.parquet');
 const config: Config = {
@@ -67,6 +71,7 @@ beforeEach(async () => {
   bucket = `pipeline-${++bucketCount}`;
   config.shardRows = 300;
   config.statsPartRows = 1 << 24;
+  config.parquet = false;
   hooks = {};
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
@@ -217,6 +222,55 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       expect(error.error.message).toMatch(/corrupt-part\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
       expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/corrupt-part.parquet', etag)).plan)).toBeNull();
       expect(invocationsOf('embed', since)).toHaveLength(0);
+    });
+  });
+
+  describe('with Parquet output (config parquet: PARQUET_OUTPUT=true)', () => {
+    /** The published parts of `name`, downloaded into a folder and read by DuckDB as one data set, checked against the .npy and mapping. */
+    async function expectPartsMatch(name: string, parts: number): Promise<void> {
+      // Only the parts: the other output's files share the prefix.
+      const keys = (await keysUnder(`embeddings/${name}/parquet/`)).filter((k) =>
+        /^parquet\/part-\d+\.parquet$/.test(k.slice(`embeddings/${name}/`.length)),
+      );
+      expect(keys).toEqual(
+        Array.from({ length: parts }, (_, i) => `embeddings/${name}/parquet/part-${String(i).padStart(5, '0')}.parquet`),
+      );
+      const dir = join(tmp(), 'parquet');
+      mkdirSync(dir);
+      for (const key of keys) writeFileSync(join(dir, key.split('/').pop()!), (await getObject(key))!);
+      const npy = parseNpy((await getObject(`embeddings/${name}/spotify_vectors_14d.npy`))!, 'npy');
+      const mapping = JSON.parse((await getObject(`embeddings/${name}/id_to_index.json`))!.toString()) as Record<string, number>;
+      expectRowsMatch(await readEmbeddingsWithDuckDb(join(dir, '*.parquet')), npy.data, mapping);
+    }
+    const manifestOf = async (name: string) => JSON.parse((await getObject(`embeddings/${name}/manifest.json`))!.toString());
+
+    it('publishes one part per shard, read by DuckDB as one data set equal to the .npy row for row; a later publish leaves none of an earlier one’s parts', async () => {
+      config.parquet = true;
+      // Another output whose name puts it inside this one's parquet/ folder: never taken for a part.
+      await runJob('incoming/songs/parquet.parquet', readFileSync(fixture('writers', 'pyarrow-zstd.parquet')));
+      const sibling = await keysUnder('embeddings/songs/parquet/');
+
+      await runJob('incoming/songs.parquet', readFileSync(FIXTURE));
+      expect((await manifestOf('songs')).outputs.parquet).toBe('parquet/');
+      await expectPartsMatch('songs', 20);
+
+      // A new version in fewer shards: parts 4 to 19 of the first would join the data set.
+      await runJob('incoming/songs.parquet', readFileSync(fixture('edge', 'many-rowgroups.parquet')));
+      expect((await manifestOf('songs')).shards.count).toBe(4);
+      await expectPartsMatch('songs', 4);
+
+      // Parquet no longer asked for: the folder goes, the other output in it stays.
+      config.parquet = false;
+      await runJob('incoming/songs.parquet', readFileSync(fixture('writers', 'pyarrow-snappy.parquet')));
+      expect((await manifestOf('songs')).outputs.parquet).toBeUndefined();
+      expect(await keysUnder('embeddings/songs/parquet/')).toEqual(sibling);
+      expect(sibling.map((k) => k.slice('embeddings/songs/parquet/'.length)).sort()).toEqual([
+        'id_to_index.json',
+        'manifest.json',
+        'parquet/part-00000.parquet',
+        'parquet/part-00001.parquet',
+        'spotify_vectors_14d.npy',
+      ]);
     });
   });
 

@@ -75,6 +75,7 @@ describe('PipelineStack', () => {
             // 3 attempts of the slowest step (900 s) plus Lambda's retry delays.
             STALL_TIMEOUT_SECONDS: '2880',
             MAX_REDRIVES: '3',
+            PARQUET_OUTPUT: 'false',
             BUCKET_NAME: Match.anyValue(),
           }),
         },
@@ -134,7 +135,8 @@ describe('PipelineStack', () => {
         's3:GetObject': ['embeddings/*', 'incoming/*', 'jobs/*'],
         's3:PutObject': ['embeddings/*', 'jobs/*'],
         's3:AbortMultipartUpload': ['embeddings/*', 'jobs/*'],
-        's3:DeleteObject': ['embeddings/*/error.json', 'jobs/*'],
+        // error.json once published; an earlier publish's Parquet parts this one lacks.
+        's3:DeleteObject': ['embeddings/*/error.json', 'embeddings/*/parquet/part-*', 'jobs/*'],
         's3:ListBucket': ['bucket'],
         'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-embed'],
       },
@@ -301,6 +303,7 @@ describe('PipelineStack', () => {
       alarmEmail: 'ops@example.com',
       embedConcurrency: 0,
       shardRows: 250000,
+      parquetOutput: true,
     });
     t.resourceCountIs('AWS::S3::Bucket', 0);
     t.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-existing-bucket' });
@@ -309,7 +312,7 @@ describe('PipelineStack', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'Test-embed',
       ReservedConcurrentExecutions: Match.absent(),
-      Environment: { Variables: Match.objectLike({ SHARD_ROWS: '250000' }) },
+      Environment: { Variables: Match.objectLike({ SHARD_ROWS: '250000', PARQUET_OUTPUT: 'true' }) },
     });
   });
 
@@ -318,6 +321,7 @@ describe('PipelineStack', () => {
     [{ inputPrefix: 'in' }, /inputPrefix must end with '\/'/],
     [{ outputPrefix: 'incoming/out/' }, /outputPrefix and inputPrefix must not contain each other/],
     [{ logRetentionDays: 10 }, /logRetentionDays must be one of/],
+    [{ parquetOutput: 'yes' }, /parquetOutput must be true or false, got 'yes'/],
     [
       { embedMemoryMb: 64, statsTimeoutSeconds: 1000 },
       /embedMemoryMb must be an integer from 128 .*statsTimeoutSeconds must be an integer from 1 to 900/,

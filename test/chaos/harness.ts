@@ -2,8 +2,10 @@
  * The crash-point suite's harness: one real job per case (moto_server as S3, the local Lambda
  * endpoint, the real handler factories; several shards, statistics in parts), one fault
  * injected, then async retries and reconciler rounds on a fake clock until the job has ended.
+ * Every job also publishes Parquet parts, over a stale part an earlier publish left.
  * A case passes when the job ended exactly one way: published, byte-identical to the command
- * line's outputs, with no job scratch and no index entry left; or error.json naming the cause,
+ * line's outputs, its Parquet parts exactly one per shard and holding the same vectors, with no
+ * job scratch and no index entry left; or error.json naming the cause,
  * with nothing published for that upload. Never both, never still running after the last round.
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -16,9 +18,13 @@ import { JobStore } from '../../lib/pipeline/job-store.ts';
 import { DEFAULT_PREFIXES } from '../../lib/pipeline/keys.ts';
 import { jobStatus } from '../../lib/pipeline/status.ts';
 import type { Config } from '../../lib/aws/config.ts';
+import type { Manifest } from '../../lib/outputs/manifest.ts';
 import { Rng } from '../../lib/generate/random.ts';
 import { Injector, injectS3Errors, running, type Fault, type Point, type Rule } from './faults.ts';
-import { getObjectOrNull } from '../helpers/s3.ts';
+import { getObjectOrNull, keysUnder } from '../helpers/s3.ts';
+import { parquetPartFile } from '../../lib/outputs/file-names.ts';
+import * as pw from 'parquet-wasm';
+import { tableFromIPC } from 'apache-arrow';
 
 /** What every case compares against: the input and the command line's outputs for it. */
 export interface Reference {
@@ -54,6 +60,8 @@ const KEY = 'incoming/chaos.parquet';
 const NAME = 'chaos';
 const STALL_MS = 60_000;
 const MAX_ROUNDS = 12;
+/** A part no publish of the case's job writes (it has 5 shards): what an earlier publish in more shards left. */
+const STALE_PART = `embeddings/${NAME}/${parquetPartFile(9)}`;
 let bucketCount = 0;
 
 export function caseName(spec: CaseSpec): string {
@@ -98,6 +106,7 @@ export async function runCase(endpoint: string, ref: Reference, spec: CaseSpec):
     shardRows: 1000,
     statsPartRows: 2000,
     prefixes: DEFAULT_PREFIXES,
+    parquet: true,
     stallMs: STALL_MS,
     maxRedrives: 3,
   };
@@ -115,6 +124,7 @@ export async function runCase(endpoint: string, ref: Reference, spec: CaseSpec):
   const name = caseName(spec);
   try {
     await check.send(new CreateBucketCommand({ Bucket: bucket }));
+    await check.send(new PutObjectCommand({ Bucket: bucket, Key: STALE_PART, Body: 'stale' }));
     const { ETag } = await check.send(new PutObjectCommand({ Bucket: bucket, Key: KEY, Body: ref.input }));
     const etag = ETag!;
     jobId = store.jobIdOf({ key: KEY, etag });
@@ -195,6 +205,26 @@ async function verify(
   if (!vectors?.equals(ref.vectors)) return 'published vectors differ from the command line';
   if (!mapping?.equals(ref.mapping)) return 'published mapping differs from the command line';
   if (error) return 'published, with an error.json beside the outputs';
+  return partsProblem(s3, bucket, manifest!, ref);
+}
+
+/** The published Parquet parts: one per shard, none left over, their vectors (read by parquet-wasm) the command line's. */
+async function partsProblem(s3: S3Client, bucket: string, manifest: Manifest, ref: Reference): Promise<string | null> {
+  const keys = await keysUnder(s3, bucket, `embeddings/${NAME}/parquet/`);
+  const expected = Array.from({ length: manifest.shards.count }, (_, i) => `embeddings/${NAME}/${parquetPartFile(i)}`);
+  if (keys.join() !== expected.join()) return `Parquet parts ${keys.join(', ')}; expected ${expected.join(', ')}`;
+  const vectors: Uint8Array[] = [];
+  for (const key of keys) {
+    const table = tableFromIPC(pw.readParquet((await getObjectOrNull(s3, bucket, key))!).intoIPCStream());
+    for (const data of table.getChild('vector')!.data) {
+      const v = data.children[0]!.values as Float32Array;
+      vectors.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+  }
+  const [rows, dims] = manifest.outputs.shape;
+  // The .npy's data follows its header.
+  const npyData = ref.vectors.subarray(ref.vectors.length - rows * dims * 4);
+  if (!Buffer.concat(vectors).equals(npyData)) return 'the Parquet parts’ vectors differ from the command line’s';
   return null;
 }
 

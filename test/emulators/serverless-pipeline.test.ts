@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
+import { expectRowsMatch, readEmbeddingsWithDuckDb } from '../helpers/duckdb.ts';
+import { parseNpy } from '../../lib/search/embeddings.ts';
 
 describe('track-embeddings pipeline-local', () => {
   const tmp = useTmp();
@@ -18,6 +20,19 @@ describe('track-embeddings pipeline-local', () => {
     const cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), workers: 1 });
     expect(readFileSync(join(out, 'spotify_vectors_14d.npy')).equals(readFileSync(cli.vectorsPath))).toBe(true);
     expect(readFileSync(join(out, 'id_to_index.json')).equals(readFileSync(cli.mappingPath))).toBe(true);
+  });
+
+  it('with --parquet, downloads one part per shard into DIR/parquet/, read by DuckDB equal to the .npy; a run without it removes them', async () => {
+    const out = tmp();
+    const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000', '--parquet']);
+    expect(r.stderr).toMatch(/→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, parquet\/part-\*\.parquet, manifest\.json\}\n$/);
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(out, 'parquet'))).toEqual([0, 1, 2, 3, 4].map((i) => `part-0000${i}.parquet`));
+    const npy = parseNpy(readFileSync(join(out, 'spotify_vectors_14d.npy')), 'npy');
+    const mapping = JSON.parse(readFileSync(join(out, 'id_to_index.json'), 'utf8')) as Record<string, number>;
+    expectRowsMatch(await readEmbeddingsWithDuckDb(join(out, 'parquet', '*.parquet')), npy.data, mapping);
+    expect(runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '2500']).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 
   it('exits 1 with the job’s error for bad input, and leaves no outputs', () => {
