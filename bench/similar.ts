@@ -8,18 +8,15 @@
  * 2 threads, as queries per second over the whole batch, threads' start-up included, for sizes up
  * to --batch-max-rows. The numpy column runs on REFERENCE_PYTHON or bench/.venv (see bench/python.ts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { npyHeader } from '../lib/outputs/npy.ts';
 import { parseNpy } from '../lib/search/embeddings.ts';
 import { nearest } from '../lib/search/nearest.ts';
 import { searchMany } from '../lib/search/search-pool.ts';
-import { Rng } from '../lib/generate/random.ts';
-import { ROOT, benchFile, fmt } from './data.ts';
-import { measure, median } from './measure.ts';
+import { ROOT, fmt, normalVectors, trackVectors } from './data.ts';
+import { median } from './measure.ts';
 import { benchPython } from './python.ts';
 
 const { values } = parseArgs({
@@ -37,31 +34,6 @@ const k = Number(values.k);
 const batch = Number(values.batch);
 const batchMaxRows = Number(values['batch-max-rows']);
 const DIMS = 14;
-const dir = join(tmpdir(), 'track-embeddings-bench');
-mkdirSync(dir, { recursive: true });
-
-/** A seeded matrix of `rows` × 14 normal float32 values, as an .npy, made once. */
-function normalVectors(rows: number): string {
-  const path = join(dir, `vectors-${rows}.npy`);
-  if (existsSync(path)) return path;
-  process.stderr.write(`making ${rows.toLocaleString('en-US')} × ${DIMS} vectors → ${path}\n`);
-  const rng = new Rng(rows);
-  const data = new Float32Array(rows * DIMS);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal(0, 1);
-  writeFileSync(path, Buffer.concat([npyHeader(rows, DIMS), new Uint8Array(data.buffer)]));
-  return path;
-}
-
-/** The embeddings of the generated tracks file of `rows` rows, made once by the built command. */
-function trackVectors(rows: number): string {
-  const out = join(dir, `embeddings-${rows}`);
-  const path = join(out, 'spotify_vectors_14d.npy');
-  if (existsSync(path)) return path;
-  process.stderr.write(`embedding ${rows.toLocaleString('en-US')} generated tracks → ${out}\n`);
-  const r = measure([process.execPath, join(ROOT, 'dist', 'track-embeddings.js'), benchFile(rows), '-o', out], ROOT);
-  if (!r.ok) throw new Error(`embed failed:\n${r.stderr}`);
-  return path;
-}
 
 const py = benchPython();
 const lines = [
