@@ -1,8 +1,8 @@
 /**
  * One shard of a serverless job: embed its rows, write its vectors, mapping fragment and sorted
- * id hashes (and its rows as a Parquet part when the plan asks), mark it done; the shard that finds every shard done claims the reduce, once, and
- * invokes it. Re-running a shard (a retry, a duplicate delivery) rewrites the same bytes and
- * cannot claim twice.
+ * id hashes (and its rows as a Parquet part when the plan asks), mark it done; the shard that
+ * finds every shard done claims the reduce, once, and invokes it. Re-running a shard (a retry,
+ * a duplicate delivery) rewrites the same bytes and cannot claim twice.
  */
 import type { StepContext } from './invoker.ts';
 import { randomUUID } from 'node:crypto';
