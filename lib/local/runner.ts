@@ -112,6 +112,8 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     t = performance.now();
     const hashes = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
+    // The workers' part is done: their heaps go before the mapping and the Parquet write.
+    await pool.close();
     t = performance.now();
     const repeatedIds = await writeMapping(plan, hashes, out);
     lap('mapping', t);

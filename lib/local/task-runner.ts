@@ -13,7 +13,7 @@ import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work
 import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
-import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
@@ -39,10 +39,11 @@ export class TaskRunner {
     const out = await open(task.vectorsPath, 'r+');
     const fragment = new ByteWriter(shard.rows * 36);
     const hashes = new BigUint64Array(shard.rows);
-    const parquet: RecordBatch[] = [];
+    // The shard's rows for embeddings.parquet, streamed to its part file as Arrow IPC while it embeds.
+    const parquet = task.parquetPath ? await ipcPartWriter(task.parquetPath) : null;
     try {
       await embedShard(reader, shard, features, task.idColumn, async (b) => {
-        if (task.parquetPath) parquet.push(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
+        parquet?.write(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
         const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
         const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
         await out.write(bytes, 0, bytes.length, position);
@@ -53,9 +54,9 @@ export class TaskRunner {
       });
     } finally {
       await out.close();
+      await parquet?.close();
     }
     await writeFile(task.fragmentPath, fragment.bytes());
-    if (task.parquetPath) await writeFile(task.parquetPath, tableToIPC(new Table(parquet), 'stream'));
     // Sorted here, in parallel across workers; the runner only merges.
     hashes.sort();
     return { kind: 'embed', rows: shard.rows, hashes };
@@ -75,4 +76,24 @@ export class TaskRunner {
     this.current = { input: task.input, source, reader: this.retain.length > 0 ? await retainColumns(reader, this.retain) : reader };
     return this.current.reader;
   }
+}
+
+/** An Arrow IPC stream written to `path` batch by batch: a batch's bytes go to the file, not into a table held to the end. */
+async function ipcPartWriter(path: string): Promise<{ write(b: RecordBatch): void; close(): Promise<void> }> {
+  const file = await open(path, 'w');
+  const writer = new RecordBatchStreamWriter();
+  const drained = (async () => {
+    for await (const chunk of writer) await file.write(chunk);
+  })();
+  return {
+    write: (b) => writer.write(b),
+    async close() {
+      writer.close();
+      try {
+        await drained;
+      } finally {
+        await file.close();
+      }
+    },
+  };
 }
