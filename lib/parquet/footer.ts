@@ -63,8 +63,19 @@ export interface ParquetLayout {
 
 const INITIAL_TAIL = 64 * 1024;
 
+/** A footer as read: its decoded layout, and its bytes (metadata, length, PAR1), which the decoder is opened on. */
+export interface Footer {
+  layout: ParquetLayout;
+  bytes: Uint8Array;
+}
+
 /** Reads the footer of `source` with one or two ranged reads and decodes it. */
 export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
+  return (await loadFooter(source)).layout;
+}
+
+/** Reads the footer of `source` with one or two ranged reads; its layout and its bytes. */
+export async function loadFooter(source: ByteSource): Promise<Footer> {
   const bad = (problem: string, cause?: unknown) =>
     new InvalidInputError(source.name, problem, cause === undefined ? undefined : { cause });
   if (source.size === 0) throw bad('empty file (0 bytes), not a Parquet file');
@@ -84,7 +95,8 @@ export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
   const footerLen = metaLen + 8;
   if (footerLen + 4 > source.size) throw bad(`corrupt Parquet footer (metadata length ${metaLen} exceeds the file)`);
   if (footerLen > tailLen) tail = await source.read(source.size - footerLen, footerLen);
-  const meta = tail.subarray(tail.length - footerLen, tail.length - 8);
+  const bytes = tail.subarray(tail.length - footerLen);
+  const meta = bytes.subarray(0, footerLen - 8);
 
   let fmd: ThriftStruct;
   try {
@@ -94,7 +106,7 @@ export async function readFooter(source: ByteSource): Promise<ParquetLayout> {
     throw e;
   }
   try {
-    return decodeFileMetaData(fmd, source.size, footerLen);
+    return { layout: decodeFileMetaData(fmd, source.size, footerLen), bytes };
   } catch (e: unknown) {
     if (e instanceof FooterShapeError) throw bad(`corrupt Parquet footer: ${e.message}`, e);
     throw e;

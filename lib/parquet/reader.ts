@@ -7,9 +7,9 @@ import * as pw from 'parquet-wasm';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import type { RecordBatch } from 'apache-arrow';
 import type { ByteSource } from '../io/byte-source.ts';
-import type { ParquetLayout } from './footer.ts';
+import type { Footer, ParquetLayout } from './footer.ts';
 import type { RowRange } from './row-range.ts';
-import { decoderFooter, readFooter, runFooter } from './footer.ts';
+import { decoderFooter, loadFooter, runFooter } from './footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
 import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
@@ -29,12 +29,21 @@ export interface ParquetReader {
   batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
 }
 
-/** Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear error. */
-export async function openParquet(source: ByteSource, layout?: ParquetLayout): Promise<ParquetReader> {
-  const meta = layout ?? (await readFooter(source));
+/**
+ * Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear
+ * error. Given the footer as read (loadFooter), nothing is read again; given only its layout (a
+ * worker's task), its bytes are.
+ */
+export async function openParquet(source: ByteSource, known?: Footer | ParquetLayout): Promise<ParquetReader> {
+  const { layout: meta, bytes } =
+    known === undefined
+      ? await loadFooter(source)
+      : 'bytes' in known
+        ? known
+        : { layout: known, bytes: await source.read(known.footer.start, known.footer.end - known.footer.start) };
   const cache = new RangeCache(source);
   const timings: ReadTimings = { readMs: 0, bytesRead: 0, decodeMs: 0 };
-  const footer = decoderFooter(await source.read(meta.footer.start, meta.footer.end - meta.footer.start));
+  const footer = decoderFooter(bytes);
   // The schema checked once, here: a file of no row groups with this footer's schema.
   const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
   opened.free();

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { StepContext } from './invoker.ts';
 import type { JobPlan, PlanInput, UploadedObject } from './records.ts';
 import { DEFAULT_SPEC, standardizedColumns, type FeatureSpec } from '../embedding/spec.ts';
-import { readFooter } from '../parquet/footer.ts';
+import { loadFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { DEFAULT_STATS_PART_ROWS, STATS_TASK_ROWS, planShards, planStatsParts, planStatsTasks } from '../embedding/shard-plan.ts';
@@ -79,7 +79,8 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
   let plan: JobPlan;
   try {
     const source = await store.openInput(obj);
-    const layout = await readFooter(source);
+    const footer = await loadFooter(source);
+    const layout = footer.layout;
     checkSchema(source.name, layout, spec);
     const input = planInput(store, obj, layout, jobId, spec, opts);
     const partRows = opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS;
@@ -97,7 +98,7 @@ export async function runStats(ctx: StepContext, obj: UploadedObject, opts: Stat
       );
       return { status: 'fanned-out', jobId, parts: parts.length };
     }
-    const reader = await openParquet(source, layout);
+    const reader = await openParquet(source, footer);
     const columns = standardizedColumns(spec);
     // numpy's tree is the file's: the statistics are the same bits as the local runner's, whatever the tasks.
     const dtypes = matrixDtypes(spec, layout);

@@ -3,7 +3,6 @@
  * Decodes only the row groups that hold a wanted row, only the wanted columns.
  */
 import type { ByteSource } from '../io/byte-source.ts';
-import { readFooter } from '../parquet/footer.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { SchemaError } from '../errors.ts';
 
@@ -14,11 +13,11 @@ export async function readRows(
   rows: readonly number[],
 ): Promise<Map<number, Record<string, unknown>>> {
   const path = source.name;
-  const layout = await readFooter(source);
+  const reader = await openParquet(source);
+  const layout = reader.layout;
   for (const c of columns)
     if (!layout.columns.some((col) => col.name === c))
       throw new SchemaError(path, c, `not in the file (its columns: ${layout.columns.map((col) => col.name).join(', ')})`);
-  const reader = await openParquet(source, layout);
   const wanted = [...new Set(rows)].sort((a, b) => a - b);
   const out = new Map<number, Record<string, unknown>>();
   let start = 0;

@@ -12,7 +12,6 @@ import { compileSpec, embedRows } from '../embedding/kernel.ts';
 import { ColumnTypeError, toFloat64 } from '../embedding/columns.ts';
 import { embedFeatures } from './features.ts';
 import { openFileSource } from '../io/file-source.ts';
-import { readFooter } from '../parquet/footer.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { SchemaError, SourceError, SpecError, messageOf } from '../errors.ts';
 
@@ -55,12 +54,12 @@ async function parquetTracks(path: string, spec: FeatureSpec, scaler: Scaler): P
   const dims = compiled.length;
   const source = await openFileSource(path);
   try {
-    const layout = await readFooter(source);
+    const reader = await openParquet(source);
+    const layout = reader.layout;
     const has = (c: string) => layout.columns.some((col) => col.name === c);
     const columns = [...new Set(compiled.map((f) => f.column))];
     for (const c of columns) if (!has(c)) throw new SchemaError(path, c, 'required column is missing');
     const withId = has(spec.id);
-    const reader = await openParquet(source, layout);
     const all = layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
     const out: QueryTrack[] = [];
     for await (const batch of reader.batches(all, withId ? [...columns, spec.id] : columns, 65_536)) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Compression } from 'parquet-wasm';
 import { runLocal } from '../../lib/local/runner.ts';
 import { openFileSource } from '../../lib/io/file-source.ts';
-import { readFooter } from '../../lib/parquet/footer.ts';
+import { loadFooter, readFooter } from '../../lib/parquet/footer.ts';
 import { openParquet } from '../../lib/parquet/reader.ts';
 import { planShards } from '../../lib/embedding/shard-plan.ts';
 import { embedShard } from '../../lib/embedding/shard-work.ts';
@@ -49,6 +49,28 @@ describe('reader matrix: writers, codecs, encodings and edge cases at parity wit
     const { vectorsPath, mappingPath } = await runLocal({ input, outDir: dir, shardRows: 1200, workers: 1 });
     assertParity(vectorsPath, fixture('tracks-5k.reference', 'spotify_vectors_14d.npy'));
     expect(readFileSync(mappingPath).equals(readFileSync(fixture('tracks-5k.reference', 'id_to_index.json')))).toBe(true);
+  });
+});
+
+describe('opening a reader', () => {
+  // On S3 every read is a GET: the footer is read once per open, however it is opened.
+  it('reads the footer once: one read of the file’s tail, none more given the footer as read', async () => {
+    const source = await openFileSource(fixture('tracks-5k.parquet'));
+    try {
+      const reads: number[] = [];
+      const counted = { name: source.name, size: source.size, read: (o: number, n: number) => (reads.push(o), source.read(o, n)) };
+      await openParquet(counted);
+      expect(reads).toHaveLength(1);
+      const footer = await loadFooter(counted);
+      reads.length = 0;
+      await openParquet(counted, footer);
+      expect(reads).toEqual([]);
+      // Given its layout alone (what a worker's task carries), the footer's bytes are read once.
+      await openParquet(counted, footer.layout);
+      expect(reads).toEqual([footer.layout.footer.start]);
+    } finally {
+      await source.close();
+    }
   });
 });
 
