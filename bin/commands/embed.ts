@@ -1,6 +1,7 @@
 /** `track-embeddings [embed] IN.parquet -o DIR`: the whole job on one machine. */
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
+import { outputFilesNote } from '../../lib/outputs/manifest.ts';
 import { INLINE_MAX_ROWS } from '../../lib/local/runner.ts';
 import { parseSpec, DEFAULT_SPEC, type FeatureSpec } from '../../lib/embedding/spec.ts';
 import { checkOutDir, workersOption } from '../../lib/cli/options.ts';
@@ -59,7 +60,7 @@ export const command: Command = {
     process.stderr.write(
       `embedded ${rows.toLocaleString('en-US')} rows × ${m.dims} dims in ${secs.toFixed(2)} s ` +
         `(${Math.round(rows / secs).toLocaleString('en-US')} rows/s, ${m.shards.count} shard(s), ${result.workers === 1 ? 'in-process' : `${result.workers} workers`})` +
-        `${m.outputs.repeatedIds ? ', some ids repeat: the mapping keeps the last index of each' : ''} → ${where}/{${[m.outputs.vectors, m.outputs.mapping, ...(m.outputs.parquet ? [m.outputs.parquet] : []), 'manifest.json'].join(', ')}}\n`,
+        `${m.outputs.repeatedIds ? ', some ids repeat: the mapping keeps the last index of each' : ''} → ${where}/${outputFilesNote(m)}\n`,
     );
     return 0;
   },

@@ -1,5 +1,6 @@
 /** `track-embeddings pipeline-local IN.parquet -o DIR`: the serverless flow on this machine, no AWS, no Docker. */
 import { once } from 'node:events';
+import { outputFilesNote } from '../../lib/outputs/manifest.ts';
 import { runPipelineLocal } from '../../lib/emulators/serverless-pipeline.ts';
 import { checkInputFile, checkOutDir } from '../../lib/cli/options.ts';
 import { PROGRAM, intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
@@ -58,7 +59,7 @@ export const command: Command = {
     const secs = (performance.now() - t0) / 1000;
     process.stderr.write(
       `pipeline: ${manifest.input.rows.toLocaleString('en-US')} rows × ${manifest.dims} dims in ${manifest.shards.count} shard(s), ` +
-        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/{${[manifest.outputs.vectors, manifest.outputs.mapping, ...(manifest.outputs.parquet ? [`${manifest.outputs.parquet}part-*.parquet`] : []), 'manifest.json'].join(', ')}}\n`,
+        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/${outputFilesNote(manifest)}\n`,
     );
     if (!kept) return 0;
     const env = `AWS_ENDPOINT_URL_S3=${kept.s3Endpoint} AWS_REGION=${kept.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;

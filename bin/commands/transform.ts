@@ -1,7 +1,7 @@
 /** `track-embeddings transform NEW.parquet --fitted DIR/manifest.json -o OUT`: new tracks into an existing space. */
 import { relative } from 'node:path';
 import { parseSpec } from '../../lib/embedding/spec.ts';
-import { scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
+import { outputFilesNote, scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
 import { SpecError } from '../../lib/errors.ts';
 import { checkOutDir, workersOption } from '../../lib/cli/options.ts';
 import { positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
@@ -52,7 +52,7 @@ export const command: Command = {
     const m = result.manifest;
     process.stderr.write(
       `transformed ${m.input.rows.toLocaleString('en-US')} rows × ${m.dims} dims with the scaler of ${fittedPath} in ${secs.toFixed(2)} s → ` +
-        `${relative(process.cwd(), out) || '.'}/{${m.outputs.vectors}, ${m.outputs.mapping}, manifest.json}\n`,
+        `${relative(process.cwd(), out) || '.'}/${outputFilesNote(m)}\n`,
     );
     return 0;
   },

@@ -8,4 +8,5 @@ export const PARQUET_DIR = 'parquet';
 /** Part `index` of the pipeline's Parquet copy: `parquet/part-00003.parquet`. */
 export const parquetPartFile = (index: number): string => `${PARQUET_DIR}/part-${String(index).padStart(5, '0')}.parquet`;
 /** Whether a file of an output folder is one of its Parquet parts (and not a file of another output named `<name>/parquet/…`). */
-export const isParquetPartFile = (file: string): boolean => /^parquet\/part-\d{5,}\.parquet$/.test(file);
+const PART_FILE = new RegExp(`^${PARQUET_DIR}/part-\\d{5,}\\.parquet$`);
+export const isParquetPartFile = (file: string): boolean => PART_FILE.test(file);

@@ -3,7 +3,7 @@ import type { FeatureSpec } from '../embedding/spec.ts';
 import type { MatrixDtype } from '../embedding/dtypes.ts';
 import type { Scaler } from '../embedding/stats.ts';
 import { standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
-import { MAPPING_FILE } from './file-names.ts';
+import { MANIFEST_FILE, MAPPING_FILE } from './file-names.ts';
 
 const TOOL = 'track-embeddings 0.1.0';
 
@@ -102,4 +102,10 @@ export function buildManifest(m: {
     timingsMs: m.timingsMs,
     ...(m.fittedFrom !== undefined && { fittedFrom: m.fittedFrom }),
   };
+}
+
+/** The files of an output folder, as the commands list them: `{vectors, mapping[, parquet], manifest.json}`; a folder of parts as its pattern. */
+export function outputFilesNote(m: Manifest): string {
+  const parquet = m.outputs.parquet?.endsWith('/') ? `${m.outputs.parquet}part-*.parquet` : m.outputs.parquet;
+  return `{${[m.outputs.vectors, m.outputs.mapping, ...(parquet ? [parquet] : []), MANIFEST_FILE].join(', ')}}`;
 }

@@ -120,15 +120,15 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
     'application/json',
   );
 
-  const parts = plan.parquet ? done.map((d) => parquetPartFile(d.shard)) : [];
-  if (plan.parquet)
-    await mapLimit(done, PART_COPIES, (d) =>
-      store.stitchOutput(name, parquetPartFile(d.shard), [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE),
-    );
+  const parts = plan.parquet ? done : [];
+  await mapLimit(parts, PART_COPIES, (d) =>
+    store.stitchOutput(name, parquetPartFile(d.shard), [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE),
+  );
   // An earlier publish's parts this one does not have (it had more shards, or asked for Parquet
   // when this one does not) would join the data set: removed before the manifest commits. Only
   // parts: an output named `<name>/parquet/…` lives under the same prefix.
-  const stale = (await store.listOutput(name, PARQUET_DIR)).filter((f) => isParquetPartFile(f) && !parts.includes(f));
+  const published = new Set(parts.map((d) => parquetPartFile(d.shard)));
+  const stale = (await store.listOutput(name, PARQUET_DIR)).filter((f) => isParquetPartFile(f) && !published.has(f));
   await store.deleteOutputs(name, stale);
 
   return buildManifest({

@@ -18,6 +18,10 @@ function footerOf(path: string): Uint8Array {
   return new Uint8Array(bytes.subarray(bytes.length - len - 8));
 }
 
+/** Every column chunk's ColumnMetaData (FileMetaData 4 → RowGroup 1 → ColumnChunk 3). */
+const chunks = (meta: ThriftStruct) =>
+  (meta.get(4) as ThriftStruct[]).flatMap((g) => (g.get(1) as ThriftStruct[]).map((c) => c.get(3) as ThriftStruct));
+
 /** Field ids of a decoded struct, recursively, for comparing shapes. */
 function ids(s: ThriftStruct): unknown {
   return [...s.entries()].map(([id, v]) => [
@@ -40,8 +44,6 @@ describe('compact-protocol rewriting', () => {
     const trimmed = readStruct(rewriteStruct(struct, { 6: true, 4: { 1: { 3: { 12: true } } } })).value;
     expect(trimmed.has(6)).toBe(false);
     expect(full.has(6)).toBe(true);
-    const chunks = (s: ThriftStruct) =>
-      (s.get(4) as ThriftStruct[]).flatMap((g) => (g.get(1) as ThriftStruct[]).map((c) => c.get(3) as ThriftStruct));
     expect(chunks(full).every((c) => c.has(12))).toBe(true);
     expect(chunks(trimmed).some((c) => c.has(12))).toBe(false);
     for (const c of chunks(full)) c.delete(12);
@@ -85,8 +87,6 @@ describe('run footers: a file of some of the row groups, for one decoder stream'
 
   it('leave out what the decoder never reads: the chunks’ statistics and the row groups’ ordinals', () => {
     const footer = footerOf(fixture('tracks-5k.parquet'));
-    const chunks = (meta: ThriftStruct) =>
-      (meta.get(4) as ThriftStruct[]).flatMap((g) => (g.get(1) as ThriftStruct[]).map((c) => c.get(3) as ThriftStruct));
     const full = readStruct(footer.subarray(0, -8)).value;
     expect(chunks(full).every((c) => c.has(12))).toBe(true);
     const run = readStruct(runFooter(decoderFooter(footer), [0, 1], 2_000).subarray(0, -8)).value;
