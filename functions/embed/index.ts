@@ -1,6 +1,6 @@
-/** One shard: embed it, write its objects; the last shard to finish invokes the reducer once. */
-import { clientsFromEnv } from '../../lib/aws/clients.ts';
-import { readConfig } from '../../lib/aws/config.ts';
+/** One shard of a job, invoked by the job's map: embed it, write its objects and its record. */
+import { s3ClientFromEnv } from '../../lib/aws/clients.ts';
+import { readPrefixes } from '../../lib/aws/config.ts';
 import { embedHandler } from '../../lib/aws/handlers.ts';
 
-export const handler = embedHandler({ ...clientsFromEnv(), config: readConfig(process.env) });
+export const handler = embedHandler({ s3: s3ClientFromEnv(), prefixes: readPrefixes(process.env) });

@@ -1,6 +1,6 @@
-/** Stitches a finished job's shards into the published outputs, manifest last. */
-import { clientsFromEnv } from '../../lib/aws/clients.ts';
-import { readConfig } from '../../lib/aws/config.ts';
+/** Stitches a job's shards into the published outputs, manifest last; invoked by the job under its publish lock. */
+import { s3ClientFromEnv } from '../../lib/aws/clients.ts';
+import { readPrefixes } from '../../lib/aws/config.ts';
 import { reduceHandler } from '../../lib/aws/handlers.ts';
 
-export const handler = reduceHandler({ ...clientsFromEnv(), config: readConfig(process.env) });
+export const handler = reduceHandler({ s3: s3ClientFromEnv(), prefixes: readPrefixes(process.env) });

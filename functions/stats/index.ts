@@ -1,6 +1,6 @@
-/** S3 ObjectCreated on incoming/*.parquet (or one stats part) → statistics, plan, fan-out. */
-import { clientsFromEnv } from '../../lib/aws/clients.ts';
-import { readConfig } from '../../lib/aws/config.ts';
+/** One statistics task of a job (both passes, or one part's sums or deviations), invoked by the job. */
+import { s3ClientFromEnv } from '../../lib/aws/clients.ts';
+import { readPrefixes } from '../../lib/aws/config.ts';
 import { statsHandler } from '../../lib/aws/handlers.ts';
 
-export const handler = statsHandler({ ...clientsFromEnv(), config: readConfig(process.env) });
+export const handler = statsHandler({ s3: s3ClientFromEnv(), prefixes: readPrefixes(process.env) });

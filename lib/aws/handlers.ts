@@ -1,126 +1,85 @@
 /**
  * The Lambda handlers, built by factories over the clients and configuration they are given
  * (Powertools' examples/app shape): `functions/<name>/index.ts` only wires them. Each handler
- * checks its event, builds the step context for the event's bucket and calls one pipeline step.
+ * checks its event, opens the job store of the event's bucket and calls one pipeline step.
  */
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { AwsClients } from './clients.ts';
-import type { Config } from './config.ts';
+import { withDurableExecution, type DurableExecutionConfig } from '@aws/durable-execution-sdk-js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../pipeline/object-store.ts';
-import type { Invoker, StepContext } from '../pipeline/invoker.ts';
+import type { Prefixes } from '../pipeline/keys.ts';
+import type { JobConfig } from './config.ts';
+import type { Starter } from '../pipeline/start.ts';
 import { s3Store } from './s3-store.ts';
-import { lambdaInvoker } from './lambda-invoker.ts';
-import { isS3Event, uploadsOf } from './s3-event.ts';
+import { uploadsOf } from './s3-event.ts';
 import { JobStore } from '../pipeline/job-store.ts';
-import { runStats, runStatsPart, type StatsOutcome } from '../pipeline/stats-step.ts';
+import { startJob, type StartOutcome } from '../pipeline/start.ts';
+import { jobWorkflow } from '../pipeline/job.ts';
+import { runStatsDeviations, runStatsMoments, runStatsWhole } from '../pipeline/stats-step.ts';
 import { runEmbedShard, type EmbedOutcome } from '../pipeline/embed-step.ts';
 import { runReduce, type ReduceOutcome } from '../pipeline/reduce-step.ts';
-import { markReduceFailed, markShardFailed, markStatsFailed, markStatsPartFailed, type FailureRecord } from '../pipeline/failure-step.ts';
-import { reconcile, DEFAULT_MAX_REDRIVES, type ReconcileReport } from '../pipeline/reconcile-step.ts';
-import { isEmbedPayload, isReducePayload, isStatsPartPayload, isStatsStartPayload } from '../pipeline/payloads.ts';
+import { isEmbedPayload, isReducePayload, isStatsPayload } from '../pipeline/payloads.ts';
 import { PipelineError } from '../errors.ts';
 
-/** What every handler factory takes; the optional parts let tests and the local stack inject faults and a clock. */
-export interface HandlerDeps extends AwsClients {
-  config: Config;
-  /** How the reducer waits for another job's publish lock; a real timer by default. */
-  wait?: (ms: number) => Promise<void>;
-  /** ms since the epoch; the crash-point suite moves it instead of sleeping. */
-  now?: () => number;
-  /** Wraps the object store of a bucket (fault injection). */
+/** What every step handler takes; `wrapStore` lets tests inject faults below the steps. */
+export interface StoreDeps {
+  s3: S3Client;
+  prefixes: Prefixes;
   wrapStore?: (store: ObjectStore) => ObjectStore;
-  /** Wraps the invoker (fault injection: dropped or duplicated events). */
-  wrapInvoker?: (invoker: Invoker) => Invoker;
 }
 
-/** The part of Lambda's context the handlers read: the request id names what an invocation writes once. */
-export interface InvocationContext {
-  awsRequestId?: string;
-}
-
-/** A step context for one invocation on `bucket`. */
-export function stepContext(deps: HandlerDeps, bucket: string, context?: InvocationContext): StepContext {
+/** The job store of `bucket`. */
+export function storeOf(deps: StoreDeps, bucket: string): JobStore {
   const objects = s3Store(deps.s3, bucket);
-  const invoker = lambdaInvoker(deps.lambda, deps.config);
-  return {
-    store: new JobStore(deps.wrapStore ? deps.wrapStore(objects) : objects, deps.config.prefixes),
-    invoker: deps.wrapInvoker ? deps.wrapInvoker(invoker) : invoker,
-    writer: context?.awsRequestId ?? randomUUID(),
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.config.stallMs ? { stallMs: deps.config.stallMs } : {}),
-  };
+  return new JobStore(deps.wrapStore ? deps.wrapStore(objects) : objects, deps.prefixes);
 }
 
 const shown = (event: unknown) => JSON.stringify(event)?.slice(0, 200);
 
-/**
- * S3 ObjectCreated on `incoming/*.parquet` → statistics, plan, one async embed per shard; or one
- * stats part; or an upload the reconciler (re)starts.
- */
-export function statsHandler(deps: HandlerDeps): (event: unknown, context?: InvocationContext) => Promise<StatsOutcome[]> {
-  return async (event, context) => {
-    const { config } = deps;
-    const opts = { shardRows: config.shardRows, statsPartRows: config.statsPartRows, parquet: config.parquet };
-    if (isStatsPartPayload(event)) return [await runStatsPart(stepContext(deps, event.bucket, context), event.jobId, event.statsPart)];
-    if (isStatsStartPayload(event)) return [await runStats(stepContext(deps, event.bucket, context), event, opts)];
-    const outcomes: StatsOutcome[] = [];
-    for (const upload of uploadsOf(event)) {
-      const ctx = stepContext(deps, upload.bucket, context);
-      // Events carry the ETag; without one, pin to the version there now.
-      const etag = upload.etag ?? (await ctx.store.currentEtag(upload.key));
-      if (!etag) {
-        outcomes.push({ status: 'ignored', key: upload.key, reason: 'the object no longer exists' });
-        continue;
-      }
-      outcomes.push(await runStats(ctx, { key: upload.key, etag }, opts));
-    }
+/** S3 (notification or EventBridge) → one durable execution of the job per upload, or error.json for a key that cannot be. */
+export function startHandler(deps: StoreDeps & { starter: Starter }): (event: unknown) => Promise<StartOutcome[]> {
+  return async (event) => {
+    const outcomes: StartOutcome[] = [];
+    for (const upload of uploadsOf(event)) outcomes.push(await startJob(storeOf(deps, upload.bucket), deps.starter, upload));
     return outcomes;
   };
 }
 
-/** One shard: embed it, write its objects; the last shard to finish invokes the reducer once. */
-export function embedHandler(deps: HandlerDeps): (event: unknown, context?: InvocationContext) => Promise<EmbedOutcome> {
-  return async (event, context) => {
-    if (!isEmbedPayload(event)) throw new PipelineError(`expected { bucket, jobId, shard }, got ${shown(event)}`);
-    return runEmbedShard(stepContext(deps, event.bucket, context), event.jobId, event.shard);
-  };
+/** The job: the durable execution that orchestrates one upload's statistics, shards and publish. */
+export function jobHandler(deps: StoreDeps & { config: JobConfig; durable?: DurableExecutionConfig }) {
+  return withDurableExecution(
+    jobWorkflow((bucket) => storeOf(deps, bucket), deps.config),
+    deps.durable,
+  );
 }
 
-/** Stitches a finished job's shards into the published outputs, manifest last. */
-export function reduceHandler(deps: HandlerDeps): (event: unknown, context?: InvocationContext) => Promise<ReduceOutcome> {
-  const wait = deps.wait ?? ((ms: number) => sleep(ms));
-  return async (event, context) => {
-    if (!isReducePayload(event)) throw new PipelineError(`expected { bucket, jobId }, got ${shown(event)}`);
-    return runReduce(stepContext(deps, event.bucket, context), event.jobId, wait);
-  };
-}
-
-/** The on-failure destination of every step: an invocation that failed after its retries fails its job. */
-export function failureHandler(deps: HandlerDeps): (record: FailureRecord) => Promise<{ failedJobs: string[] }> {
-  return async (record) => {
-    const payload = record?.requestPayload;
-    const one = (job: string | null) => ({ failedJobs: job ? [job] : [] });
-    if (isEmbedPayload(payload)) return one(await markShardFailed(stepContext(deps, payload.bucket).store, record));
-    if (isStatsPartPayload(payload)) return one(await markStatsPartFailed(stepContext(deps, payload.bucket).store, record));
-    if (isStatsStartPayload(payload)) return one(await markStatsFailed(stepContext(deps, payload.bucket).store, payload, record));
-    if (isReducePayload(payload)) return one(await markReduceFailed(stepContext(deps, payload.bucket).store, record));
-    const failedJobs: string[] = [];
-    for (const { bucket, key, etag } of isS3Event(payload) ? uploadsOf(payload) : []) {
-      if (!etag) continue;
-      const job = await markStatsFailed(stepContext(deps, bucket).store, { key, etag }, record);
-      if (job) failedJobs.push(job);
+/** One statistics task of a job: both passes of a one-part file, or one part's sums or deviations. */
+export function statsHandler(deps: StoreDeps) {
+  return async (event: unknown) => {
+    if (!isStatsPayload(event)) throw new PipelineError(`expected { bucket, jobId, task[, part, means] }, got ${shown(event)}`);
+    const store = storeOf(deps, event.bucket);
+    switch (event.task) {
+      case 'whole':
+        return runStatsWhole(store, event.jobId);
+      case 'moments':
+        return runStatsMoments(store, event.jobId, event.part);
+      case 'deviations':
+        return runStatsDeviations(store, event.jobId, event.part, event.means);
     }
-    return { failedJobs };
   };
 }
 
-/** The scheduled reconciler: one sweep of the bucket the configuration names (or the event's `bucket`). */
-export function reconcileHandler(
-  deps: HandlerDeps & { bucket: string },
-): (event: unknown, context?: InvocationContext) => Promise<ReconcileReport> {
-  return async (event, context) => {
-    const bucket = typeof (event as { bucket?: unknown })?.bucket === 'string' ? (event as { bucket: string }).bucket : deps.bucket;
-    return reconcile(stepContext(deps, bucket, context), { maxRedrives: deps.config.maxRedrives ?? DEFAULT_MAX_REDRIVES });
+/** One shard: embed it, write its objects and its record. */
+export function embedHandler(deps: StoreDeps): (event: unknown) => Promise<EmbedOutcome> {
+  return async (event) => {
+    if (!isEmbedPayload(event)) throw new PipelineError(`expected { bucket, jobId, shard }, got ${shown(event)}`);
+    return runEmbedShard(storeOf(deps, event.bucket), event.jobId, event.shard);
+  };
+}
+
+/** Stitches a job's shards into the published outputs, manifest last (the job holds the publish lock). */
+export function reduceHandler(deps: StoreDeps): (event: unknown) => Promise<ReduceOutcome> {
+  return async (event) => {
+    if (!isReducePayload(event)) throw new PipelineError(`expected { bucket, jobId }, got ${shown(event)}`);
+    return runReduce(storeOf(deps, event.bucket), event.jobId);
   };
 }

@@ -26,18 +26,37 @@ export function quotedEtag(etag: string): string {
   return `"${etag.replace(/"/g, '')}"`;
 }
 
-/** True when the value has the shape of an S3 event (a Records array). */
+/** True when the value has the shape of an S3 event notification (a Records array). */
 export function isS3Event(event: unknown): boolean {
   return Array.isArray((event as { Records?: unknown } | null)?.Records);
+}
+
+interface EventBridgeS3 {
+  source?: string;
+  'detail-type'?: string;
+  detail?: { bucket?: { name?: string }; object?: { key?: string; etag?: string } };
+}
+
+/** True when the value is an EventBridge event from S3 ("Object Created"). */
+export function isEventBridgeS3Event(event: unknown): boolean {
+  return (event as EventBridgeS3 | null)?.source === 'aws.s3' && typeof (event as EventBridgeS3).detail === 'object';
 }
 
 interface S3Record {
   s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string } };
 }
 
-/** Every upload of an S3 event, keys decoded and ETags quoted; a malformed record is an error naming it. */
+/**
+ * Every upload of an S3 event — a bucket notification (keys URL-encoded) or an EventBridge
+ * "Object Created" event (keys as they are) — ETags quoted; a malformed record is an error naming it.
+ */
 export function uploadsOf(event: unknown): Upload[] {
-  if (!isS3Event(event)) throw new PipelineError('not an S3 event: no Records array');
+  if (isEventBridgeS3Event(event)) {
+    const { bucket, object } = (event as EventBridgeS3).detail!;
+    if (!bucket?.name || !object?.key) throw new PipelineError('EventBridge S3 event: missing detail.bucket.name or detail.object.key');
+    return [{ bucket: bucket.name, key: object.key, etag: object.etag ? quotedEtag(object.etag) : null }];
+  }
+  if (!isS3Event(event)) throw new PipelineError('not an S3 event: neither a Records array nor an EventBridge event from aws.s3');
   return (event as { Records: S3Record[] }).Records.map((r, i) => {
     const bucket = r.s3?.bucket?.name;
     const key = r.s3?.object?.key;
@@ -47,7 +66,17 @@ export function uploadsOf(event: unknown): Upload[] {
   });
 }
 
-/** The ObjectCreated:Put event the bucket notification sends for one upload (the fields stats reads). */
+/** The "Object Created" event S3 sends to EventBridge for one upload (the fields start reads). */
+export function eventBridgeObjectCreated(bucket: string, key: string, etag: string) {
+  return {
+    version: '0',
+    source: 'aws.s3',
+    'detail-type': 'Object Created',
+    detail: { version: '0', bucket: { name: bucket }, object: { key, etag: etag.replace(/"/g, '') }, reason: 'PutObject' },
+  };
+}
+
+/** The ObjectCreated:Put event the bucket notification sends for one upload (the fields start reads). */
 export function s3PutEvent(bucket: string, key: string, etag: string) {
   return {
     Records: [

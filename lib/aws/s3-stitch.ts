@@ -24,6 +24,8 @@ const UPLOAD_BUFFERS = 4;
 
 /** What `stitchObjects` wrote: total bytes, parts used and how many of them were server-side copies. */
 export interface StitchResult {
+  /** The written object's ETag. */
+  etag: string;
   bytes: number;
   parts: number;
   copiedParts: number;
@@ -53,15 +55,15 @@ export async function stitchObjects(client: S3Client, request: StitchRequest): P
     // Small enough for one request; a multipart upload would add two round trips for nothing.
     const body = new Uint8Array(bytes);
     if (only?.kind === 'upload') await assemble(client, bucket, only, body);
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
-    return { bytes, parts: 1, copiedParts: 0 };
+    const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    return { etag: put.ETag ?? '', bytes, parts: 1, copiedParts: 0 };
   }
-  await multipartUpload(client, request, plan, partSize);
-  return { bytes, parts: plan.length, copiedParts: plan.filter((p) => p.kind === 'copy').length };
+  const etag = await multipartUpload(client, request, plan, partSize);
+  return { etag, bytes, parts: plan.length, copiedParts: plan.filter((p) => p.kind === 'copy').length };
 }
 
 /** One multipart upload of `plan`: created, its parts sent at most CONCURRENCY at once, then completed, or aborted on failure. */
-async function multipartUpload(client: S3Client, request: StitchRequest, plan: readonly PlannedPart[], partSize: number): Promise<void> {
+async function multipartUpload(client: S3Client, request: StitchRequest, plan: readonly PlannedPart[], partSize: number): Promise<string> {
   const { bucket, key, contentType } = request;
   const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
   const uploadId = created.UploadId;
@@ -70,9 +72,10 @@ async function multipartUpload(client: S3Client, request: StitchRequest, plan: r
   try {
     // mapLimit lets every in-flight part settle before it throws, so the abort comes after them all.
     const completed = await mapLimit(plan, CONCURRENCY, (part, index) => sendPart(upload, part, index + 1));
-    await client.send(
+    const done = await client.send(
       new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
     );
+    return done.ETag ?? '';
   } catch (e: unknown) {
     // The original error matters more than a failed clean-up; a lifecycle rule catches leftovers.
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);

@@ -1,31 +1,37 @@
 /**
  * The stack's functions on one machine: the real handler factories behind the local Lambda
- * Invoke endpoint, wired as the CDK stack wires them (async retries, on-failure destinations),
- * with a Lambda client pointed at the endpoint for the handlers' own fan-out.
+ * Invoke endpoint, wired as the CDK stack wires them — S3 event → start (async, two retries,
+ * then the dead-letter queue) → one durable execution of the job per upload, run by the SDK's
+ * local engine, whose invokes of stats, embed and reduce go through the endpoint.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Config } from '../aws/config.ts';
-import { embedHandler, failureHandler, reconcileHandler, reduceHandler, statsHandler, type HandlerDeps } from '../aws/handlers.ts';
-import { startLocalLambda, type LocalLambda } from './lambda/index.ts';
+import type { JobConfig } from '../aws/config.ts';
+import { embedHandler, jobHandler, reduceHandler, startHandler, statsHandler, type StoreDeps } from '../aws/handlers.ts';
+import { durableStarter } from '../aws/durable-starter.ts';
+import { startLocalLambda, type LambdaContextLike, type LocalLambda } from './lambda/index.ts';
 import { queryHandler } from '../aws/query-handler.ts';
 import { DEFAULT_QUERY_MAX_ROWS } from '../aws/env.ts';
+import { LocalEngine, invokeThrough, type InvokeThrough, type LocalExecution } from './local-engine.ts';
+import type { ObjectStore } from '../pipeline/object-store.ts';
 
-export type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile' | 'query';
-type Handler = (event: unknown, context?: { awsRequestId?: string }) => Promise<unknown>;
+export type FunctionName = 'start' | 'job' | 'stats' | 'embed' | 'reduce' | 'query' | 'dlq';
+type Handler = (event: unknown, context: LambdaContextLike) => Promise<unknown>;
+
+/** The job function's alias, as the start function addresses it (durable functions are invoked qualified). */
+export const JOB_ALIAS = 'live';
 
 export interface LocalStackOptions {
   s3: S3Client;
-  config: Config;
-  /** Wraps each handler (tests inject faults or observe results through it). */
+  /** The job's settings; its function names are the local functions'. */
+  config: JobConfig;
+  /** Wraps each function's handler (tests observe or inject faults through it). */
   wrap?: (name: FunctionName, handler: Handler) => Handler;
-  /** How the reducer waits for a publish lock. */
-  wait?: (ms: number) => Promise<void>;
-  /** The handlers' clock, and the fault injection hooks of `HandlerDeps`. */
-  now?: HandlerDeps['now'];
-  wrapStore?: HandlerDeps['wrapStore'];
-  wrapInvoker?: HandlerDeps['wrapInvoker'];
-  /** The bucket the reconciler sweeps when its event names none, and the query function reads. */
+  /** Wraps every object store the handlers open (fault injection below the steps). */
+  wrapStore?: (store: ObjectStore) => ObjectStore;
+  /** Wraps the job's invokes of other functions (lost responses, duplicates). */
+  wrapInvoke?: (invoke: InvokeThrough) => InvokeThrough;
+  /** The bucket the query function reads. */
   bucket?: string;
   /** The query function's row limit (the stack's queryMaxRows); default 2,000,000. */
   queryMaxRows?: number;
@@ -35,54 +41,74 @@ export interface LocalStack {
   local: LocalLambda;
   /** A client of the local endpoint, as a caller (the S3 notification, a test) invokes through. */
   lambda: LambdaClient;
+  engine: LocalEngine;
+  /** What reached the dead-letter queue: start's events that failed every attempt. */
+  deadLetters: unknown[];
+  /** Resolves once no invocation and no execution is in progress. */
+  idle(): Promise<void>;
+  /** The execution of job `jobId`, if one was started. */
+  execution(jobId: string): LocalExecution | undefined;
   close(): Promise<void>;
 }
 
-/** Starts the endpoint serving stats, embed, reduce, failure, reconcile and query; the pipeline's function names are the config's. */
+/** Starts the endpoint serving start, job, stats, embed, reduce and query, and the engine behind job. */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const wrap = opts.wrap ?? ((_name: FunctionName, h: Handler) => h);
+  const { config } = opts;
   // The handlers invoke through a client of the endpoint, which exists only once it listens.
   const handlers = {} as Record<FunctionName, Handler>;
-  const call = (name: FunctionName) => (event: unknown, context: { awsRequestId?: string }) => handlers[name](event, context);
-  const { config } = opts;
+  const call = (name: FunctionName) => (event: unknown, context: LambdaContextLike) => handlers[name](event, context);
+  const deadLetters: unknown[] = [];
   const local = await startLocalLambda({
     functions: {
-      [config.statsFunction]: { handler: call('stats'), maxRetries: 2, onFailure: 'failure' },
-      [config.embedFunction]: { handler: call('embed'), maxRetries: 2, onFailure: 'failure' },
-      [config.reduceFunction]: { handler: call('reduce'), maxRetries: 2, onFailure: 'failure' },
-      failure: { handler: call('failure') },
-      reconcile: { handler: call('reconcile') },
+      start: { handler: call('start'), maxRetries: 2, onFailure: 'dlq' },
+      job: { handler: call('job'), durable: true, maxRetries: 0 },
+      [config.statsFunction]: { handler: call('stats') },
+      [config.embedFunction]: { handler: call('embed') },
+      [config.reduceFunction]: { handler: call('reduce') },
       query: { handler: call('query') },
+      dlq: { handler: call('dlq') },
     },
   });
-  const lambda = new LambdaClient({
-    endpoint: local.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const { wait, now, wrapStore, wrapInvoker } = opts;
-  const deps: HandlerDeps = { s3: opts.s3, lambda, config, ...{ wait, now, wrapStore, wrapInvoker } };
-  const failure = failureHandler(deps);
+  const lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const deps: StoreDeps = { s3: opts.s3, prefixes: config.prefixes, ...(opts.wrapStore && { wrapStore: opts.wrapStore }) };
+  const through = invokeThrough(lambda);
+  const engine = await LocalEngine.start(
+    jobHandler({ ...deps, config }),
+    [config.statsFunction, config.embedFunction, config.reduceFunction],
+    opts.wrapInvoke ? opts.wrapInvoke(through) : through,
+  );
   Object.assign(handlers, {
+    start: wrap('start', startHandler({ ...deps, starter: durableStarter(lambda, `job:${JOB_ALIAS}`) })),
+    // The engine's door: an invoke with an execution name starts that execution once.
+    job: wrap('job', async (event, context) => {
+      const name = context.durableExecutionName ?? `unnamed-${context.awsRequestId}`;
+      const execution = engine.start(name, event);
+      const ended = await execution.done;
+      return { status: ended.status };
+    }),
     stats: wrap('stats', statsHandler(deps)),
     embed: wrap('embed', embedHandler(deps)),
     reduce: wrap('reduce', reduceHandler(deps)),
-    failure: wrap('failure', (record) => failure(record as Parameters<typeof failure>[0])),
-    reconcile: wrap('reconcile', reconcileHandler({ ...deps, bucket: opts.bucket ?? '' })),
+    dlq: wrap('dlq', async (record) => void deadLetters.push(record)),
     query: wrap(
       'query',
-      queryHandler({
-        s3: opts.s3,
-        bucket: opts.bucket ?? '',
-        outputPrefix: config.prefixes.output,
-        maxRows: opts.queryMaxRows ?? DEFAULT_QUERY_MAX_ROWS,
-      }),
+      queryHandler({ s3: opts.s3, bucket: opts.bucket ?? '', outputPrefix: config.prefixes.output, maxRows: opts.queryMaxRows ?? DEFAULT_QUERY_MAX_ROWS }),
     ),
   });
   return {
     local,
     lambda,
+    engine,
+    deadLetters,
+    async idle() {
+      await local.idle();
+      await engine.settled();
+      await local.idle();
+    },
+    execution: (jobId) => engine.executions.get(jobId),
     async close() {
+      await engine.close();
       await local.close();
       lambda.destroy();
     },

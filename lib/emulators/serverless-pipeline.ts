@@ -9,11 +9,11 @@ import { OutputFolder } from '../io/output-folder.ts';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { startMoto, s3ClientFor, LOCAL_REGION } from './moto.ts';
-import type { Config } from '../aws/config.ts';
+import { JOB_DEFAULTS, type JobConfig } from '../aws/config.ts';
 import { startLocalStack } from './local-stack.ts';
 import { JobStore } from '../pipeline/job-store.ts';
 import { DEFAULT_PREFIXES, outputKeys, outputName } from '../pipeline/keys.ts';
-import { s3PutEvent } from '../aws/s3-event.ts';
+import { eventBridgeObjectCreated } from '../aws/s3-event.ts';
 import { jobStatus } from '../pipeline/status.ts';
 import { s3Store } from '../aws/s3-store.ts';
 import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS, planShards } from '../embedding/shard-plan.ts';
@@ -24,6 +24,17 @@ import { PipelineError } from '../errors.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 
 const BUCKET = 'track-embeddings-local';
+
+/** The job's settings on one machine: the local functions' names, and retries a second apart instead of five. */
+export const localJobSettings = {
+  statsFunction: 'stats',
+  embedFunction: 'embed',
+  reduceFunction: 'reduce',
+  concurrency: JOB_DEFAULTS.concurrency,
+  attempts: JOB_DEFAULTS.attempts,
+  retryDelaySeconds: 1,
+  publishLeaseMs: JOB_DEFAULTS.publishLeaseSeconds * 1000,
+};
 
 export interface LocalPipelineOptions {
   input: string;
@@ -62,10 +73,8 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
   const shards = await shardCount(opts.input, opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS);
   const moto = await startMoto();
   const s3 = s3ClientFor(moto.endpoint);
-  const config: Config = {
-    statsFunction: 'stats',
-    embedFunction: 'embed',
-    reduceFunction: 'reduce',
+  const config: JobConfig = {
+    ...localJobSettings,
     shardRows: opts.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
     statsPartRows: opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
     parquet: opts.parquet ?? false,
@@ -78,8 +87,8 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     wrap: (name, handler) =>
       name !== 'embed'
         ? handler
-        : async (e) => {
-            const out = await handler(e);
+        : async (e, c) => {
+            const out = await handler(e, c);
             opts.onProgress?.(++shardsDone, shards);
             return out;
           },
@@ -95,15 +104,17 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const key = `${DEFAULT_PREFIXES.input}${basename(opts.input)}`;
     const { ETag } = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    const event = s3PutEvent(BUCKET, key, ETag ?? '');
+    // What EventBridge delivers for the upload: an async invoke of the start function.
+    const event = eventBridgeObjectCreated(BUCKET, key, ETag ?? '');
     await lambda.send(
-      new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+      new InvokeCommand({ FunctionName: 'start', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
     );
-    await local.idle();
+    await stack.idle();
 
     const store = new JobStore(s3Store(s3, BUCKET), DEFAULT_PREFIXES);
     const status = await jobStatus(store, key);
     if (status.state === 'failed') throw new PipelineError(status.error.error.message);
+    if (status.state === 'refused') throw new PipelineError(status.error.error.message);
     if (status.state !== 'done') {
       const failed = local.invocations.find((i) => i.outcome !== 'succeeded');
       throw new PipelineError(

@@ -34,6 +34,12 @@ export interface Manifest {
     shape: [number, number];
     uniqueIds: number | null;
     repeatedIds: boolean;
+    /**
+     * The pipeline's: each output file's ETag as this publish wrote it. A reader of the bucket
+     * reads exactly these versions (If-Match), so it never pairs one publish's vectors with
+     * another's ids; a mismatch means a newer publish is landing, and the reader starts over.
+     */
+    etags?: Record<string, string>;
   };
   shards: { count: number; targetRows: number };
   timingsMs: Record<string, number>;

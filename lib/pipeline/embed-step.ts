@@ -1,13 +1,11 @@
 /**
  * One shard of a serverless job: embed its rows, write its vectors, mapping fragment and sorted
- * id hashes (and its rows as a Parquet part when the plan asks), mark it done; the shard that
- * finds every shard done claims the reduce, once, and invokes it. Re-running a shard (a retry,
- * a duplicate delivery) rewrites the same bytes and cannot claim twice.
+ * id hashes (and its rows as a Parquet part when the plan asks), then its record. Run again (the
+ * job's retry of a failed or lost invoke) it rewrites the same bytes; a shard already recorded is
+ * not embedded twice.
  */
-import type { StepContext } from './invoker.ts';
-import { randomUUID } from 'node:crypto';
+import type { JobStore } from './job-store.ts';
 import type { JobPlan, ShardDone, ShardTimings } from './records.ts';
-import { nowOf, stallOf } from './invoker.ts';
 import { scalerFromSection } from '../outputs/manifest.ts';
 import { compileSpec } from '../embedding/kernel.ts';
 import { openParquet } from '../parquet/reader.ts';
@@ -19,44 +17,29 @@ import { tableToParquet } from '../parquet/writer.ts';
 import { Table, type RecordBatch } from 'apache-arrow';
 import { PipelineError } from '../errors.ts';
 
+/** What the job's map keeps of a shard: small, whatever the shard's size. */
 export interface EmbedOutcome {
   shard: number;
   rows: number;
-  /** Null when the shard was already done (a retry or a duplicate) or its job had ended. */
+  /** Null when the shard was already recorded (a retry after a lost response). */
   timingsMs: ShardTimings | null;
-  /** True for the invocation that claimed the reduce (or took over an expired claim) and invoked the reducer. */
-  claimedReduce: boolean;
-  /** The job had already ended (published or failed): nothing was written. */
-  jobEnded?: boolean;
   /** Input bytes the shard read (0 when it did not embed). */
-  bytesRead?: number;
+  bytesRead: number;
 }
 
-/**
- * Embeds shard `index` of job `jobId`; the shard that completes the job claims and invokes the
- * reduce. Run again, a done shard skips straight to that check; a shard of an ended job writes
- * nothing (and removes what it wrote if the job ended while it ran).
- */
-export async function runEmbedShard(ctx: StepContext, jobId: string, index: number): Promise<EmbedOutcome> {
-  const { store } = ctx;
+/** Embeds shard `index` of job `jobId` and records it; a shard already recorded is left as it is. */
+export async function runEmbedShard(store: JobStore, jobId: string, index: number): Promise<EmbedOutcome> {
   const plan = await store.plan(jobId);
   const shard = plan.shards[index];
   if (!shard) throw new PipelineError(`job ${jobId}: shard ${index} does not exist (the plan has ${plan.shards.length})`);
-  const ended = { shard: index, rows: shard.rows, timingsMs: null, claimedReduce: false, jobEnded: true };
-  if (await store.retireIfEnded(plan, jobId)) return ended;
-
-  let done: ShardDone | null = null;
-  if (!(await store.hasShardDone(jobId, index))) {
-    done = await embedAndWrite(ctx, plan, index);
-    // The job ended while this shard ran (a duplicate after the reducer published): nothing of it stays.
-    if (await store.retireIfEnded(plan, jobId)) return ended;
-  }
-  const claimedReduce = await finishIfLast(ctx, plan);
-  return { shard: index, rows: shard.rows, timingsMs: done?.timingsMs ?? null, bytesRead: done?.bytesRead ?? 0, claimedReduce };
+  const recorded = await store.readShardRecord(jobId, index);
+  if (recorded) return { shard: index, rows: shard.rows, timingsMs: null, bytesRead: 0 };
+  const done = await embedAndWrite(store, plan, index);
+  return { shard: index, rows: shard.rows, timingsMs: done.timingsMs, bytesRead: done.bytesRead };
 }
 
-/** Embeds the shard's rows and writes its objects, then its done marker (returned). */
-async function embedAndWrite({ store }: StepContext, plan: JobPlan, index: number): Promise<ShardDone> {
+/** Embeds the shard's rows and writes its objects, then its record (returned). */
+async function embedAndWrite(store: JobStore, plan: JobPlan, index: number): Promise<ShardDone> {
   const jobId = plan.jobId;
   const shard = plan.shards[index]!;
   const t0 = performance.now();
@@ -99,28 +82,6 @@ async function embedAndWrite({ store }: StepContext, plan: JobPlan, index: numbe
     timingsMs,
     bytesRead,
   };
-  await store.markShardDone(jobId, done);
+  await store.writeShardRecord(jobId, done);
   return done;
-}
-
-/**
- * When every shard is done, claims the reduce and invokes it; true when this invocation did.
- * The claim is also this invocation's when S3 committed it but the response was lost (it names
- * its writer), and is taken over when its lease has expired (its reducer presumed lost).
- */
-async function finishIfLast(ctx: StepContext, plan: JobPlan): Promise<boolean> {
-  const { store } = ctx;
-  const jobId = plan.jobId;
-  // Counting after our own marker is written: the last shard to finish always sees them all.
-  if ((await store.shardsDone(jobId)) < plan.shards.length) return false;
-  const holder = { jobId, writer: ctx.writer ?? randomUUID(), at: nowOf(ctx) };
-  if (!(await store.claimReduce(holder))) {
-    const claim = await store.readReduceClaim(jobId);
-    // No claim after a refused one: only retiring the job's scratch removes it, so the job has
-    // ended (a duplicate shard finishing as the reducer published): nothing to invoke.
-    if (!claim || holder.at - claim.at <= stallOf(ctx)) return false;
-    await store.takeOverReduceClaim(holder);
-  }
-  await ctx.invoker.reduce({ bucket: store.bucket, jobId });
-  return true;
 }

@@ -1,6 +1,6 @@
 /**
  * The ObjectStore port in memory: what the job steps' unit tests run over (fast, no network).
- * It keeps S3's semantics that the protocol relies on — write-once puts, ETags that change with
+ * It keeps S3's semantics that the protocol relies on — write-once and conditional puts, ETags that change with
  * every write, reads pinned to an ETag — and nothing else; S3's own behaviour is tested against
  * a real S3 API (moto_server).
  */
@@ -48,8 +48,30 @@ export class MemoryStore implements ObjectStore {
     return this.objects.get(key)?.body.slice() ?? null;
   }
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | null> {
+    const at = this.objects.get(key);
+    return at ? { body: at.body.slice(), etag: at.etag } : null;
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<string> {
+    return this.upload(key, body);
+  }
+
+  async replaceIfMatch(key: string, etag: string, body: Uint8Array | string): Promise<boolean> {
+    if (this.objects.get(key)?.etag !== etag) return false;
     this.upload(key, body);
+    return true;
+  }
+
+  async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    if (this.objects.get(key)?.etag !== etag) return false;
+    this.objects.delete(key);
+    return true;
+  }
+
+  async abortUploads(): Promise<number> {
+    // Memory writes are atomic: there is never an unfinished upload.
+    return 0;
   }
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
@@ -70,15 +92,11 @@ export class MemoryStore implements ObjectStore {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
 
-  async listObjects(prefix: string): Promise<{ key: string; lastModified: number }[]> {
-    return (await this.list(prefix)).map((key) => ({ key, lastModified: this.objects.get(key)!.at }));
-  }
-
   async delete(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.objects.delete(k);
   }
 
-  async stitch(key: string, segments: readonly StitchSegment[]): Promise<void> {
+  async stitch(key: string, segments: readonly StitchSegment[]): Promise<string> {
     const parts = segments.map((s) => {
       if ('bytes' in s) return s.bytes;
       const at = this.objects.get(s.key);
@@ -93,6 +111,6 @@ export class MemoryStore implements ObjectStore {
       out.set(p, at);
       at += p.byteLength;
     }
-    this.upload(key, out);
+    return this.upload(key, out);
   }
 }

@@ -1,4 +1,10 @@
-/** The payloads of the pipeline's own async invocations: small whatever the file size. */
+/** The payloads of the job's invokes of the stats, embed and reduce functions: small whatever the file size. */
+
+/** One statistics task for the stats function: both passes of a one-part file, or one part's sums or deviations. */
+export type StatsPayload =
+  | { bucket: string; jobId: string; task: 'whole' }
+  | { bucket: string; jobId: string; task: 'moments'; part: number }
+  | { bucket: string; jobId: string; task: 'deviations'; part: number; means: (number | null)[] };
 
 /** One shard of a job, for the embed function. */
 export interface EmbedPayload {
@@ -7,36 +13,21 @@ export interface EmbedPayload {
   shard: number;
 }
 
-/** One part of a fanned-out statistics pass, for the stats function. */
-export interface StatsPartPayload {
-  bucket: string;
-  jobId: string;
-  statsPart: number;
-}
-
-/** A job whose shards are all done, for the reduce function. */
+/** A job whose shards are all recorded, for the reduce function. */
 export interface ReducePayload {
   bucket: string;
   jobId: string;
 }
 
-/** An upload to (re)start, for the stats function: the reconciler's way in when its S3 event was lost. */
-export interface StatsStartPayload {
-  bucket: string;
-  key: string;
-  etag: string;
-}
-
 const isObject = (p: unknown): p is Record<string, unknown> => typeof p === 'object' && p !== null;
+const isJob = (p: unknown): p is { bucket: string; jobId: string } & Record<string, unknown> =>
+  isObject(p) && typeof p.bucket === 'string' && typeof p.jobId === 'string';
 
-/** A job's bucket and id, plus an integer field naming the unit of work. */
-function isJobPayload<K extends string>(p: unknown, unit: K): p is { bucket: string; jobId: string } & Record<K, number> {
-  return isObject(p) && typeof p.bucket === 'string' && typeof p.jobId === 'string' && Number.isInteger(p[unit]);
+export const isEmbedPayload = (p: unknown): p is EmbedPayload => isJob(p) && Number.isInteger(p.shard);
+export const isReducePayload = (p: unknown): p is ReducePayload => isJob(p) && !('shard' in p) && !('task' in p);
+export function isStatsPayload(p: unknown): p is StatsPayload {
+  if (!isJob(p)) return false;
+  if (p.task === 'whole') return true;
+  if (p.task === 'moments') return Number.isInteger(p.part);
+  return p.task === 'deviations' && Number.isInteger(p.part) && Array.isArray(p.means);
 }
-
-export const isEmbedPayload = (p: unknown): p is EmbedPayload => isJobPayload(p, 'shard');
-export const isStatsPartPayload = (p: unknown): p is StatsPartPayload => isJobPayload(p, 'statsPart');
-export const isReducePayload = (p: unknown): p is ReducePayload =>
-  isObject(p) && typeof p.bucket === 'string' && typeof p.jobId === 'string' && !('shard' in p) && !('statsPart' in p);
-export const isStatsStartPayload = (p: unknown): p is StatsStartPayload =>
-  isObject(p) && typeof p.bucket === 'string' && typeof p.key === 'string' && typeof p.etag === 'string' && !('Records' in p);

@@ -1,4 +1,4 @@
-/** The records a serverless job writes to its store: the plans, shard markers and the error. */
+/** The records a serverless job writes to its store: the plans, shard records, the publish lock and the error. */
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Shard, StatsPart, StatsTask } from '../embedding/shard-plan.ts';
 import type { Manifest } from '../outputs/manifest.ts';
@@ -7,6 +7,14 @@ import type { Manifest } from '../outputs/manifest.ts';
 export interface UploadedObject {
   key: string;
   etag: string;
+}
+
+/** What one execution of the job function is started with: the upload, and the job (its execution name). */
+export interface JobInput extends UploadedObject {
+  bucket: string;
+  jobId: string;
+  /** 0 for the first run of these bytes; one more for each run after a failed one. */
+  generation: number;
 }
 
 /** The plan of a job: written once by the stats step, read by every shard and the reducer. */
@@ -31,8 +39,6 @@ export interface JobPlan {
   shards: Shard[];
   createdAt: string;
   timingsMs: Record<string, number>;
-  /** The invocation that wrote it: a lost response to the write-once PUT is recognised by it. */
-  writer?: string;
 }
 
 /** What a job's plan is made of besides its statistics. */
@@ -43,7 +49,6 @@ export interface StatsPlan extends PlanInput {
   tasks: StatsTask[];
   parts: StatsPart[];
   createdAt: string;
-  writer?: string;
 }
 
 /** Where a shard's time went: ranged GETs, Parquet decoding, the embedding and mapping, the puts. */
@@ -67,32 +72,18 @@ export interface ShardDone {
   bytesRead: number;
 }
 
-/** A job's entry in the index of unfinished jobs (`jobs/active/<jobId>`), which the reconciler sweeps. */
-export interface ActiveJob {
+/** The publish lock of an output name: which job holds it, and until when its holder can possibly be alive (ms since the epoch). */
+export interface PublishLock {
   jobId: string;
-  bucket: string;
-  key: string;
-  etag: string;
-  startedAt: number;
-  /** What the job had done when the reconciler last looked ("shards 17/96"), and since when. */
-  progress: string;
-  progressAt: number;
-  /** How many times the reconciler (or a person) re-invoked its unfinished work. */
-  redrives: number;
-  lastRedrive?: { at: number; invoked: string[] };
-}
-
-/** The reduce claim and the publish lock: who holds them, since when (ms since the epoch). */
-export interface Holder {
-  jobId: string;
-  writer: string;
-  at: number;
+  until: number;
 }
 
 /** What error.json holds: which upload, which job, what went wrong. */
 export interface JobError {
   jobId: string;
   input: { bucket: string; key: string; etag: string };
+  /** The run of these bytes that failed (0: the first); a new upload or a redrive runs the next. */
+  generation?: number;
   error: { type: string; message: string; shard?: number; statsPart?: number };
   at: string;
 }

@@ -1,16 +1,13 @@
 /**
- * The last step of a serverless job: stitch the shards into the published .npy and mapping
- * without holding them in memory, copy their Parquet parts when the plan asks for them and remove
- * an earlier publish's parts this one lacks, then write manifest.json last as the commit marker.
- * Publishing holds a per-name lock, and publishes only while the job's input is still the
- * object's current version, so a newer upload's outputs are never mixed with an older one's.
+ * The last step of a serverless job, run while the job holds its output name's publish lock:
+ * stitch the shards into the published .npy and mapping without holding them in memory, copy
+ * their Parquet parts when the plan asks for them and remove an earlier publish's parts this one
+ * lacks, then write manifest.json last as the commit marker, naming every file's ETag. Publishes
+ * only while the job's input is still the object's current version: a newer upload's job waits
+ * for the lock and then publishes over it, so the newest upload's outputs are the ones left.
  */
-import { randomUUID } from 'node:crypto';
 import type { JobStore } from './job-store.ts';
-import type { StepContext } from './invoker.ts';
-import { nowOf } from './invoker.ts';
-import { advance } from './advance.ts';
-import type { Holder, JobPlan, ShardDone } from './records.ts';
+import type { JobPlan, ShardDone } from './records.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 import type { StitchSegment } from './object-store.ts';
 import { scalerFromSection } from '../outputs/manifest.ts';
@@ -21,84 +18,45 @@ import { sortedSourcesRepeat } from '../outputs/repeated-ids.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { MAPPING_FILE, PARQUET_DIR, isParquetPartFile, parquetPartFile } from '../outputs/file-names.ts';
 import { mapLimit } from '../io/concurrency.ts';
+import { PipelineError } from '../errors.ts';
 
 export type ReduceOutcome =
-  | { status: 'published'; manifest: Manifest }
-  | { status: 'superseded'; currentEtag: string | null }
-  | { status: 'already-published' }
-  /** Some shards had no done marker: they were invoked again, and the last of them reduces. */
-  | { status: 'waiting'; invoked: string[] }
-  /** The job had failed: nothing to publish. */
-  | { status: 'ended' };
-
-/** How long a publish lock protects its holder: a Lambda never runs longer than 15 minutes. */
-const LOCK_LEASE_MS = 15 * 60 * 1000;
+  | { status: 'published'; rows: number; repeatedIds: boolean; etags: number }
+  /** A newer version of the input exists (or it was deleted): its own job publishes. */
+  | { status: 'superseded'; currentEtag: string | null };
 
 const utf8 = new TextEncoder();
 /** Parquet parts copied at once. */
 const PART_COPIES = 8;
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 
-/**
- * Stitches and publishes job `jobId`, then retires its scratch. Safe to run again and at once:
- * the publish lock serialises reducers of one name (re-entrant for the same job, so a retry or
- * a lost response to the lock's PUT does not wait on itself), and a reducer that finds the job
- * published only retires what is left.
- */
-export async function runReduce(ctx: StepContext, jobId: string, waitForLock: (ms: number) => Promise<void>): Promise<ReduceOutcome> {
-  const { store } = ctx;
+/** Stitches and publishes job `jobId`; run again (a retry), it writes the same bytes. The caller holds the publish lock. */
+export async function runReduce(store: JobStore, jobId: string): Promise<ReduceOutcome> {
   const t0 = performance.now();
   const plan = await store.plan(jobId);
-  const ending = await store.retireIfEnded(plan, jobId);
-  if (ending) return ending === 'published' ? { status: 'already-published' } : { status: 'ended' };
-  const done = await Promise.all(plan.shards.map((s) => store.readShardDone(jobId, s.index)));
-  if (done.some((d) => d === null)) return { status: 'waiting', invoked: await advance(ctx, plan, jobId) };
-
-  const holder = { jobId, writer: ctx.writer ?? randomUUID(), at: nowOf(ctx) };
-  await acquire(ctx, plan.name, holder, waitForLock);
-  try {
-    const current = await store.currentEtag(plan.key);
-    if (current !== plan.etag) {
-      await store.retire(jobId);
-      return { status: 'superseded', currentEtag: current };
-    }
-    if (await store.retireIfEnded(plan, jobId)) return { status: 'already-published' };
-    const manifest = await publish(store, plan, done as ShardDone[]);
-    manifest.timingsMs = { ...plan.timingsMs, reduce: Math.round(performance.now() - t0) };
-    // The manifest goes last: its presence says the other two outputs are complete.
-    await store.writeManifest(plan.name, manifest);
-    await store.clearError(plan.name);
-    await store.retire(jobId);
-    return { status: 'published', manifest };
-  } finally {
-    // Only our own job's lock: after a lease expiry another job may hold it now.
-    if ((await store.publishLockHolder(plan.name))?.jobId === jobId) await store.releasePublishLock(plan.name);
-  }
-}
-
-/** Takes the publish lock of `name`: free, ours already (re-entrant), or expired; else waits for its holder. */
-async function acquire(ctx: StepContext, name: string, holder: Holder, wait: (ms: number) => Promise<void>): Promise<void> {
-  const { store } = ctx;
-  for (let attempt = 0; ; attempt++) {
-    if (await store.tryPublishLock(name, holder)) return;
-    const current = await store.publishLockHolder(name);
-    if (!current) continue; // released meanwhile
-    if (current.jobId === holder.jobId) return;
-    if (nowOf(ctx) - current.at > LOCK_LEASE_MS) {
-      await store.releasePublishLock(name);
-      continue;
-    }
-    // Another job of the same name is publishing; its publish is short, so back off briefly.
-    await wait(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
-  }
+  const current = await store.currentEtag(plan.key);
+  if (current !== plan.etag) return { status: 'superseded', currentEtag: current };
+  const done = await Promise.all(plan.shards.map((s) => store.readShardRecord(jobId, s.index)));
+  const missing = done.findIndex((d) => d === null);
+  if (missing >= 0) throw new PipelineError(`job ${jobId}: shard ${missing} of ${plan.shards.length} has no record: it did not finish`);
+  // Under the lock no one else writes these keys: what is unfinished there, a killed attempt left.
+  await store.abortOutputUploads(plan.name);
+  const manifest = await publish(store, plan, done as ShardDone[]);
+  manifest.timingsMs = { ...plan.timingsMs, reduce: Math.round(performance.now() - t0) };
+  // The manifest goes last: its presence says the other outputs are complete, and which versions.
+  await store.writeManifest(plan.name, manifest);
+  await store.clearError(plan.name);
+  const etags = Object.keys(manifest.outputs.etags ?? {}).length;
+  return { status: 'published', rows: plan.rows, repeatedIds: manifest.outputs.repeatedIds, etags };
 }
 
 async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promise<Manifest> {
   const { jobId, name } = plan;
   const dims = plan.spec.features.length;
   const vectorsFile = vectorsFileName(dims);
+  const etags: Record<string, string> = {};
 
-  await store.stitchOutput(
+  etags[vectorsFile] = await store.stitchOutput(
     name,
     vectorsFile,
     [
@@ -113,7 +71,7 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
   const fragments = repeatedIds
     ? (await dictMappingSegments(store, plan, done)).segments
     : done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'ids', d.idBytes));
-  await store.stitchOutput(
+  etags[MAPPING_FILE] = await store.stitchOutput(
     name,
     MAPPING_FILE,
     [{ bytes: utf8.encode('{') }, ...fragments, { bytes: utf8.encode('}') }],
@@ -121,9 +79,10 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
   );
 
   const parts = plan.parquet ? done : [];
-  await mapLimit(parts, PART_COPIES, (d) =>
-    store.stitchOutput(name, parquetPartFile(d.shard), [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE),
-  );
+  await mapLimit(parts, PART_COPIES, async (d) => {
+    const file = parquetPartFile(d.shard);
+    etags[file] = await store.stitchOutput(name, file, [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE);
+  });
   // An earlier publish's parts this one does not have (it had more shards, or asked for Parquet
   // when this one does not) would join the data set: removed before the manifest commits. Only
   // parts: an output named `<name>/parquet/…` lives under the same prefix.
@@ -131,7 +90,7 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
   const stale = (await store.listOutput(name, PARQUET_DIR)).filter((f) => isParquetPartFile(f) && !published.has(f));
   await store.deleteOutputs(name, stale);
 
-  return buildManifest({
+  const manifest = buildManifest({
     input: {
       name: store.url(plan.key),
       bytes: plan.bytes,
@@ -147,4 +106,6 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
     timingsMs: {},
     ...(plan.parquet && { parquet: `${PARQUET_DIR}/` }),
   });
+  manifest.outputs.etags = etags;
+  return manifest;
 }

@@ -1,27 +1,29 @@
 /**
- * The first step of a serverless job: for one uploaded object, read its footer, refuse bad
- * input with error.json, compute the statistics over the standardised columns only, plan the
- * shards and write the plan exactly once. The caller then fans out one embed per shard.
+ * The statistics of a serverless job, as the job's steps and the stats function run them:
  *
- * Large files fan the statistics out too: the triggered call writes `stats.json` (the parts)
- * instead, each part computes the moments of its statistics tasks, and whichever part finds all
- * parts written merges them, in file order, into the plan. The tasks and the merge order are the
- * same as on one machine, so the statistics are the same bits however the pass was split.
+ * - `checkUpload` (a step of the job): read the footer, refuse bad input, plan the statistics
+ *   tasks and their parts (`stats.json`);
+ * - one part: `runStatsWhole` (the stats function) computes both passes and writes the plan;
+ * - several parts (large files): `runStatsMoments` per part (the sums), `mergeMeans` (a step),
+ *   `runStatsDeviations` per part around the merged means, then `finishStats` (a step) fits the
+ *   scaler from every task's partials, in file order, and writes the plan.
+ *
+ * The tasks and their merge order are the ones the command line uses, so the statistics are the
+ * same bits however the pass is split. Bad input is a `rejected` result, never a throw: a throw
+ * means "try again" (an S3 hiccup, or a changed input the job then finds superseded).
  */
 import type { ParquetLayout } from '../parquet/footer.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
 import type { StatsTask } from '../embedding/shard-plan.ts';
 import type { JobStore } from './job-store.ts';
-import { randomUUID } from 'node:crypto';
-import type { StepContext } from './invoker.ts';
-import type { JobPlan, PlanInput, UploadedObject } from './records.ts';
+import type { JobInput, JobPlan, PlanInput, StatsPlan } from './records.ts';
 import { DEFAULT_SPEC, standardizedColumns, type FeatureSpec } from '../embedding/spec.ts';
 import { loadFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { DEFAULT_STATS_PART_ROWS, STATS_TASK_ROWS, planShards, planStatsParts, planStatsTasks } from '../embedding/shard-plan.ts';
 import { taskDeviations, taskMoments } from '../embedding/shard-work.ts';
-import { matrixDtypes, sumChunks, type MatrixDtype } from '../embedding/dtypes.ts';
+import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
 import {
   fitScaler,
   fittedMeans,
@@ -33,22 +35,24 @@ import {
   type Moments,
 } from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
-import { invokeShards, invokeStatsParts, nowOf } from './invoker.ts';
-import { advance } from './advance.ts';
 import { PipelineError, SourceError } from '../errors.ts';
 
-export type StatsOutcome =
-  | { status: 'planned'; plan: JobPlan }
-  /** The job was already under way: its unfinished work was invoked again. */
-  | { status: 'resumed'; jobId: string; invoked: string[] }
-  /** The job had already ended (published or failed): nothing to do. */
-  | { status: 'ended'; jobId: string }
-  /** The statistics fan out: one stats part was invoked per index. */
-  | { status: 'fanned-out'; jobId: string; parts: number }
-  | { status: 'part-done'; jobId: string; part: number }
-  | { status: 'duplicate'; jobId: string }
-  | { status: 'rejected'; jobId: string; message: string }
-  | { status: 'ignored'; key: string; reason: string };
+/** Bad input, found by a statistics step: the job ends with error.json carrying this. */
+export interface Rejected {
+  status: 'rejected';
+  type: string;
+  message: string;
+}
+
+/** What the job needs of a planned job to go on: the shards to embed. */
+export interface PlanSummary {
+  status: 'planned';
+  rows: number;
+  shards: number;
+  name: string;
+}
+
+export type CheckOutcome = { status: 'checked'; parts: number; rows: number } | Rejected;
 
 export interface StatsOptions {
   shardRows: number;
@@ -59,136 +63,129 @@ export interface StatsOptions {
   parquet?: boolean;
 }
 
-/**
- * Runs the stats step for one uploaded object and starts what comes next (the shards, or the
- * statistics parts); never throws for bad input (that is `rejected`). Run again for the same
- * upload (a retry, a duplicate event), it finishes what the first run promised instead.
- */
-export async function runStats(ctx: StepContext, obj: UploadedObject, opts: StatsOptions): Promise<StatsOutcome> {
-  const { store } = ctx;
+/** Reads and checks the upload's footer and schema, and writes the statistics plan: how many parts the pass takes. */
+export async function checkUpload(store: JobStore, job: JobInput, opts: StatsOptions): Promise<CheckOutcome> {
   const spec = opts.spec ?? DEFAULT_SPEC;
-  if (!store.isInput(obj.key)) return { status: 'ignored', key: obj.key, reason: `not under ${store.prefixes.input} or not .parquet` };
-  const jobId = store.jobIdOf(obj);
-  if (await store.retireIfEnded(obj, jobId)) return { status: 'ended', jobId };
-  await store.registerActive(obj, jobId, nowOf(ctx));
-  if ((await store.hasPlan(jobId)) || (await store.hasStatsPlan(jobId))) {
-    return { status: 'resumed', jobId, invoked: await advance(ctx, obj, jobId) };
-  }
-  const writer = ctx.writer ?? randomUUID();
-  const t0 = performance.now();
-  let plan: JobPlan;
-  try {
-    const source = await store.openInput(obj);
-    const footer = await loadFooter(source);
-    const layout = footer.layout;
+  return refusing(async () => {
+    const source = await store.openInput(job);
+    const layout = (await loadFooter(source)).layout;
     checkSchema(source.name, layout, spec);
-    const input = planInput(store, obj, layout, jobId, spec, opts);
+    const input = planInput(store, job, layout, spec, opts);
     const partRows = opts.statsPartRows ?? DEFAULT_STATS_PART_ROWS;
     // Tasks no larger than a part, so that parts can split the file.
     const tasks = planStatsTasks(input.rowGroupRows, Math.min(partRows, STATS_TASK_ROWS));
     const parts = planStatsParts(tasks, partRows);
-    if (parts.length > 1) {
-      const statsPlan = { ...input, tasks, parts, createdAt: new Date().toISOString(), writer };
-      if (!(await store.writeStatsPlanOnce(statsPlan))) return { status: 'duplicate', jobId };
-      await invokeStatsParts(
-        ctx.invoker,
-        store.bucket,
-        jobId,
-        parts.map((p) => p.index),
-      );
-      return { status: 'fanned-out', jobId, parts: parts.length };
-    }
-    const reader = await openParquet(source, footer);
-    const columns = standardizedColumns(spec);
-    // numpy's tree is the file's: the statistics are the same bits as the local runner's, whatever the tasks.
-    const dtypes = matrixDtypes(spec, layout);
-    const moments = mergeAll(columns.length, await tasksMoments(reader, tasks, columns, sumChunks(dtypes)));
-    // scikit-learn's second pass, around the fitted means: the variances bit for bit.
-    const deviations = await tasksDeviations(reader, tasks, columns, fittedMeans(moments));
-    const { readMs, decodeMs } = reader.timings;
-    plan = finishPlan(input, moments, deviations, dtypes, {
-      stats: Math.round(performance.now() - t0),
-      statsRead: Math.round(readMs),
-      statsDecode: Math.round(decodeMs),
-    });
-  } catch (e: unknown) {
-    return refuse(store, obj, jobId, e);
-  }
-  return (await startShards(ctx, { ...plan, writer })) ?? { status: 'duplicate', jobId };
-}
-
-/**
- * Computes one part of a fanned-out statistics pass and writes its tasks' moments. The part that
- * finds every part written merges them into the plan; of several that race, the plan's
- * If-None-Match lets exactly one report `planned` (and fan out the shards). Run again, a part
- * reuses its written moments, and once the plan exists it finishes the fan-out instead.
- */
-export async function runStatsPart(ctx: StepContext, jobId: string, index: number): Promise<StatsOutcome> {
-  const { store } = ctx;
-  const sp = await store.statsPlan(jobId);
-  const part = sp.parts[index];
-  if (!part) throw new PipelineError(`job ${jobId}: stats part ${index} does not exist (the job has ${sp.parts.length})`);
-  if (await store.retireIfEnded(sp, jobId)) return { status: 'ended', jobId };
-  if (await store.hasPlan(jobId)) return { status: 'resumed', jobId, invoked: await advance(ctx, sp, jobId) };
-  const columns = standardizedColumns(sp.spec);
-
-  if (!(await store.hasStatsPart(jobId, index))) {
-    try {
-      const reader = await openParquet(await store.openInput(sp));
-      const chunks = sumChunks(matrixDtypes(sp.spec, reader.layout));
-      const moments = await tasksMoments(reader, sp.tasks.slice(part.first, part.first + part.count), columns, chunks);
-      await store.writeStatsPart(jobId, index, momentsToBytes(moments, columns.length));
-    } catch (e: unknown) {
-      return refuse(store, sp, jobId, e);
-    }
-  }
-
-  // Counting after our own write: the last part to finish always sees them all.
-  if ((await store.statsPartsWritten(jobId)) < sp.parts.length) return { status: 'part-done', jobId, part: index };
-  const all: Moments[] = [];
-  for (const p of sp.parts) all.push(...momentsFromBytes(await store.readStatsPart(jobId, p.index), columns.length));
-  // scikit-learn's second pass (the variances) needs the merged means, so the part that completes
-  // the first pass runs it over the whole file. Not fanned out yet: for a file of hundreds of
-  // millions of rows this one invocation is the statistics' critical path.
-  const moments = mergeAll(columns.length, all);
-  let dtypes: MatrixDtype[];
-  let deviations: Deviations;
-  try {
-    const reader = await openParquet(await store.openInput(sp));
-    dtypes = matrixDtypes(sp.spec, reader.layout);
-    deviations = await tasksDeviations(reader, sp.tasks, columns, fittedMeans(moments));
-  } catch (e: unknown) {
-    return refuse(store, sp, jobId, e);
-  }
-  const plan = finishPlan(sp, moments, deviations, dtypes, {
-    stats: Date.now() - Date.parse(sp.createdAt),
-    statsParts: sp.parts.length,
+    await store.writeStatsPlan({ ...input, tasks, parts, createdAt: new Date().toISOString() });
+    return { status: 'checked', parts: parts.length, rows: input.rows };
   });
-  return (await startShards(ctx, { ...plan, writer: ctx.writer ?? randomUUID() })) ?? { status: 'part-done', jobId, part: index };
 }
 
-/** Writes the plan once and invokes its shards; null when another writer's plan was there first. */
-async function startShards(ctx: StepContext, plan: JobPlan & { writer: string }): Promise<StatsOutcome | null> {
-  if (!(await ctx.store.writePlanOnce(plan))) return null;
-  await invokeShards(
-    ctx.invoker,
-    ctx.store.bucket,
-    plan.jobId,
-    plan.shards.map((s) => s.index),
-  );
-  return { status: 'planned', plan };
+/** Both passes over the whole file in one invocation (the pass has one part), then the plan. */
+export async function runStatsWhole(store: JobStore, jobId: string): Promise<PlanSummary | Rejected> {
+  const sp = await store.statsPlan(jobId);
+  const t0 = performance.now();
+  return refusing(async () => {
+    const reader = await openParquet(await store.openInput(sp));
+    const columns = standardizedColumns(sp.spec);
+    const dtypes = matrixDtypes(sp.spec, reader.layout);
+    // numpy's tree is the file's: the statistics are the same bits as the local runner's, whatever the tasks.
+    const moments = mergeAll(columns.length, await tasksMoments(reader, sp.tasks, columns, sumChunks(dtypes)));
+    // scikit-learn's second pass, around the fitted means: the variances bit for bit.
+    const deviations = mergeDeviations(await tasksDeviations(reader, sp.tasks, columns, fittedMeans(moments)));
+    const { readMs, decodeMs } = reader.timings;
+    const timings = { stats: Math.round(performance.now() - t0), statsRead: Math.round(readMs), statsDecode: Math.round(decodeMs) };
+    return writePlan(store, finishPlan(sp, moments, deviations, dtypes, timings));
+  });
 }
 
-/** scikit-learn's variance sums over the tasks, merged. */
+/** The sums of one part's tasks (the first pass), written for `mergeMeans`. */
+export async function runStatsMoments(store: JobStore, jobId: string, index: number): Promise<{ status: 'done' } | Rejected> {
+  const sp = await store.statsPlan(jobId);
+  const part = partOf(sp, index);
+  return refusing(async () => {
+    const reader = await openParquet(await store.openInput(sp));
+    const columns = standardizedColumns(sp.spec);
+    const chunks = sumChunks(matrixDtypes(sp.spec, reader.layout));
+    const moments = await tasksMoments(reader, sp.tasks.slice(part.first, part.first + part.count), columns, chunks);
+    await store.writeStatsPart(jobId, index, momentsToBytes(moments, columns.length));
+    return { status: 'done' as const };
+  });
+}
+
+/** The fitted means from every part's sums, merged task by task in file order (JSON has no NaN: null). */
+export async function mergeMeans(store: JobStore, jobId: string): Promise<(number | null)[]> {
+  const sp = await store.statsPlan(jobId);
+  const means = fittedMeans(await mergedMoments(store, sp));
+  return means.map((m) => (Number.isNaN(m) ? null : m));
+}
+
+/** The deviations of one part's tasks from the merged means (the second pass), written for `finishStats`. */
+export async function runStatsDeviations(
+  store: JobStore,
+  jobId: string,
+  index: number,
+  means: readonly (number | null)[],
+): Promise<{ status: 'done' } | Rejected> {
+  const sp = await store.statsPlan(jobId);
+  const part = partOf(sp, index);
+  return refusing(async () => {
+    const reader = await openParquet(await store.openInput(sp));
+    const columns = standardizedColumns(sp.spec);
+    const tasks = sp.tasks.slice(part.first, part.first + part.count);
+    const deviations = await tasksDeviations(
+      reader,
+      tasks,
+      columns,
+      means.map((m) => m ?? NaN),
+    );
+    await store.writeDeviationsPart(jobId, index, deviationsToBytes(deviations, columns.length));
+    return { status: 'done' as const };
+  });
+}
+
+/** Fits the scaler from every part's sums and deviations and writes the plan. */
+export async function finishStats(store: JobStore, jobId: string): Promise<PlanSummary | Rejected> {
+  const sp = await store.statsPlan(jobId);
+  const k = standardizedColumns(sp.spec).length;
+  const moments = await mergedMoments(store, sp);
+  const deviations: Deviations[] = [];
+  for (const p of sp.parts) deviations.push(...deviationsFromBytes(await store.readDeviationsPart(jobId, p.index), k));
+  return refusing(async () => {
+    const reader = await openParquet(await store.openInput(sp));
+    const dtypes = matrixDtypes(sp.spec, reader.layout);
+    const timings = { stats: Date.now() - Date.parse(sp.createdAt), statsParts: sp.parts.length };
+    return writePlan(store, finishPlan(sp, moments, mergeDeviations(deviations), dtypes, timings));
+  });
+}
+
+async function writePlan(store: JobStore, plan: JobPlan): Promise<PlanSummary> {
+  await store.writePlan(plan);
+  return { status: 'planned', rows: plan.rows, shards: plan.shards.length, name: plan.name };
+}
+
+function partOf(sp: StatsPlan, index: number) {
+  const part = sp.parts[index];
+  if (!part) throw new PipelineError(`job ${sp.jobId}: stats part ${index} does not exist (the job has ${sp.parts.length})`);
+  return part;
+}
+
+async function mergedMoments(store: JobStore, sp: StatsPlan): Promise<Moments> {
+  const k = standardizedColumns(sp.spec).length;
+  const all: Moments[] = [];
+  for (const p of sp.parts) all.push(...momentsFromBytes(await store.readStatsPart(sp.jobId, p.index), k));
+  return mergeAll(k, all);
+}
+
+/** Each task's deviations, in order (merged later with every other part's, in file order). */
 async function tasksDeviations(
   reader: ParquetReader,
   tasks: readonly StatsTask[],
   columns: readonly string[],
   means: number[],
-): Promise<Deviations> {
+): Promise<Deviations[]> {
   const out: Deviations[] = [];
   for (const task of tasks) out.push(await taskDeviations(reader, task, columns, means));
-  return mergeDeviations(out);
+  return out;
 }
 
 /** Each task's moments, in order. */
@@ -203,22 +200,27 @@ async function tasksMoments(
   return out;
 }
 
-function planInput(
-  store: JobStore,
-  obj: UploadedObject,
-  layout: ParquetLayout,
-  jobId: string,
-  spec: FeatureSpec,
-  opts: StatsOptions,
-): PlanInput {
+/** Deviations of k columns as bytes: the moments format, read as 2k trees (Σ(x−T) then Σ(x−T)²) with no counts. */
+function deviationsToBytes(list: readonly Deviations[], k: number): Uint8Array {
+  return momentsToBytes(
+    list.map((d) => ({ count: new Array<number>(2 * k).fill(0), tree: [...d.dev, ...d.sq] })),
+    2 * k,
+  );
+}
+
+function deviationsFromBytes(bytes: Uint8Array, k: number): Deviations[] {
+  return momentsFromBytes(bytes, 2 * k).map((m) => ({ dev: m.tree.slice(0, k), sq: m.tree.slice(k) }));
+}
+
+function planInput(store: JobStore, job: JobInput, layout: ParquetLayout, spec: FeatureSpec, opts: StatsOptions): PlanInput {
   return {
     version: 1,
-    jobId,
+    jobId: job.jobId,
     bucket: store.bucket,
-    key: obj.key,
-    etag: obj.etag,
+    key: job.key,
+    etag: job.etag,
     bytes: layout.fileSize,
-    name: store.nameOf(obj.key),
+    name: store.nameOf(job.key),
     rows: layout.numRows,
     rowGroups: layout.rowGroups.length,
     rowGroupRows: layout.rowGroups.map((g) => g.numRows),
@@ -233,7 +235,7 @@ function finishPlan(
   input: PlanInput,
   moments: Moments,
   deviations: Deviations,
-  dtypes: MatrixDtype[],
+  dtypes: ReturnType<typeof matrixDtypes>,
   timingsMs: Record<string, number>,
 ): JobPlan {
   const { version, jobId, bucket, key, etag, bytes, name, rows, rowGroups, createdBy, spec, shardRows, parquet } = input;
@@ -258,12 +260,14 @@ function finishPlan(
   };
 }
 
-/** Bad input becomes error.json and `rejected`, and the job ends; a changed object or a bug is thrown (and retried). */
-async function refuse(store: JobStore, obj: UploadedObject, jobId: string, e: unknown): Promise<StatsOutcome> {
-  // A changed object is not bad input: the newer upload has its own event and job.
-  if (e instanceof SourceError || !(e instanceof PipelineError)) throw e;
-  // Every refusal already names the input (its s3:// URL) and, where it applies, the column.
-  await store.writeError(obj, jobId, { type: e.name, message: e.message });
-  await store.retire(jobId);
-  return { status: 'rejected', jobId, message: e.message };
+/** Runs `work`; bad input becomes `rejected`, while a changed object or a bug is thrown (and retried). */
+async function refusing<T>(work: () => Promise<T>): Promise<T | Rejected> {
+  try {
+    return await work();
+  } catch (e: unknown) {
+    // A changed object is not bad input: the job finds itself superseded (or its input deleted).
+    if (e instanceof SourceError || !(e instanceof PipelineError)) throw e;
+    // Every refusal already names the input (its s3:// URL) and, where it applies, the column.
+    return { status: 'rejected', type: e.name, message: e.message };
+  }
 }

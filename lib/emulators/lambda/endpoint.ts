@@ -60,6 +60,12 @@ async function handle(
   const parsed = parseBody(head, await readBody(req, head.limit), (name) => invocations.lookup(name) !== undefined);
   if (!parsed.ok) return sendServiceError(res, parsed);
   const fn = invocations.lookup(parsed.name)!;
+  if (fn.durable && !parsed.qualified) {
+    const message = 'You cannot invoke a durable function using an unqualified ARN.';
+    return sendServiceError(res, { ok: false, status: 400, errorType: 'InvalidParameterValueException', message });
+  }
+  const durableName = req.headers['x-amz-durable-execution-name'];
+  const durableExecutionName = typeof durableName === 'string' ? durableName : undefined;
   const requestId = randomUUID();
   const headers = { 'x-amzn-RequestId': requestId };
   if (parsed.type === 'DryRun') return void res.writeHead(204, headers).end();
@@ -67,12 +73,12 @@ async function handle(
     // Counted before the 202 goes out, so a caller's idle() right after the SDK returns sees it.
     inFlight.begin();
     invocations
-      .deliver(parsed.name, parsed.payload, requestId)
+      .deliver(parsed.name, parsed.payload, requestId, undefined, durableExecutionName)
       .catch((e: unknown) => log(`Event ${parsed.name} ${requestId}: delivery failed: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => inFlight.end());
     return void res.writeHead(202, { ...headers, 'content-length': 0 }).end();
   }
-  const info = { requestId, invocationType: 'RequestResponse' as const, attempt: 1, payloadBytes: parsed.size };
+  const info = { requestId, invocationType: 'RequestResponse' as const, attempt: 1, payloadBytes: parsed.size, durableExecutionName };
   const result = await invocations.attempt(parsed.name, fn, parsed.payload, info);
   const withVersion = { ...headers, 'X-Amz-Executed-Version': '$LATEST' };
   if (!result.ok) return sendJson(res, 200, { ...withVersion, 'X-Amz-Function-Error': 'Unhandled' }, JSON.stringify(result.error));

@@ -20,8 +20,9 @@ function toErrorPayload(e: unknown): FunctionErrorPayload {
   return { errorType: typeof e, errorMessage: String(e), trace: [] };
 }
 
-function contextFor(name: string, fn: LocalFunction, requestId: string, deadline: number): LambdaContextLike {
+function contextFor(name: string, fn: LocalFunction, requestId: string, deadline: number, durableExecutionName?: string): LambdaContextLike {
   return {
+    ...(durableExecutionName !== undefined && { durableExecutionName }),
     awsRequestId: requestId,
     functionName: name,
     functionVersion: '$LATEST',
@@ -67,7 +68,7 @@ export class Invocations {
   /** One attempt of `name` on `payload`, bounded by the function's timeout. */
   async attempt(name: string, fn: LocalFunction, payload: string, info: AttemptInfo): Promise<AttemptResult> {
     const timeoutMs = fn.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const context = contextFor(name, fn, info.requestId, Date.now() + timeoutMs);
+    const context = contextFor(name, fn, info.requestId, Date.now() + timeoutMs, info.durableExecutionName);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
@@ -103,7 +104,7 @@ export class Invocations {
   }
 
   /** One asynchronous event: the first attempt, its retries, then the on-failure destination. */
-  async deliver(name: string, payload: string, requestId: string, destinationOf?: string): Promise<void> {
+  async deliver(name: string, payload: string, requestId: string, destinationOf?: string, durableExecutionName?: string): Promise<void> {
     const fn = this.lookup(name);
     if (fn === undefined) return;
     const payloadBytes = Buffer.byteLength(payload);
@@ -112,7 +113,7 @@ export class Invocations {
     for (let n = 1; n <= attempts; n += 1) {
       // Yield between attempts instead of AWS's 1 and 2 minute back-off: ordered, but not slow.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const base = { requestId, invocationType: 'Event' as const, attempt: n, payloadBytes };
+      const base = { requestId, invocationType: 'Event' as const, attempt: n, payloadBytes, ...(durableExecutionName !== undefined && { durableExecutionName }) };
       const result = await this.attempt(name, fn, payload, destinationOf === undefined ? base : { ...base, destinationOf });
       if (result.ok) return;
       last = result.error;

@@ -10,7 +10,7 @@ export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
 /** An invocation to run, or a service error to send (the SDK picks its exception class from `errorType`). */
 export type ParsedRequest =
-  | { ok: true; name: string; type: InvocationType; payload: string; size: number }
+  | { ok: true; name: string; qualified: boolean; type: InvocationType; payload: string; size: number }
   | { ok: false; status: number; errorType: string; message: string };
 
 /** What the parser needs of an HTTP request. */
@@ -31,12 +31,14 @@ export function functionNameOf(ref: string): string {
 /** The route and invocation type, before the body is read; also says how much body to keep. */
 export function parseHead(
   req: RawRequest,
-): { ok: true; name: string; type: InvocationType; limit: number } | Extract<ParsedRequest, { ok: false }> {
+): { ok: true; name: string; qualified: boolean; type: InvocationType; limit: number } | Extract<ParsedRequest, { ok: false }> {
   const path = new URL(req.url ?? '/', 'http://local').pathname;
   const match = req.method === 'POST' ? INVOKE_PATH.exec(path) : null;
   if (!match?.[1])
     return { ok: false, status: 404, errorType: 'UnknownOperationException', message: `No Lambda operation at ${req.method} ${path}` };
-  const name = functionNameOf(decodeURIComponent(match[1]));
+  const ref = decodeURIComponent(match[1]);
+  const name = functionNameOf(ref);
+  const qualified = new URL(req.url ?? '/', 'http://local').searchParams.has('Qualifier') || ref.split(':').length % 2 === 0;
   const type = req.invocationType ?? 'RequestResponse';
   if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
     return {
@@ -46,12 +48,12 @@ export function parseHead(
       message: `Unsupported X-Amz-Invocation-Type: ${String(type)}`,
     };
   }
-  return { ok: true, name, type, limit: type === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT };
+  return { ok: true, name, qualified, type, limit: type === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT };
 }
 
 /** The body's checks: within the limit, and JSON (an empty body is `{}`, as Lambda hands it over). */
 export function parseBody(
-  head: { name: string; type: InvocationType; limit: number },
+  head: { name: string; qualified: boolean; type: InvocationType; limit: number },
   body: { bytes: Buffer | undefined; size: number },
   exists: (name: string) => boolean,
 ): ParsedRequest {
@@ -73,5 +75,5 @@ export function parseBody(
       message: `Could not parse request body into json: ${why}`,
     };
   }
-  return { ok: true, name: head.name, type: head.type, payload, size: body.size };
+  return { ok: true, name: head.name, qualified: head.qualified, type: head.type, payload, size: body.size };
 }

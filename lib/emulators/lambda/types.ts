@@ -25,6 +25,8 @@ export interface LambdaContextLike {
   logStreamName: string;
   callbackWaitsForEmptyEventLoop: boolean;
   getRemainingTimeInMillis(): number;
+  /** The `X-Amz-Durable-Execution-Name` of the invoke, for a durable function. */
+  durableExecutionName?: string;
 }
 
 /** One function hosted by the local endpoint, with its async-invocation settings. */
@@ -38,6 +40,8 @@ export interface LocalFunction {
   timeoutMs?: number;
   /** Reported in the context only; default 128. */
   memoryLimitInMB?: number;
+  /** A durable function: as on AWS, it can be invoked only by a qualified name or ARN (`name:alias`). */
+  durable?: boolean;
 }
 
 /** Options of `startLocalLambda`. */
@@ -56,6 +60,7 @@ export interface InvocationLogEntry {
   /** 1 for the first attempt, 2 and 3 for async retries. */
   attempt: number;
   payloadBytes: number;
+  durableExecutionName?: string;
   outcome: 'succeeded' | 'failed' | 'timed-out';
   errorMessage?: string;
   /** Set when this invocation is an on-failure destination: the function whose event failed. */

@@ -1,0 +1,9 @@
+/** S3 upload under incoming/ (via EventBridge) → one durable execution of the job function per upload. */
+import { clientsFromEnv } from '../../lib/aws/clients.ts';
+import { readStartConfig } from '../../lib/aws/config.ts';
+import { durableStarter } from '../../lib/aws/durable-starter.ts';
+import { startHandler } from '../../lib/aws/handlers.ts';
+
+const { s3, lambda } = clientsFromEnv();
+const config = readStartConfig(process.env);
+export const handler = startHandler({ s3, prefixes: config.prefixes, starter: durableStarter(lambda, config.jobFunction) });

@@ -1,0 +1,210 @@
+/**
+ * A job, as Lambda's durable execution engine runs it: one execution per upload, named by its
+ * job id. This page is the whole orchestration; each step's work lives in the modules it calls,
+ * which neither know nor care that they are checkpointed. The console lists, in order:
+ *
+ *   check the upload                 footer, schema, statistics plan          (step)
+ *   statistics                       one part: both passes                    (invoke stats)
+ *     or statistics: sums            one invoke of stats per part             (map)
+ *        statistics: means           the merged means                         (step)
+ *        statistics: deviations      one invoke of stats per part             (map)
+ *        statistics: scaler and shards  the fitted scaler, the shard plan     (step)
+ *   embed shards                     one invoke of embed per shard            (map, bounded)
+ *   take the publish lock            one job at a time publishes a name       (wait for condition)
+ *   reduce and publish               stitch, manifest last                    (invoke reduce)
+ *   release the publish lock                                                  (step)
+ *   clean up                         the job's scratch                        (step)
+ *   record the failure               error.json, when anything above failed   (step)
+ *
+ * Retries with backoff are the engine's (`retryStrategy` on steps, `withRetry` around invokes,
+ * whose SDK call has no retry of its own); a job that fails for good ends with error.json and a
+ * FAILED execution; a job whose input was replaced meanwhile ends SUCCEEDED as superseded.
+ */
+import { createRetryStrategy, withRetry, type BatchResult, type DurableContext } from '@aws/durable-execution-sdk-js';
+import type { JobStore } from './job-store.ts';
+import type { JobError, JobInput } from './records.ts';
+import type { EmbedOutcome } from './embed-step.ts';
+import type { ReduceOutcome } from './reduce-step.ts';
+import type { EmbedPayload, ReducePayload, StatsPayload } from './payloads.ts';
+import { checkUpload, finishStats, mergeMeans, type PlanSummary, type Rejected } from './stats-step.ts';
+import { endUnpublished } from './job-end.ts';
+import { PipelineError } from '../errors.ts';
+
+/** What a job needs besides its input: the functions it invokes and how hard it tries. */
+export interface JobSettings {
+  statsFunction: string;
+  embedFunction: string;
+  reduceFunction: string;
+  shardRows: number;
+  statsPartRows: number;
+  parquet: boolean;
+  /** Invokes a map has in flight at once (shards, statistics parts). */
+  concurrency: number;
+  /** Attempts of every step and invoke. */
+  attempts: number;
+  /** Before the first retry; doubles with each (at most 5 minutes). */
+  retryDelaySeconds: number;
+  /** How long a publish lock outlives its holder's execution at most (execution timeout + reduce timeout). */
+  publishLeaseMs: number;
+}
+
+export type JobResult =
+  | { status: 'published'; jobId: string; rows: number; shards: number }
+  | { status: 'superseded'; jobId: string };
+
+/** The job failed for good; its error.json says the same. What the FAILED execution shows. */
+export class JobFailedError extends PipelineError {
+  override name = 'JobFailedError';
+}
+
+/** A statistics task found bad input (the stats function answers `rejected` rather than throw). */
+class Refused extends PipelineError {
+  constructor(readonly rejected: Rejected) {
+    super(rejected.message);
+    this.name = rejected.type;
+  }
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** The durable handler's body: `withDurableExecution(jobWorkflow(...))`. */
+export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSettings) {
+  const retryStrategy = createRetryStrategy({
+    maxAttempts: s.attempts,
+    initialDelay: { seconds: s.retryDelaySeconds },
+    maxDelay: { minutes: 5 },
+    backoffRate: 2,
+    // Bad input is refused, not retried: the step answers `rejected` instead of throwing.
+  });
+  return async (job: JobInput, ctx: DurableContext): Promise<JobResult> => {
+    const store = storeOf(job.bucket);
+    const { bucket, jobId } = job;
+    const step = <T>(name: string, work: () => Promise<T>) => ctx.step(name, work, { retryStrategy });
+    const invoke = <I, O>(c: DurableContext, name: string, fn: string, payload: I) =>
+      withRetry(c, name, (cc, attempt) => cc.invoke<I, O>(`${name}, attempt ${attempt}`, fn, payload), { retryStrategy });
+    const fanOut = <O>(name: string, n: number, item: string, call: (c: DurableContext, i: number) => Promise<O>) =>
+      ctx.map(name, range(n), (c, i) => call(c, i), { maxConcurrency: s.concurrency, itemNamer: (_, i) => `${item} ${i}` });
+
+    try {
+      const checked = await step('check the upload', () =>
+        checkUpload(store, job, { shardRows: s.shardRows, statsPartRows: s.statsPartRows, parquet: s.parquet }),
+      );
+      if (checked.status === 'rejected') throw new Refused(checked);
+
+      let planned: PlanSummary | Rejected;
+      if (checked.parts === 1) {
+        planned = await invoke<StatsPayload, PlanSummary | Rejected>(ctx, 'statistics', s.statsFunction, { bucket, jobId, task: 'whole' });
+      } else {
+        const moments = (c: DurableContext, part: number) =>
+          invoke<StatsPayload, { status: 'done' } | Rejected>(c, `sums of part ${part}`, s.statsFunction, { bucket, jobId, task: 'moments', part });
+        refuseIfAny(await fanOut('statistics: sums', checked.parts, 'part', moments), 'statistics part');
+        const means = await step('statistics: means', () => mergeMeans(store, jobId));
+        const deviations = (c: DurableContext, part: number) =>
+          invoke<StatsPayload, { status: 'done' } | Rejected>(c, `deviations of part ${part}`, s.statsFunction, {
+            bucket,
+            jobId,
+            task: 'deviations',
+            part,
+            means,
+          });
+        refuseIfAny(await fanOut('statistics: deviations', checked.parts, 'part', deviations), 'statistics part');
+        planned = await step('statistics: scaler and shards', () => finishStats(store, jobId));
+      }
+      if (planned.status === 'rejected') throw new Refused(planned);
+
+      const embed = (c: DurableContext, shard: number) =>
+        invoke<EmbedPayload, EmbedOutcome>(c, `embed shard ${shard}`, s.embedFunction, { bucket, jobId, shard });
+      refuseIfAny(await fanOut('embed shards', planned.shards, 'shard', embed), 'shard', planned.shards);
+
+      await takePublishLock(ctx, store, planned.name, jobId, s);
+      let reduced: ReduceOutcome;
+      try {
+        reduced = await invoke<ReducePayload, ReduceOutcome>(ctx, 'reduce and publish', s.reduceFunction, { bucket, jobId });
+      } finally {
+        await step('release the publish lock', () => store.releasePublishLock(planned.name, jobId));
+      }
+      await step('clean up', () => store.retire(jobId));
+      if (reduced.status === 'superseded') return { status: 'superseded', jobId };
+      return { status: 'published', jobId, rows: planned.rows, shards: planned.shards };
+    } catch (e: unknown) {
+      const ended = await step('record the failure', () => endUnpublished(store, job, causeOf(e)));
+      if (ended.ending === 'failed') throw new JobFailedError(ended.message);
+      if (ended.ending === 'superseded') return { status: 'superseded', jobId };
+      // Published after all: the failure came after the manifest (releasing the lock, say).
+      await step('clean up after the failure', () => store.retire(jobId));
+      return { status: 'published', jobId, rows: 0, shards: 0 };
+    }
+  };
+}
+
+/**
+ * Waits, in the engine (no Lambda runs while it waits), until this job holds the output name's
+ * publish lock; past the lease the lock of a holder whose execution has certainly ended is taken
+ * over. Gives up after twice the lease: the job then fails with error.json, not a silent timeout.
+ */
+async function takePublishLock(ctx: DurableContext, store: JobStore, name: string, jobId: string, s: JobSettings): Promise<void> {
+  type State = { held: boolean; holder: string; waitedSeconds: number };
+  const limitSeconds = (2 * s.publishLeaseMs) / 1000;
+  const delay = (attempt: number) => Math.min(60, 2 ** Math.min(attempt, 6));
+  const state = await ctx.waitForCondition<State>(
+    'take the publish lock',
+    async (st, wc) => {
+      const got = await store.takePublishLock(name, jobId, Date.now(), s.publishLeaseMs);
+      return got.held
+        ? { ...st, held: true }
+        : { held: false, holder: got.holder, waitedSeconds: st.waitedSeconds + (wc.attempt > 1 ? delay(wc.attempt - 1) : 0) };
+    },
+    {
+      initialState: { held: false, holder: '', waitedSeconds: 0 },
+      waitStrategy: (st, attempt) =>
+        st.held || st.waitedSeconds >= limitSeconds ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: delay(attempt) } },
+    },
+  );
+  if (!state.held)
+    throw new PipelineError(`job ${jobId}: job ${state.holder} held the publish lock of '${name}' for over ${Math.round(limitSeconds)} s`);
+}
+
+/** Throws for the first item of a map that failed or was refused, naming it ("shard 3 of 20"). */
+function refuseIfAny<T>(batch: BatchResult<T | Rejected | { status: string }>, what: string, of?: number): void {
+  for (const item of batch.all) {
+    const r = item.result as Partial<Rejected> | undefined;
+    if (r?.status === 'rejected') throw new Refused(r as Rejected);
+  }
+  const failed = batch.failed()[0];
+  if (failed || batch.hasFailure) {
+    const index = failed?.index ?? -1;
+    const total = of ?? batch.totalCount;
+    const cause = failed?.error ? messageOf(failed.error) : 'failed';
+    throw new ItemFailed(`${what} ${index} of ${total} failed: ${cause}`, what === 'shard' ? { shard: index } : { statsPart: index });
+  }
+}
+
+/** An item of a map that failed after its retries. */
+class ItemFailed extends PipelineError {
+  override name = 'ItemFailed';
+  constructor(
+    message: string,
+    readonly at: { shard?: number; statsPart?: number },
+  ) {
+    super(message);
+  }
+}
+
+/** The innermost message of an error and its causes (the engine wraps: ChildContextError → InvokeError → the function's). */
+function messageOf(e: unknown): string {
+  let at: unknown = e;
+  let message = e instanceof Error ? e.message : String(e);
+  while (at instanceof Error && at.cause instanceof Error) {
+    at = at.cause;
+    if ((at as Error).message) message = (at as Error).message;
+  }
+  return message;
+}
+
+/** What error.json says of a failure: the refusal as it was, else the innermost cause. */
+function causeOf(e: unknown): JobError['error'] {
+  if (e instanceof Refused) return { type: e.rejected.type, message: e.rejected.message };
+  if (e instanceof ItemFailed) return { type: 'StepFailed', message: e.message, ...e.at };
+  const name = e instanceof Error ? e.name : 'Error';
+  return { type: name === 'Error' ? 'StepFailed' : name, message: messageOf(e) };
+}
