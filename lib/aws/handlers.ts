@@ -20,16 +20,17 @@ import { runReduce, type ReduceOutcome } from '../pipeline/reduce-step.ts';
 import { isEmbedPayload, isReducePayload, isStatsPayload } from '../pipeline/payloads.ts';
 import { PipelineError } from '../errors.ts';
 
-/** What every step handler takes; `wrapStore` lets tests inject faults below the steps. */
+/** What every step handler takes; `wrapStore` lets tests inject faults below the steps, `objects` replace S3 (unit tests). */
 export interface StoreDeps {
   s3: S3Client;
   prefixes: Prefixes;
   wrapStore?: (store: ObjectStore) => ObjectStore;
+  objects?: (bucket: string) => ObjectStore;
 }
 
 /** The job store of `bucket`. */
 export function storeOf(deps: StoreDeps, bucket: string): JobStore {
-  const objects = s3Store(deps.s3, bucket);
+  const objects = deps.objects ? deps.objects(bucket) : s3Store(deps.s3, bucket);
   return new JobStore(deps.wrapStore ? deps.wrapStore(objects) : objects, deps.prefixes);
 }
 

@@ -97,7 +97,7 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
       } else {
         const moments = (c: DurableContext, part: number) =>
           invoke<StatsPayload, { status: 'done' } | Rejected>(c, `sums of part ${part}`, s.statsFunction, { bucket, jobId, task: 'moments', part });
-        refuseIfAny(await fanOut('statistics: sums', checked.parts, 'part', moments), 'statistics part');
+        refuseIfAny(await fanOut('statistics: sums', checked.parts, 'part', moments), 'statistics part', checked.parts, s.attempts);
         const means = await step('statistics: means', () => mergeMeans(store, jobId));
         const deviations = (c: DurableContext, part: number) =>
           invoke<StatsPayload, { status: 'done' } | Rejected>(c, `deviations of part ${part}`, s.statsFunction, {
@@ -107,14 +107,14 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
             part,
             means,
           });
-        refuseIfAny(await fanOut('statistics: deviations', checked.parts, 'part', deviations), 'statistics part');
+        refuseIfAny(await fanOut('statistics: deviations', checked.parts, 'part', deviations), 'statistics part', checked.parts, s.attempts);
         planned = await step('statistics: scaler and shards', () => finishStats(store, jobId));
       }
       if (planned.status === 'rejected') throw new Refused(planned);
 
       const embed = (c: DurableContext, shard: number) =>
         invoke<EmbedPayload, EmbedOutcome>(c, `embed shard ${shard}`, s.embedFunction, { bucket, jobId, shard });
-      refuseIfAny(await fanOut('embed shards', planned.shards, 'shard', embed), 'shard', planned.shards);
+      refuseIfAny(await fanOut('embed shards', planned.shards, 'shard', embed), 'shard', planned.shards, s.attempts);
 
       await takePublishLock(ctx, store, planned.name, jobId, s);
       let reduced: ReduceOutcome;
@@ -127,7 +127,7 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
       if (reduced.status === 'superseded') return { status: 'superseded', jobId };
       return { status: 'published', jobId, rows: planned.rows, shards: planned.shards };
     } catch (e: unknown) {
-      const ended = await step('record the failure', () => endUnpublished(store, job, causeOf(e)));
+      const ended = await step('record the failure', () => endUnpublished(store, job, causeOf(e, `${store.url(job.key)}: job ${jobId}: `)));
       if (ended.ending === 'failed') throw new JobFailedError(ended.message);
       if (ended.ending === 'superseded') return { status: 'superseded', jobId };
       // Published after all: the failure came after the manifest (releasing the lock, say).
@@ -165,7 +165,7 @@ async function takePublishLock(ctx: DurableContext, store: JobStore, name: strin
 }
 
 /** Throws for the first item of a map that failed or was refused, naming it ("shard 3 of 20"). */
-function refuseIfAny<T>(batch: BatchResult<T | Rejected | { status: string }>, what: string, of?: number): void {
+function refuseIfAny<T>(batch: BatchResult<T | Rejected | { status: string }>, what: string, of: number, attempts: number): void {
   for (const item of batch.all) {
     const r = item.result as Partial<Rejected> | undefined;
     if (r?.status === 'rejected') throw new Refused(r as Rejected);
@@ -173,9 +173,9 @@ function refuseIfAny<T>(batch: BatchResult<T | Rejected | { status: string }>, w
   const failed = batch.failed()[0];
   if (failed || batch.hasFailure) {
     const index = failed?.index ?? -1;
-    const total = of ?? batch.totalCount;
     const cause = failed?.error ? messageOf(failed.error) : 'failed';
-    throw new ItemFailed(`${what} ${index} of ${total} failed: ${cause}`, what === 'shard' ? { shard: index } : { statsPart: index });
+    const message = `${what} ${index} of ${of} failed after ${attempts} attempt(s): ${cause}`;
+    throw new ItemFailed(message, what === 'shard' ? { shard: index } : { statsPart: index });
   }
 }
 
@@ -201,10 +201,11 @@ function messageOf(e: unknown): string {
   return message;
 }
 
-/** What error.json says of a failure: the refusal as it was, else the innermost cause. */
-function causeOf(e: unknown): JobError['error'] {
+/** What error.json says of a failure: the refusal as it was (it names the file), else what failed, after `where`. */
+function causeOf(e: unknown, where: string): JobError['error'] {
   if (e instanceof Refused) return { type: e.rejected.type, message: e.rejected.message };
-  if (e instanceof ItemFailed) return { type: 'StepFailed', message: e.message, ...e.at };
+  if (e instanceof ItemFailed) return { type: 'StepFailed', message: `${where}${e.message}`, ...e.at };
   const name = e instanceof Error ? e.name : 'Error';
-  return { type: name === 'Error' ? 'StepFailed' : name, message: messageOf(e) };
+  const step = name === 'StepError' || name === 'ChildContextError' || name === 'InvokeError' ? `${(e as Error).message}: ` : '';
+  return { type: name === 'Error' ? 'StepFailed' : name, message: `${where}${step}${messageOf(e)}` };
 }
