@@ -20,5 +20,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./pipeline-local.ts')).command,
   },
   { name: 'status', summary: 'Where the job of an uploaded object stands', load: async () => (await import('./status.ts')).command },
-  { name: 'redrive', summary: 'Re-invoke the unfinished work of a stalled job', load: async () => (await import('./redrive.ts')).command },
+  {
+    name: 'redrive',
+    summary: 'Run a failed job again, or replay the events that started none',
+    load: async () => (await import('./redrive.ts')).command,
+  },
 ];

@@ -3,7 +3,7 @@ import { s3Store } from '../../lib/aws/s3-store.ts';
 import { s3ClientFromEnv, sdkProblem } from '../../lib/aws/clients.ts';
 import { describeStatus, jobStatus } from '../../lib/pipeline/status.ts';
 import { JobStore } from '../../lib/pipeline/job-store.ts';
-import { readPrefixes, recoveryFrom } from '../../lib/aws/config.ts';
+import { readPrefixes } from '../../lib/aws/config.ts';
 import { SourceError } from '../../lib/errors.ts';
 import { s3ObjectArg } from '../../lib/cli/options.ts';
 import { positionals, type Command } from '../../lib/cli/command.ts';
@@ -15,15 +15,15 @@ export const ENVIRONMENT = `ENVIRONMENT
 
 export const command: Command = {
   name: 'status',
-  summary: 'Say where the job of an uploaded object stands: planned, embedding, published or failed (and why), stalled',
+  summary: 'Say where the job of an uploaded object stands: queued, computing statistics, running, done, failed (and why) or refused',
   usage: 's3://BUCKET/KEY.parquet',
   arguments: [['s3://BUCKET/KEY', 'The uploaded object; its current version’s job is described']],
   options: {},
   notes: `${ENVIRONMENT}
-  STALL_TIMEOUT_SECONDS and MAX_REDRIVES as the stack sets them (defaults 2880 and 3).
+  The job's execution, step by step, is in the Lambda console (the job function's durable executions).
 
 EXIT STATUS
-  0 published or still running, 1 failed or no job, 2 usage error.`,
+  0 done or still running, 1 failed, refused or no such object, 2 usage error.`,
   examples: [
     'AWS_PROFILE=prod track-embeddings status s3://my-bucket/incoming/tracks.parquet',
     'AWS_ENDPOINT_URL_S3=http://127.0.0.1:5000 track-embeddings status s3://track-embeddings-local/incoming/tracks.parquet',
@@ -34,10 +34,7 @@ EXIT STATUS
     const client = s3ClientFromEnv();
     let status;
     try {
-      status = await jobStatus(new JobStore(s3Store(client, bucket), readPrefixes()), key, {
-        now: Date.now(),
-        ...recoveryFrom(process.env),
-      });
+      status = await jobStatus(new JobStore(s3Store(client, bucket), readPrefixes()), key);
     } catch (e: unknown) {
       // Credentials, endpoint or permissions: the reader's environment, not a bug here.
       throw new SourceError(`cannot read the job of s3://${bucket}/${key}: ${sdkProblem(e)}`, { cause: e });
@@ -45,6 +42,6 @@ EXIT STATUS
       client.destroy();
     }
     process.stdout.write(`${describeStatus(status, bucket)}\n`);
-    return status.state === 'failed' || status.state === 'missing' ? 1 : 0;
+    return status.state === 'failed' || status.state === 'missing' || status.state === 'refused' ? 1 : 0;
   },
 };

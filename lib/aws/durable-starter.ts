@@ -21,7 +21,8 @@ export function durableStarter(client: LambdaClient, jobFunction: string): Start
             Payload: new TextEncoder().encode(JSON.stringify(input)),
           }),
         );
-        if (out.StatusCode !== 202) throw new PipelineError(`starting job ${input.jobId} on ${jobFunction} returned status ${out.StatusCode}`);
+        if (out.StatusCode !== 202)
+          throw new PipelineError(`starting job ${input.jobId} on ${jobFunction} returned status ${out.StatusCode}`);
       } catch (e: unknown) {
         // Started already, with this name: what an event delivered twice finds.
         if ((e as { name?: string }).name === 'DurableExecutionAlreadyStartedException') return;

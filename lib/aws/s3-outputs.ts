@@ -2,21 +2,24 @@
  * A published output folder in S3 (`s3://bucket/<outputPrefix><name>/`) as the search code reads
  * it, and the manifest's ETag, by which a warm query function knows the outputs were replaced.
  */
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MANIFEST_FILE } from '../outputs/file-names.ts';
-import { missingOrUnreadable, type OutputFiles } from '../search/embeddings.ts';
-import { getBytes, isNotFound, s3Url } from './s3-objects.ts';
+import { OutputChangedError, missingOrUnreadable, type OutputFiles } from '../search/embeddings.ts';
+import { isNotFound, isPreconditionFailed, s3Url } from './s3-objects.ts';
 import { sdkProblem } from './clients.ts';
 
-/** The files under `prefix` (ending in '/'). */
+/** The files under `prefix` (ending in '/'); a read with an ETag gets exactly that version (If-Match). */
 export function s3OutputFiles(client: S3Client, bucket: string, prefix: string): OutputFiles {
   const where = s3Url(bucket, prefix);
   return {
     where,
-    async read(file) {
+    async read(file, etag) {
       try {
-        return await getBytes(client, bucket, `${prefix}${file}`);
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${file}`, IfMatch: etag }));
+        return await out.Body!.transformToByteArray();
       } catch (e: unknown) {
+        if (etag !== undefined && isPreconditionFailed(e))
+          throw new OutputChangedError(`${where}: ${file} is no longer the version its manifest names (a newer publish is landing)`);
         throw missingOrUnreadable(where, file, isNotFound(e) ? null : sdkProblem(e));
       }
     },

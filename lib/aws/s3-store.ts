@@ -48,7 +48,9 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     },
     putIfAbsent: (key, body, contentType) => putIfAbsent(client, bucket, key, body, contentType),
     replaceIfMatch: (key, etag, body, contentType) =>
-      conditional(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfMatch: etag }))),
+      conditional(() =>
+        client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfMatch: etag })),
+      ),
     deleteIfMatch: (key, etag) => conditional(() => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }))),
     exists: (key) => exists(client, bucket, key),
     currentEtag: async (key) => (await orNull(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))))?.ETag ?? null,

@@ -30,9 +30,20 @@ export interface Embeddings {
 export interface OutputFiles {
   /** The folder as shown in messages (a path, or an s3:// URL). */
   where: string;
-  /** A file's bytes; a missing file is an OutputFolderError (for the manifest: "not an output folder"). */
-  read(file: string): Promise<Uint8Array>;
+  /**
+   * A file's bytes; a missing file is an OutputFolderError (for the manifest: "not an output
+   * folder"). With `etag`, exactly that version (S3 If-Match), else an OutputChangedError.
+   */
+  read(file: string, etag?: string): Promise<Uint8Array>;
 }
+
+/** A file is no longer the version its manifest names: a newer publish is landing. */
+export class OutputChangedError extends OutputFolderError {
+  override name = 'OutputChangedError';
+}
+
+/** Reads of a folder that a publish is replacing, before giving up. */
+const PINNED_ATTEMPTS = 6;
 
 /** The files of a local output folder. */
 export function folderFiles(dir: string): OutputFiles {
@@ -87,8 +98,22 @@ export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols
  */
 export async function loadEmbeddings(from: string | OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}): Promise<Embeddings> {
   const files = typeof from === 'string' ? folderFiles(from) : from;
+  // A published folder's manifest names its files' versions: a file that is no longer that
+  // version means a newer publish is landing (files first, manifest last), so start over from
+  // its manifest rather than pair one publish's vectors with another's ids.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadOnce(files, opts);
+    } catch (e: unknown) {
+      if (!(e instanceof OutputChangedError) || attempt >= PINNED_ATTEMPTS) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
+  }
+}
+
+async function loadOnce(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }): Promise<Embeddings> {
   const dir = files.where;
-  const text = async (file: string) => new TextDecoder().decode(await files.read(file));
+  const text = async (file: string, etag?: string) => new TextDecoder().decode(await files.read(file, etag));
   let manifest: Manifest;
   try {
     manifest = JSON.parse(await text(MANIFEST_FILE)) as Manifest;
@@ -103,10 +128,14 @@ export async function loadEmbeddings(from: string | OutputFiles, opts: { maxRows
     throw new OutputTooLargeError(
       `${dir}: ${rows.toLocaleString('en-US')} rows, more than the ${opts.maxRows.toLocaleString('en-US')} this loader serves${opts.limitNote ? ` (${opts.limitNote})` : ''}`,
     );
-  const npy = parseNpy(await files.read(manifest.outputs.vectors), `${dir.replace(/\/$/, '')}/${manifest.outputs.vectors}`);
+  const etags = manifest.outputs.etags ?? {};
+  const npy = parseNpy(
+    await files.read(manifest.outputs.vectors, etags[manifest.outputs.vectors]),
+    `${dir.replace(/\/$/, '')}/${manifest.outputs.vectors}`,
+  );
   if (npy.rows !== rows || npy.cols !== dims)
     throw new OutputFolderError(`${dir}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${dims}`);
-  const mapping = JSON.parse(await text(MAPPING_FILE)) as Record<string, number>;
+  const mapping = JSON.parse(await text(MAPPING_FILE, etags[MAPPING_FILE])) as Record<string, number>;
   const index = new Map(Object.entries(mapping));
   const ids: (string | null)[] = new Array(rows).fill(null);
   for (const [id, row] of index) {
