@@ -9,10 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { s3ClientFor } from '../lib/emulators/moto.ts';
 import { s3Store } from '../lib/aws/s3-store.ts';
-import { DEFAULT_PREFIXES } from '../lib/pipeline/keys.ts';
+import { DEFAULT_PREFIXES, jobIdFor } from '../lib/pipeline/keys.ts';
 import { JobStore } from '../lib/pipeline/job-store.ts';
-import type { Invoker } from '../lib/pipeline/invoker.ts';
-import { runStats } from '../lib/pipeline/stats-step.ts';
+import { checkUpload, runStatsWhole } from '../lib/pipeline/stats-step.ts';
 import { runEmbedShard } from '../lib/pipeline/embed-step.ts';
 import { runReduce } from '../lib/pipeline/reduce-step.ts';
 
@@ -20,25 +19,28 @@ const [step, bucket, ...args] = process.argv.slice(2);
 const endpoint = process.env.AWS_ENDPOINT_URL_S3;
 if (!step || !bucket || !endpoint) throw new Error('usage: AWS_ENDPOINT_URL_S3=… lambda-step.js stats|embed|reduce BUCKET …');
 const objects = s3Store(s3ClientFor(endpoint), bucket);
-// One step alone: what it would invoke next is not part of its cost.
-const invoker: Invoker = { stats: async () => {}, embed: async () => {}, statsPart: async () => {}, reduce: async () => {} };
 
 const t0 = performance.now();
 let timings: Record<string, number>;
 if (step === 'stats') {
   const [key, etag, jobs, shardRows, parquet] = args as [string, string, string, string, string?];
   const store = new JobStore(objects, { ...DEFAULT_PREFIXES, jobs });
-  const out = await runStats({ store, invoker }, { key, etag }, { shardRows: Number(shardRows), parquet: parquet === 'parquet' });
+  // What the job's first step and the stats function do for a file whose statistics take one part.
+  const job = { bucket, key, etag, jobId: jobIdFor(bucket, key, etag), generation: 0 };
+  const checked = await checkUpload(store, job, { shardRows: Number(shardRows), parquet: parquet === 'parquet' });
+  if (checked.status !== 'checked' || checked.parts !== 1) throw new Error(`stats: ${JSON.stringify(checked)}`);
+  const out = await runStatsWhole(store, job.jobId);
   if (out.status !== 'planned') throw new Error(`stats: ${JSON.stringify(out)}`);
-  timings = out.plan.timingsMs;
+  timings = (await store.plan(job.jobId)).timingsMs;
 } else if (step === 'embed') {
   const [jobId, shard] = args as [string, string];
-  timings = { ...(await runEmbedShard({ store: new JobStore(objects, DEFAULT_PREFIXES), invoker }, jobId, Number(shard))).timingsMs };
+  timings = { ...(await runEmbedShard(new JobStore(objects, DEFAULT_PREFIXES), jobId, Number(shard))).timingsMs };
 } else if (step === 'reduce') {
   const [jobId] = args as [string];
-  const out = await runReduce({ store: new JobStore(objects, DEFAULT_PREFIXES), invoker }, jobId, async () => {});
+  const store = new JobStore(objects, DEFAULT_PREFIXES);
+  const out = await runReduce(store, jobId);
   if (out.status !== 'published') throw new Error(`reduce: ${JSON.stringify(out)}`);
-  timings = out.manifest.timingsMs;
+  timings = (await store.readManifest((await store.plan(jobId)).name))!.timingsMs;
 } else {
   throw new Error(`unknown step ${step}`);
 }

@@ -140,9 +140,9 @@ try {
       ]);
       const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
       process.stderr.write(`embed: shard 0 of ${shardKey}\n`);
-      // Each run embeds: the done marker of the run before would make it skip the shard.
+      // Each run embeds: the shard record of the run before would make it skip the shard.
       const e = await repeat(moto.endpoint, async () => {
-        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: jobKeys(jobId).done(0) }));
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: jobKeys(jobId).shardRecord(0) }));
         return ['embed', BUCKET, jobId, '0'];
       });
       lines.push(
@@ -152,7 +152,7 @@ try {
     lines.push(
       '',
       'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: parquet-wasm to Arrow;',
-      'embed: the kernel, mapping fragment and id hashes (and the Parquet part); write: the shard objects and the done marker.',
+      'embed: the kernel, mapping fragment and id hashes (and the Parquet part); write: the shard objects and the shard record.',
     );
   }
 

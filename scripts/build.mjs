@@ -48,7 +48,8 @@ if (!process.argv.includes('--if-stale') || isStale()) {
     outdir: 'dist',
     // parquet-wasm loads its .wasm from beside its own module: it stays a dependency.
     // The AWS SDK is CommonJS, which an ESM bundle cannot require: it loads from node_modules.
-    external: ['parquet-wasm', '@aws-sdk/*', '@smithy/*'],
+    // The durable SDK and its local runner are CommonJS with a worker thread of their own: loaded from node_modules too.
+    external: ['parquet-wasm', '@aws-sdk/*', '@smithy/*', '@aws/*'],
     sourcemap: true,
     logLevel: 'warning',
   });

@@ -46,7 +46,7 @@ export const command: Command = {
     checkOutDir(out);
     const t0 = performance.now();
     let bar: Progress | undefined;
-    const { manifest, invocations, kept } = await runPipelineLocal({
+    const { manifest, invocations, execution, kept } = await runPipelineLocal({
       input: input!,
       outDir: out,
       shardRows: intOption(this, args, 'shard-rows'),
@@ -59,14 +59,20 @@ export const command: Command = {
     const secs = (performance.now() - t0) / 1000;
     process.stderr.write(
       `pipeline: ${manifest.input.rows.toLocaleString('en-US')} rows × ${manifest.dims} dims in ${manifest.shards.count} shard(s), ` +
-        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/${outputFilesNote(manifest)}\n`,
+        `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/${outputFilesNote(manifest)}\n` +
+        `job ${execution.name}: execution ${execution.status}, ${execution.operations.length} durable operations\n`,
     );
     if (!kept) return 0;
     const env = `AWS_ENDPOINT_URL_S3=${kept.s3Endpoint} AWS_REGION=${kept.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
+    const lambdaEnv = `${env} AWS_ENDPOINT_URL_LAMBDA=${kept.lambdaEndpoint}`;
+    const query = JSON.stringify({ name: manifest.input.name.replace(/^.*\/incoming\//, '').replace(/\.parquet$/i, ''), id: '<a track id>', k: 5 });
     process.stdout.write(
       `S3 API at ${kept.s3Endpoint}, Lambda endpoint at ${kept.lambdaEndpoint} (region ${kept.region}); Ctrl-C stops them.\n` +
-        `Look at the job from another terminal:\n` +
-        `  ${env} npx ${PROGRAM} status s3://${kept.bucket}/${kept.key}\n`,
+        `The job's execution, as the console lists its operations:\n${execution.operations.map((o) => `  ${o}`).join('\n')}\n` +
+        `From another terminal:\n` +
+        `  ${env} npx ${PROGRAM} status s3://${kept.bucket}/${kept.key}\n` +
+        `  ${lambdaEnv} JOB_FUNCTION_NAME=job:live npx ${PROGRAM} redrive s3://${kept.bucket}/${kept.key}\n` +
+        `  ${lambdaEnv} aws lambda invoke --function-name query --cli-binary-format raw-in-base64-out --payload '${query}' /dev/stdout\n`,
     );
     await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     await kept.close();

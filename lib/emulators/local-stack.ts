@@ -70,7 +70,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       dlq: { handler: call('dlq') },
     },
   });
-  const lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const lambda = new LambdaClient({
+    endpoint: local.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const deps: StoreDeps = { s3: opts.s3, prefixes: config.prefixes, ...(opts.wrapStore && { wrapStore: opts.wrapStore }) };
   const through = invokeThrough(lambda);
   const engine = await LocalEngine.start(
@@ -93,7 +97,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     dlq: wrap('dlq', async (record) => void deadLetters.push(record)),
     query: wrap(
       'query',
-      queryHandler({ s3: opts.s3, bucket: opts.bucket ?? '', outputPrefix: config.prefixes.output, maxRows: opts.queryMaxRows ?? DEFAULT_QUERY_MAX_ROWS }),
+      queryHandler({
+        s3: opts.s3,
+        bucket: opts.bucket ?? '',
+        outputPrefix: config.prefixes.output,
+        maxRows: opts.queryMaxRows ?? DEFAULT_QUERY_MAX_ROWS,
+      }),
     ),
   });
   return {

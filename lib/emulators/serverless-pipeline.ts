@@ -63,6 +63,8 @@ export interface KeptServices {
 export interface LocalPipelineResult {
   manifest: Manifest;
   invocations: number;
+  /** The job's durable execution: its name (the job id), how it ended, and its operations as the console lists them. */
+  execution: { name: string; status: string; operations: string[] };
   /** Present when `keep` was asked for. */
   kept?: KeptServices;
 }
@@ -84,6 +86,7 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
   const stack = await startLocalStack({
     s3,
     config,
+    bucket: BUCKET,
     wrap: (name, handler) =>
       name !== 'embed'
         ? handler
@@ -142,7 +145,9 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     }
     if (opts.keep)
       kept = { s3Endpoint: moto.endpoint, lambdaEndpoint: local.endpoint, region: LOCAL_REGION, bucket: BUCKET, key, close: stop };
-    return { manifest: status.manifest, invocations: local.invocations.length, kept };
+    const run = stack.execution(status.jobId);
+    const execution = { name: status.jobId, status: run?.status ?? 'unknown', operations: run?.operations ?? [] };
+    return { manifest: status.manifest, invocations: local.invocations.length, execution, kept };
   } finally {
     if (!kept) await stop();
   }

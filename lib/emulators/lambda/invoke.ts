@@ -20,7 +20,13 @@ function toErrorPayload(e: unknown): FunctionErrorPayload {
   return { errorType: typeof e, errorMessage: String(e), trace: [] };
 }
 
-function contextFor(name: string, fn: LocalFunction, requestId: string, deadline: number, durableExecutionName?: string): LambdaContextLike {
+function contextFor(
+  name: string,
+  fn: LocalFunction,
+  requestId: string,
+  deadline: number,
+  durableExecutionName?: string,
+): LambdaContextLike {
   return {
     ...(durableExecutionName !== undefined && { durableExecutionName }),
     awsRequestId: requestId,
@@ -113,7 +119,13 @@ export class Invocations {
     for (let n = 1; n <= attempts; n += 1) {
       // Yield between attempts instead of AWS's 1 and 2 minute back-off: ordered, but not slow.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const base = { requestId, invocationType: 'Event' as const, attempt: n, payloadBytes, ...(durableExecutionName !== undefined && { durableExecutionName }) };
+      const base = {
+        requestId,
+        invocationType: 'Event' as const,
+        attempt: n,
+        payloadBytes,
+        ...(durableExecutionName !== undefined && { durableExecutionName }),
+      };
       const result = await this.attempt(name, fn, payload, destinationOf === undefined ? base : { ...base, destinationOf });
       if (result.ok) return;
       last = result.error;
