@@ -1,8 +1,9 @@
 /**
- * The serverless pipeline: a bucket (new or existing), the stats / embed / reduce / failure
- * functions and the scheduled reconciler with least-privilege grants, the S3 notification on
- * `incoming/*.parquet`, async retries and the on-failure destination of every step, alarms, and
- * cdk-nag's AWS Solutions checks.
+ * The serverless pipeline: a bucket (new or existing) that reports its uploads to EventBridge, the
+ * rule that hands `incoming/` uploads to the start function, the job function that runs each job
+ * (statistics, one embed per shard, reduce, publish) as a Lambda durable execution, the stats /
+ * embed / reduce / query functions with least-privilege roles, a dead-letter queue for the uploads
+ * that could not start a job, alarms, and cdk-nag's AWS Solutions checks.
  */
 import { join } from 'node:path';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -16,58 +17,100 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { PipelineProps } from './props.ts';
+import { DEFAULTS, type FunctionId, type PipelineProps } from './props.ts';
 import { ENV } from '../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-type FunctionId = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile' | 'query';
+/** The job function's alias: a durable execution is started through a version or an alias, never `$LATEST` unqualified. */
+const JOB_ALIAS = 'live';
+
+/** The object-key patterns the functions are granted, one ARN each (see `grant` and `suppressions`). */
+interface Keys {
+  input: string;
+  jobs: string;
+  outputs: string;
+  manifest: string;
+  errorJson: string;
+  /** Where start writes the error.json of an upload whose name gives no safe output folder. */
+  rejected: string;
+  parquetParts: string;
+}
 
 export class PipelineStack extends Stack {
   readonly bucket: s3.IBucket;
   readonly functions: Record<FunctionId, NodejsFunction>;
+  /** What the start function starts executions of, and the `JobFunction` output. */
+  readonly jobAlias: lambda.Alias;
+  /** Upload events that could not start a job, from the rule's delivery and from start's own retries. */
+  readonly deadLetterQueue: sqs.Queue;
   readonly queryUrl: lambda.FunctionUrl;
+  private readonly names: Record<FunctionId, string>;
+  private readonly keys: Keys;
 
   constructor(scope: Construct, id: string, props: PipelineProps & StackProps) {
     super(scope, id, props);
     const p = props;
-    this.bucket = p.bucketName ? s3.Bucket.fromBucketName(this, 'Bucket', p.bucketName) : this.newBucket(p);
+    this.bucket = p.bucketName ? this.existingBucket(p.bucketName) : this.newBucket(p);
+    const objects = (pattern: string) => this.bucket.arnForObjects(pattern);
+    this.keys = {
+      input: objects(`${p.inputPrefix}*`),
+      jobs: objects(`${p.jobsPrefix}*`),
+      outputs: objects(`${p.outputPrefix}*`),
+      manifest: objects(`${p.outputPrefix}*/manifest.json`),
+      errorJson: objects(`${p.outputPrefix}*/error.json`),
+      rejected: objects(`${p.outputPrefix}_rejected/*`),
+      parquetParts: objects(`${p.outputPrefix}*/parquet/part-*`),
+    };
 
-    // Explicit names: each function's configuration names the others without a dependency cycle.
-    const names: Record<FunctionId, string> = {
+    // Explicit names: the job's role names its own durable executions, which by ARN would be a dependency cycle.
+    this.names = {
+      start: `${this.stackName}-start`,
+      job: `${this.stackName}-job`,
       stats: `${this.stackName}-stats`,
       embed: `${this.stackName}-embed`,
       reduce: `${this.stackName}-reduce`,
-      failure: `${this.stackName}-failure`,
-      reconcile: `${this.stackName}-reconcile`,
       query: `${this.stackName}-query`,
     };
-    // A job is presumed lost after its slowest step's three async attempts and Lambda's retry delays.
-    const slowest = Math.max(p.timeoutSeconds.stats, p.timeoutSeconds.embed, p.timeoutSeconds.reduce);
-    const stallTimeoutSeconds = p.stallTimeoutSeconds || 3 * slowest + 180;
-    const environment = {
-      [ENV.statsFunction]: names.stats,
-      [ENV.embedFunction]: names.embed,
-      [ENV.reduceFunction]: names.reduce,
+    const names = this.names;
+    const prefixes = { [ENV.inputPrefix]: p.inputPrefix, [ENV.jobsPrefix]: p.jobsPrefix, [ENV.outputPrefix]: p.outputPrefix };
+    const plan = {
       [ENV.shardRows]: String(p.shardRows),
       [ENV.statsPartRows]: String(p.statsPartRows),
-      [ENV.inputPrefix]: p.inputPrefix,
-      [ENV.jobsPrefix]: p.jobsPrefix,
-      [ENV.outputPrefix]: p.outputPrefix,
-      [ENV.stallTimeoutSeconds]: String(stallTimeoutSeconds),
-      [ENV.maxRedrives]: String(p.maxRedrives),
       [ENV.parquetOutput]: String(p.parquetOutput),
-      [ENV.bucket]: this.bucket.bucketName,
-      NODE_OPTIONS: '--enable-source-maps',
-      // Empty on AWS (the SDK then uses its normal endpoints); declared so that SAM's --env-vars,
-      // which only overrides variables the template declares, can point them at local endpoints.
-      AWS_ENDPOINT_URL_S3: '',
-      AWS_ENDPOINT_URL_LAMBDA: '',
     };
-    const fn = (id: FunctionId, description: string): NodejsFunction => {
+    const environment: Record<FunctionId, Record<string, string>> = {
+      // Empty on AWS (the SDK then uses its normal endpoint); declared so that SAM's --env-vars, which
+      // only overrides variables the template declares, can point start's invoke at a local endpoint.
+      start: {
+        ...prefixes,
+        [ENV.jobFunction]: `${names.job}:${JOB_ALIAS}`,
+        [ENV.bucket]: this.bucket.bucketName,
+        AWS_ENDPOINT_URL_LAMBDA: '',
+      },
+      job: {
+        ...prefixes,
+        ...plan,
+        [ENV.statsFunction]: names.stats,
+        [ENV.embedFunction]: names.embed,
+        [ENV.reduceFunction]: names.reduce,
+        // Unreserved (0), the map still needs a bound: the default one.
+        [ENV.embedConcurrency]: String(p.embedConcurrency || DEFAULTS.embedConcurrency),
+        [ENV.invokeAttempts]: String(p.invokeAttempts),
+        [ENV.retryDelaySeconds]: String(p.retryDelaySeconds),
+        // A publish lock outlives any holder: the holder's execution has timed out and its last reduce has ended.
+        [ENV.publishLeaseSeconds]: String(p.jobTimeoutMinutes * 60 + p.timeoutSeconds.reduce),
+        [ENV.bucket]: this.bucket.bucketName,
+      },
+      stats: { ...prefixes, ...plan },
+      embed: { ...prefixes },
+      reduce: { ...prefixes },
+      query: { ...prefixes, [ENV.bucket]: this.bucket.bucketName, [ENV.queryMaxRows]: String(p.queryMaxRows) },
+    };
+    const fn = (id: FunctionId, description: string, extra: Partial<lambda.FunctionOptions> = {}): NodejsFunction => {
       const logGroup = new logs.LogGroup(this, `${id}-logs`, {
         retention: p.logRetentionDays as logs.RetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -94,7 +137,8 @@ export class PipelineStack extends Stack {
         architecture: lambda.Architecture.ARM_64,
         memorySize: p.memoryMb[id],
         timeout: Duration.seconds(p.timeoutSeconds[id]),
-        environment,
+        // The S3 endpoint is declared everywhere for the same reason as start's Lambda endpoint above.
+        environment: { ...environment[id], NODE_OPTIONS: '--enable-source-maps', AWS_ENDPOINT_URL_S3: '' },
         role,
         logGroup,
         recursiveLoop: lambda.RecursiveLoop.TERMINATE,
@@ -114,37 +158,55 @@ export class PipelineStack extends Stack {
             ],
           },
         },
+        ...extra,
       });
     };
     this.functions = {
-      stats: fn('stats', 'S3 upload -> statistics (fanned out in parts for large files), plan, one async embed per shard'),
-      embed: fn('embed', 'Embeds one shard; the last shard invokes the reducer'),
+      start: fn('start', 'S3 upload event -> starts the durable job of that upload, once (idempotent by execution name)'),
+      job: fn('job', 'Durable execution of one job: statistics, one embed per shard, reduce, publish', {
+        // The execution's whole life; the function timeout above bounds each replay of it.
+        durableConfig: {
+          executionTimeout: Duration.minutes(p.jobTimeoutMinutes),
+          retentionPeriod: Duration.days(p.jobRetentionDays),
+        },
+      }),
+      stats: fn('stats', 'Statistics of one upload, or of one part of it'),
+      embed: fn('embed', 'Embeds one shard'),
       reduce: fn('reduce', 'Stitches the shards into the published outputs, manifest last'),
-      failure: fn('failure', 'On-failure destination of stats, embed and reduce: marks the job as failed'),
-      reconcile: fn('reconcile', 'Scheduled: redrives stalled jobs, starts uploads whose event was lost, fails jobs that never finish'),
       query: fn('query', 'Function URL (AWS_IAM): the nearest tracks in a published output'),
     };
-    this.functions.query.addEnvironment(ENV.queryMaxRows, String(p.queryMaxRows));
+    const { start, job, embed } = this.functions;
+    this.jobAlias = job.addAlias(JOB_ALIAS);
     // Callers sign their requests (SigV4) and need lambda:InvokeFunctionUrl on this function.
     this.queryUrl = this.functions.query.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    const { stats, embed, reduce, failure, reconcile } = this.functions;
     if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;
-    for (const f of [stats, embed, reduce]) {
-      f.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.LambdaDestination(failure) });
-    }
 
-    // The reconciler's sweeps are invoked synchronously by the schedule; a failed sweep is retried by the next one.
-    new events.Rule(this, 'reconcile-schedule', {
-      description: 'Sweeps unfinished track-embeddings jobs',
-      schedule: events.Schedule.rate(Duration.minutes(p.reconcileMinutes)),
-      targets: [new targets.LambdaFunction(reconcile, { retryAttempts: 0 })],
+    this.deadLetterQueue = new sqs.Queue(this, 'events-dlq', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    // Two ways an upload can fail to start a job, both ending in the queue: the rule cannot deliver the
+    // event to start (throttled, for up to a day), or start fails it three times (two async retries).
+    start.configureAsyncInvoke({ retryAttempts: 2, onFailure: new destinations.SqsDestination(this.deadLetterQueue) });
+    new events.Rule(this, 'uploads', {
+      description: `Uploads under ${p.inputPrefix} -> the start function`,
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [this.bucket.bucketName] },
+          // Prefix only: a pattern holds one matcher per value (EventBridge refuses prefix AND suffix on one key),
+          // so start checks the suffix, and an upload named `.PARQUET` reaches it to be refused with error.json.
+          object: { key: events.Match.prefix(p.inputPrefix) },
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(start, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetterQueue }),
+      ],
     });
 
-    this.grant(p, names);
-    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(stats), {
-      prefix: p.inputPrefix,
-      suffix: '.parquet',
-    });
+    this.grant(p);
     this.alarms(p);
     this.suppressions();
 
@@ -158,6 +220,14 @@ export class PipelineStack extends Stack {
       value: this.queryUrl.url,
       description: 'POST {"name", "id" | "ids" | "features", "k"} here, signed with SigV4 (AWS_IAM)',
     });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.deadLetterQueue.queueUrl,
+      description: 'Upload events that could not start a job; npm run redrive replays them',
+    });
+    new CfnOutput(this, 'JobFunction', {
+      value: this.jobAlias.functionArn,
+      description: 'The durable job function, by its alias: the start function starts one execution of it per upload',
+    });
   }
 
   private newBucket(p: PipelineProps): s3.Bucket {
@@ -166,6 +236,7 @@ export class PipelineStack extends Stack {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      eventBridgeEnabled: true,
       lifecycleRules: [
         { id: 'expire-job-scratch', prefix: p.jobsPrefix, expiration: Duration.days(p.jobsExpireDays) },
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
@@ -173,67 +244,73 @@ export class PipelineStack extends Stack {
     });
   }
 
-  /** Exactly the S3 and Lambda actions each function's code performs, on the prefixes it touches. */
-  private grant(p: PipelineProps, names: Record<FunctionId, string>): void {
-    const { stats, embed, reduce, failure, reconcile, query } = this.functions;
-    const objects = (...prefixes: string[]) => prefixes.map((x) => this.bucket.arnForObjects(`${x}*`));
-    const errorJson = this.bucket.arnForObjects(`${p.outputPrefix}*/error.json`);
-    const manifest = this.bucket.arnForObjects(`${p.outputPrefix}*/manifest.json`);
+  private existingBucket(bucketName: string): s3.IBucket {
+    const bucket = s3.Bucket.fromBucketName(this, 'Bucket', bucketName);
+    // CDK's notifications custom resource turns EventBridge delivery on and keeps the bucket's other
+    // notification settings; it leaves delivery on when the stack is deleted (it cannot tell who enabled it).
+    bucket.enableEventBridgeNotification();
+    return bucket;
+  }
+
+  /** Exactly the S3 and Lambda actions each function's code performs, on the keys it touches. */
+  private grant(p: PipelineProps): void {
+    const { start, job, stats, embed, reduce, query } = this.functions;
+    const k = this.keys;
     const allow = (f: NodejsFunction, actionList: string[], resources: string[]) =>
       f.addToRolePolicy(new iam.PolicyStatement({ actions: actionList, resources }));
-    // ListBucket lets a HEAD of a missing key answer 404 rather than 403, and lists done markers.
-    const list = (f: NodejsFunction) => allow(f, ['s3:ListBucket'], [this.bucket.bucketArn]);
-    // Every step reads how the job ended (manifest.json, error.json) and retires the job's scratch.
-    for (const f of [stats, embed, failure, reconcile]) {
-      allow(f, ['s3:GetObject'], [...objects(p.inputPrefix, p.jobsPrefix), manifest, errorJson]);
-      allow(f, ['s3:DeleteObject'], objects(p.jobsPrefix));
-      list(f);
-    }
-
-    // Invokes go by function name: the functions invoke each other (stats itself, embed ⇄ reduce),
-    // and references to each other's ARNs would be a dependency cycle.
-    const invoke = (f: NodejsFunction, ...ids: FunctionId[]) =>
-      allow(
-        f,
-        ['lambda:InvokeFunction'],
-        ids.map((id) =>
-          this.formatArn({ service: 'lambda', resource: 'function', resourceName: names[id], arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-        ),
+    // ListBucket, only under the prefixes a function reads, makes a HEAD of a missing key there a 404 rather than a 403.
+    const list = (f: NodejsFunction, ...under: string[]) =>
+      f.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': under.map((x) => `${x}*`) } },
+        }),
       );
 
-    allow(stats, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
-    // Stats invokes itself once per stats part, the shards, and (re-run) whatever the job still needs.
-    invoke(stats, 'stats', 'embed', 'reduce');
+    // start: has this upload a job or an outcome already, else start its execution; refusals get an error.json.
+    allow(start, ['s3:GetObject'], [k.manifest, k.errorJson, k.rejected]);
+    allow(start, ['s3:PutObject'], [k.errorJson, k.rejected]);
+    list(start, p.outputPrefix);
+    allow(start, ['lambda:InvokeFunction'], [this.jobAlias.functionArn]);
 
-    allow(embed, ['s3:PutObject'], objects(p.jobsPrefix));
-    invoke(embed, 'reduce');
+    // job: the checkpoints of its own executions (their ARNs carry a version, hence `:*`), and the steps it invokes.
+    allow(job, ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'], [`${this.functionArn('job')}:*`]);
+    allow(job, ['lambda:InvokeFunction'], [this.functionArn('stats'), this.functionArn('embed'), this.functionArn('reduce')]);
+    allow(job, ['s3:GetObject'], [k.input, k.jobs, k.manifest, k.errorJson]);
+    allow(job, ['s3:PutObject'], [k.jobs, k.manifest, k.errorJson]);
+    // The job's scratch once it ends; an earlier failure's error.json once it succeeds.
+    allow(job, ['s3:DeleteObject'], [k.jobs, k.errorJson]);
+    list(job, p.jobsPrefix);
 
-    allow(reduce, ['s3:GetObject'], objects(p.inputPrefix, p.jobsPrefix, p.outputPrefix));
-    allow(reduce, ['s3:PutObject', 's3:AbortMultipartUpload'], objects(p.jobsPrefix, p.outputPrefix));
-    // Deletes: the job's scratch, error.json once published, an earlier publish's Parquet parts this one lacks.
-    allow(
-      reduce,
-      ['s3:DeleteObject'],
-      [...objects(p.jobsPrefix), errorJson, this.bucket.arnForObjects(`${p.outputPrefix}*/parquet/part-*`)],
-    );
-    list(reduce);
-    // A reduce that finds shards unfinished invokes them again.
-    invoke(reduce, 'embed');
+    allow(stats, ['s3:GetObject'], [k.input, k.jobs]);
+    allow(stats, ['s3:PutObject'], [k.jobs]);
+    list(stats, p.jobsPrefix);
 
-    allow(failure, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
+    allow(embed, ['s3:GetObject'], [k.input, k.jobs]);
+    allow(embed, ['s3:PutObject'], [k.jobs]);
 
-    allow(reconcile, ['s3:PutObject'], [...objects(p.jobsPrefix), errorJson]);
-    invoke(reconcile, 'stats', 'embed', 'reduce');
+    allow(reduce, ['s3:GetObject'], [k.input, k.jobs, k.outputs]);
+    allow(reduce, ['s3:PutObject', 's3:AbortMultipartUpload'], [k.jobs, k.outputs]);
+    // Deletes: the parts it stitched, an earlier publish's Parquet parts this one lacks.
+    allow(reduce, ['s3:DeleteObject'], [k.jobs, k.parquetParts]);
+    // A retried reduce aborts the multipart uploads its lost attempt left on the keys it is about to write.
+    allow(reduce, ['s3:ListBucketMultipartUploads'], [this.bucket.bucketArn]);
+    list(reduce, p.jobsPrefix, p.outputPrefix);
 
-    // Read-only, on the published outputs alone; ListBucket (there only) makes an unknown name a 404.
-    allow(query, ['s3:GetObject'], objects(p.outputPrefix));
-    query.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${p.outputPrefix}*`] } },
-      }),
-    );
+    // Read-only, on the published outputs alone.
+    allow(query, ['s3:GetObject'], [k.outputs]);
+    list(query, p.outputPrefix);
+  }
+
+  /** A function of this stack by name, unqualified: by ARN, the job's grants on itself would be a dependency cycle. */
+  private functionArn(id: FunctionId): string {
+    return this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.names[id],
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   private alarms(p: PipelineProps): void {
@@ -256,32 +333,49 @@ export class PipelineStack extends Stack {
       alarm(`${id}-errors`, f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${f.functionName}: invocation errors`);
     }
     alarm(
-      'failed-shards',
-      this.functions.failure.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }),
-      'A step failed after its retries: a job failed (see its error.json)',
-    );
-    alarm(
-      'dropped-events',
-      this.functions.stats.metric('AsyncEventsDropped', { period: Duration.minutes(5), statistic: 'Sum' }),
-      'S3 events to stats were dropped',
+      'dead-letters',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      'S3 events that could not start a job: npm run redrive replays them',
     );
   }
 
   /** Findings of cdk-nag's AWS Solutions pack that are accepted, each with its reason. */
   private suppressions(): void {
-    // Every wildcard resource in the functions' policies, acknowledged one by one with why it is there.
-    for (const f of Object.values(this.functions)) {
-      const policy = f.role?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-      if (!policy) continue;
-      const doc = this.resolve(policy.document.toJSON()) as { Statement: { Resource: unknown }[] };
-      for (const statement of doc.Statement) {
-        for (const resource of [statement.Resource].flat()) {
-          const arn = nagArn(resource);
-          if (!arn.includes('*')) continue;
-          Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${arn}]`, reason: wildcardReason(arn) });
-        }
-      }
+    // The wildcard resources each role is meant to have, listed: a wildcard not listed here fails synthesis.
+    const why: Record<keyof Keys, string> = {
+      input: 'Uploads under the input prefix: their names are chosen by whoever uploads.',
+      jobs: "Job scratch under the jobs prefix: keys are named by each job's id, made at run time.",
+      outputs: 'Published outputs under the output prefix: one folder per upload name, chosen at run time.',
+      manifest: "Each output's manifest.json, the mark that it is published; output names are chosen at run time.",
+      errorJson: "Each output's error.json, the mark that its job failed; output names are chosen at run time.",
+      rejected: 'The error.json of uploads whose names give no safe output folder, named after those uploads at run time.',
+      parquetParts: 'The Parquet parts of each output, replaced when it is published again; output names are chosen at run time.',
+    };
+    const accepted: Record<FunctionId, (keyof Keys)[]> = {
+      start: ['manifest', 'errorJson', 'rejected'],
+      job: ['input', 'jobs', 'manifest', 'errorJson'],
+      stats: ['input', 'jobs'],
+      embed: ['input', 'jobs'],
+      reduce: ['input', 'jobs', 'outputs', 'parquetParts'],
+      query: ['outputs'],
+    };
+    for (const [id, f] of Object.entries(this.functions) as [FunctionId, NodejsFunction][]) {
+      const policy = f.role?.node.tryFindChild('DefaultPolicy') as iam.Policy;
+      const acknowledge = (resource: string, reason: string) =>
+        Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagArn(this.resolve(resource))}]`, reason });
+      acknowledge(`${f.logGroup.logGroupArn}:*`, "Log streams of this function's own log group: stream names are created per sandbox.");
+      for (const key of accepted[id]) acknowledge(this.keys[key], why[key]);
+      if (id === 'job')
+        acknowledge(
+          `${this.functionArn('job')}:*`,
+          "The job function's own durable executions: their ARNs carry the version each one runs, which changes with every deploy.",
+        );
     }
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue (of the upload rule and of the start function); a failed redrive leaves the message in it.',
+    });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -290,7 +384,7 @@ export class PipelineStack extends Stack {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
-        'Only the CDK-provided BucketNotificationsHandler (which applies the S3 notification) uses AWSLambdaBasicExecutionRole; the pipeline functions have roles of their own with no managed policy.',
+        "Only the CDK-provided BucketNotificationsHandler (which turns on the bucket's EventBridge delivery) uses AWSLambdaBasicExecutionRole; the pipeline functions have roles of their own with no managed policy.",
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-SNS2',
@@ -311,11 +405,4 @@ function nagArn(v: unknown): string {
     return parts.map(nagArn).join(sep);
   }
   return JSON.stringify(v);
-}
-
-function wildcardReason(arn: string): string {
-  if (arn.endsWith(':*') && arn.includes('logs'))
-    return "Log streams of this function's own log group: stream names are created per sandbox.";
-  if (arn.endsWith(':*')) return 'Versions and aliases of one named function (what grantInvoke emits); no other function is reachable.';
-  return `Objects under one pipeline prefix (${arn.replace(/^.*?\//, '')}): object keys are chosen by uploaders and jobs at run time.`;
 }

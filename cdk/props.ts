@@ -2,6 +2,9 @@
 import { DEFAULT_QUERY_MAX_ROWS } from '../lib/aws/env.ts';
 import type { Node } from 'constructs';
 
+/** The pipeline's Lambda functions, each built from `functions/<id>/index.ts`. */
+export type FunctionId = 'start' | 'job' | 'stats' | 'embed' | 'reduce' | 'query';
+
 export interface PipelineProps {
   /** Use this existing bucket instead of creating one. */
   bucketName?: string;
@@ -12,19 +15,22 @@ export interface PipelineProps {
   shardRows: number;
   /** Files with more rows compute their statistics in parts of this many rows, one stats invocation each. */
   statsPartRows: number;
-  memoryMb: { stats: number; embed: number; reduce: number; failure: number; reconcile: number; query: number };
-  timeoutSeconds: { stats: number; embed: number; reduce: number; failure: number; reconcile: number; query: number };
+  memoryMb: Record<FunctionId, number>;
+  /** Seconds per invocation; the job's is one replay of the orchestrator, not the whole job (see jobTimeoutMinutes). */
+  timeoutSeconds: Record<FunctionId, number>;
   /** Also publish the embeddings as Parquet parts, one per shard (`<name>/parquet/part-*.parquet`). */
   parquetOutput: boolean;
   /** The largest output, in rows, the query function loads (all names it keeps together); sized with memoryMb.query. */
   queryMaxRows: number;
-  /** Minutes between reconciler sweeps (EventBridge schedule). */
-  reconcileMinutes: number;
-  /** Seconds without progress after which a job, a reduce claim or a lock is presumed lost; 0 derives it from the timeouts. */
-  stallTimeoutSeconds: number;
-  /** Redrives of a stalled job before it fails with error.json. */
-  maxRedrives: number;
-  /** Reserved concurrency of the embed function; 0 reserves none. */
+  /** Minutes a job (one durable execution, all its steps and waits) may run before Lambda stops it. */
+  jobTimeoutMinutes: number;
+  /** Days Lambda keeps a finished job's execution history (the steps the console lists). */
+  jobRetentionDays: number;
+  /** Attempts of each invoke of stats, embed and reduce before the job fails. */
+  invokeAttempts: number;
+  /** Seconds before the first retry of a failed step or invoke; doubles per attempt. */
+  retryDelaySeconds: number;
+  /** Reserved concurrency of the embed function, and the shards the job's map invokes at once; 0 reserves none (the map then takes the default). */
   embedConcurrency: number;
   logRetentionDays: number;
   /** Days before job scratch objects under the jobs prefix expire. */
@@ -43,13 +49,14 @@ export const DEFAULTS: PipelineProps = {
   shardRows: 1_048_576,
   statsPartRows: 16_777_216,
   // 1,769 MB is one full vCPU: the work is single-threaded and CPU-bound, so less memory costs the same and runs longer (docs/scaling.md).
-  memoryMb: { stats: 1769, embed: 1769, reduce: 1769, failure: 256, reconcile: 512, query: 1769 },
-  timeoutSeconds: { stats: 900, embed: 900, reduce: 900, failure: 60, reconcile: 300, query: 60 },
+  memoryMb: { start: 256, job: 512, stats: 1769, embed: 1769, reduce: 1769, query: 1769 },
+  timeoutSeconds: { start: 60, job: 900, stats: 900, embed: 900, reduce: 900, query: 60 },
   queryMaxRows: DEFAULT_QUERY_MAX_ROWS,
   parquetOutput: false,
-  reconcileMinutes: 5,
-  stallTimeoutSeconds: 0,
-  maxRedrives: 3,
+  jobTimeoutMinutes: 360,
+  jobRetentionDays: 14,
+  invokeAttempts: 3,
+  retryDelaySeconds: 5,
   embedConcurrency: 20,
   logRetentionDays: 30,
   jobsExpireDays: 7,
@@ -98,26 +105,28 @@ export function propsFromContext(node: Node): PipelineProps {
     shardRows: int('shardRows', d.shardRows, 1, 50_000_000),
     statsPartRows: int('statsPartRows', d.statsPartRows, 1_048_576, 1_000_000_000),
     memoryMb: {
+      start: int('startMemoryMb', d.memoryMb.start, 128, 10_240),
+      job: int('jobMemoryMb', d.memoryMb.job, 128, 10_240),
       stats: int('statsMemoryMb', d.memoryMb.stats, 128, 10_240),
       embed: int('embedMemoryMb', d.memoryMb.embed, 128, 10_240),
       reduce: int('reduceMemoryMb', d.memoryMb.reduce, 128, 10_240),
-      failure: int('failureMemoryMb', d.memoryMb.failure, 128, 10_240),
-      reconcile: int('reconcileMemoryMb', d.memoryMb.reconcile, 128, 10_240),
       query: int('queryMemoryMb', d.memoryMb.query, 128, 10_240),
     },
     timeoutSeconds: {
+      start: int('startTimeoutSeconds', d.timeoutSeconds.start, 1, 900),
+      job: int('jobTimeoutSeconds', d.timeoutSeconds.job, 1, 900),
       stats: int('statsTimeoutSeconds', d.timeoutSeconds.stats, 1, 900),
       embed: int('embedTimeoutSeconds', d.timeoutSeconds.embed, 1, 900),
       reduce: int('reduceTimeoutSeconds', d.timeoutSeconds.reduce, 1, 900),
-      failure: int('failureTimeoutSeconds', d.timeoutSeconds.failure, 1, 900),
-      reconcile: int('reconcileTimeoutSeconds', d.timeoutSeconds.reconcile, 1, 900),
       query: int('queryTimeoutSeconds', d.timeoutSeconds.query, 1, 900),
     },
     queryMaxRows: int('queryMaxRows', d.queryMaxRows, 1, 100_000_000),
     parquetOutput: bool('parquetOutput', d.parquetOutput),
-    reconcileMinutes: int('reconcileMinutes', d.reconcileMinutes, 1, 1440),
-    stallTimeoutSeconds: int('stallTimeoutSeconds', d.stallTimeoutSeconds, 0, 86_400),
-    maxRedrives: int('maxRedrives', d.maxRedrives, 0, 100),
+    // Lambda's bounds: an execution runs at most 366 days and its history is kept 1 to 90 days.
+    jobTimeoutMinutes: int('jobTimeoutMinutes', d.jobTimeoutMinutes, 1, 527_040),
+    jobRetentionDays: int('jobRetentionDays', d.jobRetentionDays, 1, 90),
+    invokeAttempts: int('invokeAttempts', d.invokeAttempts, 1, 20),
+    retryDelaySeconds: int('retryDelaySeconds', d.retryDelaySeconds, 1, 3600),
     embedConcurrency: int('embedConcurrency', d.embedConcurrency, 0, 10_000),
     logRetentionDays: int('logRetentionDays', d.logRetentionDays, 1, 3653),
     jobsExpireDays: int('jobsExpireDays', d.jobsExpireDays, 1, 365),
@@ -130,6 +139,9 @@ export function propsFromContext(node: Node): PipelineProps {
     problems.push('outputPrefix and inputPrefix must not contain each other (outputs would trigger the pipeline again)');
   if (jobsPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(jobsPrefix))
     problems.push('jobsPrefix and inputPrefix must not contain each other');
+  const slowest = Math.max(props.timeoutSeconds.stats, props.timeoutSeconds.embed, props.timeoutSeconds.reduce);
+  if (props.jobTimeoutMinutes * 60 <= slowest)
+    problems.push(`jobTimeoutMinutes ${props.jobTimeoutMinutes} must outlast the slowest step (${slowest} s), or no job could finish`);
   const neededMb = Math.ceil((props.queryMaxRows * QUERY_BYTES_PER_ROW) / 2 ** 20) + QUERY_BASE_MB;
   if (props.memoryMb.query < neededMb)
     problems.push(`queryMaxRows ${props.queryMaxRows} needs queryMemoryMb of at least ${neededMb}, got ${props.memoryMb.query}`);

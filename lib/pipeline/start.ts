@@ -24,6 +24,8 @@ export type StartOutcome =
 export async function startJob(store: JobStore, starter: Starter, upload: { key: string; etag: string | null }): Promise<StartOutcome> {
   const { key } = upload;
   if (!key.startsWith(store.prefixes.input)) return { status: 'ignored', key, reason: `not under ${store.prefixes.input}` };
+  // The event rule filters by prefix alone (EventBridge takes one matcher per field): other files are no job's.
+  if (!/\.parquet$/i.test(key)) return { status: 'ignored', key, reason: 'not a .parquet file' };
   const etag = upload.etag ?? (await store.currentEtag(key));
   if (!etag) return { status: 'ignored', key, reason: 'the object no longer exists' };
   const problem = store.keyProblem(key);

@@ -1,132 +1,257 @@
 import { describe, expect, it } from 'vitest';
 import { App, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PipelineStack } from '../../cdk/pipeline-stack.ts';
-import { propsFromContext } from '../../cdk/props.ts';
+import { propsFromContext, type FunctionId } from '../../cdk/props.ts';
 
 /**
  * Synthesizes the stack with cdk-nag as cdk/app.ts does; synthesis throws on any unacknowledged finding.
  * Without bundling the functions' code (CDK's `aws:cdk:bundling-stacks` set to none): these tests
  * read the template; test/cdk/bundles.test.ts builds and runs the bundles.
  */
-function synth(context: Record<string, unknown> = {}) {
+function synth(context: Record<string, unknown> = {}, change?: (stack: PipelineStack) => void) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new PipelineStack(app, 'Test', propsFromContext(app.node));
+  change?.(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { template: Template.fromStack(stack), stack };
 }
 
-type FunctionName = 'stats' | 'embed' | 'reduce' | 'failure' | 'reconcile' | 'query';
+const FUNCTIONS = ['start', 'job', 'stats', 'embed', 'reduce', 'query'] as const satisfies readonly FunctionId[];
 const { template, stack } = synth();
 const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
-const fnId = (name: FunctionName) => logicalId(stack.functions[name]);
+const fnId = (name: FunctionId) => logicalId(stack.functions[name]);
+const dlqId = logicalId(stack.deadLetterQueue);
+const aliasId = logicalId(stack.jobAlias);
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
 
 /** Every statement of the role policy attached to one function, resolved. */
-function statementsOf(name: FunctionName) {
+function statementsOf(name: FunctionId, t: Template = template): Statement[] {
   const roleId = stack.getLogicalId(stack.functions[name].role!.node.defaultChild as never);
-  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+  const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
   return Object.values(policies).flatMap(
-    (p) =>
-      (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument
-        .Statement,
+    (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
   );
 }
 
-/** Action → the object prefixes (or bucket / function) it is granted on, for readable grant assertions. */
-function grants(name: FunctionName): Record<string, string[]> {
+/** A resource as a short readable name: an object-key pattern, `bucket`, `function:NAME[:QUALIFIER]`, or a logical ID. */
+function describeResource(r: unknown): string {
+  const text = JSON.stringify(r);
+  const named = /:function:([^"]+)"\]\]\}$/.exec(text)?.[1];
+  if (named) return `function:${named}`;
+  const key = /"\/([^"]*)"\]\]\}$/.exec(text)?.[1];
+  if (key !== undefined) return key;
+  const ref = (r as { Ref?: string }).Ref ?? (r as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0];
+  if (ref === stack.getLogicalId(stack.bucket.node.defaultChild as never)) return 'bucket';
+  return ref ?? text;
+}
+
+/** Action → the resources it is granted on (logs left out: every role writes its own log group). */
+function grants(name: FunctionId): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const st of statementsOf(name)) {
     for (const action of [st.Action].flat()) {
-      for (const r of [st.Resource].flat()) {
-        const text = JSON.stringify(r);
-        if (action.startsWith('logs:')) continue;
-        const named = /:function:([^"]+)"\]\]\}$/.exec(text)?.[1];
-        const prefix = named
-          ? `function:${named}`
-          : (/"\/([^"]*)"\]\]\}$/.exec(text)?.[1] ??
-            (text.includes('Bucket') ? 'bucket' : text.includes(':*') ? 'function:*' : 'function'));
-        (out[action] ??= []).push(prefix);
-      }
+      if (action.startsWith('logs:')) continue;
+      for (const r of [st.Resource].flat()) (out[action] ??= []).push(describeResource(r));
     }
   }
   for (const k of Object.keys(out)) out[k] = [...new Set(out[k])].sort();
   return out;
 }
 
+/** The `s3:prefix` values each ListBucket statement of a role is conditioned on. */
+const listedPrefixes = (name: FunctionId) =>
+  statementsOf(name)
+    .filter((st) => [st.Action].flat().includes('s3:ListBucket'))
+    .map((st) => st.Condition);
+
 describe('PipelineStack', () => {
   it('runs six functions on Node 24, arm64, with the recursion guard and their own log groups', () => {
     template.resourceCountIs('AWS::Lambda::Function', 6 + 1); // + CDK's BucketNotificationsHandler
-    for (const name of ['stats', 'embed', 'reduce', 'failure', 'reconcile', 'query'] as const) {
+    for (const name of FUNCTIONS) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `Test-${name}`,
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         RecursiveLoop: 'Terminate',
         LoggingConfig: { LogGroup: Match.anyValue() },
-        Environment: {
-          Variables: Match.objectLike({
-            STATS_FUNCTION_NAME: 'Test-stats',
-            STATS_PART_ROWS: '16777216',
-            EMBED_FUNCTION_NAME: 'Test-embed',
-            REDUCE_FUNCTION_NAME: 'Test-reduce',
-            SHARD_ROWS: '1048576',
-            INPUT_PREFIX: 'incoming/',
-            // 3 attempts of the slowest step (900 s) plus Lambda's retry delays.
-            STALL_TIMEOUT_SECONDS: '2880',
-            MAX_REDRIVES: '3',
-            PARQUET_OUTPUT: 'false',
-            BUCKET_NAME: Match.anyValue(),
-          }),
-        },
+        Environment: { Variables: Match.objectLike({ INPUT_PREFIX: 'incoming/', JOBS_PREFIX: 'jobs/', OUTPUT_PREFIX: 'embeddings/' }) },
       });
     }
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 6);
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-embed', ReservedConcurrentExecutions: 20 });
   });
 
-  it('fires only for incoming/ + .parquet', () => {
-    template.hasResourceProperties('Custom::S3BucketNotifications', {
-      NotificationConfiguration: {
-        LambdaFunctionConfigurations: [
-          {
-            Events: ['s3:ObjectCreated:*'],
-            Filter: {
-              Key: {
-                FilterRules: Match.arrayWith([
-                  { Name: 'suffix', Value: '.parquet' },
-                  { Name: 'prefix', Value: 'incoming/' },
-                ]),
-              },
-            },
-            LambdaFunctionArn: { 'Fn::GetAtt': [fnId('stats'), 'Arn'] },
-          },
-        ],
+  it.each([
+    ['start', 256, 60],
+    ['job', 512, 900],
+    ['stats', 1769, 900],
+    ['embed', 1769, 900],
+    ['reduce', 1769, 900],
+    ['query', 1769, 60],
+  ] as const)('sizes %s at %i MB and %i s by default', (name, memory, timeout) => {
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: `Test-${name}`, MemorySize: memory, Timeout: timeout });
+  });
+
+  it('runs the job as a durable function behind the `live` alias, configured for its steps', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-job',
+      DurableConfig: { ExecutionTimeout: 6 * 3600, RetentionPeriodInDays: 14 },
+      Environment: {
+        Variables: Match.objectLike({
+          STATS_FUNCTION_NAME: 'Test-stats',
+          EMBED_FUNCTION_NAME: 'Test-embed',
+          REDUCE_FUNCTION_NAME: 'Test-reduce',
+          SHARD_ROWS: '1048576',
+          STATS_PART_ROWS: '16777216',
+          PARQUET_OUTPUT: 'false',
+          EMBED_CONCURRENCY: '20',
+          INVOKE_ATTEMPTS: '3',
+          RETRY_DELAY_SECONDS: '5',
+          // The execution timeout (360 min) plus the reduce timeout (900 s).
+          PUBLISH_LEASE_SECONDS: String(360 * 60 + 900),
+          BUCKET_NAME: Match.anyValue(),
+        }),
+      },
+    });
+    // Only the job is durable.
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { DurableConfig: Match.anyValue() }, 1);
+    template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionName: { Ref: fnId('job') },
+      FunctionVersion: { 'Fn::GetAtt': [Match.anyValue(), 'Version'] },
+    });
+    template.hasOutput('JobFunction', { Value: { Ref: aliasId }, Description: Match.anyValue() });
+  });
+
+  it('points start at the alias, and gives stats only its plan settings', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-start',
+      Environment: { Variables: Match.objectLike({ JOB_FUNCTION_NAME: 'Test-job:live', BUCKET_NAME: Match.anyValue() }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-stats',
+      Environment: {
+        Variables: Match.objectLike({
+          SHARD_ROWS: '1048576',
+          STATS_PART_ROWS: '16777216',
+          PARQUET_OUTPUT: 'false',
+          STATS_FUNCTION_NAME: Match.absent(),
+          JOB_FUNCTION_NAME: Match.absent(),
+        }),
       },
     });
   });
 
-  // Every step reads how its job ended (manifest.json, error.json) and retires the job's scratch (jobs/*).
-  const ended = ['embeddings/*/error.json', 'embeddings/*/manifest.json', 'incoming/*', 'jobs/*'];
+  it('sends uploads under incoming/ from EventBridge to start, retried for a day, then to the dead-letter queue', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { EventBridgeConfiguration: {} } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        // No suffix: EventBridge takes one matcher per key, so start checks the `.parquet` suffix itself.
+        detail: { bucket: { name: [{ Ref: Match.anyValue() }] }, object: { key: [{ prefix: 'incoming/' }] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fnId('start'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId('start'), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+    // The rule alone may send to the queue.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' }, Condition: Match.anyValue() }),
+        ]),
+      },
+    });
+  });
+
+  it('retries start twice on its own failures, then hands the event to the dead-letter queue; no other function has async settings', () => {
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('start') },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
+    });
+  });
+
+  it('keeps dead letters 14 days in an encrypted, TLS-only queue', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: dlqId }, Description: Match.anyValue() });
+  });
+
+  it('has no reconciler schedule, no failure function and none of their settings', () => {
+    expect(Object.keys(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }))).toEqual([]);
+    for (const gone of ['failure', 'reconcile']) {
+      expect(Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `Test-${gone}` } }))).toEqual([]);
+    }
+    const text = JSON.stringify(template.toJSON());
+    for (const gone of ['STALL_TIMEOUT_SECONDS', 'MAX_REDRIVES', 'Test-reconcile', 'Test-failure']) expect(text).not.toContain(gone);
+  });
+
   it.each([
+    [
+      'start',
+      {
+        's3:GetObject': ['embeddings/*/error.json', 'embeddings/*/manifest.json', 'embeddings/_rejected/*'],
+        's3:PutObject': ['embeddings/*/error.json', 'embeddings/_rejected/*'],
+        's3:ListBucket': ['bucket'],
+        // Its on-failure destination (Lambda sends with the function's role).
+        'sqs:GetQueueAttributes': [dlqId],
+        'sqs:GetQueueUrl': [dlqId],
+        'sqs:SendMessage': [dlqId],
+        'lambda:InvokeFunction': [aliasId],
+      },
+    ],
+    [
+      'job',
+      {
+        'lambda:CheckpointDurableExecution': ['function:Test-job:*'],
+        'lambda:GetDurableExecutionState': ['function:Test-job:*'],
+        'lambda:InvokeFunction': ['function:Test-embed', 'function:Test-reduce', 'function:Test-stats'],
+        's3:GetObject': ['embeddings/*/error.json', 'embeddings/*/manifest.json', 'incoming/*', 'jobs/*'],
+        's3:PutObject': ['embeddings/*/error.json', 'embeddings/*/manifest.json', 'jobs/*'],
+        's3:DeleteObject': ['embeddings/*/error.json', 'jobs/*'],
+        's3:ListBucket': ['bucket'],
+      },
+    ],
     [
       'stats',
       {
-        's3:GetObject': ended,
-        's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
-        's3:DeleteObject': ['jobs/*'],
+        's3:GetObject': ['incoming/*', 'jobs/*'],
+        's3:PutObject': ['jobs/*'],
         's3:ListBucket': ['bucket'],
-        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-embed', 'function:Test-reduce', 'function:Test-stats'],
       },
     ],
     [
       'embed',
       {
-        's3:GetObject': ended,
+        's3:GetObject': ['incoming/*', 'jobs/*'],
         's3:PutObject': ['jobs/*'],
-        's3:DeleteObject': ['jobs/*'],
-        's3:ListBucket': ['bucket'],
-        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-reduce'],
       },
     ],
     [
@@ -135,29 +260,10 @@ describe('PipelineStack', () => {
         's3:GetObject': ['embeddings/*', 'incoming/*', 'jobs/*'],
         's3:PutObject': ['embeddings/*', 'jobs/*'],
         's3:AbortMultipartUpload': ['embeddings/*', 'jobs/*'],
-        // error.json once published; an earlier publish's Parquet parts this one lacks.
-        's3:DeleteObject': ['embeddings/*/error.json', 'embeddings/*/parquet/part-*', 'jobs/*'],
+        // The shards it stitched; an earlier publish's Parquet parts this one lacks.
+        's3:DeleteObject': ['embeddings/*/parquet/part-*', 'jobs/*'],
+        's3:ListBucketMultipartUploads': ['bucket'],
         's3:ListBucket': ['bucket'],
-        'lambda:InvokeFunction': ['function', 'function:*', 'function:Test-embed'],
-      },
-    ],
-    [
-      'failure',
-      {
-        's3:GetObject': ended,
-        's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
-        's3:DeleteObject': ['jobs/*'],
-        's3:ListBucket': ['bucket'],
-      },
-    ],
-    [
-      'reconcile',
-      {
-        's3:GetObject': ended,
-        's3:PutObject': ['embeddings/*/error.json', 'jobs/*'],
-        's3:DeleteObject': ['jobs/*'],
-        's3:ListBucket': ['bucket'],
-        'lambda:InvokeFunction': ['function:Test-embed', 'function:Test-reduce', 'function:Test-stats'],
       },
     ],
     [
@@ -171,28 +277,26 @@ describe('PipelineStack', () => {
     expect(grants(name)).toEqual(expected);
   });
 
-  it('lets each function invoke only what its code invokes, and stats, embed and reduce their on-failure destination', () => {
-    const invoked = (name: FunctionName) =>
-      [
-        ...new Set(
-          statementsOf(name)
-            .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))
-            .flatMap((s) =>
-              [s.Resource]
-                .flat()
-                .map((r) => /"Fn::GetAtt":\["([^"]+)"/.exec(JSON.stringify(r))?.[1] ?? /:function:([^"]+)"/.exec(JSON.stringify(r))![1]!),
-            ),
-        ),
-      ].sort();
-    expect(invoked('stats')).toEqual([fnId('failure'), 'Test-embed', 'Test-reduce', 'Test-stats'].sort());
-    expect(invoked('embed')).toEqual([fnId('failure'), 'Test-reduce'].sort());
-    expect(invoked('reduce')).toEqual([fnId('failure'), 'Test-embed'].sort());
-    expect(invoked('failure')).toEqual([]);
-    expect(invoked('reconcile')).toEqual(['Test-embed', 'Test-reduce', 'Test-stats']);
-    expect(invoked('query')).toEqual([]);
+  it.each([
+    ['start', ['embeddings/*']],
+    ['job', ['jobs/*']],
+    ['stats', ['jobs/*']],
+    ['reduce', ['jobs/*', 'embeddings/*']],
+    ['query', ['embeddings/*']],
+  ] as const)('lets %s list only under %j', (name, prefixes) => {
+    expect(listedPrefixes(name)).toEqual([{ StringLike: { 's3:prefix': prefixes } }]);
   });
 
-  it('serves queries behind a Function URL with AWS_IAM auth, reading only the outputs, sized by the context', () => {
+  it('has no wildcard action in any policy', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    for (const p of Object.values(policies)) {
+      for (const st of (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement) {
+        for (const a of [st.Action].flat()) expect(a).not.toContain('*');
+      }
+    }
+  });
+
+  it('serves queries behind a Function URL with AWS_IAM auth, sized by the context', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'AWS_IAM',
@@ -202,13 +306,11 @@ describe('PipelineStack', () => {
     expect(
       Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Action: 'lambda:InvokeFunctionUrl' } })),
     ).toEqual([]);
-    const listing = statementsOf('query').find((st) => [st.Action].flat().includes('s3:ListBucket')) as unknown as { Condition: unknown };
-    expect(listing.Condition).toEqual({ StringLike: { 's3:prefix': ['embeddings/*'] } });
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'Test-query',
-      MemorySize: 1769,
-      Timeout: 60,
-      Environment: { Variables: Match.objectLike({ QUERY_MAX_ROWS: '2000000', OUTPUT_PREFIX: 'embeddings/' }) },
+      Environment: {
+        Variables: Match.objectLike({ QUERY_MAX_ROWS: '2000000', OUTPUT_PREFIX: 'embeddings/', BUCKET_NAME: Match.anyValue() }),
+      },
     });
     template.hasOutput('QueryUrl', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionUrl'] } });
     const sized = synth({ queryMaxRows: '8000000', queryMemoryMb: '6144' }).template;
@@ -218,35 +320,6 @@ describe('PipelineStack', () => {
       Environment: { Variables: Match.objectLike({ QUERY_MAX_ROWS: '8000000' }) },
     });
     expect(() => synth({ queryMaxRows: '8000000' })).toThrow(/queryMaxRows 8000000 needs queryMemoryMb of at least \d+, got 1769/);
-  });
-
-  it('sweeps with the reconciler every 5 minutes, or as the context says', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
-      State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('reconcile'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
-    });
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [fnId('reconcile'), 'Arn'] },
-      Principal: 'events.amazonaws.com',
-    });
-    const custom = synth({ reconcileMinutes: 10, stallTimeoutSeconds: 600, maxRedrives: 5 }).template;
-    custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
-    custom.hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: 'Test-reconcile',
-      Environment: { Variables: Match.objectLike({ STALL_TIMEOUT_SECONDS: '600', MAX_REDRIVES: '5' }) },
-    });
-  });
-
-  it('has no wildcard action in any policy', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
-    for (const p of Object.values(policies)) {
-      for (const st of (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument
-        .Statement) {
-        for (const a of [st.Action].flat()) expect(a).not.toContain('*');
-      }
-    }
   });
 
   it('protects the bucket: no public access, TLS only, encrypted, scratch expires, stray uploads are aborted', () => {
@@ -273,20 +346,21 @@ describe('PipelineStack', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
   });
 
-  it.each(['stats', 'embed', 'reduce'] as const)('retries %s twice, then hands the event to the failure function', (name) => {
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: fnId(name) },
-      MaximumRetryAttempts: 2,
-      MaximumEventAgeInSeconds: 21600,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [fnId('failure'), 'Arn'] } } },
-    });
-  });
-
-  it('alarms on errors, failed shards and dropped events, and says where to upload', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+  it('alarms on the errors of every function and on dead letters, and says where to upload', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6 + 1);
+    for (const name of FUNCTIONS) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }],
+      });
+    }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Invocations',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('failure') } }],
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('npm run redrive'),
     });
     template.hasOutput('UploadTo', { Value: { 'Fn::Join': ['', Match.arrayWith(['s3://', '/incoming/'])] } });
     template.hasOutput('ResultsAt', Match.anyValue());
@@ -295,9 +369,18 @@ describe('PipelineStack', () => {
 
   it('passes cdk-nag’s AWS Solutions checks (synthesis fails on any unacknowledged finding)', () => {
     expect(() => synth({ alarmEmail: 'ops@example.com' })).not.toThrow();
+    expect(() => synth({ bucketName: 'my-existing-bucket', alarmEmail: 'ops@example.com' })).not.toThrow();
   });
 
-  it('uses an existing bucket by name, and sends alarms to an SNS topic when asked', () => {
+  it('acknowledges wildcards one by one: a new one fails synthesis', () => {
+    const widen = (s: PipelineStack) =>
+      s.functions.embed.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [s.bucket.arnForObjects('embeddings/*')] }),
+      );
+    expect(() => synth({}, widen)).toThrow(/AwsSolutions-IAM5\[Resource::<Bucket[0-9A-F]+\.Arn>\/embeddings\/\*\]/);
+  });
+
+  it('uses an existing bucket by name, turning on its EventBridge delivery, and sends alarms to an SNS topic when asked', () => {
     const { template: t } = synth({
       bucketName: 'my-existing-bucket',
       alarmEmail: 'ops@example.com',
@@ -306,14 +389,46 @@ describe('PipelineStack', () => {
       parquetOutput: true,
     });
     t.resourceCountIs('AWS::S3::Bucket', 0);
-    t.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-existing-bucket' });
+    t.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: 'my-existing-bucket',
+      Managed: false,
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ detail: Match.objectLike({ bucket: { name: ['my-existing-bucket'] } }) }),
+    });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.anyValue() });
+    t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-embed', ReservedConcurrentExecutions: Match.absent() });
+    // Unreserved, the job's map keeps the default bound.
     t.hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: 'Test-embed',
-      ReservedConcurrentExecutions: Match.absent(),
-      Environment: { Variables: Match.objectLike({ SHARD_ROWS: '250000', PARQUET_OUTPUT: 'true' }) },
+      FunctionName: 'Test-job',
+      Environment: { Variables: Match.objectLike({ SHARD_ROWS: '250000', PARQUET_OUTPUT: 'true', EMBED_CONCURRENCY: '20' }) },
     });
+  });
+
+  it('takes the job settings from the context', () => {
+    const { template: t } = synth({
+      jobTimeoutMinutes: 60,
+      jobRetentionDays: 30,
+      invokeAttempts: 5,
+      retryDelaySeconds: 10,
+      reduceTimeoutSeconds: 600,
+      embedConcurrency: 50,
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-job',
+      DurableConfig: { ExecutionTimeout: 3600, RetentionPeriodInDays: 30 },
+      Environment: {
+        Variables: Match.objectLike({
+          INVOKE_ATTEMPTS: '5',
+          RETRY_DELAY_SECONDS: '10',
+          PUBLISH_LEASE_SECONDS: String(3600 + 600),
+          EMBED_CONCURRENCY: '50',
+        }),
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-embed', ReservedConcurrentExecutions: 50 });
   });
 
   it.each([
@@ -326,6 +441,15 @@ describe('PipelineStack', () => {
       { embedMemoryMb: 64, statsTimeoutSeconds: 1000 },
       /embedMemoryMb must be an integer from 128 .*statsTimeoutSeconds must be an integer from 1 to 900/,
     ],
+    [
+      { startMemoryMb: 100, jobTimeoutSeconds: 0 },
+      /startMemoryMb must be an integer from 128 .*jobTimeoutSeconds must be an integer from 1 to 900/,
+    ],
+    [{ jobTimeoutMinutes: 0 }, /jobTimeoutMinutes must be an integer from 1 to 527040, got '0'/],
+    [{ jobTimeoutMinutes: 10 }, /jobTimeoutMinutes 10 must outlast the slowest step \(900 s\)/],
+    [{ jobRetentionDays: 91 }, /jobRetentionDays must be an integer from 1 to 90, got '91'/],
+    [{ invokeAttempts: 0 }, /invokeAttempts must be an integer from 1 to 20/],
+    [{ retryDelaySeconds: 'soon' }, /retryDelaySeconds must be an integer from 1 to 3600, got 'soon'/],
   ])('refuses context %j with a message naming it', (context, message) => {
     expect(() => propsFromContext(new App({ context }).node)).toThrow(message);
   });
