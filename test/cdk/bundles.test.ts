@@ -1,7 +1,9 @@
 /**
  * The synthesized bundles actually run: the six NodejsFunction assets, loaded from a directory
  * outside the repo (no node_modules anywhere above them), carry the whole pipeline against a real
- * S3 API and the Lambda Invoke API; and the SAM example events under events/ fit the stack.
+ * S3 API and the Lambda Invoke API — the job bundle's durable handler driven by the SDK's local
+ * engine, its invokes going to the stats, embed and reduce bundles — and the SAM example events
+ * under events/ fit the stack.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -18,8 +20,10 @@ import { propsFromContext } from '../../cdk/props.ts';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import { startLocalLambda, type LocalFunction, type LocalLambda } from '../../lib/emulators/lambda/index.ts';
 import { DEFAULT_PREFIXES, jobIdFor, outputName } from '../../lib/pipeline/keys.ts';
-import { decodeEventKey, encodeEventKey, s3PutEvent } from '../../lib/aws/s3-event.ts';
-import { isEmbedPayload } from '../../lib/pipeline/payloads.ts';
+import { eventBridgeObjectCreated, uploadsOf } from '../../lib/aws/s3-event.ts';
+import { isEmbedPayload, isReducePayload, isStatsPayload } from '../../lib/pipeline/payloads.ts';
+import { LocalEngine, invokeThrough } from '../../lib/emulators/local-engine.ts';
+import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
 import { parseQuery } from '../../lib/search/query.ts';
 import { runLocal, type RunResult } from '../../lib/local/runner.ts';
 import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
@@ -28,7 +32,7 @@ import { ENV } from '../../lib/aws/env.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = join(ROOT, 'events');
-const FUNCTIONS = ['stats', 'embed', 'reduce', 'failure', 'reconcile', 'query'] as const;
+const FUNCTIONS = ['start', 'job', 'stats', 'embed', 'reduce', 'query'] as const;
 type FunctionId = (typeof FUNCTIONS)[number];
 type Handler = LocalFunction['handler'];
 
@@ -81,13 +85,15 @@ describe('the synthesized Lambda bundles', () => {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
+    [ENV.jobFunction]: 'job:live',
     [ENV.statsFunction]: 'stats',
     [ENV.embedFunction]: 'embed',
     [ENV.reduceFunction]: 'reduce',
     [ENV.shardRows]: '1000',
     // The fixture's 5 row groups of 1,000 rows: statistics in 3 parts, through the bundled stats function.
     [ENV.statsPartRows]: '2000',
-    // The bucket the reconciler sweeps and the query function reads.
+    [ENV.retryDelaySeconds]: '1',
+    // The bucket the query function reads.
     [ENV.bucket]: bucket,
   };
   const savedEnv = new Map<string, string | undefined>();
@@ -97,6 +103,7 @@ describe('the synthesized Lambda bundles', () => {
   const handlerSettings = {} as Record<FunctionId, unknown>;
   const handlers = {} as Record<FunctionId, Handler>;
   let local: LocalLambda | undefined;
+  let engine: LocalEngine | undefined;
   let s3: S3Client;
   let lambda: LambdaClient;
   let cli: RunResult;
@@ -134,11 +141,20 @@ describe('the synthesized Lambda bundles', () => {
       };
     local = await startLocalLambda({
       functions: {
+        start: { handler: traced('start'), maxRetries: 2 },
+        // The engine's door, as in lib/emulators/local-stack.ts: one execution per name, of the job bundle's durable handler.
+        job: {
+          durable: true,
+          maxRetries: 0,
+          handler: async (e, c) => {
+            const run = engine!.start(c.durableExecutionName ?? c.awsRequestId, e);
+            trace.push(`job ${run.name} -> ${(await run.done).status}`);
+            return { status: run.status };
+          },
+        },
         stats: { handler: traced('stats') },
-        embed: { handler: traced('embed'), maxRetries: 2, onFailure: 'failure' },
+        embed: { handler: traced('embed') },
         reduce: { handler: traced('reduce') },
-        failure: { handler: traced('failure') },
-        reconcile: { handler: traced('reconcile') },
         query: { handler: traced('query') },
       },
     });
@@ -151,13 +167,14 @@ describe('the synthesized Lambda bundles', () => {
       if (typeof mod.handler !== 'function') throw new Error(`${entry}: exports no handler function`);
       handlers[id] = mod.handler as Handler;
     }
+    lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    engine = await LocalEngine.start(handlers.job as unknown as DurableLambdaHandler, ['stats', 'embed', 'reduce'], invokeThrough(lambda));
 
     // The reference the bundles must reproduce byte for byte.
     cliOut = mkdtempSync(join(tmpdir(), 'track-embeddings-bundles-cli-'));
     cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: cliOut, workers: 1 });
 
     s3 = s3ClientFor(s3Endpoint());
-    lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   }, 120_000);
 
@@ -166,22 +183,31 @@ describe('the synthesized Lambda bundles', () => {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
+    await engine?.close();
     await local?.close();
+    lambda?.destroy();
     for (const d of [outdir, cliOut]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
   const getObject = (key: string) => getObjectOrNull(s3, bucket, key);
   const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
 
-  /** Uploads `body` to `key` and sends the S3 event as the bucket would: an async invoke of stats. */
+  /** Uploads `body` to `key` and sends the S3 event as EventBridge would: an async invoke of start. */
   async function uploadAndNotify(key: string, body: Uint8Array): Promise<string> {
     const etag = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag!;
-    const event = s3PutEvent(bucket, key, etag);
+    const event = eventBridgeObjectCreated(bucket, key, etag);
     const out = await lambda.send(
-      new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+      new InvokeCommand({ FunctionName: 'start', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
     );
     expect(out.StatusCode).toBe(202);
     return etag;
+  }
+
+  /** Until every invocation and execution has settled. */
+  async function idle(): Promise<void> {
+    await local!.idle();
+    await engine!.settled();
+    await local!.idle();
   }
 
   it.each(FUNCTIONS)('%s: its asset holds index.js, its source map and the parquet-wasm binary, outside the repo', (id) => {
@@ -200,7 +226,7 @@ describe('the synthesized Lambda bundles', () => {
     const since = local!.invocations.length;
     const key = 'incoming/tracks 5k.parquet';
     const etag = await uploadAndNotify(key, readFileSync(fixture('tracks-5k.parquet')));
-    await local!.idle();
+    await idle();
 
     const out = 'embeddings/tracks 5k/';
     expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
@@ -218,13 +244,15 @@ describe('the synthesized Lambda bundles', () => {
       FUNCTIONS.map((fn) => [fn, count(fn)]),
       trace.join('\n'),
     ).toEqual([
-      ['stats', 1 + 3],
+      ['start', 1],
+      ['job', 1],
+      // Three parts' sums, then their deviations.
+      ['stats', 3 + 3],
       ['embed', 5],
       ['reduce', 1],
-      ['failure', 0],
-      ['reconcile', 0],
       ['query', 0],
     ]);
+    expect(engine!.executions.get(jobIdFor(bucket, key, etag))?.status).toBe('SUCCEEDED');
 
     // The bundled query function answers over what was just published.
     const [seed] = Object.keys(JSON.parse((await getObject(`${out}id_to_index.json`))!.toString()) as Record<string, number>);
@@ -242,15 +270,17 @@ describe('the synthesized Lambda bundles', () => {
   it('refuse a file without a required column with error.json and no fan-out', async () => {
     const since = local!.invocations.length;
     const key = 'incoming/missing-column.parquet';
-    await uploadAndNotify(key, readFileSync(fixture('bad', 'missing-column.parquet')));
-    await local!.idle();
+    const etag = await uploadAndNotify(key, readFileSync(fixture('bad', 'missing-column.parquet')));
+    await idle();
 
     expect(await keysUnder('embeddings/missing-column/')).toEqual(['embeddings/missing-column/error.json']);
     const error = JSON.parse((await getObject('embeddings/missing-column/error.json'))!.toString());
     expect(error.error.message).toMatch(/column 'tempo': required column is missing/);
     expect(error.error.message).toContain(`s3://${bucket}/${key}`);
     const runs = local!.invocations.slice(since);
-    expect(runs.map((i) => [i.functionName, i.outcome])).toEqual([['stats', 'succeeded']]);
+    // Refused in the job's first step: no statistics, no shards.
+    expect(runs.map((i) => `${i.functionName} ${i.outcome}`).sort()).toEqual(['job succeeded', 'start succeeded']);
+    expect(engine!.executions.get(jobIdFor(bucket, key, etag))?.status).toBe('FAILED');
   });
 });
 
@@ -269,43 +299,47 @@ describe('the SAM example events (events/)', () => {
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('are valid JSON, and s3-put.json is an ObjectCreated:Put of the intended key that the stack would react to', () => {
+  it('are valid JSON, and s3-put.json is the EventBridge event of an upload the stack would start a job for', () => {
     const files = readdirSync(EVENTS)
       .filter((f) => f.endsWith('.json'))
       .sort();
-    expect(files).toEqual(['embed.json', 'env.json', 'query.json', 'reduce.json', 's3-put.json']);
+    expect(files).toEqual(['embed.json', 'env.json', 'job.json', 'query.json', 'reduce.json', 's3-put.json', 'stats.json']);
     for (const f of files) expect(() => readJson<unknown>(join(EVENTS, f)), f).not.toThrow();
 
-    const put = readJson<{
-      Records: {
-        eventVersion: string;
-        eventSource: string;
-        eventName: string;
-        s3: { bucket: { name: string; arn: string }; object: { key: string; eTag: string } };
-      }[];
-    }>(join(EVENTS, 's3-put.json'));
-    expect(put.Records).toHaveLength(1);
-    const record = put.Records[0]!;
-    expect(record).toMatchObject({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put' });
-    expect(record.s3.bucket).toMatchObject({ name: 'track-embeddings-example', arn: 'arn:aws:s3:::track-embeddings-example' });
-    const key = decodeEventKey(record.s3.object.key);
-    expect(key).toBe('incoming/my tracks été.parquet');
-    // Encoded as S3 encodes it, so the example exercises the decoding the handler must do.
-    expect(record.s3.object.key).toBe(encodeEventKey(key));
-    expect(key.startsWith(DEFAULT_PREFIXES.input) && key.endsWith('.parquet')).toBe(true);
-    expect(outputName(key)).toBe('my tracks été');
+    const put = readJson<unknown>(join(EVENTS, 's3-put.json'));
+    expect(put).toMatchObject({ source: 'aws.s3', 'detail-type': 'Object Created' });
+    const [upload] = uploadsOf(put);
+    expect(upload!.key.startsWith(DEFAULT_PREFIXES.input) && upload!.key.endsWith('.parquet')).toBe(true);
+    // The rule the stack creates matches it: the bucket's events, keys under the input prefix.
+    const rule = Object.values(template.Resources).find((r) => r.Type === 'AWS::Events::Rule') as unknown as {
+      Properties: { EventPattern: { source: string[]; 'detail-type': string[]; detail: { object: { key: { prefix: string }[] } } } };
+    };
+    expect(rule.Properties.EventPattern).toMatchObject({ source: ['aws.s3'], 'detail-type': ['Object Created'] });
+    expect(upload!.key.startsWith(rule.Properties.EventPattern.detail.object.key[0]!.prefix)).toBe(true);
 
-    // embed.json and reduce.json continue the job that s3-put.json starts.
-    const jobId = jobIdFor(record.s3.bucket.name, key, `"${record.s3.object.eTag}"`);
+    // job.json is what start starts for it; stats, embed and reduce continue that job.
+    const jobId = jobIdFor(upload!.bucket, upload!.key, upload!.etag!);
+    expect(readJson<unknown>(join(EVENTS, 'job.json'))).toEqual({
+      bucket: upload!.bucket,
+      key: upload!.key,
+      etag: upload!.etag,
+      jobId,
+      generation: 0,
+    });
+    const stats = readJson<unknown>(join(EVENTS, 'stats.json'));
+    expect(isStatsPayload(stats)).toBe(true);
+    expect(stats).toMatchObject({ bucket: upload!.bucket, jobId });
     const embed = readJson<unknown>(join(EVENTS, 'embed.json'));
     expect(isEmbedPayload(embed)).toBe(true);
-    expect(embed).toEqual({ bucket: record.s3.bucket.name, jobId, shard: 0 });
-    expect(readJson<unknown>(join(EVENTS, 'reduce.json'))).toEqual({ bucket: record.s3.bucket.name, jobId });
+    expect(embed).toEqual({ bucket: upload!.bucket, jobId, shard: 0 });
+    const reduce = readJson<unknown>(join(EVENTS, 'reduce.json'));
+    expect(isReducePayload(reduce)).toBe(true);
+    expect(reduce).toEqual({ bucket: upload!.bucket, jobId });
 
     // query.json is what the Function URL delivers for a query of that upload's outputs.
     const query = readJson<{ requestContext: { http: { method: string } }; body: string }>(join(EVENTS, 'query.json'));
     expect(query.requestContext.http.method).toBe('POST');
-    expect(parseQuery(JSON.parse(query.body))).toMatchObject({ name: outputName(key), ids: [expect.any(String)], k: 10 });
+    expect(parseQuery(JSON.parse(query.body))).toMatchObject({ name: outputName(upload!.key), ids: [expect.any(String)], k: 10 });
   });
 
   it('env.json is keyed by the functions’ logical IDs and names what the template names', () => {
@@ -317,17 +351,9 @@ describe('the SAM example events (events/)', () => {
       const vars = env[logicalId]!;
       const declared = resource.Properties?.Environment?.Variables ?? {};
       for (const v of Object.values(vars)) expect(typeof v, `${logicalId}: SAM wants string values`).toBe('string');
-      expect(vars, logicalId).toMatchObject({
-        STATS_FUNCTION_NAME: 'TrackEmbeddings-stats',
-        EMBED_FUNCTION_NAME: 'TrackEmbeddings-embed',
-        REDUCE_FUNCTION_NAME: 'TrackEmbeddings-reduce',
-      });
-      expect(declared, logicalId).toMatchObject({
-        STATS_FUNCTION_NAME: vars.STATS_FUNCTION_NAME,
-        EMBED_FUNCTION_NAME: vars.EMBED_FUNCTION_NAME,
-        REDUCE_FUNCTION_NAME: vars.REDUCE_FUNCTION_NAME,
-      });
-      expect(Number(vars.SHARD_ROWS)).toBeGreaterThan(0);
+      // The function names env.json gives are the template's own.
+      for (const name of ['JOB_FUNCTION_NAME', 'STATS_FUNCTION_NAME', 'EMBED_FUNCTION_NAME', 'REDUCE_FUNCTION_NAME'])
+        if (name in vars) expect(String(vars[name]), `${logicalId} ${name}`).toMatch(/^TrackEmbeddings-(job:live|stats|embed|reduce)$/);
       expect(String(vars.AWS_ENDPOINT_URL_S3)).toMatch(/^http:\/\//);
       // SAM only overrides variables the template declares: every one in env.json must be.
       expect(
