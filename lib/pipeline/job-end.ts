@@ -15,8 +15,7 @@ export async function endUnpublished(store: JobStore, job: JobInput, error: JobE
     await store.retire(job.jobId);
     return { ending: 'superseded' };
   }
-  const message =
-    current === null ? `${store.url(job.key)} was deleted while job ${job.jobId} ran (${error.message})` : error.message;
+  const message = current === null ? `${store.url(job.key)} was deleted while job ${job.jobId} ran (${error.message})` : error.message;
   const written = await store.writeError(job, job.jobId, job.generation, { ...error, message });
   await store.retire(job.jobId);
   // Not written: this very version is published (the failure came after the manifest).

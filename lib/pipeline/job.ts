@@ -48,9 +48,7 @@ export interface JobSettings {
   publishLeaseMs: number;
 }
 
-export type JobResult =
-  | { status: 'published'; jobId: string; rows: number; shards: number }
-  | { status: 'superseded'; jobId: string };
+export type JobResult = { status: 'published'; jobId: string; rows: number; shards: number } | { status: 'superseded'; jobId: string };
 
 /** The job failed for good; its error.json says the same. What the FAILED execution shows. */
 export class JobFailedError extends PipelineError {
@@ -96,7 +94,12 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
         planned = await invoke<StatsPayload, PlanSummary | Rejected>(ctx, 'statistics', s.statsFunction, { bucket, jobId, task: 'whole' });
       } else {
         const moments = (c: DurableContext, part: number) =>
-          invoke<StatsPayload, { status: 'done' } | Rejected>(c, `sums of part ${part}`, s.statsFunction, { bucket, jobId, task: 'moments', part });
+          invoke<StatsPayload, { status: 'done' } | Rejected>(c, `sums of part ${part}`, s.statsFunction, {
+            bucket,
+            jobId,
+            task: 'moments',
+            part,
+          });
         refuseIfAny(await fanOut('statistics: sums', checked.parts, 'part', moments), 'statistics part', checked.parts, s.attempts);
         const means = await step('statistics: means', () => mergeMeans(store, jobId));
         const deviations = (c: DurableContext, part: number) =>
@@ -107,7 +110,12 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
             part,
             means,
           });
-        refuseIfAny(await fanOut('statistics: deviations', checked.parts, 'part', deviations), 'statistics part', checked.parts, s.attempts);
+        refuseIfAny(
+          await fanOut('statistics: deviations', checked.parts, 'part', deviations),
+          'statistics part',
+          checked.parts,
+          s.attempts,
+        );
         planned = await step('statistics: scaler and shards', () => finishStats(store, jobId));
       }
       if (planned.status === 'rejected') throw new Refused(planned);
@@ -157,7 +165,9 @@ async function takePublishLock(ctx: DurableContext, store: JobStore, name: strin
     {
       initialState: { held: false, holder: '', waitedSeconds: 0 },
       waitStrategy: (st, attempt) =>
-        st.held || st.waitedSeconds >= limitSeconds ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: delay(attempt) } },
+        st.held || st.waitedSeconds >= limitSeconds
+          ? { shouldContinue: false }
+          : { shouldContinue: true, delay: { seconds: delay(attempt) } },
     },
   );
   if (!state.held)

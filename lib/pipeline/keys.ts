@@ -44,7 +44,9 @@ export function outputName(key: string, prefixes: Prefixes = DEFAULT_PREFIXES): 
 export function keyProblem(key: string, prefixes: Prefixes = DEFAULT_PREFIXES): string | null {
   if (!key.startsWith(prefixes.input)) return `it is not under ${prefixes.input}`;
   if (!key.endsWith('.parquet'))
-    return /\.parquet$/i.test(key) ? `its suffix is '${key.slice(-8)}': the pipeline takes '.parquet', in lower case` : 'it does not end in .parquet';
+    return /\.parquet$/i.test(key)
+      ? `its suffix is '${key.slice(-8)}': the pipeline takes '.parquet', in lower case`
+      : 'it does not end in .parquet';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) return 'it contains control characters';
   const name = outputName(key, prefixes);
