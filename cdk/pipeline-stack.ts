@@ -273,6 +273,8 @@ export class PipelineStack extends Stack {
     allow(start, ['s3:PutObject'], [k.errorJson, k.rejected]);
     list(start, p.outputPrefix);
     allow(start, ['lambda:InvokeFunction'], [this.jobAlias.functionArn]);
+    // Whether an execution of the job's name ran already (a name is never run twice: the next generation is).
+    allow(start, ['lambda:ListDurableExecutionsByFunction'], [this.functionArn('job')]);
 
     // job: the checkpoints of its own executions (their ARNs carry a version, hence `:*`), and the steps it invokes.
     allow(job, ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'], [`${this.functionArn('job')}:*`]);
@@ -292,8 +294,8 @@ export class PipelineStack extends Stack {
 
     allow(reduce, ['s3:GetObject'], [k.input, k.jobs, k.outputs]);
     allow(reduce, ['s3:PutObject', 's3:AbortMultipartUpload'], [k.jobs, k.outputs]);
-    // Deletes: the parts it stitched, an earlier publish's Parquet parts this one lacks.
-    allow(reduce, ['s3:DeleteObject'], [k.jobs, k.parquetParts]);
+    // Deletes: the parts it stitched, an earlier publish's Parquet parts this one lacks, an earlier failure's error.json.
+    allow(reduce, ['s3:DeleteObject'], [k.jobs, k.parquetParts, k.errorJson]);
     // A retried reduce aborts the multipart uploads its lost attempt left on the keys it is about to write.
     allow(reduce, ['s3:ListBucketMultipartUploads'], [this.bucket.bucketArn]);
     list(reduce, p.jobsPrefix, p.outputPrefix);
@@ -356,7 +358,7 @@ export class PipelineStack extends Stack {
       job: ['input', 'jobs', 'manifest', 'errorJson'],
       stats: ['input', 'jobs'],
       embed: ['input', 'jobs'],
-      reduce: ['input', 'jobs', 'outputs', 'parquetParts'],
+      reduce: ['input', 'jobs', 'outputs', 'parquetParts', 'errorJson'],
       query: ['outputs'],
     };
     for (const [id, f] of Object.entries(this.functions) as [FunctionId, NodejsFunction][]) {

@@ -65,7 +65,11 @@ export const command: Command = {
     if (!kept) return 0;
     const env = `AWS_ENDPOINT_URL_S3=${kept.s3Endpoint} AWS_REGION=${kept.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
     const lambdaEnv = `${env} AWS_ENDPOINT_URL_LAMBDA=${kept.lambdaEndpoint}`;
-    const query = JSON.stringify({ name: manifest.input.name.replace(/^.*\/incoming\//, '').replace(/\.parquet$/i, ''), id: '<a track id>', k: 5 });
+    const query = JSON.stringify({
+      name: manifest.input.name.replace(/^.*\/incoming\//, '').replace(/\.parquet$/i, ''),
+      id: '<a track id>',
+      k: 5,
+    });
     process.stdout.write(
       `S3 API at ${kept.s3Endpoint}, Lambda endpoint at ${kept.lambdaEndpoint} (region ${kept.region}); Ctrl-C stops them.\n` +
         `The job's execution, as the console lists its operations:\n${execution.operations.map((o) => `  ${o}`).join('\n')}\n` +

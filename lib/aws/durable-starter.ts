@@ -1,17 +1,26 @@
 /** The Starter port over Lambda's Invoke: one durable execution of the job function per job id. */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, ListDurableExecutionsByFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Starter } from '../pipeline/start.ts';
 import { PipelineError } from '../errors.ts';
 
 /**
  * Starts the job's execution asynchronously under its job id as DurableExecutionName: the engine
  * answers a second start of a running execution of that name and payload with the same
- * execution, so a duplicate event starts nothing new. `jobFunction` is qualified (`name:alias`):
- * a durable function cannot be invoked unqualified.
+ * execution, so a duplicate event starts nothing new. An execution of that name that has ended
+ * is reported, not started again (the caller moves to the next generation). `jobFunction` is
+ * qualified (`name:alias`): a durable function cannot be invoked unqualified.
  */
 export function durableStarter(client: LambdaClient, jobFunction: string): Starter {
+  // The function itself, for the listing (executions run a version, whichever alias started them).
+  const unqualified = jobFunction.split(':').length % 2 === 0 ? jobFunction.slice(0, jobFunction.lastIndexOf(':')) : jobFunction;
   return {
     async start(input) {
+      const listed = await client.send(
+        new ListDurableExecutionsByFunctionCommand({ FunctionName: unqualified, DurableExecutionName: input.jobId }),
+      );
+      const found = listed.DurableExecutions ?? [];
+      if (found.some((e) => e.Status === 'RUNNING')) return 'running';
+      if (found.length > 0) return 'ended';
       try {
         const out = await client.send(
           new InvokeCommand({
@@ -23,9 +32,10 @@ export function durableStarter(client: LambdaClient, jobFunction: string): Start
         );
         if (out.StatusCode !== 202)
           throw new PipelineError(`starting job ${input.jobId} on ${jobFunction} returned status ${out.StatusCode}`);
+        return 'started';
       } catch (e: unknown) {
-        // Started already, with this name: what an event delivered twice finds.
-        if ((e as { name?: string }).name === 'DurableExecutionAlreadyStartedException') return;
+        // Started meanwhile, with this name: what an event delivered twice at once finds.
+        if ((e as { name?: string }).name === 'DurableExecutionAlreadyStartedException') return 'running';
         throw e;
       }
     },

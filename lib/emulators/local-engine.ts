@@ -13,6 +13,8 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 export interface LocalExecution {
   name: string;
   input: unknown;
+  /** ms since the epoch. */
+  startedAt: number;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
   result?: unknown;
   error?: { errorType?: string; errorMessage?: string };
@@ -52,7 +54,13 @@ export class LocalEngine {
     for (const fn of this.functions) {
       runner.registerFunction(fn, async (payload: unknown) => this.invoke(fn, payload));
     }
-    const execution: LocalExecution = { name, input, status: 'RUNNING', done: undefined as unknown as Promise<LocalExecution> };
+    const execution: LocalExecution = {
+      name,
+      input,
+      startedAt: Date.now(),
+      status: 'RUNNING',
+      done: undefined as unknown as Promise<LocalExecution>,
+    };
     execution.done = runner.run({ payload: input }).then(
       (r) => {
         execution.status = r.getStatus() === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
@@ -72,6 +80,14 @@ export class LocalEngine {
     );
     this.executions.set(name, execution);
     return execution;
+  }
+
+  /** What a start of `name` does here, as the engine answers it: a new execution, the running one, or none (it ended). */
+  begin(name: string, input: unknown): 'started' | 'running' | 'ended' {
+    const existing = this.executions.get(name);
+    if (existing) return existing.status === 'RUNNING' ? 'running' : 'ended';
+    this.start(name, input);
+    return 'started';
   }
 
   /** Resolves once every execution started so far has ended. */

@@ -59,10 +59,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const handlers = {} as Record<FunctionName, Handler>;
   const call = (name: FunctionName) => (event: unknown, context: LambdaContextLike) => handlers[name](event, context);
   const deadLetters: unknown[] = [];
+  // Assigned before the endpoint answers its first request.
+  // eslint-disable-next-line prefer-const
+  let engine: LocalEngine;
   const local = await startLocalLambda({
     functions: {
       start: { handler: call('start'), maxRetries: 2, onFailure: 'dlq' },
-      job: { handler: call('job'), durable: true, maxRetries: 0 },
+      job: {
+        handler: call('job'),
+        durable: true,
+        maxRetries: 0,
+        executions: (name) => [...engine.executions.values()].filter((e) => name === undefined || e.name === name),
+      },
       [config.statsFunction]: { handler: call('stats') },
       [config.embedFunction]: { handler: call('embed') },
       [config.reduceFunction]: { handler: call('reduce') },
@@ -77,7 +85,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   });
   const deps: StoreDeps = { s3: opts.s3, prefixes: config.prefixes, ...(opts.wrapStore && { wrapStore: opts.wrapStore }) };
   const through = invokeThrough(lambda);
-  const engine = await LocalEngine.start(
+  engine = await LocalEngine.start(
     jobHandler({ ...deps, config }),
     [config.statsFunction, config.embedFunction, config.reduceFunction],
     opts.wrapInvoke ? opts.wrapInvoke(through) : through,

@@ -45,6 +45,8 @@ export interface Manifest {
   timingsMs: Record<string, number>;
   /** Set by `transform`: the manifest whose fitted scaler these outputs used (no statistics were computed). */
   fittedFrom?: string;
+  /** The pipeline's: the job (its durable execution's name) that published these outputs. */
+  jobId?: string;
 }
 
 const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));

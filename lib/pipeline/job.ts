@@ -21,7 +21,7 @@
  * FAILED execution; a job whose input was replaced meanwhile ends SUCCEEDED as superseded.
  */
 import { createRetryStrategy, withRetry, type BatchResult, type DurableContext } from '@aws/durable-execution-sdk-js';
-import type { JobStore } from './job-store.ts';
+import type { JobStore, LockAttempt } from './job-store.ts';
 import type { JobError, JobInput } from './records.ts';
 import type { EmbedOutcome } from './embed-step.ts';
 import type { ReduceOutcome } from './reduce-step.ts';
@@ -77,9 +77,16 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
   return async (job: JobInput, ctx: DurableContext): Promise<JobResult> => {
     const store = storeOf(job.bucket);
     const { bucket, jobId } = job;
-    const step = <T>(name: string, work: () => Promise<T>) => ctx.step(name, work, { retryStrategy });
-    const invoke = <I, O>(c: DurableContext, name: string, fn: string, payload: I) =>
-      withRetry(c, name, (cc, attempt) => cc.invoke<I, O>(`${name}, attempt ${attempt}`, fn, payload), { retryStrategy });
+    // The operation under way, for error.json ("statistics failed after 3 attempt(s): …"); set the same on replay.
+    let stage = 'the job';
+    const step = <T>(name: string, work: () => Promise<T>) => {
+      stage = name;
+      return ctx.step(name, work, { retryStrategy });
+    };
+    const invoke = <I, O>(c: DurableContext, name: string, fn: string, payload: I) => {
+      if (c === ctx) stage = name;
+      return withRetry(c, name, (cc, attempt) => cc.invoke<I, O>(`${name}, attempt ${attempt}`, fn, payload), { retryStrategy });
+    };
     const fanOut = <O>(name: string, n: number, item: string, call: (c: DurableContext, i: number) => Promise<O>) =>
       ctx.map(name, range(n), (c, i) => call(c, i), { maxConcurrency: s.concurrency, itemNamer: (_, i) => `${item} ${i}` });
 
@@ -124,18 +131,23 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
         invoke<EmbedPayload, EmbedOutcome>(c, `embed shard ${shard}`, s.embedFunction, { bucket, jobId, shard });
       refuseIfAny(await fanOut('embed shards', planned.shards, 'shard', embed), 'shard', planned.shards, s.attempts);
 
-      await takePublishLock(ctx, store, planned.name, jobId, s);
       let reduced: ReduceOutcome;
+      // Released whatever happens once taking it began (a lost response may have left it ours).
       try {
+        stage = 'take the publish lock';
+        await takePublishLock(ctx, store, planned.name, jobId, s);
         reduced = await invoke<ReducePayload, ReduceOutcome>(ctx, 'reduce and publish', s.reduceFunction, { bucket, jobId });
       } finally {
         await step('release the publish lock', () => store.releasePublishLock(planned.name, jobId));
       }
+      // Gone rather than replaced: no newer job will publish, so this one fails, saying so.
+      if (reduced.status === 'superseded' && reduced.currentEtag === null) throw new PipelineError('the input no longer exists');
       await step('clean up', () => store.retire(jobId));
       if (reduced.status === 'superseded') return { status: 'superseded', jobId };
       return { status: 'published', jobId, rows: planned.rows, shards: planned.shards };
     } catch (e: unknown) {
-      const ended = await step('record the failure', () => endUnpublished(store, job, causeOf(e, `${store.url(job.key)}: job ${jobId}: `)));
+      const cause = causeOf(e, `${store.url(job.key)}: job ${jobId}: `, stage, s.attempts);
+      const ended = await step('record the failure', () => endUnpublished(store, job, cause));
       if (ended.ending === 'failed') throw new JobFailedError(ended.message);
       if (ended.ending === 'superseded') return { status: 'superseded', jobId };
       // Published after all: the failure came after the manifest (releasing the lock, say).
@@ -157,10 +169,12 @@ async function takePublishLock(ctx: DurableContext, store: JobStore, name: strin
   const state = await ctx.waitForCondition<State>(
     'take the publish lock',
     async (st, wc) => {
-      const got = await store.takePublishLock(name, jobId, Date.now(), s.publishLeaseMs);
-      return got.held
-        ? { ...st, held: true }
-        : { held: false, holder: got.holder, waitedSeconds: st.waitedSeconds + (wc.attempt > 1 ? delay(wc.attempt - 1) : 0) };
+      const waited = st.waitedSeconds + (wc.attempt > 1 ? delay(wc.attempt - 1) : 0);
+      // The engine does not retry a check that throws: an S3 error is one more wait, not the job's end.
+      const got = await store
+        .takePublishLock(name, jobId, Date.now(), s.publishLeaseMs)
+        .catch((e: unknown): LockAttempt => ({ held: false, holder: `(unknown: ${e instanceof Error ? e.message : String(e)})` }));
+      return got.held ? { ...st, held: true } : { held: false, holder: got.holder, waitedSeconds: waited };
     },
     {
       initialState: { held: false, holder: '', waitedSeconds: 0 },
@@ -211,11 +225,15 @@ function messageOf(e: unknown): string {
   return message;
 }
 
-/** What error.json says of a failure: the refusal as it was (it names the file), else what failed, after `where`. */
-function causeOf(e: unknown, where: string): JobError['error'] {
+/**
+ * What error.json says of a failure: the refusal as it was (it names the file); a map's item by
+ * name; an operation that failed after its retries by name and attempts; else the error itself.
+ */
+function causeOf(e: unknown, where: string, stage: string, attempts: number): JobError['error'] {
   if (e instanceof Refused) return { type: e.rejected.type, message: e.rejected.message };
   if (e instanceof ItemFailed) return { type: 'StepFailed', message: `${where}${e.message}`, ...e.at };
   const name = e instanceof Error ? e.name : 'Error';
-  const step = name === 'StepError' || name === 'ChildContextError' || name === 'InvokeError' ? `${(e as Error).message}: ` : '';
-  return { type: name === 'Error' ? 'StepFailed' : name, message: `${where}${step}${messageOf(e)}` };
+  if (name === 'StepError' || name === 'ChildContextError' || name === 'InvokeError')
+    return { type: 'StepFailed', message: `${where}${stage} failed after ${attempts} attempt(s): ${messageOf(e)}` };
+  return { type: name === 'Error' ? 'StepFailed' : name, message: `${where}${stage}: ${messageOf(e)}` };
 }

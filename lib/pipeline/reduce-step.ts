@@ -34,6 +34,15 @@ const PARQUET_TYPE = 'application/vnd.apache.parquet';
 export async function runReduce(store: JobStore, jobId: string): Promise<ReduceOutcome> {
   const t0 = performance.now();
   const plan = await store.plan(jobId);
+  // A retry after the manifest was written (its response lost): published, whatever the input did since.
+  const published = await store.readManifest(plan.name);
+  if (published?.jobId === jobId && published.input.etag === plan.etag)
+    return {
+      status: 'published',
+      rows: plan.rows,
+      repeatedIds: published.outputs.repeatedIds,
+      etags: Object.keys(published.outputs.etags ?? {}).length,
+    };
   const current = await store.currentEtag(plan.key);
   if (current !== plan.etag) return { status: 'superseded', currentEtag: current };
   const done = await Promise.all(plan.shards.map((s) => store.readShardRecord(jobId, s.index)));
@@ -107,5 +116,6 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
     ...(plan.parquet && { parquet: `${PARQUET_DIR}/` }),
   });
   manifest.outputs.etags = etags;
+  manifest.jobId = jobId;
   return manifest;
 }

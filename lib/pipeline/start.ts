@@ -9,10 +9,17 @@ import type { JobStore } from './job-store.ts';
 import type { JobInput } from './records.ts';
 import { jobIdFor } from './keys.ts';
 
-/** The engine's door: start the execution named `input.jobId` unless one of that name exists. */
+/**
+ * The engine's door: starts the execution named `input.jobId` unless one of that name exists;
+ * says which: `started`, `running` (that execution is under way), or `ended` (it finished, and
+ * a name is never run twice).
+ */
 export interface Starter {
-  start(input: JobInput): Promise<void>;
+  start(input: JobInput): Promise<'started' | 'running' | 'ended'>;
 }
+
+/** Generations tried past an ended one before giving up (each is a run of these bytes that ended unpublished). */
+const MAX_GENERATIONS = 1000;
 
 export type StartOutcome =
   | { status: 'started'; jobId: string; generation: number }
@@ -37,8 +44,16 @@ export async function startJob(store: JobStore, starter: Starter, upload: { key:
   const name = store.nameOf(key);
   const [manifest, error] = await Promise.all([store.readManifest(name), store.readError(name)]);
   if (manifest?.input.etag === etag) return { status: 'already-published', key, etag };
-  const generation = error?.input.etag === etag ? (error.generation ?? 0) + 1 : 0;
-  const jobId = jobIdFor(store.bucket, key, etag, generation);
-  await starter.start({ bucket: store.bucket, key, etag, jobId, generation });
-  return { status: 'started', jobId, generation };
+  // After a failed run of these bytes, the next; after one that ended otherwise (published and
+  // then replaced: A, B, A again), the first whose name the engine has not run.
+  for (let generation = error?.input.etag === etag ? (error.generation ?? 0) + 1 : 0; generation < MAX_GENERATIONS; generation++) {
+    const jobId = jobIdFor(store.bucket, key, etag, generation);
+    if ((await starter.start({ bucket: store.bucket, key, etag, jobId, generation })) !== 'ended')
+      return { status: 'started', jobId, generation };
+  }
+  return {
+    status: 'refused',
+    key,
+    message: `${store.url(key)}: ${MAX_GENERATIONS} runs of these bytes have ended unpublished; not starting another`,
+  };
 }

@@ -30,7 +30,7 @@ export async function jobStatus(store: JobStore, key: string): Promise<JobStatus
   const name = store.nameOf(key);
   const [manifest, error] = await Promise.all([store.readManifest(name), store.readError(name)]);
   if (manifest?.input.etag === etag)
-    return { state: 'done', key, jobId: jobIdFor(store.bucket, key, etag), manifest, outputs: store.outputPrefix(name) };
+    return { state: 'done', key, jobId: manifest.jobId ?? jobIdFor(store.bucket, key, etag), manifest, outputs: store.outputPrefix(name) };
   const failed = error?.input.etag === etag ? error : null;
   // A run after a failed one of the same bytes (a re-upload, a redrive) is the next generation.
   const next = jobIdFor(store.bucket, key, etag, (failed?.generation ?? -1) + 1);

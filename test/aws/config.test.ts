@@ -1,53 +1,90 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readConfig, readPrefixes } from '../../lib/aws/config.ts';
+import { ConfigError, JOB_DEFAULTS, readBucket, readJobConfig, readPrefixes, readStartConfig } from '../../lib/aws/config.ts';
 
-describe('configuration', () => {
+const NAMES = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
+
+describe('the job function’s configuration', () => {
   it('names every missing or malformed variable in one error', () => {
-    expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(ConfigError);
-    expect(() => readConfig({ SHARD_ROWS: 'many', OUTPUT_PREFIX: 'out' })).toThrow(
-      "invalid configuration: STATS_FUNCTION_NAME is not set; EMBED_FUNCTION_NAME is not set; REDUCE_FUNCTION_NAME is not set; SHARD_ROWS must be a positive integer, got 'many'; OUTPUT_PREFIX must end with '/', got 'out'",
+    const env = { SHARD_ROWS: 'many', EMBED_CONCURRENCY: '0', INVOKE_ATTEMPTS: '1.5', PARQUET_OUTPUT: 'yes', OUTPUT_PREFIX: 'out' };
+
+    expect(() => readJobConfig(env)).toThrow(ConfigError);
+    expect(() => readJobConfig(env)).toThrow(
+      'invalid configuration: STATS_FUNCTION_NAME is not set; EMBED_FUNCTION_NAME is not set; REDUCE_FUNCTION_NAME is not set; ' +
+        "SHARD_ROWS must be a positive integer, got 'many'; PARQUET_OUTPUT must be 'true' or 'false', got 'yes'; " +
+        "EMBED_CONCURRENCY must be a positive integer, got '0'; INVOKE_ATTEMPTS must be a positive integer, got '1.5'; " +
+        "OUTPUT_PREFIX must end with '/', got 'out'",
     );
   });
 
-  it('reads the stats part size and refuses a bad one', () => {
-    const names = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
-    expect(readConfig({ ...names, STATS_PART_ROWS: '2000' }).statsPartRows).toBe(2000);
-    expect(() => readConfig({ ...names, STATS_PART_ROWS: '0' })).toThrow("STATS_PART_ROWS must be a positive integer, got '0'");
-  });
-
-  it('reads the prefixes alone for tools that only read a job, with the same checks', () => {
-    expect(readPrefixes({ OUTPUT_PREFIX: 'out/' })).toEqual({ input: 'incoming/', jobs: 'jobs/', output: 'out/' });
-    expect(() => readPrefixes({ JOBS_PREFIX: 'j' })).toThrow("invalid configuration: JOBS_PREFIX must end with '/', got 'j'");
-  });
-
   it('has defaults for everything but the function names', () => {
-    expect(readConfig({ STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' })).toEqual({
+    expect(readJobConfig(NAMES)).toEqual({
       statsFunction: 's',
       embedFunction: 'e',
       reduceFunction: 'r',
       shardRows: 1 << 20,
       statsPartRows: 1 << 24,
       parquet: false,
+      concurrency: 20,
+      attempts: 3,
+      retryDelaySeconds: 5,
+      // Six hours of execution timeout and a 15-minute reduce.
+      publishLeaseMs: 22_500_000,
       prefixes: { input: 'incoming/', jobs: 'jobs/', output: 'embeddings/' },
-      // Three 15-minute attempts and Lambda's retry delays; then three redrives.
-      stallMs: 2_880_000,
-      maxRedrives: 3,
+    });
+    expect(JOB_DEFAULTS.publishLeaseSeconds * 1000).toBe(22_500_000);
+  });
+
+  it.each([
+    ['SHARD_ROWS', '5000', { shardRows: 5000 }],
+    ['STATS_PART_ROWS', '2000', { statsPartRows: 2000 }],
+    ['EMBED_CONCURRENCY', '4', { concurrency: 4 }],
+    ['INVOKE_ATTEMPTS', '1', { attempts: 1 }],
+    ['RETRY_DELAY_SECONDS', '2', { retryDelaySeconds: 2 }],
+    ['PUBLISH_LEASE_SECONDS', '60', { publishLeaseMs: 60_000 }],
+    ['PARQUET_OUTPUT', 'true', { parquet: true }],
+    ['PARQUET_OUTPUT', 'false', { parquet: false }],
+    ['JOBS_PREFIX', 'work/', { prefixes: { input: 'incoming/', jobs: 'work/', output: 'embeddings/' } }],
+  ])('reads %s=%s', (name, value, expected) => {
+    expect(readJobConfig({ ...NAMES, [name]: value })).toMatchObject(expected);
+  });
+
+  it.each([
+    ['STATS_PART_ROWS', '0', "STATS_PART_ROWS must be a positive integer, got '0'"],
+    ['RETRY_DELAY_SECONDS', '-1', "RETRY_DELAY_SECONDS must be a positive integer, got '-1'"],
+    ['PUBLISH_LEASE_SECONDS', 'soon', "PUBLISH_LEASE_SECONDS must be a positive integer, got 'soon'"],
+    ['PARQUET_OUTPUT', '1', "PARQUET_OUTPUT must be 'true' or 'false', got '1'"],
+    ['INPUT_PREFIX', 'incoming', "INPUT_PREFIX must end with '/', got 'incoming'"],
+  ])('refuses %s=%s', (name, value, message) => {
+    expect(() => readJobConfig({ ...NAMES, [name]: value })).toThrow(`invalid configuration: ${message}`);
+  });
+});
+
+describe('the start function’s configuration', () => {
+  it('needs the job function and takes the prefixes', () => {
+    expect(readStartConfig({ JOB_FUNCTION_NAME: 'job:live', INPUT_PREFIX: 'in/' })).toEqual({
+      jobFunction: 'job:live',
+      prefixes: { input: 'in/', jobs: 'jobs/', output: 'embeddings/' },
     });
   });
 
-  it('publishes Parquet parts only when PARQUET_OUTPUT is true, and refuses anything but true or false', () => {
-    const base = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
-    expect(readConfig(base).parquet).toBe(false);
-    expect(readConfig({ ...base, PARQUET_OUTPUT: 'true' }).parquet).toBe(true);
-    expect(readConfig({ ...base, PARQUET_OUTPUT: 'false' }).parquet).toBe(false);
-    expect(() => readConfig({ ...base, PARQUET_OUTPUT: '1' })).toThrow("PARQUET_OUTPUT must be 'true' or 'false', got '1'");
+  it('names every missing or malformed variable in one error', () => {
+    expect(() => readStartConfig({ JOB_FUNCTION_NAME: '', JOBS_PREFIX: 'j' })).toThrow(ConfigError);
+    expect(() => readStartConfig({ JOB_FUNCTION_NAME: '', JOBS_PREFIX: 'j' })).toThrow(
+      "invalid configuration: JOB_FUNCTION_NAME is not set; JOBS_PREFIX must end with '/', got 'j'",
+    );
+  });
+});
+
+describe('the other functions’ configuration', () => {
+  it('reads the prefixes alone for tools that only read a job, with the same checks', () => {
+    expect(readPrefixes({ OUTPUT_PREFIX: 'out/' })).toEqual({ input: 'incoming/', jobs: 'jobs/', output: 'out/' });
+    expect(() => readPrefixes({ JOBS_PREFIX: 'j' })).toThrow(ConfigError);
+    expect(() => readPrefixes({ JOBS_PREFIX: 'j' })).toThrow("invalid configuration: JOBS_PREFIX must end with '/', got 'j'");
   });
 
-  it('reads the stall timeout and the redrive limit, and refuses bad ones', () => {
-    const base = { STATS_FUNCTION_NAME: 's', EMBED_FUNCTION_NAME: 'e', REDUCE_FUNCTION_NAME: 'r' };
-    expect(readConfig({ ...base, STALL_TIMEOUT_SECONDS: '600', MAX_REDRIVES: '0' })).toMatchObject({ stallMs: 600_000, maxRedrives: 0 });
-    expect(() => readConfig({ ...base, STALL_TIMEOUT_SECONDS: '0', MAX_REDRIVES: '-1' })).toThrow(
-      /STALL_TIMEOUT_SECONDS must be an integer of at least 1, got '0'.*MAX_REDRIVES must be an integer of at least 0, got '-1'/,
-    );
+  it('reads the query function’s bucket, and says when it is missing', () => {
+    expect(readBucket({ BUCKET_NAME: 'b' })).toBe('b');
+    expect(() => readBucket({})).toThrow(ConfigError);
+    expect(() => readBucket({})).toThrow('invalid configuration: BUCKET_NAME is not set');
   });
 });

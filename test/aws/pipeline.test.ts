@@ -1,40 +1,45 @@
-import { readFileSync } from 'node:fs';
+/**
+ * The serverless pipeline end to end on one machine: moto_server as S3, the real handlers behind
+ * the local Lambda Invoke endpoint, and each upload's job run as a durable execution by the SDK's
+ * local engine — started, as on AWS, by the start function from the bucket's event.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3Endpoint } from '../helpers/s3.ts';
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import type { LocalLambda } from '../../lib/emulators/lambda/index.ts';
 import { startLocalStack, type LocalStack } from '../../lib/emulators/local-stack.ts';
+import { localJobSettings } from '../../lib/emulators/serverless-pipeline.ts';
 import type { EmbedOutcome } from '../../lib/pipeline/embed-step.ts';
 import { JobStore } from '../../lib/pipeline/job-store.ts';
-import { DEFAULT_PREFIXES, jobIdFor, jobKeys } from '../../lib/pipeline/keys.ts';
-import { s3PutEvent } from '../../lib/aws/s3-event.ts';
+import { DEFAULT_PREFIXES, jobIdFor, rejectedKeyErrorKey } from '../../lib/pipeline/keys.ts';
+import { eventBridgeObjectCreated, s3PutEvent } from '../../lib/aws/s3-event.ts';
 import { runLocal } from '../../lib/local/runner.ts';
 import { describeStatus, jobStatus } from '../../lib/pipeline/status.ts';
 import { s3Store } from '../../lib/aws/s3-store.ts';
-import type { Config } from '../../lib/aws/config.ts';
-import { getObjectOrNull, keysUnder as keysUnderBucket } from '../helpers/s3.ts';
+import type { JobConfig } from '../../lib/aws/config.ts';
+import type { Manifest } from '../../lib/outputs/manifest.ts';
+import { getObjectOrNull, keysUnder as keysUnderBucket, s3Endpoint } from '../helpers/s3.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { expectRowsMatch, readEmbeddingsWithDuckDb } from '../helpers/duckdb.ts';
 import { parseNpy } from '../../lib/search/embeddings.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 const FIXTURE = fixture('tracks-5k.parquet');
-const config: Config = {
-  statsFunction: 'stats',
-  embedFunction: 'embed',
-  reduceFunction: 'reduce',
-  shardRows: 300,
+const config: JobConfig = {
+  ...localJobSettings,
+  shardRows: 1000,
   statsPartRows: 1 << 24,
+  parquet: false,
   prefixes: DEFAULT_PREFIXES,
 };
+type Event = { jobId?: string; shard?: number; task?: string; part?: number };
 interface Hooks {
-  /** Runs before every attempt of a function: tests make shards fail or wait through it. */
-  before?: (fn: string, event: { jobId?: string; shard?: number }) => Promise<void>;
-  /** Runs after every successful attempt, with its result. */
-  after?: (fn: string, event: { jobId?: string; shard?: number }, result: unknown) => void;
+  /** Runs before every attempt of a function: tests make items fail or wait through it. */
+  before?: (fn: string, event: Event) => Promise<void>;
+  /** Runs after every successful attempt, with its result; a throw loses the response. */
+  after?: (fn: string, event: Event, result: unknown) => void;
 }
 let hooks: Hooks = {};
 
@@ -48,97 +53,113 @@ beforeAll(async () => {
   stack = await startLocalStack({
     s3,
     config,
-    wrap:
-      (fn, handler) =>
-      async (e: unknown): Promise<unknown> => {
-        const event = e as { jobId?: string; shard?: number };
-        await hooks.before?.(fn, event);
-        const result = await handler(e);
-        hooks.after?.(fn, event, result);
-        return result;
-      },
+    wrap: (fn, handler) => async (e, context) => {
+      const event = e as Event;
+      await hooks.before?.(fn, event);
+      const result = await handler(e, context);
+      hooks.after?.(fn, event, result);
+      return result;
+    },
   });
   ({ local, lambda } = stack);
 });
 
 afterAll(async () => {
   await stack?.close();
+  s3?.destroy();
 });
 
 let bucketCount = 0;
 let bucket = '';
 beforeEach(async () => {
   bucket = `pipeline-${++bucketCount}`;
-  config.shardRows = 300;
-  config.statsPartRows = 1 << 24;
-  config.parquet = false;
+  // Five shards: enough for a map, cheaper than the 20 the first test checks.
+  Object.assign(config, { shardRows: 1000, statsPartRows: 1 << 24, parquet: false });
   hooks = {};
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
-
-/** The key as S3 puts it in an event: URL-encoded, spaces as `+`. */
 
 async function upload(key: string, body: Uint8Array): Promise<string> {
   return (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).ETag!;
 }
 
-/** Sends the S3 event the way the bucket notification would: an async invoke of stats. */
-async function notify(key: string, etag: string): Promise<void> {
-  const event = s3PutEvent(bucket, key, etag);
+/** Sends the upload's event as EventBridge would (or as a bucket notification): an async invoke of start. */
+async function notify(key: string, etag: string, via: 'eventbridge' | 'notification' = 'eventbridge'): Promise<void> {
+  const event = via === 'eventbridge' ? eventBridgeObjectCreated(bucket, key, etag) : s3PutEvent(bucket, key, etag);
   const out = await lambda.send(
-    new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    new InvokeCommand({ FunctionName: 'start', InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
   );
   expect(out.StatusCode).toBe(202);
 }
 
-/** Uploads, sends the event and waits until every invocation it caused has settled; returns the ETag. */
-async function runJob(key: string, body: Uint8Array): Promise<string> {
+/** Uploads, sends the event and waits until every invocation and execution it caused has ended; returns the ETag. */
+async function runJob(key: string, body: Uint8Array, via?: 'eventbridge' | 'notification'): Promise<string> {
   const etag = await upload(key, body);
-  await notify(key, etag);
-  await local.idle();
+  await notify(key, etag, via);
+  await stack.idle();
   return etag;
 }
 
 const getObject = (key: string) => getObjectOrNull(s3, bucket, key);
+const getJson = async <T = Record<string, unknown>>(key: string) => JSON.parse((await getObject(key))!.toString()) as T;
+const manifestOf = (name: string) => getJson<Manifest>(`embeddings/${name}/manifest.json`);
+const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
+const status = (key: string) => jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), key);
+const invocationsOf = (fn: string, since: number) => local.invocations.slice(since).filter((i) => i.functionName === fn);
 
 /** The published vectors and mapping of `name` are the command line's, byte for byte. */
 async function expectCommandLineBytes(name: string, cli: { vectorsPath: string; mappingPath: string }): Promise<void> {
   expect((await getObject(`embeddings/${name}/spotify_vectors_14d.npy`))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
   expect((await getObject(`embeddings/${name}/id_to_index.json`))!.equals(readFileSync(cli.mappingPath))).toBe(true);
 }
-const keysUnder = (prefix: string) => keysUnderBucket(s3, bucket, prefix);
 
-const invocationsOf = (fn: string, since: number) => local.invocations.slice(since).filter((i) => i.functionName === fn);
+/** The manifest names the version of every file its publish wrote: the ones there now. */
+async function expectManifestEtagsCurrent(name: string, files: number): Promise<void> {
+  const etags = Object.entries((await manifestOf(name)).outputs.etags ?? {});
+  expect(etags).toHaveLength(files);
+  for (const [file, etag] of etags) {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `embeddings/${name}/${file}` }));
+    expect(head.ETag, file).toBe(etag);
+  }
+}
 
-describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', () => {
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and the durable engine', () => {
   const tmp = useTmp();
 
-  it('embeds the 5k fixture in 20 shards, byte-identical to the command line', async () => {
+  it('embeds the 5k fixture in 20 shards, byte-identical to the command line, in one execution', async () => {
+    config.shardRows = 300;
     const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
     const since = local.invocations.length;
     const shardOutcomes = new Map<number, EmbedOutcome>();
     hooks.after = (fn, e, result) => {
       if (fn === 'embed') shardOutcomes.set(e.shard!, result as EmbedOutcome);
     };
+
     const etag = await runJob('incoming/tracks.parquet', readFileSync(FIXTURE));
 
     await expectCommandLineBytes('tracks', cli);
-    const manifest = JSON.parse((await getObject('embeddings/tracks/manifest.json'))!.toString());
+    const manifest = await manifestOf('tracks');
     expect(manifest.input).toMatchObject({ name: `s3://${bucket}/incoming/tracks.parquet`, etag, rows: 5000 });
     expect(manifest.shards.count).toBe(20);
     expect(manifest.scaler).toEqual(cli.manifest.scaler);
-    expect(invocationsOf('embed', since)).toHaveLength(20);
-    expect(invocationsOf('reduce', since)).toHaveLength(1);
-    for (const inv of local.invocations.slice(since)) expect(inv.payloadBytes).toBeLessThan(1024);
-    // The job's scratch is retired, its index entry too; the plan stays so a late duplicate event still stops there.
+    await expectManifestEtagsCurrent('tracks', 2);
     const jobId = jobIdFor(bucket, 'incoming/tracks.parquet', etag);
-    expect(await keysUnder(jobKeys(jobId).prefix)).toEqual([jobKeys(jobId).plan]);
-    expect(await keysUnder('jobs/active/')).toEqual([]);
-    // Each shard says where its time went and how much of the input it read (as its done marker did).
+    expect(stack.execution(jobId)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published', rows: 5000, shards: 20 } });
+    const counts = ['start', 'job', 'stats', 'embed', 'reduce'].map((fn) => invocationsOf(fn, since).length);
+    expect(counts).toEqual([1, 1, 1, 20, 1]);
+    for (const inv of local.invocations.slice(since)) expect(inv.payloadBytes).toBeLessThan(1024);
+    // The job's scratch is removed and its publish lock released.
+    expect(await keysUnder('jobs/')).toEqual([]);
+    // Each shard says where its time went and how much of the input it read.
     const done = shardOutcomes.get(3)!;
-    const timings: Record<string, number> = { ...done.timingsMs };
-    expect(Object.keys(timings).sort()).toEqual(['decode', 'embed', 'read', 'write']);
-    for (const ms of Object.values(timings)) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(done.timingsMs!).sort()).toEqual(['decode', 'embed', 'read', 'write']);
+    for (const ms of Object.values(done.timingsMs!)) expect(ms).toBeGreaterThanOrEqual(0);
     expect(done.bytesRead).toBeGreaterThan(0);
     expect(done.bytesRead).toBeLessThan(readFileSync(FIXTURE).length);
     expect(manifest.timingsMs.statsDecode).toBeGreaterThan(0);
@@ -149,79 +170,50 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       config.statsPartRows = 2000;
     });
 
-    it('computes them in parts, one stats invocation each, and publishes the command line’s bytes', async () => {
+    it('computes sums and then deviations in parts, one stats invocation each, says so while they run, and publishes the command line’s bytes', async () => {
       const cli = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
       const since = local.invocations.length;
-      const etag = await runJob('incoming/parts.parquet', readFileSync(FIXTURE));
+      const held = gate();
+      const arrived = gate();
+      hooks.before = async (fn, e) => {
+        if (fn !== 'stats' || e.task !== 'moments' || e.part !== 2) return;
+        arrived.open();
+        await held.opened;
+      };
+      const key = 'incoming/parts.parquet';
+      const etag = await upload(key, readFileSync(FIXTURE));
+      await notify(key, etag);
+      await arrived.opened;
+      const jobId = jobIdFor(bucket, key, etag);
+      const during = await status(key);
+      held.open();
+      await stack.idle();
 
+      expect(during).toEqual({ state: 'statistics', key, jobId, parts: 3 });
+      expect(describeStatus(during, bucket)).toBe(`s3://${bucket}/${key}: computing statistics (job ${jobId}, 3 parts)`);
       await expectCommandLineBytes('parts', cli);
-      const manifest = JSON.parse((await getObject('embeddings/parts/manifest.json'))!.toString());
+      const manifest = await manifestOf('parts');
       expect(manifest.scaler).toEqual(cli.manifest.scaler);
       expect(manifest.timingsMs.statsParts).toBe(3);
-      expect(invocationsOf('stats', since)).toHaveLength(1 + 3);
-      expect(invocationsOf('embed', since)).toHaveLength(20);
-      // Each part wrote its moments (the one that completed them planned); all retired with the job.
-      const parts = invocationsOf('stats', since).filter((i) => i.outcome === 'succeeded');
-      expect(parts).toHaveLength(4);
-      const jobId = jobIdFor(bucket, 'incoming/parts.parquet', etag);
-      expect(await keysUnder(jobKeys(jobId).statsPartsPrefix)).toEqual([]);
-    });
-
-    it('reports the parts done while the statistics run', async () => {
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      let othersDone!: () => void;
-      const twoDone = new Promise<void>((r) => (othersDone = r));
-      let finished = 0;
-      hooks.before = async (fn, e) => {
-        if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 2) await gate;
-      };
-      hooks.after = (fn, e) => {
-        if (fn === 'stats' && (e as { statsPart?: number }).statsPart !== undefined && ++finished === 2) othersDone();
-      };
-      const etag = await upload('incoming/slow-parts.parquet', readFileSync(FIXTURE));
-      await notify('incoming/slow-parts.parquet', etag);
-      await twoDone;
-      const jobId = jobIdFor(bucket, 'incoming/slow-parts.parquet', etag);
-      const status = await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/slow-parts.parquet');
-      expect(status).toEqual({ state: 'statistics', key: 'incoming/slow-parts.parquet', jobId, partsDone: 2, parts: 3 });
-      expect(describeStatus(status, bucket)).toBe(
-        `s3://${bucket}/incoming/slow-parts.parquet: computing statistics (job ${jobId}, 2 of 3 parts done)`,
-      );
-      release();
-      await local.idle();
-      expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/slow-parts.parquet')).toMatchObject({
-        state: 'done',
-      });
-    });
-
-    it('fails the job, naming the part, when a part keeps failing', async () => {
-      hooks.before = async (fn, e) => {
-        if (fn === 'stats' && (e as { statsPart?: number }).statsPart === 1) throw new Error('out of memory');
-      };
-      const since = local.invocations.length;
-      const etag = await runJob('incoming/bad-part.parquet', readFileSync(FIXTURE));
-      const error = JSON.parse((await getObject('embeddings/bad-part/error.json'))!.toString());
-      expect(error.error.message).toMatch(
-        /incoming\/bad-part\.parquet: job [0-9a-f]+: statistics part 1 of 3 failed after 3 attempt\(s\): out of memory/,
-      );
-      expect(error.error.statsPart).toBe(1);
-      expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/bad-part.parquet', etag)).plan)).toBeNull();
-      expect(invocationsOf('embed', since)).toHaveLength(0);
-      expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/bad-part.parquet')).toMatchObject({
-        state: 'failed',
-      });
+      const stats = invocationsOf('stats', since);
+      expect(stats).toHaveLength(2 * 3);
+      expect(stats.every((i) => i.outcome === 'succeeded')).toBe(true);
+      expect(invocationsOf('embed', since)).toHaveLength(5);
+      expect(await keysUnder('jobs/')).toEqual([]);
     });
 
     it('refuses corrupt page data found by a part, with no plan and no fan-out', async () => {
       const body = readFileSync(FIXTURE);
       for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
       const since = local.invocations.length;
+
       const etag = await runJob('incoming/corrupt-part.parquet', body);
-      const error = JSON.parse((await getObject('embeddings/corrupt-part/error.json'))!.toString());
+
+      const error = await getJson<{ error: { message: string } }>('embeddings/corrupt-part/error.json');
       expect(error.error.message).toMatch(/corrupt-part\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
-      expect(await getObject(jobKeys(jobIdFor(bucket, 'incoming/corrupt-part.parquet', etag)).plan)).toBeNull();
       expect(invocationsOf('embed', since)).toHaveLength(0);
+      expect(stack.execution(jobIdFor(bucket, 'incoming/corrupt-part.parquet', etag))?.status).toBe('FAILED');
+      expect(await keysUnder('jobs/')).toEqual([]);
     });
   });
 
@@ -239,13 +231,12 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       mkdirSync(dir);
       for (const key of keys) writeFileSync(join(dir, key.split('/').pop()!), (await getObject(key))!);
       const npy = parseNpy((await getObject(`embeddings/${name}/spotify_vectors_14d.npy`))!, 'npy');
-      const mapping = JSON.parse((await getObject(`embeddings/${name}/id_to_index.json`))!.toString()) as Record<string, number>;
+      const mapping = await getJson<Record<string, number>>(`embeddings/${name}/id_to_index.json`);
       expectRowsMatch(await readEmbeddingsWithDuckDb(join(dir, '*.parquet')), npy.data, mapping);
     }
-    const manifestOf = async (name: string) => JSON.parse((await getObject(`embeddings/${name}/manifest.json`))!.toString());
 
     it('publishes one part per shard, read by DuckDB as one data set equal to the .npy row for row; a later publish leaves none of an earlier one’s parts', async () => {
-      config.parquet = true;
+      Object.assign(config, { parquet: true, shardRows: 300 });
       // Another output whose name puts it inside this one's parquet/ folder: never taken for a part.
       await runJob('incoming/songs/parquet.parquet', readFileSync(fixture('writers', 'pyarrow-zstd.parquet')));
       const sibling = await keysUnder('embeddings/songs/parquet/');
@@ -253,16 +244,19 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       await runJob('incoming/songs.parquet', readFileSync(FIXTURE));
       expect((await manifestOf('songs')).outputs.parquet).toBe('parquet/');
       await expectPartsMatch('songs', 20);
+      await expectManifestEtagsCurrent('songs', 2 + 20);
 
       // A new version in fewer shards: parts 4 to 19 of the first would join the data set.
       await runJob('incoming/songs.parquet', readFileSync(fixture('edge', 'many-rowgroups.parquet')));
       expect((await manifestOf('songs')).shards.count).toBe(4);
       await expectPartsMatch('songs', 4);
+      await expectManifestEtagsCurrent('songs', 2 + 4);
 
       // Parquet no longer asked for: the folder goes, the other output in it stays.
       config.parquet = false;
       await runJob('incoming/songs.parquet', readFileSync(fixture('writers', 'pyarrow-snappy.parquet')));
       expect((await manifestOf('songs')).outputs.parquet).toBeUndefined();
+      await expectManifestEtagsCurrent('songs', 2);
       expect(await keysUnder('embeddings/songs/parquet/')).toEqual(sibling);
       expect(sibling.map((k) => k.slice('embeddings/songs/parquet/'.length)).sort()).toEqual([
         'id_to_index.json',
@@ -276,169 +270,242 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
 
   it('keeps Python dict semantics for ids repeated within and across shards', async () => {
     config.shardRows = 50;
-    const input = fixture('edge', 'tricky-ids.parquet');
-    await runJob('incoming/tricky.parquet', readFileSync(input));
-    const manifest = JSON.parse((await getObject('embeddings/tricky/manifest.json'))!.toString());
+
+    await runJob('incoming/tricky.parquet', readFileSync(fixture('edge', 'tricky-ids.parquet')));
+
+    const manifest = await manifestOf('tricky');
     expect(manifest.outputs.repeatedIds).toBe(true);
     expect(manifest.shards.count).toBeGreaterThan(1);
     const want = readFileSync(fixture('edge', 'tricky-ids.reference', 'id_to_index.json'));
     expect((await getObject('embeddings/tricky/id_to_index.json'))!.toString('latin1')).toBe(want.toString('latin1'));
   });
 
-  it('plans once and reduces once when the same event arrives twice at the same time', async () => {
+  it('runs one execution, and reduces once, when the same event arrives twice at the same time', async () => {
     const since = local.invocations.length;
-    // Both stats invocations wait here until both have started, so they race at the plan: with one
-    // started late, it would find the plan and (rightly) re-invoke the shards still running.
+    const executions = stack.engine.executions.size;
+    // Both start invocations wait here until both have begun, so they race to start the job.
     let arrived = 0;
-    let bothStarted!: () => void;
-    const both = new Promise<void>((resolve) => (bothStarted = resolve));
+    const both = gate();
     hooks.before = async (fn) => {
-      if (fn !== 'stats') return;
-      if (++arrived === 2) bothStarted();
-      await both;
+      if (fn !== 'start') return;
+      if (++arrived === 2) both.open();
+      await both.opened;
     };
     const etag = await upload('incoming/twice.parquet', readFileSync(FIXTURE));
+
     await Promise.all([notify('incoming/twice.parquet', etag), notify('incoming/twice.parquet', etag)]);
-    await local.idle();
+    await stack.idle();
+
     expect(arrived).toBe(2);
-    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/twice.parquet')).toMatchObject({
-      state: 'done',
-      manifest: { input: { etag } },
-    });
-    const outcomes = invocationsOf('stats', since);
-    expect(outcomes).toHaveLength(2);
-    expect(invocationsOf('embed', since)).toHaveLength(20);
-    expect(invocationsOf('reduce', since)).toHaveLength(1);
-    expect(await getObject('embeddings/twice/manifest.json')).not.toBeNull();
+    expect(await status('incoming/twice.parquet')).toMatchObject({ state: 'done', manifest: { input: { etag } } });
+    expect(stack.engine.executions.size).toBe(executions + 1);
+    const counts = ['start', 'job', 'stats', 'embed', 'reduce'].map((fn) => invocationsOf(fn, since).length);
+    expect(counts).toEqual([2, 2, 1, 5, 1]);
+    const jobId = jobIdFor(bucket, 'incoming/twice.parquet', etag);
+    expect(invocationsOf('job', since).map((i) => i.durableExecutionName)).toEqual([jobId, jobId]);
   });
 
-  it('gives identical outputs when a shard runs twice or fails once and succeeds on retry', async () => {
+  it('gives identical outputs when a shard fails once, or runs twice because its response was lost, and the engine retries it', async () => {
     const reference = await runLocal({ input: FIXTURE, outDir: tmp(), workers: 1 });
-    const flaky = new Set<number>([3]);
+    const failBefore = new Set<number>([3]);
+    const loseAfter = new Set<number>([1]);
     hooks.before = async (fn, { shard }) => {
-      if (fn === 'embed' && flaky.delete(shard!)) throw new Error('transient failure');
+      if (fn === 'embed' && failBefore.delete(shard!)) throw new Error('transient failure');
+    };
+    hooks.after = (fn, { shard }) => {
+      if (fn === 'embed' && loseAfter.delete(shard!)) throw new Error('response lost');
     };
     const since = local.invocations.length;
+
     const etag = await runJob('incoming/retry.parquet', readFileSync(FIXTURE));
-    // A late duplicate delivery of shard 5, after the job was published.
-    const jobId = jobIdFor(bucket, 'incoming/retry.parquet', etag);
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: 'embed',
-        InvocationType: 'Event',
-        Payload: new TextEncoder().encode(JSON.stringify({ bucket, jobId, shard: 5 })),
-      }),
-    );
-    await local.idle();
 
-    expect(invocationsOf('embed', since).filter((i) => i.outcome === 'failed')).toHaveLength(1);
+    const embeds = invocationsOf('embed', since);
+    expect(
+      embeds
+        .filter((i) => i.outcome === 'failed')
+        .map((i) => i.errorMessage)
+        .sort(),
+    ).toEqual(['response lost', 'transient failure']);
+    expect(embeds).toHaveLength(5 + 2);
     expect(invocationsOf('reduce', since)).toHaveLength(1);
-    expect((await getObject('embeddings/retry/spotify_vectors_14d.npy'))!.equals(readFileSync(reference.vectorsPath))).toBe(true);
-    expect((await getObject('embeddings/retry/id_to_index.json'))!.equals(readFileSync(reference.mappingPath))).toBe(true);
+    expect(stack.execution(jobIdFor(bucket, 'incoming/retry.parquet', etag))?.status).toBe('SUCCEEDED');
+    await expectCommandLineBytes('retry', reference);
   });
 
-  it('fails the job with error.json naming the job and shard when a shard always fails', async () => {
-    hooks.before = async (fn, { shard }) => {
-      if (fn === 'embed' && shard === 7) throw new Error('disk on fire');
+  it('fails the job with error.json naming the job and shard when a shard always fails; the same bytes uploaded again run as generation 1 and publish', async () => {
+    const key = 'incoming/doomed.parquet';
+    const body = readFileSync(FIXTURE);
+    let doomed = '';
+    hooks.before = async (fn, { shard, jobId }) => {
+      if (fn === 'embed' && shard === 3 && jobId === doomed) throw new Error('disk on fire');
     };
-    const etag = await runJob('incoming/doomed.parquet', readFileSync(FIXTURE));
-    const jobId = jobIdFor(bucket, 'incoming/doomed.parquet', etag);
-    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/doomed.parquet')).toMatchObject({
-      state: 'failed',
-      jobId,
+    const first = await upload(key, body);
+    doomed = jobIdFor(bucket, key, first);
+    const since = local.invocations.length;
+    await notify(key, first);
+    await stack.idle();
+
+    expect(await status(key)).toMatchObject({ state: 'failed', jobId: doomed });
+    const error = await getJson<{ error: { message: string } }>('embeddings/doomed/error.json');
+    expect(error).toMatchObject({
+      jobId: doomed,
+      generation: 0,
+      input: { bucket, key, etag: first },
+      error: { type: 'StepFailed', shard: 3 },
     });
-    const error = JSON.parse((await getObject('embeddings/doomed/error.json'))!.toString());
-    expect(error).toMatchObject({ jobId, input: { key: 'incoming/doomed.parquet', etag }, error: { shard: 7 } });
-    expect(error.error.message).toMatch(new RegExp(`job ${jobId}: shard 7 of 20 failed after 3 attempt\\(s\\).*disk on fire`));
+    expect(error.error.message).toBe(`s3://${bucket}/${key}: job ${doomed}: shard 3 of 5 failed after 3 attempt(s): disk on fire`);
+    expect(stack.execution(doomed)).toMatchObject({
+      status: 'FAILED',
+      error: { errorType: 'JobFailedError', errorMessage: error.error.message },
+    });
+    expect(invocationsOf('embed', since).filter((i) => i.outcome === 'failed')).toHaveLength(3);
+    expect(invocationsOf('reduce', since)).toHaveLength(0);
     expect(await keysUnder('embeddings/doomed/')).toEqual(['embeddings/doomed/error.json']);
+    expect(await keysUnder('jobs/')).toEqual([]);
+
+    const again = await runJob(key, body);
+
+    expect(again).toBe(first);
+    expect(stack.execution(`${doomed}-g1`)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published', jobId: `${doomed}-g1` } });
+    expect(await status(key)).toMatchObject({
+      state: 'done',
+      jobId: `${doomed}-g1`,
+      manifest: { input: { etag: first }, jobId: `${doomed}-g1` },
+    });
+    expect(await keysUnder('embeddings/doomed/')).toEqual([
+      'embeddings/doomed/id_to_index.json',
+      'embeddings/doomed/manifest.json',
+      'embeddings/doomed/spotify_vectors_14d.npy',
+    ]);
   });
 
-  it('fails the job with error.json when the statistics step keeps failing', async () => {
+  it('publishes an earlier version uploaded again after a later one (A, B, A): a name the engine has run is never reused', async () => {
+    const key = 'incoming/flip.parquet';
+    const a = readFileSync(FIXTURE);
+    const b = readFileSync(fixture('edge', 'many-rowgroups.parquet'));
+    const first = await runJob(key, a);
+    await runJob(key, b);
+    expect((await manifestOf('flip')).input.rows).toBe(1000);
+
+    const again = await runJob(key, a);
+
+    expect(again).toBe(first);
+    const base = jobIdFor(bucket, key, first);
+    expect(stack.execution(`${base}-g1`)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published' } });
+    expect(await status(key)).toMatchObject({ state: 'done', jobId: `${base}-g1`, manifest: { input: { etag: first, rows: 5000 } } });
+  });
+
+  it('fails the job with error.json when the statistics keep failing', async () => {
     hooks.before = async (fn) => {
       if (fn === 'stats') throw new Error('out of time');
     };
     const since = local.invocations.length;
-    await runJob('incoming/slow.parquet', readFileSync(FIXTURE));
+
+    const etag = await runJob('incoming/slow.parquet', readFileSync(FIXTURE));
+
+    const jobId = jobIdFor(bucket, 'incoming/slow.parquet', etag);
     expect(invocationsOf('stats', since)).toHaveLength(3);
-    const error = JSON.parse((await getObject('embeddings/slow/error.json'))!.toString());
-    expect(error.error.message).toMatch(
-      /incoming\/slow\.parquet: job [0-9a-f]+: the statistics step failed after 3 attempt\(s\): out of time/,
+    expect(invocationsOf('embed', since)).toHaveLength(0);
+    const error = await getJson<{ error: { message: string } }>('embeddings/slow/error.json');
+    expect(error.error.message).toBe(
+      `s3://${bucket}/incoming/slow.parquet: job ${jobId}: statistics failed after 3 attempt(s): out of time`,
     );
-    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/slow.parquet')).toMatchObject({
-      state: 'failed',
-    });
+    expect(await status('incoming/slow.parquet')).toMatchObject({ state: 'failed', jobId });
+    expect(stack.execution(jobId)?.status).toBe('FAILED');
   });
 
-  it('publishes one version’s outputs when a new version is uploaded while a job runs', async () => {
-    const v1 = readFileSync(FIXTURE);
-    const v2 = readFileSync(fixture('edge', 'many-rowgroups.parquet'));
-    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/live.parquet')).toEqual({
-      state: 'missing',
-      key: 'incoming/live.parquet',
-    });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let planned!: () => void;
-    const job1Planned = new Promise<void>((r) => (planned = r));
-    let published!: () => void;
-    const job2Published = new Promise<void>((r) => (published = r));
-    const etag1 = await upload('incoming/live.parquet', v1);
-    const job1 = jobIdFor(bucket, 'incoming/live.parquet', etag1);
-    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/live.parquet')).toEqual({
-      state: 'queued',
-      key: 'incoming/live.parquet',
-      jobId: job1,
-    });
+  it('publishes the newer version’s outputs when a new version is uploaded while a job runs; the older job ends superseded', async () => {
+    const key = 'incoming/live.parquet';
+    expect(await status(key)).toEqual({ state: 'missing', key });
+    const held = gate();
+    const job1Planned = gate();
+    const job2Published = gate();
+    const etag1 = await upload(key, readFileSync(FIXTURE));
+    const job1 = jobIdFor(bucket, key, etag1);
+    expect(await status(key)).toEqual({ state: 'queued', key, jobId: job1 });
     let job2 = '';
     hooks.before = async (fn, { jobId }) => {
-      if (fn === 'embed' && jobId === job1) await gate;
+      if (fn === 'embed' && jobId === job1) await held.opened;
     };
     hooks.after = (fn, { jobId }) => {
-      if (fn === 'stats') planned();
-      if (fn === 'reduce' && jobId === job2) published();
+      if (fn === 'stats' && jobId === job1) job1Planned.open();
+      if (fn === 'reduce' && jobId === job2) job2Published.open();
     };
-    await notify('incoming/live.parquet', etag1);
-    await job1Planned;
-    expect(await jobStatus(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), 'incoming/live.parquet')).toMatchObject({
-      state: 'running',
-      jobId: job1,
-      shardsDone: 0,
-      shards: 20,
-    });
-    // Job 1 is planned and its shards wait; version 2 arrives and runs to the end.
-    const etag2 = await upload('incoming/live.parquet', v2);
-    job2 = jobIdFor(bucket, 'incoming/live.parquet', etag2);
-    await notify('incoming/live.parquet', etag2);
-    await job2Published;
-    release();
-    await local.idle();
+    const since = local.invocations.length;
 
-    const manifest = JSON.parse((await getObject('embeddings/live/manifest.json'))!.toString());
-    expect(manifest.input.etag).toBe(etag2);
-    expect(manifest.input.rows).toBe(1000);
-    const npy = (await getObject('embeddings/live/spotify_vectors_14d.npy'))!;
-    expect(npy.length).toBe(128 + 1000 * 14 * 4);
-    expect(Object.keys(JSON.parse((await getObject('embeddings/live/id_to_index.json'))!.toString()))).toHaveLength(1000);
+    await notify(key, etag1);
+    await job1Planned.opened;
+    const running = await status(key);
+    // Job 1 is planned and its shards wait; version 2 arrives and runs to the end.
+    const etag2 = await upload(key, readFileSync(fixture('edge', 'many-rowgroups.parquet')));
+    job2 = jobIdFor(bucket, key, etag2);
+    await notify(key, etag2);
+    await job2Published.opened;
+    held.open();
+    await stack.idle();
+
+    expect(running).toEqual({ state: 'running', key, jobId: job1, shardsDone: 0, shards: 5 });
+    const manifest = await manifestOf('live');
+    expect(manifest.input).toMatchObject({ etag: etag2, rows: 1000 });
+    expect((await getObject('embeddings/live/spotify_vectors_14d.npy'))!.length).toBe(128 + 1000 * 14 * 4);
+    expect(Object.keys(await getJson('embeddings/live/id_to_index.json'))).toHaveLength(1000);
+    await expectManifestEtagsCurrent('live', 2);
     expect(await getObject('embeddings/live/error.json')).toBeNull();
-    // Job 1 really ran into the new version: its shards failed on the pinned ETag, and only its own record says so.
-    const failed = JSON.parse((await getObject(jobKeys(job1).failed))!.toString());
-    expect(failed.message).toMatch(/changed while it was being read/);
+    expect(stack.execution(job1)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'superseded', jobId: job1 } });
+    expect(stack.execution(job2)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published', rows: 1000 } });
+    // Job 1 really ran into the new version: its shards failed on the pinned ETag.
+    const failed = invocationsOf('embed', since).filter((i) => i.outcome === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.map((i) => i.errorMessage)).toEqual(
+      failed.map(() => `s3://${bucket}/${key} changed while it was being read (expected ETag ${etag1})`),
+    );
+    expect(await keysUnder('jobs/')).toEqual([]);
   });
 
   it.each([
-    ['incoming/My Song + Mix.parquet', 'embeddings/My Song + Mix/'],
-    ['incoming/nested/dir/café 中文 🎵.parquet', 'embeddings/nested/dir/café 中文 🎵/'],
-  ])('handles the key %s', async (key, out) => {
+    ['incoming/My Song + Mix.parquet', 'notification', 'embeddings/My Song + Mix/'],
+    ['incoming/nested/dir/café 中文 🎵.parquet', 'eventbridge', 'embeddings/nested/dir/café 中文 🎵/'],
+  ] as const)('handles the key %s (its event from a bucket %s)', async (key, via, out) => {
     config.shardRows = 2500;
-    await runJob(key, readFileSync(FIXTURE));
+
+    await runJob(key, readFileSync(FIXTURE), via);
+
     expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
+  });
+
+  it.each([
+    ['incoming/X.PARQUET', "its suffix is '.PARQUET': the pipeline takes '.parquet', in lower case"],
+    [
+      'incoming/a/../b.parquet',
+      "its name 'a/../b' has an empty, '.' or '..' path segment, which S3 clients and file systems resolve differently",
+    ],
+    [`incoming/${'x'.repeat(1000)}.parquet`, "its outputs' keys would be 1038 bytes, past S3's 1024: shorten the name by 14 bytes"],
+    ['incoming/bell\u0007.parquet', 'it contains control characters'],
+  ])('refuses the key %j at once, with error.json naming the problem and no execution', async (key, problem) => {
+    const since = local.invocations.length;
+    const executions = stack.engine.executions.size;
+
+    const etag = await runJob(key, readFileSync(FIXTURE));
+
+    const message = `s3://${bucket}/${key}: cannot be embedded: ${problem}`;
+    const error = await getJson(rejectedKeyErrorKey(key));
+    expect(error).toMatchObject({ input: { bucket, key, etag }, error: { type: 'InvalidKey', message } });
+    const refused = await status(key);
+    expect(refused).toMatchObject({ state: 'refused', key });
+    expect(describeStatus(refused, bucket)).toBe(`s3://${bucket}/${key}: refused: ${message}`);
+    expect(local.invocations.slice(since).map((i) => [i.functionName, i.outcome])).toEqual([['start', 'succeeded']]);
+    expect(stack.engine.executions.size).toBe(executions);
+    expect(await keysUnder('embeddings/')).toEqual([rejectedKeyErrorKey(key)]);
+    expect(await keysUnder('jobs/')).toEqual([]);
   });
 
   it('refuses a file whose page data is corrupt (a decoder panic) with error.json naming the row group', async () => {
     const body = readFileSync(FIXTURE);
     for (let i = 200_000; i < 200_400; i++) body[i]! ^= 0x5a;
+
     await runJob('incoming/corrupt.parquet', body);
-    const error = JSON.parse((await getObject('embeddings/corrupt/error.json'))!.toString());
+
+    const error = await getJson<{ error: { message: string } }>('embeddings/corrupt/error.json');
     expect(error.error.message).toMatch(/corrupt\.parquet: corrupt data in row group 1 .*the Parquet decoder failed/);
     expect(await keysUnder('embeddings/corrupt/')).toEqual(['embeddings/corrupt/error.json']);
   });
@@ -451,8 +518,8 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
       const [bad, good] = [`incoming/bad-${round}.parquet`, `incoming/good-${round}.parquet`];
       const etags = await Promise.all([upload(bad, corrupt), upload(good, readFileSync(FIXTURE))]);
       await Promise.all([notify(bad, etags[0]), notify(good, etags[1])]);
-      await local.idle();
-      const error = JSON.parse((await getObject(`embeddings/bad-${round}/error.json`))!.toString());
+      await stack.idle();
+      const error = await getJson<{ error: { message: string } }>(`embeddings/bad-${round}/error.json`);
       expect(error.error.message).toMatch(new RegExp(`bad-${round}\\.parquet: corrupt data in row group 1 `));
       expect(await getObject(`embeddings/good-${round}/error.json`)).toBeNull();
       await expectCommandLineBytes(`good-${round}`, cli);
@@ -471,13 +538,16 @@ describe('the serverless pipeline on a real S3 API and the Lambda Invoke API', (
     const since = local.invocations.length;
     const key = `incoming/${name}`;
     const body = readFileSync(fixture('bad', name));
-    await runJob(key, body);
+
+    const etag = await runJob(key, body);
+
     const stem = name.replace(/\.parquet$/, '');
-    const error = JSON.parse((await getObject(`embeddings/${stem}/error.json`))!.toString());
+    const error = await getJson<{ error: { message: string } }>(`embeddings/${stem}/error.json`);
     expect(error.error.message).toMatch(message);
     expect(error.error.message).toContain(`s3://${bucket}/${key}`);
     expect(await keysUnder(`embeddings/${stem}/`)).toEqual([`embeddings/${stem}/error.json`]);
     expect(invocationsOf('embed', since)).toHaveLength(0);
+    expect(stack.execution(jobIdFor(bucket, key, etag))?.status).toBe('FAILED');
     expect((await getObject(key))!.equals(body)).toBe(true);
   });
 });

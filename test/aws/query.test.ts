@@ -9,12 +9,13 @@ import { DEFAULT_PREFIXES } from '../../lib/pipeline/keys.ts';
 import { runLocal } from '../../lib/local/runner.ts';
 import { writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 import { DEFAULT_SPEC } from '../../lib/embedding/spec.ts';
-import type { Config } from '../../lib/aws/config.ts';
+import type { JobConfig } from '../../lib/aws/config.ts';
+import { localJobSettings } from '../../lib/emulators/serverless-pipeline.ts';
 import { s3Endpoint } from '../helpers/s3.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { readParquet } from '../helpers/parquet-write.ts';
 import { runCli } from '../helpers/cli.ts';
-import { s3PutEvent } from '../../lib/aws/s3-event.ts';
+import { eventBridgeObjectCreated } from '../../lib/aws/s3-event.ts';
 
 /** numpy brute force over the 5k reference outputs (test/fixtures/similar/make_neighbours.py). */
 const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 'utf8')) as {
@@ -24,12 +25,11 @@ const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 
 }[];
 
 const BUCKET = 'query-function';
-const config: Config = {
-  statsFunction: 'stats',
-  embedFunction: 'embed',
-  reduceFunction: 'reduce',
+const config: JobConfig = {
+  ...localJobSettings,
   shardRows: 1 << 20,
   statsPartRows: 1 << 24,
+  parquet: false,
   prefixes: DEFAULT_PREFIXES,
 };
 const tmp = useTmp();
@@ -188,9 +188,13 @@ describe('track-embeddings similar s3://…, over outputs the pipeline published
     const etag = (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(fixture('tracks-5k.parquet')) })))
       .ETag!;
     await stack.lambda.send(
-      new InvokeCommand({ FunctionName: 'stats', InvocationType: 'Event', Payload: JSON.stringify(s3PutEvent(BUCKET, key, etag)) }),
+      new InvokeCommand({
+        FunctionName: 'start',
+        InvocationType: 'Event',
+        Payload: JSON.stringify(eventBridgeObjectCreated(BUCKET, key, etag)),
+      }),
     );
-    await stack.local.idle();
+    await stack.idle();
   });
 
   it('finds the neighbours numpy brute force finds, with the columns of the input it names in S3', async () => {

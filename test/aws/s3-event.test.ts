@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEventKey, encodeEventKey, s3PutEvent, uploadsOf } from '../../lib/aws/s3-event.ts';
+import { decodeEventKey, encodeEventKey, eventBridgeObjectCreated, s3PutEvent, uploadsOf } from '../../lib/aws/s3-event.ts';
 import { PipelineError } from '../../lib/errors.ts';
 
 describe('S3 event keys, decoded', () => {
@@ -37,9 +37,23 @@ describe('uploads of an S3 event', () => {
     ]);
   });
 
+  it('reads an EventBridge "Object Created" event: the key as it is (not URL-encoded), the ETag quoted', () => {
+    const event = eventBridgeObjectCreated('b', 'incoming/My Song + Mix %41 café.parquet', '"e1"');
+    expect(uploadsOf(event)).toEqual([{ bucket: 'b', key: 'incoming/My Song + Mix %41 café.parquet', etag: '"e1"' }]);
+    const { etag: _etag, ...noEtag } = event.detail.object;
+    expect(uploadsOf({ ...event, detail: { ...event.detail, object: noEtag } })).toEqual([
+      { bucket: 'b', key: 'incoming/My Song + Mix %41 café.parquet', etag: null },
+    ]);
+  });
+
   it.each([
-    [{}, /not an S3 event: no Records array/],
-    [{ Records: [{ s3: { bucket: { name: 'b' } } }] }, /record 0: missing s3\.bucket\.name or s3\.object\.key/],
+    [{}, /^not an S3 event: neither a Records array nor an EventBridge event from aws\.s3$/],
+    [{ source: 'aws.ec2', detail: {} }, /^not an S3 event/],
+    [{ Records: [{ s3: { bucket: { name: 'b' } } }] }, /^record 0: missing s3\.bucket\.name or s3\.object\.key$/],
+    [
+      { source: 'aws.s3', detail: { bucket: { name: 'b' } } },
+      /^EventBridge S3 event: missing detail\.bucket\.name or detail\.object\.key$/,
+    ],
   ])('refuses %j', (event, message) => {
     expect(() => uploadsOf(event)).toThrow(PipelineError);
     expect(() => uploadsOf(event)).toThrow(message);

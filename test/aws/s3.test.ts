@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -170,7 +171,7 @@ describe('s3-objects', () => {
     const jobs = new JobStore(s3Store(client, bucket), DEFAULT_PREFIXES);
     expect(await jobs.readPlan('j1')).toBeNull();
     const plan = { jobId: 'j1', shards: [1, 2], name: 'x', writer: 'w' } as unknown as JobPlan & { writer: string };
-    expect(await jobs.writePlanOnce(plan)).toBe(true);
+    await jobs.writePlan(plan);
     expect(await jobs.readPlan('j1')).toEqual(plan);
   });
 
@@ -178,6 +179,53 @@ describe('s3-objects', () => {
     await put(bucket, 'jobs/broken/plan.json', '{not json');
     const jobs = new JobStore(s3Store(client, bucket), DEFAULT_PREFIXES);
     await expect(jobs.readPlan('broken')).rejects.toThrow(`s3://${bucket}/jobs/broken/plan.json: not valid JSON`);
+  });
+
+  it('the object store answers with the ETag S3 gives: put, stitch, and a versioned read', async () => {
+    const store = s3Store(client, bucket);
+    const etag = await store.put('versioned', 'one');
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'versioned' }));
+    expect(etag).toBe(head.ETag);
+    expect(await store.getVersioned('versioned')).toEqual({ body: new TextEncoder().encode('one'), etag });
+    expect(await store.getVersioned('not-versioned')).toBeNull();
+    const stitched = await store.stitch('stitched', [lit('a'), { key: 'versioned', size: 3 }]);
+    expect(stitched).toBe((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'stitched' }))).ETag);
+  });
+
+  it('replaceIfMatch and deleteIfMatch act only on the version named, and say whether they did', async () => {
+    const store = s3Store(client, bucket);
+    const v1 = await store.put('lock', 'v1');
+    expect(await store.replaceIfMatch('lock', v1, 'v2')).toBe(true);
+    // v1 is gone: neither a replace nor a delete of it applies.
+    expect(await store.replaceIfMatch('lock', v1, 'v3')).toBe(false);
+    expect(await store.deleteIfMatch('lock', v1)).toBe(false);
+    const v2 = (await store.getVersioned('lock'))!;
+    expect(new TextDecoder().decode(v2.body)).toBe('v2');
+    expect(await store.deleteIfMatch('lock', v2.etag)).toBe(true);
+    expect(await store.exists('lock')).toBe(false);
+    expect(await store.replaceIfMatch('lock', v2.etag, 'v4')).toBe(false);
+    expect(await store.exists('lock')).toBe(false);
+  });
+
+  it('two jobs taking a stale publish lock at once: exactly one gets it', async () => {
+    const jobs = new JobStore(s3Store(client, bucket), DEFAULT_PREFIXES);
+    expect(await jobs.takePublishLock('contended', 'old', 0, 1)).toEqual({ held: true });
+    const takers = await Promise.all(['a', 'b', 'c'].map((j) => jobs.takePublishLock('contended', j, 10, 1000)));
+    expect(takers.filter((t) => t.held)).toHaveLength(1);
+    const winner = ['a', 'b', 'c'][takers.findIndex((t) => t.held)];
+    expect(await jobs.publishLockHolder('contended')).toEqual({ jobId: winner, until: 1010 });
+  });
+
+  it('abortUploads aborts the unfinished multipart uploads under a prefix only', async () => {
+    const store = s3Store(client, bucket);
+    const started = await Promise.all(
+      ['out/a/x', 'out/a/y', 'out/b/z'].map((Key) => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }))),
+    );
+    expect(started.every((s) => s.UploadId)).toBe(true);
+    expect(await store.abortUploads('out/a/')).toBe(2);
+    const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect((left.Uploads ?? []).map((u) => u.Key)).toEqual(['out/b/z']);
+    expect(await store.abortUploads('out/a/')).toBe(0);
   });
 
   it('exists tells present from missing', async () => {

@@ -225,6 +225,7 @@ describe('PipelineStack', () => {
         'sqs:GetQueueUrl': [dlqId],
         'sqs:SendMessage': [dlqId],
         'lambda:InvokeFunction': [aliasId],
+        'lambda:ListDurableExecutionsByFunction': ['function:Test-job'],
       },
     ],
     [
@@ -260,8 +261,8 @@ describe('PipelineStack', () => {
         's3:GetObject': ['embeddings/*', 'incoming/*', 'jobs/*'],
         's3:PutObject': ['embeddings/*', 'jobs/*'],
         's3:AbortMultipartUpload': ['embeddings/*', 'jobs/*'],
-        // The shards it stitched; an earlier publish's Parquet parts this one lacks.
-        's3:DeleteObject': ['embeddings/*/parquet/part-*', 'jobs/*'],
+        // The shards it stitched; an earlier publish's Parquet parts this one lacks; an earlier failure's error.json.
+        's3:DeleteObject': ['embeddings/*/error.json', 'embeddings/*/parquet/part-*', 'jobs/*'],
         's3:ListBucketMultipartUploads': ['bucket'],
         's3:ListBucket': ['bucket'],
       },

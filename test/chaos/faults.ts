@@ -1,150 +1,180 @@
 /**
- * Fault injection for the crash-point suite: an object store and an invoker that, at one chosen
- * point of one function, crash before or after the operation, lose the response of a
- * conditional write that S3 committed, or drop or duplicate an async event; and an S3 request
- * handler that answers a share of requests with 503 (before or after S3 did the work).
- * Every function's operations are recorded, so a fault-free run lists the points.
+ * Fault injection for the crash-point suite, at the ports the stack exposes: an object store
+ * that, at one chosen point of one function (the job's own steps included), crashes before or
+ * after a write or loses the response of a conditional write S3 committed; and an invoke that
+ * fails before the function runs or loses its response after. Every write and invoke passes
+ * through here and is recorded, so a fault-free run lists the points; every manifest.json and
+ * error.json written is logged with what it names, in order.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../lib/pipeline/object-store.ts';
-import type { Invoker } from '../../lib/pipeline/invoker.ts';
+import type { InvokeThrough } from '../../lib/emulators/local-engine.ts';
 import type { FunctionName } from '../../lib/emulators/local-stack.ts';
 
-export type Fault = 'crash-before' | 'crash-after' | 'lost-response' | 'drop' | 'duplicate' | 'fail-always' | 'drop-always';
+/** What happens at a point: its op fails unrun, fails after running, or (conditional writes) runs and its retry answers 412. */
+export type Fault = 'crash-before' | 'crash-after' | 'lost-response';
 
-/** One operation of one function: `put jobs/<job>/done/<i>`, `invoke embed`. */
+/** One write or invoke of one function: `embed: put jobs/<job>/shards/<i>.f32`, `job: invoke embed`. */
 export interface Point {
   fn: FunctionName;
   op: string;
 }
 
-/** The error an injected crash throws: to Lambda, a failed attempt like any other. */
+/** The error an injected crash throws: to Lambda and to the engine, a failed attempt like any other. */
 export class InjectedCrash extends Error {
   override name = 'InjectedCrash';
 }
 
-/** Which function is running, for the wrappers below (handlers of many functions run at once). */
+/**
+ * Which function an operation runs in. The handlers set it (through the stack's `wrap`); the
+ * job's steps run inside the engine's runner, where it may be unset: an operation with no
+ * function is the job's.
+ */
 export const running = new AsyncLocalStorage<FunctionName>();
+const currentFunction = (): FunctionName => running.getStore() ?? 'job';
 
-/** A fault at a point; the first rule of an injector is the case's own, the others provoke the functions it lives in. */
+/** Something the case does at a point, the first time it is reached: a fault, an action (upload a new version), or both. */
 export interface Rule {
   point: Point;
-  fault: Fault;
+  fault?: Fault;
+  /** Runs before the op (`crash-before`) or after it (otherwise), awaited. */
+  action?: () => Promise<void>;
+  /** Only where the op's key or payload names this job. */
+  job?: () => string;
+}
+
+/** A manifest.json or error.json written (its request sent): which upload (ETag) or job it names. */
+export interface Written {
+  file: 'manifest' | 'error';
+  etag: string;
+  jobId?: string;
+}
+
+const CONDITIONAL = new Set(['putIfAbsent', 'replaceIfMatch', 'deleteIfMatch']);
+
+/** `key` with the job id, output name, lock hash and trailing indices replaced by placeholders. */
+export function normalizeKey(key: string, name: string): string {
+  return key
+    .replace(/^jobs\/[0-9a-f]{24}(-g\d+)?\//, 'jobs/<job>/')
+    .split(`/${name}/`)
+    .join('/<name>/')
+    .replace(/publish-locks\/[0-9a-f]{32}$/, 'publish-locks/<lock>')
+    .replace(/\/\d+(\.\w+)?$/, '/<i>$1');
+}
+
+/** A delete's operand: its one key, or a job's scratch (`jobs/<job>/*`, however many keys are left), or the common prefix of many. */
+function deleteOperand(keys: readonly string[]): string {
+  if (keys.length === 0) return '<nothing>';
+  const job = /^jobs\/[0-9a-f]{24}(-g\d+)?\//.exec(keys[0]!)?.[0];
+  if (job && keys.every((k) => k.startsWith(job))) return `${job}*`;
+  if (keys.length === 1) return keys[0]!;
+  let prefix = keys[0]!;
+  for (const k of keys) while (!k.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return `${prefix.slice(0, prefix.lastIndexOf('/') + 1)}*`;
+}
+
+const utf8 = new TextDecoder();
+function parsed(body: Uint8Array | string): Record<string, unknown> {
+  try {
+    return JSON.parse(typeof body === 'string' ? body : utf8.decode(body)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }
 
 export class Injector {
   /** Every (function, operation) seen, in first-seen order. */
   readonly seen = new Map<string, Point>();
+  /** Every manifest.json and error.json written, in order. */
+  readonly written: Written[] = [];
   private readonly fired = new Set<Rule>();
-  /** Set when the case's own point was reached and its fault applied. */
-  firedAt: string | null = null;
+  private readonly completed = new Map<string, number>();
 
   constructor(
     private readonly rules: readonly Rule[],
-    /** Job id and output name to normalise out of keys. */
-    private readonly names: { jobId: () => string; name: string },
+    /** The output name, to normalise out of keys. */
+    private readonly name: string,
   ) {}
 
-  /** The operation's name with the job id, output name and indices replaced by placeholders. */
-  opName(kind: string, key?: string): string {
-    if (key === undefined) return kind;
-    const jobId = this.names.jobId();
-    let k = jobId ? key.split(jobId).join('<job>') : key;
-    k = k.split(`/${this.names.name}/`).join('/<name>/');
-    k = k.replace(/publish-locks\/[0-9a-f]+/, 'publish-locks/<lock>').replace(/\/\d+(\.\w+)?$/, '/<i>$1');
-    return `${kind} ${k}`;
+  /** Whether every rule was applied (each point was reached). */
+  allFired(): boolean {
+    return this.rules.every((r) => this.fired.has(r));
   }
 
-  /** Runs `op` under the fault if this is the chosen point (the first time it is reached). */
-  async at<T>(kind: string, key: string | undefined, op: () => Promise<T>, lostResponse?: () => Promise<T>): Promise<T> {
-    const fn = running.getStore();
-    const name = this.opName(kind, key);
-    if (fn) this.seen.set(`${fn} ${name}`, { fn, op: name });
-    const rule = this.rules.find((r) => r.point.fn === fn && r.point.op === name && (r.fault.endsWith('-always') || !this.fired.has(r)));
+  /** Runs `op` at point `kind key` of the current function, under the rule for it if this is the first time it is reached. */
+  async at<T>(kind: string, key: string, op: () => Promise<T>, payload?: unknown): Promise<T> {
+    const fn = currentFunction();
+    const point = `${kind} ${normalizeKey(key, this.name)}`.trimEnd();
+    const id = `${fn}: ${point}`;
+    if (!this.seen.has(id)) this.seen.set(id, { fn, op: point });
+    const names = (job: string) => key.includes(job) || (payload as { jobId?: string } | undefined)?.jobId === job;
+    const rule = this.rules.find((r) => r.point.fn === fn && r.point.op === point && !this.fired.has(r) && (!r.job || names(r.job())));
     if (!rule) return op();
     this.fired.add(rule);
-    if (rule === this.rules[0]) this.firedAt ??= `${fn} ${name}`;
-    switch (rule.fault) {
-      case 'crash-before':
-      case 'fail-always':
-        throw new InjectedCrash(`injected ${rule.fault} at ${fn}: ${name}`);
-      case 'crash-after':
-        await op();
-        throw new InjectedCrash(`injected crash after ${fn}: ${name}`);
-      case 'lost-response':
-        await op();
-        // The SDK's retry of a write S3 committed: a conditional write now answers 412.
-        return lostResponse ? lostResponse() : op();
-      case 'drop':
-      case 'drop-always':
-        return undefined as T;
-      case 'duplicate':
-        await op();
-        return op();
-      default:
-        return op();
+    if (rule.fault === 'crash-before') {
+      await rule.action?.();
+      throw new InjectedCrash(`injected crash before ${id}`);
     }
+    const result = await op();
+    await rule.action?.();
+    if (rule.fault === 'crash-after') throw new InjectedCrash(`injected crash after ${id} (it ran; its response is lost)`);
+    // The SDK's retry of a conditional write S3 committed: now its condition fails.
+    if (rule.fault === 'lost-response' && CONDITIONAL.has(kind)) return op();
+    return result;
   }
 
+  /** An object store whose every write goes through `at`, manifests and errors logged. */
   store(inner: ObjectStore): ObjectStore {
+    const log = (key: string, body: Uint8Array | string) => {
+      const file = key.endsWith('/manifest.json') ? 'manifest' : key.endsWith('/error.json') ? 'error' : null;
+      if (!file) return;
+      const record = parsed(body);
+      const input = (record.input ?? {}) as { etag?: string };
+      this.written.push({ file, etag: input.etag ?? '', ...(typeof record.jobId === 'string' && { jobId: record.jobId }) });
+    };
     return {
       bucket: inner.bucket,
       source: (key, etag) => inner.source(key, etag),
       get: (key) => inner.get(key),
+      getVersioned: (key) => inner.getVersioned(key),
       exists: (key) => inner.exists(key),
       currentEtag: (key) => inner.currentEtag(key),
       list: (prefix) => inner.list(prefix),
-      listObjects: (prefix) => inner.listObjects(prefix),
-      put: (key, body, ct) => this.at('put', key, () => inner.put(key, body, ct)),
-      putIfAbsent: (key, body, ct) =>
-        this.at(
-          'putIfAbsent',
-          key,
-          () => inner.putIfAbsent(key, body, ct),
-          () => inner.putIfAbsent(key, body, ct),
-        ),
-      delete: (keys) => this.at('delete', keys[0], () => inner.delete(keys)),
+      // Logged as the request goes out: S3 may commit a write whose response is lost.
+      put: (key, body, ct) =>
+        this.at('put', key, () => {
+          log(key, body);
+          return inner.put(key, body, ct);
+        }),
+      putIfAbsent: (key, body, ct) => this.at('putIfAbsent', key, () => inner.putIfAbsent(key, body, ct)),
+      replaceIfMatch: (key, etag, body, ct) => this.at('replaceIfMatch', key, () => inner.replaceIfMatch(key, etag, body, ct)),
+      deleteIfMatch: (key, etag) => this.at('deleteIfMatch', key, () => inner.deleteIfMatch(key, etag)),
+      delete: (keys) => this.at('delete', deleteOperand(keys), () => inner.delete(keys)),
       stitch: (key, segments, ct) => this.at('stitch', key, () => inner.stitch(key, segments, ct)),
+      abortUploads: (prefix) => this.at('abortUploads', prefix, () => inner.abortUploads(prefix)),
     };
   }
 
-  invoker(inner: Invoker): Invoker {
-    return {
-      stats: (p) => this.at('invoke stats', undefined, () => inner.stats(p)),
-      embed: (p) => this.at('invoke embed', undefined, () => inner.embed(p)),
-      statsPart: (p) => this.at('invoke statsPart', undefined, () => inner.statsPart(p)),
-      reduce: (p) => this.at('invoke reduce', undefined, () => inner.reduce(p)),
+  /** The job's invokes of stats, embed and reduce through `at` (`invoke stats (moments)`, `invoke embed`). */
+  invoke(inner: InvokeThrough): InvokeThrough {
+    return (fn, payload) => {
+      const task = (payload as { task?: string } | null)?.task;
+      return this.at(
+        `invoke ${fn}${task ? ` (${task})` : ''}`,
+        '',
+        async () => {
+          const out = await inner(fn, payload);
+          const id = `${fn} ${JSON.stringify(payload)}`;
+          this.completed.set(id, (this.completed.get(id) ?? 0) + 1);
+          return out;
+        },
+        payload,
+      );
     };
   }
-}
 
-/**
- * Makes `client` answer a share `rate` of its requests with HTTP 503 SlowDown, half of them
- * before the request reaches S3 and half after S3 did the work (a lost response), below the
- * SDK's retries. `random` decides, so a seeded generator makes a run repeatable.
- */
-export function injectS3Errors(client: S3Client, rate: number, random: () => number): { injected: () => number } {
-  type Handle = (request: unknown, options?: unknown) => Promise<{ response: { body?: unknown } }>;
-  const handler = client.config.requestHandler as unknown as { handle: Handle };
-  const real: Handle = handler.handle.bind(handler);
-  let injected = 0;
-  // What the SDK's deserializer reads of a response (an HttpResponse is checked by its shape).
-  const slowDown = () => ({
-    statusCode: 503,
-    reason: 'Slow Down',
-    headers: { 'content-type': 'application/xml' },
-    body: Readable.from([Buffer.from('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>injected</Message></Error>')]),
-  });
-  handler.handle = async (request, options) => {
-    const r = random();
-    if (r >= rate) return real(request, options);
-    injected++;
-    if (r < rate / 2) return { response: slowDown() };
-    const done = await real(request, options);
-    (done.response.body as Readable | undefined)?.resume?.();
-    return { response: slowDown() };
-  };
-  return { injected: () => injected };
+  /** Whether some invoke of `fn` ran to completion more than once with the same payload (a lost response, retried). */
+  ranTwice(fn: string): boolean {
+    return [...this.completed].some(([id, n]) => id.startsWith(`${fn} `) && n > 1);
+  }
 }

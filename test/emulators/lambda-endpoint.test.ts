@@ -1,4 +1,5 @@
 import {
+  InvalidParameterValueException,
   InvalidRequestContentException,
   InvokeCommand,
   LambdaClient,
@@ -182,6 +183,72 @@ describe('function names', () => {
     const start = startLocalLambda({ functions: { a: { handler: async () => 1, onFailure: 'missing' } } });
 
     await expect(start).rejects.toBeInstanceOf(LocalLambdaError);
+  });
+});
+
+describe('durable functions', () => {
+  it.each([
+    ['its name', { FunctionName: 'job' }],
+    ['its full ARN', { FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:job' }],
+  ])('refuses an invoke by %s, unqualified, with InvalidParameterValueException (400), and runs nothing', async (_label, names) => {
+    const { events, fn } = recorder();
+    const { client, lambda } = await setup({ job: { ...fn, durable: true } });
+
+    const call = invoke(client, { ...names, InvocationType: 'Event', event: {} });
+
+    await expect(call).rejects.toThrow(InvalidParameterValueException);
+    await expect(call).rejects.toMatchObject({
+      message: 'You cannot invoke a durable function using an unqualified ARN.',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await lambda.idle();
+    expect(events).toEqual([]);
+  });
+
+  it.each([
+    ['name:alias', { FunctionName: 'job:live' }],
+    ['a Qualifier parameter', { FunctionName: 'job', Qualifier: 'live' }],
+    ['a full ARN with an alias', { FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:job:live' }],
+  ])(
+    'accepts one qualified by %s, and hands X-Amz-Durable-Execution-Name to the handler as durableExecutionName',
+    async (_label, names) => {
+      const seen: (string | undefined)[] = [];
+      const { client, lambda } = await setup({
+        job: {
+          durable: true,
+          handler: async (_event, context) => {
+            seen.push(context.durableExecutionName);
+            return 'started';
+          },
+        },
+      });
+
+      const sync = await invoke(client, { ...names, DurableExecutionName: 'job-1234', event: {} });
+      const async = await invoke(client, { ...names, InvocationType: 'Event', DurableExecutionName: 'job-5678', event: {} });
+      await lambda.idle();
+
+      expect([sync.StatusCode, async.StatusCode]).toEqual([200, 202]);
+      expect(json(sync.Payload)).toBe('started');
+      expect(seen).toEqual(['job-1234', 'job-5678']);
+      expect(lambda.invocations.map((i) => i.durableExecutionName)).toEqual(['job-1234', 'job-5678']);
+    },
+  );
+
+  it('leaves durableExecutionName out of the context of an invoke without the header', async () => {
+    let seen: LambdaContextLike | undefined;
+    const { client } = await setup({
+      echo: {
+        handler: async (_event, context) => {
+          seen = context;
+          return null;
+        },
+      },
+    });
+
+    await invoke(client, { FunctionName: 'echo', event: {} });
+
+    expect(seen).toBeDefined();
+    expect(seen).not.toHaveProperty('durableExecutionName');
   });
 });
 

@@ -14,7 +14,7 @@ describe('track-embeddings pipeline-local', () => {
   it('runs the serverless flow on its own moto and Invoke endpoint, with the command line’s bytes', async () => {
     const out = tmp();
     const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000']);
-    expect(r.stderr).toMatch(/pipeline: 5,000 rows × 14 dims in 5 shard\(s\), 7 Lambda invocations/);
+    expect(r.stderr).toMatch(/pipeline: 5,000 rows × 14 dims in 5 shard\(s\), 9 Lambda invocations/);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
     const cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), workers: 1 });
@@ -25,7 +25,9 @@ describe('track-embeddings pipeline-local', () => {
   it('with --parquet, downloads one part per shard into DIR/parquet/, read by DuckDB equal to the .npy; a run without it removes them', async () => {
     const out = tmp();
     const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000', '--parquet']);
-    expect(r.stderr).toMatch(/→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, parquet\/part-\*\.parquet, manifest\.json\}\n$/);
+    expect(r.stderr).toMatch(
+      /→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, parquet\/part-\*\.parquet, manifest\.json\}\njob \w+: execution SUCCEEDED, \d+ durable operations\n$/,
+    );
     expect(r.code).toBe(0);
     expect(readdirSync(join(out, 'parquet'))).toEqual([0, 1, 2, 3, 4].map((i) => `part-0000${i}.parquet`));
     const npy = parseNpy(readFileSync(join(out, 'spotify_vectors_14d.npy')), 'npy');
@@ -66,6 +68,12 @@ describe('track-embeddings pipeline-local', () => {
     const status = runCli(target, { ...base, ...env });
     expect(status.stdout).toMatch(/^s3:\/\/track-embeddings-local\/incoming\/tracks-5k\.parquet: done \(job \w+\): 5,000 rows × 14 dims/);
     expect(status.code).toBe(0);
+    // So does the redrive command printed below it: this version is published, nothing to run.
+    const redrive = /^ {2}(.* npx track-embeddings redrive .*)$/m.exec(stdout)![1]!;
+    const redriveEnv = Object.fromEntries([...redrive.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    const again = runCli(redrive.split(' npx track-embeddings ')[1]!.split(' '), { ...base, ...redriveEnv });
+    expect(again.stdout).toMatch(/tracks-5k\.parquet: this version is already published: nothing to do/);
+    expect(again.code).toBe(0);
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);

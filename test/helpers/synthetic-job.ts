@@ -1,6 +1,6 @@
 /**
  * A finished-but-unreduced job written straight to S3: a stand-in input, a plan, and per shard the
- * vectors, mapping fragment, sorted hashes and done marker the embed step would have written.
+ * vectors, mapping fragment, sorted hashes and shard record the embed step would have written.
  * For the reducer's memory test and its benchmark, where embedding real rows would only cost time.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -88,7 +88,7 @@ export async function writeSyntheticJob(s3: S3Client, opts: SyntheticJobOptions)
       timingsMs: { read: 0, decode: 0, embed: 0, write: 0 },
       bytesRead: 0,
     };
-    await put(keys.done(s.index), JSON.stringify(done));
+    await put(keys.shardRecord(s.index), JSON.stringify(done));
   }
   const rows = rowsPerShard * opts.shards;
   const columns = standardizedColumns(DEFAULT_SPEC);

@@ -3,7 +3,6 @@ import { s3Endpoint } from '../helpers/s3.ts';
 import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import { JobStore } from '../../lib/pipeline/job-store.ts';
-import type { Invoker } from '../../lib/pipeline/invoker.ts';
 import { s3Store } from '../../lib/aws/s3-store.ts';
 import { runReduce } from '../../lib/pipeline/reduce-step.ts';
 import { DEFAULT_PREFIXES } from '../../lib/pipeline/keys.ts';
@@ -17,8 +16,6 @@ beforeAll(() => {
 });
 afterAll(() => s3?.destroy());
 
-const NO_INVOKES: Invoker = { stats: async () => {}, embed: async () => {}, statsPart: async () => {}, reduce: async () => {} };
-
 describe('the reducer', () => {
   it('stitches 17 shards (≥ 200 MB of vectors) with memory far below the output size', { timeout: 180_000 }, async () => {
     const bucket = 'reduce-memory';
@@ -26,9 +23,7 @@ describe('the reducer', () => {
     const job = await writeSyntheticJob(s3, { bucket, jobId: 'big', shards: 17, rowsPerShard: Math.floor((12 * MiB) / 56) });
     expect(job.vectorBytes).toBeGreaterThan(200e6);
 
-    const growth = await measureMemory(() =>
-      runReduce({ store: new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), invoker: NO_INVOKES }, job.jobId, async () => {}),
-    );
+    const growth = await measureMemory(() => runReduce(new JobStore(s3Store(s3, bucket), DEFAULT_PREFIXES), job.jobId));
     console.log(
       `reduce of ${(job.vectorBytes / MiB).toFixed(0)} MiB: peak growth rss ${(growth.rss / MiB).toFixed(1)} MiB, heap+buffers ${(growth.js / MiB).toFixed(1)} MiB`,
     );

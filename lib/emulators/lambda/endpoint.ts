@@ -1,15 +1,23 @@
 /**
  * A local endpoint that serves the Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`,
  * `RequestResponse`, `Event` and `DryRun`) for in-process handlers: the API `sam local
- * start-lambda` serves, so the real `@aws-sdk/client-lambda` drives it.
+ * start-lambda` serves, so the real `@aws-sdk/client-lambda` drives it; and, for a durable
+ * function, ListDurableExecutionsByFunction (`GET /2025-12-01/functions/{name}/durable-executions`).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InFlight } from './in-flight.ts';
 import { Invocations } from './invoke.ts';
-import { parseBody, parseHead, type ParsedRequest } from './request.ts';
-import { LocalLambdaError, SYNC_PAYLOAD_LIMIT, type LocalFunction, type LocalLambda, type LocalLambdaOptions } from './types.ts';
+import { functionNameOf, parseBody, parseHead, type ParsedRequest } from './request.ts';
+import {
+  LocalLambdaError,
+  SYNC_PAYLOAD_LIMIT,
+  functionArn,
+  type LocalFunction,
+  type LocalLambda,
+  type LocalLambdaOptions,
+} from './types.ts';
 
 function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
@@ -52,6 +60,8 @@ async function handle(
   inFlight: InFlight,
   log: (line: string) => void,
 ) {
+  const listing = listExecutions(req, invocations);
+  if (listing) return sendJson(res, listing.status, {}, JSON.stringify(listing.body));
   const head = parseHead({ method: req.method, url: req.url, invocationType: req.headers['x-amz-invocation-type'] });
   if (!head.ok) {
     req.resume();
@@ -90,6 +100,27 @@ async function handle(
     return sendJson(res, 200, { ...withVersion, 'X-Amz-Function-Error': 'Unhandled' }, JSON.stringify(error));
   }
   sendJson(res, 200, withVersion, result.body);
+}
+
+const LIST_PATH = /^\/2025-12-01\/functions\/([^/]+)\/durable-executions$/;
+
+/** ListDurableExecutionsByFunction of a local durable function, filtered by name as Lambda filters; null for another route. */
+function listExecutions(req: IncomingMessage, invocations: Invocations): { status: number; body: unknown } | null {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const match = req.method === 'GET' ? LIST_PATH.exec(url.pathname) : null;
+  if (!match?.[1]) return null;
+  req.resume();
+  const name = functionNameOf(decodeURIComponent(match[1]));
+  const fn = invocations.lookup(name);
+  if (!fn?.executions) return { status: 404, body: { Type: 'User', message: `Function not found or not durable: ${functionArn(name)}` } };
+  const executions = fn.executions(url.searchParams.get('DurableExecutionName') ?? undefined).map((e) => ({
+    DurableExecutionArn: `${functionArn(name)}:$LATEST/durable-execution/${e.name}/local`,
+    DurableExecutionName: e.name,
+    FunctionArn: `${functionArn(name)}:$LATEST`,
+    Status: e.status,
+    StartTimestamp: e.startedAt / 1000,
+  }));
+  return { status: 200, body: { DurableExecutions: executions } };
 }
 
 /** Starts an HTTP server on 127.0.0.1 that serves the Lambda Invoke API for in-process handlers. */

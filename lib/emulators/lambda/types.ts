@@ -42,6 +42,8 @@ export interface LocalFunction {
   memoryLimitInMB?: number;
   /** A durable function: as on AWS, it can be invoked only by a qualified name or ARN (`name:alias`). */
   durable?: boolean;
+  /** A durable function's executions of that name, for ListDurableExecutionsByFunction. */
+  executions?: (name: string | undefined) => { name: string; status: string; startedAt: number }[];
 }
 
 /** Options of `startLocalLambda`. */
