@@ -146,6 +146,7 @@ describe('the synthesized Lambda bundles', () => {
         job: {
           durable: true,
           maxRetries: 0,
+          executions: (name) => [...engine!.executions.values()].filter((x) => name === undefined || x.name === name),
           handler: async (e, c) => {
             const run = engine!.start(c.durableExecutionName ?? c.awsRequestId, e);
             trace.push(`job ${run.name} -> ${(await run.done).status}`);
