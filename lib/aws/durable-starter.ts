@@ -11,8 +11,7 @@ import { PipelineError } from '../errors.ts';
  * qualified (`name:alias`): a durable function cannot be invoked unqualified.
  */
 export function durableStarter(client: LambdaClient, jobFunction: string): Starter {
-  // The function itself, for the listing (executions run a version, whichever alias started them).
-  const unqualified = jobFunction.split(':').length % 2 === 0 ? jobFunction.slice(0, jobFunction.lastIndexOf(':')) : jobFunction;
+  const unqualified = unqualifiedName(jobFunction);
   return {
     async start(input) {
       const listed = await client.send(
@@ -40,4 +39,20 @@ export function durableStarter(client: LambdaClient, jobFunction: string): Start
       }
     },
   };
+}
+
+/** The engine's status of the job function's newest execution named `jobId`, or null when it has none. */
+export function executionStatusOf(client: LambdaClient, jobFunction: string): (jobId: string) => Promise<string | null> {
+  const unqualified = unqualifiedName(jobFunction);
+  return async (jobId) => {
+    const listed = await client.send(
+      new ListDurableExecutionsByFunctionCommand({ FunctionName: unqualified, DurableExecutionName: jobId, ReverseOrder: true }),
+    );
+    return listed.DurableExecutions?.[0]?.Status ?? null;
+  };
+}
+
+/** The function itself, for listings: executions run a version, whichever alias started them (`name:live` → `name`). */
+function unqualifiedName(ref: string): string {
+  return ref.split(':').length % 2 === 0 ? ref.slice(0, ref.lastIndexOf(':')) : ref;
 }
