@@ -65,15 +65,21 @@ class Refused extends PipelineError {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** What a read pinned to the input's ETag says once the input was replaced (S3, and the memory store). */
+const INPUT_CHANGED = / changed while (it was )?being read|: the object changed \(ETag /;
+
 /** The durable handler's body: `withDurableExecution(jobWorkflow(...))`. */
 export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSettings) {
-  const retryStrategy = createRetryStrategy({
+  const backoff = createRetryStrategy({
     maxAttempts: s.attempts,
     initialDelay: { seconds: s.retryDelaySeconds },
     maxDelay: { minutes: 5 },
     backoffRate: 2,
-    // Bad input is refused, not retried: the step answers `rejected` instead of throwing.
   });
+  // Bad input is refused, not retried: the step answers `rejected` instead of throwing. An input
+  // replaced under the job will not change back: no retry either (the job then ends superseded).
+  const retryStrategy = (error: Error, attempt: number) =>
+    INPUT_CHANGED.test(error.message) ? { shouldRetry: false } : backoff(error, attempt);
   return async (job: JobInput, ctx: DurableContext): Promise<JobResult> => {
     const store = storeOf(job.bucket);
     const { bucket, jobId } = job;
