@@ -50,6 +50,8 @@ export async function startJob(store: JobStore, starter: Starter, upload: { key:
     const jobId = jobIdFor(store.bucket, key, etag, generation);
     if ((await starter.start({ bucket: store.bucket, key, etag, jobId, generation })) !== 'ended')
       return { status: 'started', jobId, generation };
+    // Ended since the manifest was read (a duplicate event racing the job's end): nothing to run.
+    if ((await store.readManifest(name))?.input.etag === etag) return { status: 'already-published', key, etag };
   }
   return {
     status: 'refused',
