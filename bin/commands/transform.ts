@@ -1,17 +1,14 @@
 /** `track-embeddings transform NEW.parquet --fitted DIR/manifest.json -o OUT`: new tracks into an existing space. */
 import { relative } from 'node:path';
-import { parseSpec } from '../../lib/embedding/spec.ts';
-import { outputFilesNote, scalerFromSection, type Manifest } from '../../lib/outputs/manifest.ts';
-import { SpecError } from '../../lib/errors.ts';
+import { outputFilesNote } from '../../lib/outputs/manifest.ts';
+import { fittedScaler } from '../../lib/outputs/manifest-check.ts';
 import { checkOutDir, workersOption } from '../../lib/cli/options.ts';
 import { positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 import { readJsonFile, runWithProgress } from './local-run.ts';
 
-/** The spec and fitted scaler of a manifest; one line naming the file when it is not one. */
+/** The fitted spec and scaler of an earlier run's manifest, checked as every reader of an output folder checks it. */
 async function readFitted(path: string) {
-  const manifest = (await readJsonFile(path, 'the manifest')) as Partial<Manifest> | null;
-  if (!manifest?.spec || !manifest.scaler?.mean) throw new SpecError(`${path}: not a track-embeddings manifest (no spec or scaler)`);
-  return { spec: parseSpec(manifest.spec, path), scaler: scalerFromSection(manifest.scaler) };
+  return fittedScaler(await readJsonFile(path, 'the manifest'), path);
 }
 
 export const command: Command = {

@@ -4,19 +4,25 @@
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MANIFEST_FILE } from '../outputs/file-names.ts';
-import { OutputChangedError, missingOrUnreadable, type OutputFiles } from '../search/embeddings.ts';
+import { isFolderFileName } from '../outputs/manifest-check.ts';
+import { OutputChangedError, missingOrUnreadable, outsideTheFolder, type OutputFiles } from '../search/embeddings.ts';
 import { isNotFound, isPreconditionFailed, s3Url } from './s3-objects.ts';
 import { sdkProblem } from './clients.ts';
 
-/** The files under `prefix` (ending in '/'); a read with an ETag gets exactly that version (If-Match). */
+/**
+ * The files under `prefix` (ending in '/'); a read with an ETag gets exactly that version
+ * (If-Match). Only names of files directly under the prefix are read, as on a local folder.
+ */
 export function s3OutputFiles(client: S3Client, bucket: string, prefix: string): OutputFiles {
   const where = s3Url(bucket, prefix);
   return {
     where,
     async read(file, etag) {
+      if (!isFolderFileName(file)) throw outsideTheFolder(where, file);
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${file}`, IfMatch: etag }));
-        return await out.Body!.transformToByteArray();
+        if (!out.Body) throw new Error('the response has no body');
+        return await out.Body.transformToByteArray();
       } catch (e: unknown) {
         if (etag !== undefined && isPreconditionFailed(e))
           throw new OutputChangedError(`${where}: ${file} is no longer the version its manifest names (a newer publish is landing)`);

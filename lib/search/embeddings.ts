@@ -1,17 +1,15 @@
 /**
  * A published output folder, loaded for search: the vectors (.npy), the id → row mapping and the
- * manifest, checked against each other. Refusals name the folder and the problem in one line.
+ * manifest, checked against each other. Every reader of a folder (`similar`, the query function)
+ * loads it here; a refusal is one OutputFolderError naming the file and the problem.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PipelineError } from '../errors.ts';
-import { MANIFEST_FILE, MAPPING_FILE } from '../outputs/file-names.ts';
+import { MANIFEST_FILE } from '../outputs/file-names.ts';
 import type { Manifest } from '../outputs/manifest.ts';
+import { checkManifest, fileIn, isFolderFileName, oneLine, OutputFolderError, shown } from '../outputs/manifest-check.ts';
 
-/** An output folder that cannot be searched: not one, incomplete, or inconsistent. */
-export class OutputFolderError extends PipelineError {
-  override name = 'OutputFolderError';
-}
+export { OutputFolderError } from '../outputs/manifest-check.ts';
 
 export interface Embeddings {
   dir: string;
@@ -45,14 +43,19 @@ export class OutputChangedError extends OutputFolderError {
 /** Reads of a folder that a publish is replacing, before giving up. */
 const PINNED_ATTEMPTS = 6;
 
-/** The files of a local output folder. */
+/** The files of a local output folder; a name that would leave the folder is refused before anything is opened. */
 export function folderFiles(dir: string): OutputFiles {
   return {
     where: dir,
     async read(file) {
+      if (!isFolderFileName(file)) throw outsideTheFolder(dir, file);
+      const path = join(dir, file);
       try {
-        return await readFile(join(dir, file));
+        // A folder or a FIFO in a file's place is refused, not waited on.
+        if (!(await stat(path)).isFile()) throw new OutputFolderError(`${dir}: cannot read ${file}: not a regular file`);
+        return await readFile(path);
       } catch (e: unknown) {
+        if (e instanceof OutputFolderError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         throw missingOrUnreadable(dir, file, code === 'ENOENT' ? null : String(e));
       }
@@ -63,7 +66,12 @@ export function folderFiles(dir: string): OutputFiles {
 /** The error for a file of an output folder that is missing (`problem` null) or cannot be read. */
 export function missingOrUnreadable(where: string, file: string, problem: string | null): OutputFolderError {
   if (problem === null && file === MANIFEST_FILE) return new OutputFolderError(`${where}: not an output folder (no ${MANIFEST_FILE})`);
-  return new OutputFolderError(`${where}: cannot read ${file}: ${problem ?? 'missing'}`);
+  return new OutputFolderError(`${where}: cannot read ${file}: ${problem === null ? 'missing' : oneLine(problem, 300)}`);
+}
+
+/** The error for a file name that is not a file directly inside the folder (`../x`, `/etc/x`, `a\\b`). */
+export function outsideTheFolder(where: string, file: string): OutputFolderError {
+  return new OutputFolderError(`${where}: refusing to read ${shown(file)}: not a file name inside the folder`);
 }
 
 /** An output folder larger than the loader was allowed to load (the query function's limit). */
@@ -71,25 +79,77 @@ export class OutputTooLargeError extends OutputFolderError {
   override name = 'OutputTooLargeError';
 }
 
-/** Parses a float32 C-order 2-D .npy as this tool writes it (numpy's own files in C order too). */
+/**
+ * Parses a float32 C-order 2-D .npy as this tool writes it (numpy's own files in C order too):
+ * the magic, a version numpy writes, a header that fits the file and says `<f4`, C order and two
+ * dimensions, and exactly rows × cols × 4 bytes of data after it. `where` names the file.
+ */
 export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols: number; data: Float32Array } {
+  const fail = (problem: string): never => {
+    throw new OutputFolderError(`${where}: ${problem}`);
+  };
+  if (bytes.byteLength === 0) fail('empty, not an .npy file');
   const magic = String.fromCharCode(...bytes.subarray(1, 6));
-  if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new OutputFolderError(`${where}: not an .npy file`);
+  if (bytes[0] !== 0x93 || magic !== 'NUMPY') fail('not an .npy file (no \\x93NUMPY at its start)');
+  if (bytes.byteLength < 10) fail(`truncated: ${bytes.byteLength} bytes, shorter than an .npy header`);
+  const [major, minor] = [bytes[6]!, bytes[7]!];
+  if (major < 1 || major > 3 || minor !== 0) fail(`.npy format version ${major}.${minor}, not one numpy writes (1.0, 2.0 or 3.0)`);
+  const prefix = major === 1 ? 10 : 12;
+  if (bytes.byteLength < prefix) fail(`truncated: ${bytes.byteLength} bytes, shorter than an .npy ${major}.0 header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6]!;
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = (major === 1 ? 10 : 12) + headerLength;
-  const header = new TextDecoder('latin1').decode(bytes.subarray(major === 1 ? 10 : 12, start));
-  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
-  if (!header.includes("'descr': '<f4'") || !shape || header.includes("'fortran_order': True"))
-    throw new OutputFolderError(`${where}: expected a C-ordered float32 matrix, found ${header.trim()}`);
-  const rows = Number(shape[1]);
-  const cols = Number(shape[2]);
-  if (bytes.byteLength - start < rows * cols * 4) throw new OutputFolderError(`${where}: truncated (${rows} × ${cols} float32 expected)`);
+  const start = prefix + headerLength;
+  if (start > bytes.byteLength) fail(`truncated in its header: ${bytes.byteLength} bytes, the header says it ends at byte ${start}`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(prefix, start));
+  const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)\b/.exec(header)?.[1];
+  const shape = /'shape':\s*\(\s*(\d+)\s*,\s*(\d+)\s*,?\s*\)/.exec(header);
+  if (descr !== '<f4' || fortran !== 'False' || !shape) fail(`expected a C-ordered float32 matrix, found the header ${oneLine(header)}`);
+  const rows = Number(shape![1]);
+  const cols = Number(shape![2]);
+  const need = rows * cols * 4;
+  const have = bytes.byteLength - start;
+  const matrix = `a ${rows.toLocaleString('en-US')} × ${cols.toLocaleString('en-US')} float32 matrix`;
+  if (have < need) fail(`truncated: ${have.toLocaleString('en-US')} bytes of data, ${matrix} needs ${need.toLocaleString('en-US')}`);
+  if (have > need) fail(`${(have - need).toLocaleString('en-US')} bytes more than ${matrix} (a damaged or different file)`);
   // Copied into a buffer of its own (aligned, and exactly the data: a Node Buffer's slice is a view).
   const data = new Float32Array(rows * cols);
-  new Uint8Array(data.buffer).set(bytes.subarray(start, start + rows * cols * 4));
+  new Uint8Array(data.buffer).set(bytes.subarray(start, start + need));
   return { rows, cols, data };
+}
+
+/** A file's text as JSON; one line naming the file when it is not JSON. */
+function parseJson(bytes: Uint8Array, where: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e: unknown) {
+    throw new OutputFolderError(`${where}: not valid JSON (${oneLine(e instanceof Error ? e.message : String(e))})`);
+  }
+}
+
+/**
+ * The id → row mapping, checked against the vectors: a JSON object of id → row, every row an
+ * integer in [0, rows) named by one id at most, as many ids as `uniqueIds` when the manifest
+ * counts them (else at most one per row), and the last row named (a repeated id keeps its last row).
+ */
+export function checkMapping(json: unknown, rows: number, uniqueIds: number | null, where: string): Pick<Embeddings, 'index' | 'ids'> {
+  const fail = (problem: string): never => {
+    throw new OutputFolderError(`${where}: ${problem}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(`expected a JSON object of id → row, found ${shown(json)}`);
+  const index = new Map(Object.entries(json as Record<string, unknown>)) as Map<string, number>;
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (uniqueIds !== null && index.size !== uniqueIds)
+    fail(`${n(index.size)} ids for ${n(rows)} rows (the manifest counts ${n(uniqueIds)} distinct ids)`);
+  if (index.size > rows) fail(`${n(index.size)} ids, more than the ${n(rows)} rows of the vectors`);
+  const ids: (string | null)[] = new Array<string | null>(rows).fill(null);
+  for (const [id, row] of index) {
+    if (!Number.isInteger(row) || row < 0 || row >= rows) fail(`maps '${oneLine(id, 60)}' to ${shown(row)}, not a row of 0–${rows - 1}`);
+    if (ids[row] !== null) fail(`maps both '${oneLine(ids[row]!, 60)}' and '${oneLine(id, 60)}' to row ${row}`);
+    ids[row] = id;
+  }
+  if (rows > 0 && ids[rows - 1] === null) fail(`no id for the last row, ${rows - 1} (every id is at the row of its last occurrence)`);
+  return { index, ids };
 }
 
 /**
@@ -113,35 +173,27 @@ export async function loadEmbeddings(from: string | OutputFiles, opts: { maxRows
 
 async function loadOnce(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }): Promise<Embeddings> {
   const dir = files.where;
-  const text = async (file: string, etag?: string) => new TextDecoder().decode(await files.read(file, etag));
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(await text(MANIFEST_FILE)) as Manifest;
-  } catch (e: unknown) {
-    if (e instanceof OutputFolderError) throw e;
-    throw new OutputFolderError(`${dir}: ${MANIFEST_FILE} is not valid JSON`);
-  }
-  if (!manifest.outputs?.vectors || !Array.isArray(manifest.outputs.shape))
-    throw new OutputFolderError(`${dir}: ${MANIFEST_FILE} is not a track-embeddings manifest`);
-  const [rows, dims] = manifest.outputs.shape as [number, number];
+  const manifest = checkManifest(parseJson(await files.read(MANIFEST_FILE), fileIn(dir, MANIFEST_FILE)), fileIn(dir, MANIFEST_FILE));
+  const [rows, cols] = manifest.outputs.shape;
   if (opts.maxRows !== undefined && rows > opts.maxRows)
     throw new OutputTooLargeError(
       `${dir}: ${rows.toLocaleString('en-US')} rows, more than the ${opts.maxRows.toLocaleString('en-US')} this loader serves${opts.limitNote ? ` (${opts.limitNote})` : ''}`,
     );
+  const { vectors, mapping } = manifest.outputs;
   const etags = manifest.outputs.etags ?? {};
-  const npy = parseNpy(
-    await files.read(manifest.outputs.vectors, etags[manifest.outputs.vectors]),
-    `${dir.replace(/\/$/, '')}/${manifest.outputs.vectors}`,
+  const etagOf = (file: string) => (Object.hasOwn(etags, file) ? etags[file] : undefined);
+  const npy = parseNpy(await files.read(vectors, etagOf(vectors)), fileIn(dir, vectors));
+  if (npy.rows !== rows || npy.cols !== cols)
+    throw new OutputFolderError(`${fileIn(dir, vectors)}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${cols}`);
+  if (npy.cols !== manifest.dims)
+    throw new OutputFolderError(
+      `${fileIn(dir, vectors)}: the vectors have ${npy.cols} columns, the manifest's spec ${manifest.dims} features (${fileIn(dir, MANIFEST_FILE)})`,
+    );
+  const { index, ids } = checkMapping(
+    parseJson(await files.read(mapping, etagOf(mapping)), fileIn(dir, mapping)),
+    rows,
+    manifest.outputs.uniqueIds,
+    fileIn(dir, mapping),
   );
-  if (npy.rows !== rows || npy.cols !== dims)
-    throw new OutputFolderError(`${dir}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${dims}`);
-  const mapping = JSON.parse(await text(MAPPING_FILE, etags[MAPPING_FILE])) as Record<string, number>;
-  const index = new Map(Object.entries(mapping));
-  const ids: (string | null)[] = new Array(rows).fill(null);
-  for (const [id, row] of index) {
-    if (!Number.isInteger(row) || row < 0 || row >= rows)
-      throw new OutputFolderError(`${dir}: ${MAPPING_FILE} maps '${id}' to row ${row}, outside 0–${rows - 1}`);
-    ids[row] = id;
-  }
-  return { dir, manifest, rows, dims, vectors: npy.data, index, ids };
+  return { dir, manifest, rows, dims: npy.cols, vectors: npy.data, index, ids };
 }
