@@ -4,12 +4,14 @@ import { readFile } from 'node:fs/promises';
 import type { ByteSource } from '../../lib/io/byte-source.ts';
 import { loadEmbeddings, type Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
-import { meanOf, nearest, type Metric } from '../../lib/search/nearest.ts';
+import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/nearest.ts';
 import { searchMany } from '../../lib/search/search-pool.ts';
 import { availableParallelism } from 'node:os';
 import { workersOption } from '../../lib/cli/options.ts';
 import { METRICS, featuresVector, ranked, seedRows } from '../../lib/search/query.ts';
 import { readQueryTracks } from '../../lib/search/query-tracks.ts';
+import { parseIds } from '../../lib/search/ids-file.ts';
+import { parseJsonText } from '../../lib/search/json-text.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
 import { scalerFromSection } from '../../lib/outputs/manifest.ts';
 import { openFileSource } from '../../lib/io/file-source.ts';
@@ -82,32 +84,59 @@ async function joinColumns(place: Place, e: Embeddings, columns: string[], rows:
   }
 }
 
-/** The ids of an --ids-file: one a line, blank lines skipped. */
+/** The ids of an --ids-file (see `parseIds`: each line as written). */
 async function readIds(path: string): Promise<string[]> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e: unknown) {
     throw new SourceError(`${path}: cannot read: ${messageOf(e)}`);
   }
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
+  return parseIds(bytes, path);
+}
+
+/** One answer of a batch search: a query's neighbours, or why it has none. */
+type Answer = { query: string; found: Neighbour[] } | { query: string; error: string };
+type Emit = (answer: Answer) => void;
+
+/**
+ * Writes the answers `produce` hands over as JSON lines, in order: {"query", "neighbours":
+ * [{rank, id, row, distance, …--with columns}]} or {"query", "error"}. Without --with columns a
+ * line goes out as soon as it is known; with them the answers are kept to the last, so the input
+ * is read once for the rows of all of them.
+ */
+async function writeAnswers(place: Place, e: Embeddings, extra: string[], produce: (emit: Emit) => Promise<void>): Promise<void> {
+  const write = (a: Answer, joined?: Map<number, Record<string, unknown>>) => {
+    const line =
+      'error' in a ? a : { query: a.query, neighbours: ranked(e, a.found).map((r) => (joined ? { ...r, ...joined.get(r.row) } : r)) };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  };
+  if (extra.length === 0) return produce((a) => write(a));
+  const answers: Answer[] = [];
+  await produce((a) => answers.push(a));
+  const rows = answers.flatMap((a) => ('found' in a ? a.found.map((n) => n.row) : []));
+  const joined = await joinColumns(place, e, extra, rows);
+  for (const a of answers) write(a, joined);
 }
 
 /**
- * One JSON line per query id: {"query", "neighbours": [{rank, id, row, distance}]}, or
- * {"query", "error"} for an id the folder does not have (exit status 1 then, after every line).
- * The searches run on `workers` threads when there are enough of them to pay.
+ * The answers for each query id, in input order: its neighbours, or an error for an id the
+ * folder does not have (exit status 1 then, after every line). The searches run on `workers`
+ * threads when there are enough of them to pay.
  */
-async function searchEach(e: Embeddings, queries: readonly string[], k: number, metric: Metric, workers: number): Promise<number> {
+async function searchEach(
+  e: Embeddings,
+  queries: readonly string[],
+  k: number,
+  metric: Metric,
+  workers: number,
+  emit: Emit,
+): Promise<number> {
   const rows = queries.map((q) => e.index.get(q));
   const known = rows.flatMap((row, i) => (row === undefined ? [] : [i]));
   let printed = 0;
-  const printUnknownUntil = (end: number) => {
-    for (; printed < end; printed++)
-      process.stdout.write(`${JSON.stringify({ query: queries[printed], error: 'no track with this id' })}\n`);
+  const unknownUntil = (end: number) => {
+    for (; printed < end; printed++) emit({ query: queries[printed]!, error: 'no track with this id' });
   };
   await searchMany(
     e.vectors,
@@ -117,19 +146,19 @@ async function searchEach(e: Embeddings, queries: readonly string[], k: number, 
     metric,
     workers,
     (j, found) => {
-      printUnknownUntil(known[j]!);
-      process.stdout.write(`${JSON.stringify({ query: queries[known[j]!], neighbours: ranked(e, found) })}\n`);
+      unknownUntil(known[j]!);
+      emit({ query: queries[known[j]!]!, found });
       printed++;
     },
   );
-  printUnknownUntil(queries.length);
+  unknownUntil(queries.length);
   const unknown = queries.length - known.length;
   if (unknown > 0) process.stderr.write(`error: ${unknown} of ${queries.length} ids are not in ${e.dir}\n`);
   return unknown > 0 ? 1 : 0;
 }
 
-/** One JSON line per track of a --features-file: {"query": its id or #position, "neighbours"}. */
-async function searchFeatureFile(e: Embeddings, path: string, k: number, metric: Metric, workers: number): Promise<number> {
+/** The answers for each track of a --features-file, labelled by its id or #position. */
+async function searchFeatureFile(e: Embeddings, path: string, k: number, metric: Metric, workers: number, emit: Emit): Promise<void> {
   const tracks = await readQueryTracks(path, parseSpec(e.manifest.spec, 'manifest.json'), scalerFromSection(e.manifest.scaler));
   await searchMany(
     e.vectors,
@@ -138,19 +167,13 @@ async function searchFeatureFile(e: Embeddings, path: string, k: number, metric:
     k,
     metric,
     workers,
-    (i, found) => process.stdout.write(`${JSON.stringify({ query: tracks[i]!.label, neighbours: ranked(e, found) })}\n`),
+    (i, found) => emit({ query: tracks[i]!.label, found }),
   );
-  return 0;
 }
 
 /** The embedding of `--features`, with the manifest's spec and fitted scaler. */
 function queryFromFeatures(text: string, e: Embeddings): Float64Array {
-  let features: unknown;
-  try {
-    features = JSON.parse(text);
-  } catch (err: unknown) {
-    throw new SpecError(`--features: not valid JSON: ${messageOf(err)}`);
-  }
+  const features = parseJsonText(text, '--features');
   if (features === null || typeof features !== 'object' || Array.isArray(features))
     throw new SpecError('--features: expected a JSON object of column → value');
   return featuresVector(e, features as Record<string, unknown>, '--features');
@@ -161,7 +184,9 @@ function table(rows: readonly Record<string, unknown>[], metric: Metric, shown: 
   const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
   const header = ['rank', 'id', `${metric} distance`, ...shown];
   const cells = rows.map((r) => [String(r.rank), String(r.id), (r.distance as number).toFixed(6), ...shown.map((c) => text(r[c]))]);
-  const widths = header.map((h, j) => Math.max(h.length, ...cells.map((row) => row[j]!.length)));
+  // A loop, not Math.max(...cells): spread arguments overflow the stack at --k 200000.
+  const widths = header.map((h) => h.length);
+  for (const row of cells) row.forEach((v, j) => (widths[j] = Math.max(widths[j]!, v.length)));
   const line = (row: string[]) =>
     row
       .map((v, j) => (j === 0 ? v.padStart(widths[j]!) : v.padEnd(widths[j]!)))
@@ -180,7 +205,8 @@ export const command: Command = {
     'ids-file': {
       type: 'string',
       value: 'FILE',
-      description: 'Many queries: one id a line; prints one JSON line per id ({"query", "neighbours"}), in input order',
+      description:
+        'Many queries: one id a line, UTF-8, each line as written (only its \\n or \\r\\n removed; a byte-order mark at the start dropped; empty lines skipped); prints one JSON line per id ({"query", "neighbours"}), in input order',
     },
     features: {
       type: 'string',
@@ -192,9 +218,9 @@ export const command: Command = {
       type: 'string',
       value: 'FILE',
       description:
-        'Tracks not in the table: a .json object or array of objects, or a .parquet file with the spec’s columns; one JSON line per track',
+        'Tracks not in the table: a JSON object or array of objects, or a Parquet file with the spec’s columns (told by its PAR1 bytes, whatever its name); one JSON line per track',
     },
-    k: { type: 'string', value: 'N', default: '10', description: 'How many neighbours' },
+    k: { type: 'string', value: 'N', default: '10', description: 'How many neighbours (more than the rows: all of them)' },
     workers: {
       type: 'string',
       value: 'N',
@@ -205,12 +231,14 @@ export const command: Command = {
     with: {
       type: 'string',
       value: 'COL,COL',
-      description: 'Columns of the input Parquet (named in the manifest) to show beside each id, e.g. name,artists',
+      description:
+        'Columns of the input Parquet (named in the manifest) to show beside each id, e.g. name,artists; with --ids-file or --features-file, in each neighbour (the lines then come once all are found)',
     },
     json: { type: 'boolean', description: 'One JSON object a line ({"rank", "id", "row", "distance", …columns}) instead of a table' },
   },
   notes: `Exact search over every row; the query tracks themselves are left out; ties go to the lower row. A NaN
-dimension (a null feature) is left out of that pair's distance.
+dimension (a null feature) is left out of that pair's distance. A track given by its features needs finite
+values that stay within float32 once standardised and weighted; ±Infinity or 1e300 is refused with its column.
 
 ENVIRONMENT (for s3://)
   The standard AWS SDK variables: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION,
@@ -233,12 +261,21 @@ ENVIRONMENT (for s3://)
     const k = intOption(this, args, 'k') ?? 10;
     const metric = (stringOption(args, 'metric') ?? 'euclidean') as Metric;
     if (!METRICS.includes(metric)) throw usageError(this, `--metric must be one of ${METRICS.join(', ')}, got '${metric}'`);
+    const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
     const place = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
     try {
       const e = await loadEmbeddings(place.files);
       const workers = workersOption(this, args) ?? availableParallelism();
-      if (idsFile !== undefined) return await searchEach(e, await readIds(idsFile), k, metric, workers);
-      if (featuresFile !== undefined) return await searchFeatureFile(e, featuresFile, k, metric, workers);
+      if (idsFile !== undefined) {
+        const ids = await readIds(idsFile);
+        let code = 0;
+        await writeAnswers(place, e, extra, async (emit) => void (code = await searchEach(e, ids, k, metric, workers, emit)));
+        return code;
+      }
+      if (featuresFile !== undefined) {
+        await writeAnswers(place, e, extra, (emit) => searchFeatureFile(e, featuresFile, k, metric, workers, emit));
+        return 0;
+      }
       const seeds = seedRows(
         e,
         ids,
@@ -246,7 +283,6 @@ ENVIRONMENT (for s3://)
       );
       const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e);
       const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
-      const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
       const joined =
         extra.length > 0
           ? await joinColumns(

@@ -44,13 +44,36 @@ export function usageError(command: Command, message: string): UsageError {
   return new UsageError(`${message}\nsee '${PROGRAM} ${command.name} --help'`);
 }
 
+/**
+ * `--k -1` as `--k=-1`: after an option that takes a value, a word with one leading dash (a
+ * negative number, an id such as `-x1`) is that value, as the user meant; parseArgs would call
+ * it ambiguous and never say what was wrong with the number. A word that is one of the command's
+ * short options (`--k -h`) stays an option, so a forgotten value is still refused.
+ */
+function attachDashValues(options: Readonly<Record<string, OptionSpec>>, argv: readonly string[]): string[] {
+  const longOf = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return [...out, ...argv.slice(i)];
+    const name = word.startsWith('--') ? word.slice(2) : /^-[^-]$/.test(word) ? longOf.get(word[1]!) : undefined;
+    const next = argv[i + 1];
+    const takesValue = name !== undefined && Object.hasOwn(options, name) && options[name]!.type === 'string';
+    if (takesValue && next !== undefined && /^-[^-]/.test(next) && !longOf.has(next[1]!)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(word);
+  }
+  return out;
+}
+
 /** Parses `argv` for `command`; `null` means help was asked for. Unknown options and missing values are usage errors. */
 export function parseCommand(command: Command, argv: readonly string[]): ParsedArgs | null {
   const options = { ...command.options, help: HELP };
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: attachDashValues(options, argv),
       allowPositionals: true,
       strict: true,
       options: Object.fromEntries(
@@ -92,14 +115,20 @@ export function helpText(command: Command): string {
   return lines.join('\n') + '\n';
 }
 
-/** A `--name N` option that must be a positive integer (underscores allowed: 1_000_000), or undefined when absent. */
+/**
+ * A `--name N` option that must be a whole number of at least `min` (underscores allowed:
+ * 1_000_000), or undefined when absent; anything else (-1, 1.5, 1e400, abc, a number past 2^53)
+ * is a one-line usage error that quotes what was given.
+ */
 export function intOption(command: Command, args: ParsedArgs, name: string, min = 1): number | undefined {
   const raw = args.values[name];
   if (raw === undefined) return undefined;
   const text = String(raw).replace(/_/g, '');
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw usageError(command, `--${name} must be ${min === 0 ? 'a whole number' : `an integer of at least ${min}`}, got '${String(raw)}'`);
+  const wanted = min === 0 ? 'a whole number' : `an integer of at least ${min}`;
+  if (!/^\d+$/.test(text) || n < min) throw usageError(command, `--${name} must be ${wanted}, got '${String(raw)}'`);
+  if (!Number.isSafeInteger(n))
+    throw usageError(command, `--${name} must be ${wanted} and at most ${Number.MAX_SAFE_INTEGER} (2^53 − 1), got '${String(raw)}'`);
   return n;
 }
 

@@ -9,6 +9,7 @@ import type { ParquetReader } from '../parquet/reader.ts';
 import type { Shard, StatsTask } from './shard-plan.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
+import { firstInfinite, infiniteProblem } from './finite.ts';
 import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
 import { DeviationsAccumulator, MomentsAccumulator, type Deviations } from './stats.ts';
 import { DataError, InvalidInputError, SchemaError } from '../errors.ts';
@@ -138,6 +139,14 @@ export async function embedShard(
       n,
       vectors,
     );
+    // A fit on this file refused these in its statistics pass; a scaler fitted on another file
+    // (transform) meets an infinite value, or one beyond float32's range once standardised, here.
+    const bad = firstInfinite(features, vectors, n, (f) => f.standardize);
+    if (bad) {
+      const f = features[bad.dim]!;
+      const x = values.get(f.column)![bad.row]!;
+      throw new DataError(reader.source.name, f.column, `row ${shard.startRow + rowInShard + bad.row} ${infiniteProblem(f, x)}`);
+    }
     await sink({ rowInShard, rows: n, vectors, ids });
     rowInShard += n;
   }

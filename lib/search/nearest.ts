@@ -128,7 +128,7 @@ function scan14(v: Float32Array, q: Float64Array, top: TopK, exclude: ReadonlySe
   }
 }
 
-/** The k rows nearest to `query`, nearest first, without the rows in `exclude`. */
+/** The k rows nearest to `query`, nearest first, without the rows in `exclude`; a k above the row count answers every row. */
 export function nearest(
   vectors: Float32Array,
   dims: number,
@@ -138,7 +138,8 @@ export function nearest(
   exclude: ReadonlySet<number> = new Set(),
 ): Neighbour[] {
   const rows = vectors.length / dims;
-  const top = new TopK(k);
+  // Sized by what can be found, not by what was asked: --k 4294967296 is "all of them".
+  const top = new TopK(Math.max(0, Math.min(k, rows)));
   if (k > 0 && metric === 'euclidean' && dims === 14) {
     scan14(vectors, query, top, exclude);
   } else if (k > 0 && metric === 'euclidean') {
