@@ -40,7 +40,15 @@ function localPlace(dir: string): Place {
     files: dir,
     openInput: async (e, columns) => {
       const input = e.manifest.input.name;
-      return !input.startsWith('s3://') && existsSync(input) ? openFileSource(input) : unreachable(input, columns);
+      if (input.startsWith('s3://') || !existsSync(input)) return unreachable(input, columns);
+      const source = await openFileSource(input);
+      // Another file now at that path would show another table's columns beside these neighbours.
+      if (source.size === e.manifest.input.bytes) return source;
+      await source.close();
+      process.stderr.write(
+        `note: cannot show ${columns.join(', ')}: ${input} is ${source.size.toLocaleString('en-US')} bytes, not the ${e.manifest.input.bytes.toLocaleString('en-US')} the manifest names: it is not the file these embeddings came from\n`,
+      );
+      return null;
     },
     close() {},
   };

@@ -159,6 +159,26 @@ describe('track-embeddings similar --with', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(3);
   });
 
+  it('shows no columns of another file now at the input’s path, saying so in one line, and still answers', () => {
+    const dir = tmp();
+    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json']) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { input: { name: string; bytes: number } };
+    // A different tracks table where the manifest's input was.
+    const other = join(dir, 'tracks.parquet');
+    writeFileSync(other, readFileSync(fixture('edge', 'many-rowgroups.parquet')));
+    manifest.input.name = other;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const r = runCli(['similar', dir, '--id', expected[0]!.ids[0]!, '--k', '2', '--with', 'name']);
+    expect(r.code).toBe(0);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatch(
+      new RegExp(
+        `^note: cannot show name: .*tracks\\.parquet is [\\d,]+ bytes, not the ${manifest.input.bytes.toLocaleString('en-US')} the manifest names`,
+      ),
+    );
+    expect(r.stdout).not.toMatch(/name/);
+  });
+
   it('refuses a column the input does not have, naming it', () => {
     const r = runCli(['similar', out, '--id', expected[0]!.ids[0]!, '--with', 'lyrics']);
     expect(r.code).toBe(1);
