@@ -162,11 +162,16 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     const where = run.length === 1 ? `row group ${first.rowGroup}` : `row groups ${first.rowGroup}–${run[run.length - 1]!.rowGroup}`;
     const site: DecodeSite = { file: source.name, where, columns };
     const groups = run.map((s) => s.rowGroup);
-    const file = await openDecoder(
-      site,
-      groups,
-      groups.reduce((n, g) => n + meta.rowGroups[g]!.numRows, 0),
-    );
+    const footerRows = groups.reduce((n, g) => n + meta.rowGroups[g]!.numRows, 0);
+    const file = await openDecoder(site, groups, footerRows);
+    // The footer's count against the pages': a file where they disagree is refused, not half-read.
+    const expected = partial ? first.rows : footerRows;
+    let produced = 0;
+    const disagree = () =>
+      new InvalidInputError(
+        source.name,
+        `${where}: the footer says ${footerRows.toLocaleString('en-US')} rows, the pages of ${columns.length === 1 ? `column '${columns[0]}'` : 'its columns'} hold ${produced > expected ? 'more' : produced.toLocaleString('en-US')}: the file is corrupt`,
+      );
     try {
       const stream = await decoding(site, () =>
         file.stream({
@@ -185,11 +190,14 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
           if (next.done) break;
           const batch = toArrow(next.value as pw.RecordBatch);
           timings.decodeMs += performance.now() - t;
+          produced += batch.numRows;
+          if (produced > expected) throw disagree();
           // The decoder fetches a row group's chunks into wasm memory when it starts on it: after
           // the first batch of a lone row group the prefetched copy is no longer needed.
           if (run.length === 1) cache.release();
           yield batch;
         }
+        if (produced !== expected) throw disagree();
       } finally {
         reader.releaseLock();
       }
