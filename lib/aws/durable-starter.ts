@@ -11,15 +11,12 @@ import { PipelineError } from '../errors.ts';
  * qualified (`name:alias`): a durable function cannot be invoked unqualified.
  */
 export function durableStarter(client: LambdaClient, jobFunction: string): Starter {
-  const unqualified = unqualifiedName(jobFunction);
+  const statusOf = executionStatusOf(client, jobFunction);
   return {
     async start(input) {
-      const listed = await client.send(
-        new ListDurableExecutionsByFunctionCommand({ FunctionName: unqualified, DurableExecutionName: input.jobId }),
-      );
-      const found = listed.DurableExecutions ?? [];
-      if (found.some((e) => e.Status === 'RUNNING')) return 'running';
-      if (found.length > 0) return 'ended';
+      const status = await statusOf(input.jobId);
+      if (status === 'RUNNING') return 'running';
+      if (status !== null) return 'ended';
       try {
         const out = await client.send(
           new InvokeCommand({
@@ -43,16 +40,12 @@ export function durableStarter(client: LambdaClient, jobFunction: string): Start
 
 /** The engine's status of the job function's newest execution named `jobId`, or null when it has none. */
 export function executionStatusOf(client: LambdaClient, jobFunction: string): (jobId: string) => Promise<string | null> {
-  const unqualified = unqualifiedName(jobFunction);
+  // The function itself: executions run a version, whichever alias started them (`name:live` → `name`).
+  const unqualified = jobFunction.split(':').length % 2 === 0 ? jobFunction.slice(0, jobFunction.lastIndexOf(':')) : jobFunction;
   return async (jobId) => {
     const listed = await client.send(
       new ListDurableExecutionsByFunctionCommand({ FunctionName: unqualified, DurableExecutionName: jobId, ReverseOrder: true }),
     );
     return listed.DurableExecutions?.[0]?.Status ?? null;
   };
-}
-
-/** The function itself, for listings: executions run a version, whichever alias started them (`name:live` → `name`). */
-function unqualifiedName(ref: string): string {
-  return ref.split(':').length % 2 === 0 ? ref.slice(0, ref.lastIndexOf(':')) : ref;
 }

@@ -6,10 +6,10 @@
 import type { JobStore } from './job-store.ts';
 import type { JobError, JobInput } from './records.ts';
 
-export type Ending = { ending: 'failed'; message: string } | { ending: 'superseded' } | { ending: 'published' };
+export type UnpublishedEnding = { ending: 'failed'; message: string } | { ending: 'superseded' } | { ending: 'published' };
 
 /** Ends the job of `job` that could not publish, with `error` as its cause. */
-export async function endUnpublished(store: JobStore, job: JobInput, error: JobError['error']): Promise<Ending> {
+export async function endUnpublished(store: JobStore, job: JobInput, error: JobError['error']): Promise<UnpublishedEnding> {
   const current = await store.currentEtag(job.key);
   if (current !== null && current !== job.etag) {
     await store.retire(job.jobId);

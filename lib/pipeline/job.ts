@@ -28,7 +28,7 @@ import type { ReduceOutcome } from './reduce-step.ts';
 import type { EmbedPayload, ReducePayload, StatsPayload } from './payloads.ts';
 import { checkUpload, finishStats, mergeMeans, type PlanSummary, type Rejected } from './stats-step.ts';
 import { endUnpublished } from './job-end.ts';
-import { PipelineError } from '../errors.ts';
+import { PipelineError, messageOf } from '../errors.ts';
 
 /** What a job needs besides its input: the functions it invokes and how hard it tries. */
 export interface JobSettings {
@@ -106,29 +106,19 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
       if (checked.parts === 1) {
         planned = await invoke<StatsPayload, PlanSummary | Rejected>(ctx, 'statistics', s.statsFunction, { bucket, jobId, task: 'whole' });
       } else {
-        const moments = (c: DurableContext, part: number) =>
-          invoke<StatsPayload, { status: 'done' } | Rejected>(c, `sums of part ${part}`, s.statsFunction, {
-            bucket,
-            jobId,
-            task: 'moments',
-            part,
-          });
-        refuseIfAny(await fanOut('statistics: sums', checked.parts, 'part', moments), 'statistics part', checked.parts, s.attempts);
+        // Both passes over the parts alike: one stats invoke per part, a part's refusal the job's.
+        const pass = async (name: string, what: string, task: (part: number) => StatsPayload) =>
+          refuseIfAny(
+            await fanOut(name, checked.parts, 'part', (c, part) =>
+              invoke<StatsPayload, { status: 'done' } | Rejected>(c, `${what} of part ${part}`, s.statsFunction, task(part)),
+            ),
+            'statistics part',
+            checked.parts,
+            s.attempts,
+          );
+        await pass('statistics: sums', 'sums', (part) => ({ bucket, jobId, task: 'moments', part }));
         const means = await step('statistics: means', () => mergeMeans(store, jobId));
-        const deviations = (c: DurableContext, part: number) =>
-          invoke<StatsPayload, { status: 'done' } | Rejected>(c, `deviations of part ${part}`, s.statsFunction, {
-            bucket,
-            jobId,
-            task: 'deviations',
-            part,
-            means,
-          });
-        refuseIfAny(
-          await fanOut('statistics: deviations', checked.parts, 'part', deviations),
-          'statistics part',
-          checked.parts,
-          s.attempts,
-        );
+        await pass('statistics: deviations', 'deviations', (part) => ({ bucket, jobId, task: 'deviations', part, means }));
         planned = await step('statistics: scaler and shards', () => finishStats(store, jobId));
       }
       if (planned.status === 'rejected') throw new Refused(planned);
@@ -179,7 +169,7 @@ async function takePublishLock(ctx: DurableContext, store: JobStore, name: strin
       // The engine does not retry a check that throws: an S3 error is one more wait, not the job's end.
       const got = await store
         .takePublishLock(name, jobId, Date.now(), s.publishLeaseMs)
-        .catch((e: unknown): LockAttempt => ({ held: false, holder: `(unknown: ${e instanceof Error ? e.message : String(e)})` }));
+        .catch((e: unknown): LockAttempt => ({ held: false, holder: `(unknown: ${messageOf(e)})` }));
       return got.held ? { ...st, held: true } : { held: false, holder: got.holder, waitedSeconds: waited };
     },
     {
@@ -203,7 +193,7 @@ function refuseIfAny<T>(batch: BatchResult<T | Rejected | { status: string }>, w
   const failed = batch.failed()[0];
   if (failed || batch.hasFailure) {
     const index = failed?.index ?? -1;
-    const cause = failed?.error ? messageOf(failed.error) : 'failed';
+    const cause = failed?.error ? innermostMessage(failed.error) : 'failed';
     const message = `${what} ${index} of ${of} failed after ${attempts} attempt(s): ${cause}`;
     throw new ItemFailed(message, what === 'shard' ? { shard: index } : { statsPart: index });
   }
@@ -221,9 +211,9 @@ class ItemFailed extends PipelineError {
 }
 
 /** The innermost message of an error and its causes (the engine wraps: ChildContextError → InvokeError → the function's). */
-function messageOf(e: unknown): string {
+function innermostMessage(e: unknown): string {
   let at: unknown = e;
-  let message = e instanceof Error ? e.message : String(e);
+  let message = messageOf(e);
   while (at instanceof Error && at.cause instanceof Error) {
     at = at.cause;
     if ((at as Error).message) message = (at as Error).message;
@@ -240,6 +230,6 @@ function causeOf(e: unknown, where: string, stage: string, attempts: number): Jo
   if (e instanceof ItemFailed) return { type: 'StepFailed', message: `${where}${e.message}`, ...e.at };
   const name = e instanceof Error ? e.name : 'Error';
   if (name === 'StepError' || name === 'ChildContextError' || name === 'InvokeError')
-    return { type: 'StepFailed', message: `${where}${stage} failed after ${attempts} attempt(s): ${messageOf(e)}` };
-  return { type: name === 'Error' ? 'StepFailed' : name, message: `${where}${stage}: ${messageOf(e)}` };
+    return { type: 'StepFailed', message: `${where}${stage} failed after ${attempts} attempt(s): ${innermostMessage(e)}` };
+  return { type: name === 'Error' ? 'StepFailed' : name, message: `${where}${stage}: ${innermostMessage(e)}` };
 }
