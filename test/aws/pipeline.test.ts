@@ -299,10 +299,13 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     expect(arrived).toBe(2);
     expect(await status('incoming/twice.parquet')).toMatchObject({ state: 'done', manifest: { input: { etag } } });
     expect(stack.engine.executions.size).toBe(executions + 1);
-    const counts = ['start', 'job', 'stats', 'embed', 'reduce'].map((fn) => invocationsOf(fn, since).length);
-    expect(counts).toEqual([2, 2, 1, 5, 1]);
+    const counts = ['start', 'stats', 'embed', 'reduce'].map((fn) => invocationsOf(fn, since).length);
+    expect(counts).toEqual([2, 1, 5, 1]);
+    // The second start finds the execution running (no invoke) or invokes the same name (the engine's one execution): never a second name.
     const jobId = jobIdFor(bucket, 'incoming/twice.parquet', etag);
-    expect(invocationsOf('job', since).map((i) => i.durableExecutionName)).toEqual([jobId, jobId]);
+    const named = invocationsOf('job', since).map((i) => i.durableExecutionName);
+    expect(named.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(named)).toEqual(new Set([jobId]));
   });
 
   it('gives identical outputs when a shard fails once, or runs twice because its response was lost, and the engine retries it', async () => {
