@@ -1,0 +1,349 @@
+/**
+ * `id_index.bin`: the id → row (and row → id) index of an output, read a few KB per lookup at any
+ * size. The ids are hashed (`hashIds`), partitioned by the hash's top bits and bucketed by the
+ * next ones; a bucket holds the records `[hash lo u32][hash hi u32][row f64][length u32][id
+ * bytes]` of its ids sorted by (hash, row), so an id's record — its id bytes included, which
+ * confirm the match — is one small ranged read away. A repeated id has one record, at its last
+ * row (what the mapping says). The row → id side is one block per shard, `[(n + 1) u32 offsets][id
+ * bytes]` in row order. Layout (little-endian, f64 for every count and offset past 2^32):
+ *
+ *   0   'TEIDX001'   8   partBits u8, bucketBits u8, 0 u16, row blocks S u32
+ *   16  rows f64     24  distinct ids f64      32…63 zero
+ *   64  P + 1 f64: absolute offsets of the P = 2^partBits partitions (the last: their end)
+ *   then S + 1 pairs (first row f64, absolute offset f64) of the row blocks (the last: rows, end)
+ *   then the partitions, each `[(B + 1) u32 bucket offsets, relative][records]` with B = 2^bucketBits,
+ *   then the row blocks.
+ *
+ * The pieces are built apart (the pipeline: one partition per Lambda, one row block per shard)
+ * and concatenated behind the header, which needs only their sizes.
+ */
+import type { IdColumn } from '../embedding/columns.ts';
+import { idCount } from '../embedding/columns.ts';
+import { hashIds } from './mapping.ts';
+import { ByteWriter } from '../io/byte-writer.ts';
+
+export const ID_INDEX_FILE = 'id_index.bin';
+export const ID_INDEX_MAGIC = 'TEIDX001';
+export const ID_INDEX_HEADER_BYTES = 64;
+/** Records a build partition holds at most by default (its memory: about 100 bytes each). */
+export const DEFAULT_ID_PARTITION_ROWS = 1 << 20;
+/** Records per bucket on average: one lookup reads about this many (≈ 40 bytes each). */
+const BUCKET_IDS = 32;
+/** A key record's bytes before the id. */
+export const RECORD_HEAD = 20;
+/** A row a repeated id's later occurrence no longer has in the mapping. */
+export const DROP = -1;
+
+/** How the ids of `rows` rows are partitioned (for the build) and bucketed (for lookups). */
+export interface IdIndexLayout {
+  partBits: number;
+  bucketBits: number;
+}
+
+/** The layout for `rows` rows with build partitions of about `partitionRows` records. */
+export function idIndexLayout(rows: number, partitionRows: number = DEFAULT_ID_PARTITION_ROWS): IdIndexLayout {
+  const bitsFor = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
+  const partBits = Math.min(16, bitsFor(Math.ceil(rows / Math.max(1, partitionRows))));
+  const bucketBits = Math.min(32 - partBits, bitsFor(Math.ceil(rows / 2 ** partBits / BUCKET_IDS)));
+  return { partBits, bucketBits };
+}
+
+/** The partition of a hash's high word. */
+export function partitionOf(hi: number, partBits: number): number {
+  return partBits === 0 ? 0 : hi >>> (32 - partBits);
+}
+
+/** The bucket (within its partition) of a hash's high word. */
+export function bucketOf(hi: number, l: IdIndexLayout): number {
+  return l.bucketBits === 0 ? 0 : ((hi << l.partBits) >>> 0) >>> (32 - l.bucketBits);
+}
+
+/** The (lo, hi) words of one id's hash, as `hashIds` computes it. */
+export function hashOfId(id: Uint8Array): [number, number] {
+  const h = hashIds({ offsets: Int32Array.of(0, id.length), data: id } as IdColumn);
+  const w = new Uint32Array(h.buffer);
+  return [w[0]!, w[1]!];
+}
+
+/** A permutation of 0…n−1 sorting (hi, lo), stable: an LSD radix sort over four 16-bit digits. */
+export function sortByHash(lo: Uint32Array, hi: Uint32Array): Uint32Array {
+  const n = lo.length;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const count = new Uint32Array(65537);
+  for (let pass = 0; pass < 4; pass++) {
+    const words = pass < 2 ? lo : hi;
+    const shift = pass % 2 === 0 ? 0 : 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((words[order[i]!]! >>> shift) & 0xffff) + 1]!++;
+    for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      next[count[(words[o]! >>> shift) & 0xffff]!++] = o;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
+}
+
+/**
+ * One shard's key records sorted by (hash, row), with the byte offset where each build
+ * partition starts (P + 1 of them): partition p of the shard is `records[offsets[p], offsets[p+1])`.
+ */
+export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { records: Uint8Array; offsets: number[] } {
+  const n = idCount(ids);
+  const words = new Uint32Array(hashIds(ids).buffer);
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    lo[i] = words[2 * i]!;
+    hi[i] = words[2 * i + 1]!;
+  }
+  const order = sortByHash(lo, hi);
+  const { offsets: starts, data } = ids;
+  const out = new Uint8Array(n * RECORD_HEAD + (starts[n]! - starts[0]!));
+  const view = new DataView(out.buffer);
+  const partitions = 2 ** partBits;
+  const offsets = new Array<number>(partitions + 1).fill(0);
+  let at = 0;
+  let p = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    const part = partitionOf(hi[i]!, partBits);
+    while (p < part) offsets[++p] = at;
+    const len = starts[i + 1]! - starts[i]!;
+    view.setUint32(at, lo[i]!, true);
+    view.setUint32(at + 4, hi[i]!, true);
+    view.setFloat64(at + 8, firstRow + i, true);
+    view.setUint32(at + 16, len, true);
+    out.set(data.subarray(starts[i]!, starts[i + 1]!), at + RECORD_HEAD);
+    at += RECORD_HEAD + len;
+  }
+  while (p < partitions) offsets[++p] = at;
+  return { records: out, offsets };
+}
+
+/** Calls `fn` for every record of `bytes` (a run of records), with the offset of each. */
+export function eachRecord(bytes: Uint8Array, fn: (at: number, lo: number, hi: number, row: number, len: number) => void): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < bytes.length;) {
+    const len = view.getUint32(at + 16, true);
+    fn(at, view.getUint32(at, true), view.getUint32(at + 4, true), view.getFloat64(at + 8, true), len);
+    at += RECORD_HEAD + len;
+  }
+}
+
+/** What a build partition found: its piece of the index, and what the mapping must change. */
+export interface BuiltPartition {
+  /** `[(B + 1) u32 bucket offsets][records]`. */
+  bytes: Uint8Array;
+  /** Distinct ids. */
+  entries: number;
+  /** Ids that occur more than once, and the occurrences the mapping drops. */
+  repeatedIds: number;
+  droppedEntries: number;
+  /** Per shard with a change: pairs (row, the index it gets or DROP), as f64. */
+  changes: Map<number, Float64Array>;
+}
+
+/**
+ * Builds partition `p` from every shard's slice of it (in shard order, hence row order): the
+ * records sorted by (hash, row), a repeated id reduced to one record at its last row, and for the
+ * mapping, Python's dict semantics: the first occurrence keeps its place with the last index, the
+ * others are dropped. `shardOfRow` names the shard of a row. Memory: the partition's records.
+ */
+export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition {
+  let n = 0;
+  for (const s of slices) eachRecord(s, () => n++);
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  const row = new Float64Array(n);
+  const slice = new Uint32Array(n);
+  const at = new Uint32Array(n);
+  const len = new Uint32Array(n);
+  let k = 0;
+  slices.forEach((s, si) =>
+    eachRecord(s, (a, l0, h0, r, ln) => {
+      lo[k] = l0;
+      hi[k] = h0;
+      row[k] = r;
+      slice[k] = si;
+      at[k] = a;
+      len[k++] = ln;
+    }),
+  );
+  const order = sortByHash(lo, hi);
+  const idOf = (i: number) => slices[slice[i]!]!.subarray(at[i]! + RECORD_HEAD, at[i]! + RECORD_HEAD + len[i]!);
+  const kept: number[] = [];
+  const changes = new Map<number, number[]>();
+  const change = (r: number, to: number) => {
+    const s = shardOfRow(r);
+    let list = changes.get(s);
+    if (!list) changes.set(s, (list = []));
+    list.push(r, to);
+  };
+  let repeatedIds = 0;
+  let droppedEntries = 0;
+  for (let a = 0; a < n;) {
+    let b = a + 1;
+    while (b < n && lo[order[b]!] === lo[order[a]!] && hi[order[b]!] === hi[order[a]!]) b++;
+    if (b === a + 1) kept.push(order[a]!);
+    else {
+      // Equal hashes: group by id (a hash collision keeps both), rows ascending within a run.
+      const groups: number[][] = [];
+      for (let j = a; j < b; j++) {
+        const i = order[j]!;
+        const g = groups.find((g) => equalBytes(idOf(g[0]!), idOf(i)));
+        if (g) g.push(i);
+        else groups.push([i]);
+      }
+      for (const g of groups) {
+        const last = g[g.length - 1]!;
+        kept.push(last);
+        if (g.length === 1) continue;
+        repeatedIds++;
+        change(row[g[0]!]!, row[last]!);
+        for (let j = 1; j < g.length; j++) {
+          change(row[g[j]!]!, DROP);
+          droppedEntries++;
+        }
+      }
+    }
+    a = b;
+  }
+  const buckets = 2 ** l.bucketBits;
+  let body = 0;
+  for (const i of kept) body += RECORD_HEAD + len[i]!;
+  const head = 4 * (buckets + 1);
+  const bytes = new Uint8Array(head + body);
+  const view = new DataView(bytes.buffer);
+  let w = head;
+  let bucket = 0;
+  view.setUint32(0, head, true);
+  for (const i of kept) {
+    const bk = bucketOf(hi[i]!, l);
+    while (bucket < bk) view.setUint32(4 * ++bucket, w, true);
+    view.setUint32(w, lo[i]!, true);
+    view.setUint32(w + 4, hi[i]!, true);
+    view.setFloat64(w + 8, row[i]!, true);
+    view.setUint32(w + 16, len[i]!, true);
+    bytes.set(idOf(i), w + RECORD_HEAD);
+    w += RECORD_HEAD + len[i]!;
+  }
+  while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);
+  const asPairs = new Map([...changes].map(([s, list]) => [s, Float64Array.from(list)]));
+  return { bytes, entries: kept.length, repeatedIds, droppedEntries, changes: asPairs };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One shard's row block: `[(n + 1) u32 offsets into the bytes][id bytes]`, in row order. */
+export function rowBlock(ids: IdColumn): Uint8Array {
+  return rowBlockOf([ids]);
+}
+
+/** The row block of a shard's successive id batches. */
+export function rowBlockOf(batches: readonly IdColumn[]): Uint8Array {
+  const n = batches.reduce((s, b) => s + idCount(b), 0);
+  const total = batches.reduce((s, b) => s + (b.offsets[idCount(b)]! - b.offsets[0]!), 0);
+  const out = new Uint8Array(4 * (n + 1) + total);
+  const view = new DataView(out.buffer);
+  let row = 0;
+  let at = 0;
+  for (const b of batches) {
+    const m = idCount(b);
+    const base = b.offsets[0]!;
+    for (let i = 0; i < m; i++) view.setUint32(4 * row++, at + b.offsets[i]! - base, true);
+    out.set(b.data.subarray(base, b.offsets[m]!), 4 * (n + 1) + at);
+    at += b.offsets[m]! - base;
+  }
+  view.setUint32(4 * n, at, true);
+  return out;
+}
+
+/** The sizes the header needs: each partition's and each row block's (with its first row). */
+export interface IdIndexPieces {
+  layout: IdIndexLayout;
+  rows: number;
+  entries: number;
+  partitionBytes: readonly number[];
+  blocks: readonly { firstRow: number; bytes: number }[];
+}
+
+/** The header and both directories, which go in front of the partitions and then the row blocks. */
+export function idIndexHeader(x: IdIndexPieces): Uint8Array {
+  const P = x.partitionBytes.length;
+  const S = x.blocks.length;
+  if (P !== 2 ** x.layout.partBits) throw new RangeError(`id index: ${P} partitions for ${x.layout.partBits} partition bits`);
+  const size = ID_INDEX_HEADER_BYTES + 8 * (P + 1) + 16 * (S + 1);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) out[i] = ID_INDEX_MAGIC.charCodeAt(i);
+  view.setUint8(8, x.layout.partBits);
+  view.setUint8(9, x.layout.bucketBits);
+  view.setUint32(12, S, true);
+  view.setFloat64(16, x.rows, true);
+  view.setFloat64(24, x.entries, true);
+  let at = size;
+  for (let p = 0; p < P; p++) {
+    view.setFloat64(ID_INDEX_HEADER_BYTES + 8 * p, at, true);
+    at += x.partitionBytes[p]!;
+  }
+  view.setFloat64(ID_INDEX_HEADER_BYTES + 8 * P, at, true);
+  const dir = ID_INDEX_HEADER_BYTES + 8 * (P + 1);
+  for (let s = 0; s < S; s++) {
+    view.setFloat64(dir + 16 * s, x.blocks[s]!.firstRow, true);
+    view.setFloat64(dir + 16 * s + 8, at, true);
+    at += x.blocks[s]!.bytes;
+  }
+  view.setFloat64(dir + 16 * S, x.rows, true);
+  view.setFloat64(dir + 16 * S + 8, at, true);
+  return out;
+}
+
+/** A whole index in memory from id batches in row order (tests and small outputs). */
+export function idIndexOf(batches: readonly IdColumn[], partitionRows?: number): Uint8Array {
+  const rows = batches.reduce((s, b) => s + idCount(b), 0);
+  const layout = idIndexLayout(rows, partitionRows);
+  const firstRows: number[] = [];
+  const keys: ReturnType<typeof shardKeys>[] = [];
+  let row = 0;
+  for (const b of batches) {
+    firstRows.push(row);
+    keys.push(shardKeys(b, row, layout.partBits));
+    row += idCount(b);
+  }
+  const shardOfRow = (r: number) => {
+    let s = 0;
+    while (s + 1 < firstRows.length && firstRows[s + 1]! <= r) s++;
+    return s;
+  };
+  const parts: BuiltPartition[] = [];
+  for (let p = 0; p < 2 ** layout.partBits; p++)
+    parts.push(
+      buildPartition(
+        keys.map((k) => k.records.subarray(k.offsets[p], k.offsets[p + 1])),
+        layout,
+        shardOfRow,
+      ),
+    );
+  const blocks = batches.map(rowBlock);
+  const w = new ByteWriter();
+  w.push(
+    idIndexHeader({
+      layout,
+      rows,
+      entries: parts.reduce((s, p) => s + p.entries, 0),
+      partitionBytes: parts.map((p) => p.bytes.length),
+      blocks: blocks.map((b, s) => ({ firstRow: firstRows[s]!, bytes: b.length })),
+    }),
+  );
+  for (const p of parts) w.push(p.bytes);
+  for (const b of blocks) w.push(b);
+  return w.bytes();
+}
