@@ -17,7 +17,8 @@ import { jobWorkflow } from '../pipeline/job.ts';
 import { runStatsDeviations, runStatsMoments, runStatsWhole } from '../pipeline/stats-step.ts';
 import { runEmbedShard, type EmbedOutcome } from '../pipeline/embed-step.ts';
 import { runReduce, type ReduceOutcome } from '../pipeline/reduce-step.ts';
-import { isEmbedPayload, isReducePayload, isStatsPayload } from '../pipeline/payloads.ts';
+import { isEmbedPayload, isReducePayload, isRepeatsPayload, isStatsPayload } from '../pipeline/payloads.ts';
+import { runIndexPartition, runRewriteShard } from '../pipeline/repeats-step.ts';
 import { PipelineError } from '../errors.ts';
 
 /** What every step handler takes; `wrapStore` lets tests inject faults below the steps, `objects` replace S3 (unit tests). */
@@ -77,10 +78,20 @@ export function embedHandler(deps: StoreDeps): (event: unknown) => Promise<Embed
   };
 }
 
-/** Stitches a job's shards into the published outputs, manifest last (the job holds the publish lock). */
-export function reduceHandler(deps: StoreDeps): (event: unknown) => Promise<ReduceOutcome> {
+/**
+ * Stitches a job's shards into the published outputs, manifest last (the job holds the publish
+ * lock); the same function runs the repeated-id pass's tasks (an id partition, a fragment's
+ * rewrite) unless the job names a function of their own.
+ */
+export function reduceHandler(deps: StoreDeps): (event: unknown) => Promise<unknown> {
   return async (event) => {
-    if (!isReducePayload(event)) throw new PipelineError(`expected { bucket, jobId }, got ${shown(event)}`);
-    return runReduce(storeOf(deps, event.bucket), event.jobId);
+    if (isRepeatsPayload(event)) {
+      const store = storeOf(deps, event.bucket);
+      return event.task === 'index partition'
+        ? runIndexPartition(store, event.jobId, event.partition)
+        : runRewriteShard(store, event.jobId, event.shard);
+    }
+    if (!isReducePayload(event)) throw new PipelineError(`expected { bucket, jobId[, task] }, got ${shown(event)}`);
+    return runReduce(storeOf(deps, event.bucket), event.jobId) satisfies Promise<ReduceOutcome>;
   };
 }

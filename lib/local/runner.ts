@@ -22,10 +22,9 @@ import { fitScaler, fittedMeans, mergeAll, mergeDeviations, type Deviations } fr
 import { compileSpec } from '../embedding/kernel.ts';
 import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
 import { npyHeader } from '../outputs/npy.ts';
-import { mappingJson } from '../outputs/mapping.ts';
-import { sortedArraysRepeat } from '../outputs/repeated-ids.ts';
+import { ID_INDEX_FILE, idIndexLayout, type IdIndexLayout } from '../outputs/id-index.ts';
+import { keysPart, rowidsPart, writeLocalIdIndex } from './id-index-files.ts';
 import { openParquet } from '../parquet/reader.ts';
-import { readAllIds } from '../embedding/shard-work.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { InlineExecutor, type Executor } from './executor.ts';
@@ -41,6 +40,8 @@ export interface RunOptions {
   spec?: FeatureSpec;
   /** Target rows per shard; default: the file split evenly over the workers, at most DEFAULT_MAX_SHARD_ROWS. */
   shardRows?: number;
+  /** Records per partition of the id index and the repeated-id pass (its memory); default 1 Mi. */
+  idPartitionRows?: number;
   /** Worker threads; 1 runs in this process. Default: in-process below INLINE_MAX_ROWS rows, else one per core. */
   workers?: number;
   /**
@@ -71,6 +72,7 @@ interface RunPlan {
   shards: Shard[];
   shardRows: number;
   parquet: boolean;
+  idIndex: IdIndexLayout;
   onProgress: RunOptions['onProgress'];
 }
 
@@ -101,6 +103,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       shards,
       shardRows,
       parquet: opts.parquet ?? false,
+      idIndex: idIndexLayout(rows, opts.idPartitionRows),
       onProgress: opts.onProgress,
     };
     const out = (folder = await OutputFolder.open(opts.outDir));
@@ -110,12 +113,16 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const scaler = opts.fitted ? { ...opts.fitted.scaler, dtype: matrixDtypes(spec, layout) } : await statsPass(pool, plan);
     if (!opts.fitted) lap('stats', t);
     t = performance.now();
-    const hashes = await embedPass(pool, plan, scaler, out);
+    const keyOffsets = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
     // The workers' part is done: their heaps go before the mapping and the Parquet write.
     await pool.close();
     t = performance.now();
-    const repeatedIds = await writeMapping(plan, hashes, out);
+    const index = await writeLocalIdIndex(plan.shards, keyOffsets, plan.idIndex, rows, out, (s) => out.path(`ids-${s}.part`));
+    lap('idIndex', t);
+    t = performance.now();
+    await concatFragments(index.fragments, out.path(MAPPING_FILE));
+    const repeatedIds = index.repeatedIds;
     lap('mapping', t);
     if (plan.parquet) {
       t = performance.now();
@@ -133,12 +140,15 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       timingsMs: timings,
       fittedFrom: opts.fitted?.from,
       ...(plan.parquet && { parquet: PARQUET_FILE }),
+      idIndex: ID_INDEX_FILE,
+      uniqueIds: index.entries,
     });
     await writeFile(out.path(MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // The manifest goes last: its presence says the other two are complete.
     const [vectorsPath, mappingPath, manifestPath] = await out.commit([
       vectorsFileName(spec.features.length),
       MAPPING_FILE,
+      ID_INDEX_FILE,
       ...(plan.parquet ? [PARQUET_FILE] : []),
       MANIFEST_FILE,
     ]);
@@ -182,8 +192,8 @@ async function statsPass(pool: Executor, plan: RunPlan): Promise<Scaler> {
   return fitScaler(moments, mergeDeviations(deviations.map((r) => (r as { deviations: Deviations }).deviations)), dtypes);
 }
 
-/** Pass 2: every shard embedded by a worker into its rows of the .npy and its mapping fragment; returns each shard's sorted id hashes. */
-async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<BigUint64Array[]> {
+/** Pass 2: every shard embedded by a worker into its rows of the .npy, its mapping fragment and its id keys; returns where each shard's id partitions start. */
+async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<number[][]> {
   const { input, layout, spec, shards, onProgress } = plan;
   const rows = layout.numRows;
   const dims = spec.features.length;
@@ -208,31 +218,11 @@ async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: Out
       headerBytes: header.length,
       fragmentPath: out.path(`ids-${shard.index}.part`),
       ...(plan.parquet && { parquetPath: out.path(`parquet-${shard.index}.part`) }),
+      keys: { keysPath: out.path(keysPart(shard.index)), rowidsPath: out.path(rowidsPart(shard.index)), partBits: plan.idIndex.partBits },
     })),
     (n) => onProgress?.('embed', (done += n), rows),
   );
-  return results.map((r) => (r as { hashes: BigUint64Array }).hashes);
-}
-
-/** The mapping: the fragments concatenated, or, when an id repeats, rebuilt with dict semantics. Returns whether ids repeat. */
-async function writeMapping(plan: RunPlan, hashes: BigUint64Array[], out: OutputFolder): Promise<boolean> {
-  const repeatedIds = await sortedArraysRepeat(hashes);
-  const mappingPath = out.path(MAPPING_FILE);
-  if (!repeatedIds) {
-    await concatFragments(
-      plan.shards.map((s) => out.path(`ids-${s.index}.part`)),
-      mappingPath,
-    );
-    return false;
-  }
-  // Rare: some id repeats (or two ids share a 64-bit hash). Rebuild the mapping with dict semantics.
-  const source = await openFileSource(plan.input);
-  try {
-    await writeFile(mappingPath, mappingJson(await readAllIds(await openParquet(source, plan.layout), plan.spec.id)));
-  } finally {
-    await source.close();
-  }
-  return true;
+  return results.map((r) => (r as { keyOffsets: number[] }).keyOffsets);
 }
 
 /** The shards' rows (Arrow IPC parts) written as embeddings.parquet, in one stream through the writer. */

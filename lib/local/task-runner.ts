@@ -14,6 +14,8 @@ import { ByteWriter } from '../io/byte-writer.ts';
 import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
+import { concatIds, type IdColumn } from '../embedding/columns.ts';
+import { copyIds, rowBlock, shardKeys } from '../outputs/id-index.ts';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
@@ -38,7 +40,9 @@ export class TaskRunner {
     const dims = features.length;
     const out = await open(task.vectorsPath, 'r+');
     const fragment = new ByteWriter(shard.rows * 36);
-    const hashes = new BigUint64Array(shard.rows);
+    // With the id index, the sorted keys find repeats; else the sorted hashes.
+    const hashes = new BigUint64Array(task.keys ? 0 : shard.rows);
+    const idBatches: IdColumn[] = [];
     // The shard's rows for embeddings.parquet, streamed to its part file as Arrow IPC while it embeds.
     const parquet = task.parquetPath ? await ipcPartWriter(task.parquetPath) : null;
     try {
@@ -49,7 +53,8 @@ export class TaskRunner {
         await out.write(bytes, 0, bytes.length, position);
         // Fragments after the first carry their leading ", ", as in the serverless shards.
         writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-        hashes.set(hashIds(b.ids), b.rowInShard);
+        if (task.keys) idBatches.push(copyIds(b.ids));
+        else hashes.set(hashIds(b.ids), b.rowInShard);
         onRows(b.rows);
       });
     } finally {
@@ -57,6 +62,13 @@ export class TaskRunner {
       await parquet?.close();
     }
     await writeFile(task.fragmentPath, fragment.bytes());
+    if (task.keys) {
+      const ids = concatIds(idBatches);
+      const keys = shardKeys(ids, shard.startRow, task.keys.partBits);
+      await writeFile(task.keys.keysPath, keys.records);
+      await writeFile(task.keys.rowidsPath, rowBlock(ids));
+      return { kind: 'embed', rows: shard.rows, hashes, keyOffsets: keys.offsets };
+    }
     // Sorted here, in parallel across workers; the runner only merges.
     hashes.sort();
     return { kind: 'embed', rows: shard.rows, hashes };

@@ -23,12 +23,14 @@ export type Task =
       fragmentPath: string;
       /** Where the shard's rows go (id, row, vector) as an Arrow IPC stream, for the Parquet copy, when asked for. */
       parquetPath?: string;
+      /** Where the shard's id keys sorted by hash (for the id index, cut into 2^partBits partitions) and its row block go. */
+      keys?: { keysPath: string; rowidsPath: string; partBits: number };
     };
 
 export type TaskResult =
   | { kind: 'stats'; moments: Moments }
   | { kind: 'deviations'; deviations: Deviations }
-  | { kind: 'embed'; rows: number; hashes: BigUint64Array };
+  | { kind: 'embed'; rows: number; hashes: BigUint64Array; keyOffsets?: number[] };
 
 export type WorkerMessage =
   { type: 'progress'; rows: number } | { type: 'done'; result: TaskResult } | { type: 'error'; error: SerializedError };

@@ -5,6 +5,7 @@
  * decoded, only their escaped bytes, which are equal exactly when the ids are.
  */
 import type { ByteWriter } from '../io/byte-writer.ts';
+import type { ByteSource } from '../io/byte-source.ts';
 
 /** One entry: its escaped id with the quotes (a view into the chunk) and its index. */
 export type EntrySink = (key: Uint8Array, index: number) => void;
@@ -58,4 +59,26 @@ export function writeEntry(w: ByteWriter, key: Uint8Array, index: number, first:
   w.push(key);
   w.ascii(': ');
   w.uint(index);
+}
+
+/** Streams a fragment at `source` entry by entry, `chunkBytes` at a time (an entry may straddle two chunks). */
+export async function eachFragmentEntry(source: ByteSource, chunkBytes: number, sink: EntrySink): Promise<void> {
+  let carry = new Uint8Array(0);
+  for (let at = 0; ; ) {
+    const n = Math.min(chunkBytes, source.size - at);
+    const read = n > 0 ? await source.read(at, n) : new Uint8Array(0);
+    at += n;
+    const chunk = carry.length === 0 ? read : joined(carry, read);
+    const last = at >= source.size;
+    const used = parseEntries(chunk, last, sink);
+    if (last) return;
+    carry = chunk.slice(Math.min(used, chunk.length));
+  }
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -242,6 +242,15 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A batch's ids in buffers of their own (a batch's may be views into memory the reader reuses), offsets from 0. */
+export function copyIds(ids: IdColumn): IdColumn {
+  const n = ids.offsets.length - 1;
+  const base = ids.offsets[0]!;
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i <= n; i++) offsets[i] = ids.offsets[i]! - base;
+  return { offsets, data: ids.data.slice(base, ids.offsets[n]!) };
+}
+
 /** One shard's row block: `[(n + 1) u32 offsets into the bytes][id bytes]`, in row order. */
 export function rowBlock(ids: IdColumn): Uint8Array {
   return rowBlockOf([ids]);

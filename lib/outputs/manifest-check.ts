@@ -84,6 +84,12 @@ export function checkManifest(json: unknown, at: string): Manifest {
   if (!isObject(o)) return fail(`outputs: expected an object (vectors, mapping, shape, …), found ${shown(o)}`);
   for (const key of ['vectors', 'mapping'] as const)
     expect(`outputs.${key}`, o[key], isFolderFileName(o[key]), 'the name of a file in this folder (no path)');
+  expect(
+    'outputs.idIndex',
+    o.idIndex,
+    o.idIndex === undefined || (isFolderFileName(o.idIndex) && o.idIndex !== o.vectors && o.idIndex !== o.mapping),
+    'the name of another file in this folder (no path), or nothing',
+  );
   expect('outputs.parquet', o.parquet, o.parquet === undefined || isFolderPath(o.parquet), 'a file or folder inside this folder');
   expect('outputs.dtype', o.dtype, o.dtype === 'float32', '"float32"');
   const shape = o.shape;

@@ -40,6 +40,8 @@ export interface Manifest {
      * another's ids; a mismatch means a newer publish is landing, and the reader starts over.
      */
     etags?: Record<string, string>;
+    /** The compact id index (`id_index.bin`, lib/outputs/id-index.ts); absent in folders written before it. */
+    idIndex?: string;
   };
   shards: { count: number; targetRows: number };
   timingsMs: Record<string, number>;
@@ -86,6 +88,9 @@ export function buildManifest(m: {
   fittedFrom?: string;
   /** The Parquet copy's file name, when one was written. */
   parquet?: string;
+  /** The id index's file name, when one was written, and the distinct ids it counted. */
+  idIndex?: string;
+  uniqueIds?: number;
 }): Manifest {
   const dims = m.spec.features.length;
   const rows = m.input.rows;
@@ -103,8 +108,9 @@ export function buildManifest(m: {
       ...(m.parquet !== undefined && { parquet: m.parquet }),
       dtype: 'float32',
       shape: [rows, dims],
-      uniqueIds: m.repeatedIds ? null : rows,
+      uniqueIds: m.uniqueIds ?? (m.repeatedIds ? null : rows),
       repeatedIds: m.repeatedIds,
+      ...(m.idIndex !== undefined && { idIndex: m.idIndex }),
     },
     shards: m.shards,
     timingsMs: m.timingsMs,
@@ -115,5 +121,6 @@ export function buildManifest(m: {
 /** The files of an output folder, as the commands list them: `{vectors, mapping[, parquet], manifest.json}`; a folder of parts as its pattern. */
 export function outputFilesNote(m: Manifest): string {
   const parquet = m.outputs.parquet?.endsWith('/') ? `${m.outputs.parquet}part-*.parquet` : m.outputs.parquet;
-  return `{${[m.outputs.vectors, m.outputs.mapping, ...(parquet ? [parquet] : []), MANIFEST_FILE].join(', ')}}`;
+  const index = m.outputs.idIndex ? [m.outputs.idIndex] : [];
+  return `{${[m.outputs.vectors, m.outputs.mapping, ...index, ...(parquet ? [parquet] : []), MANIFEST_FILE].join(', ')}}`;
 }

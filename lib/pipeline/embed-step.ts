@@ -15,7 +15,10 @@ import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
 import { tableToParquet } from '../parquet/writer.ts';
 import { Table, type RecordBatch } from 'apache-arrow';
+import { concatIds, type IdColumn } from '../embedding/columns.ts';
+import { copyIds, rowBlock, shardKeys } from '../outputs/id-index.ts';
 import { PipelineError } from '../errors.ts';
+
 
 /** What the job's map keeps of a shard: small, whatever the shard's size. */
 export interface EmbedOutcome {
@@ -39,9 +42,9 @@ export async function runEmbedShard(store: JobStore, jobId: string, index: numbe
 }
 
 /** Embeds the shard's rows and writes its objects, then its record (returned). */
-async function embedAndWrite(store: JobStore, plan: JobPlan, index: number): Promise<ShardDone> {
+async function embedAndWrite(store: JobStore, plan: JobPlan, at: number): Promise<ShardDone> {
   const jobId = plan.jobId;
-  const shard = plan.shards[index]!;
+  const shard = plan.shards[at]!;
   const t0 = performance.now();
   const reader = await openParquet(await store.openInput(plan));
   const opened = performance.now() - t0;
@@ -49,22 +52,34 @@ async function embedAndWrite(store: JobStore, plan: JobPlan, index: number): Pro
   const dims = features.length;
   const vectors = new Float32Array(shard.rows * dims);
   const fragment = new ByteWriter(shard.rows * 36);
-  const hashes = new BigUint64Array(shard.rows);
+  const index = plan.idIndex;
+  // With the id index, the sorted keys find repeats; without (an older plan), the sorted hashes.
+  const hashes = index ? null : new BigUint64Array(shard.rows);
+  const idBatches: IdColumn[] = [];
   const rows: RecordBatch[] = [];
   await embedShard(reader, shard, features, plan.spec.id, (b) => {
     vectors.set(b.vectors, b.rowInShard * dims);
     if (plan.parquet) rows.push(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
     // Fragments after the first carry their leading ", " so the reducer can copy them whole.
     writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-    hashes.set(hashIds(b.ids), b.rowInShard);
+    if (hashes) hashes.set(hashIds(b.ids), b.rowInShard);
+    else idBatches.push(copyIds(b.ids));
   });
-  hashes.sort();
+  hashes?.sort();
+  const shardIds = index ? concatIds(idBatches) : null;
+  const keys = index && shardIds ? shardKeys(shardIds, shard.startRow, index.partBits) : null;
+  const rowids = shardIds ? rowBlock(shardIds) : null;
   const idBytes = fragment.bytes();
   const parquet = plan.parquet ? tableToParquet(new Table(rows)) : undefined;
   const { readMs, decodeMs, bytesRead } = reader.timings;
   const t1 = performance.now();
-  const parts = { vectors: new Uint8Array(vectors.buffer), ids: idBytes, hashes: new Uint8Array(hashes.buffer) };
-  await store.writeShard(jobId, index, { ...parts, ...(parquet && { parquet }) });
+  const parts = {
+    vectors: new Uint8Array(vectors.buffer),
+    ids: idBytes,
+    ...(hashes && { hashes: new Uint8Array(hashes.buffer) }),
+    ...(keys && rowids && { keys: keys.records, rowids }),
+  };
+  await store.writeShard(jobId, at, { ...parts, ...(parquet && { parquet }) });
   const t2 = performance.now();
   const timingsMs: ShardTimings = {
     // Opening reads the footer: count it as reading.
@@ -74,11 +89,12 @@ async function embedAndWrite(store: JobStore, plan: JobPlan, index: number): Pro
     write: Math.round(t2 - t1),
   };
   const done: ShardDone = {
-    shard: index,
+    shard: at,
     rows: shard.rows,
     vectorBytes: vectors.byteLength,
     idBytes: idBytes.length,
     ...(parquet && { parquetBytes: parquet.length }),
+    ...(keys && rowids && { keyOffsets: keys.offsets, rowBlockBytes: rowids.length }),
     timingsMs,
     bytesRead,
   };

@@ -14,8 +14,8 @@ const utf8 = new TextDecoder();
 const JSON_TYPE = 'application/json';
 
 /** A shard's scratch objects: three, and its Parquet part when the plan asks for one. */
-export type ShardPart = 'vectors' | 'ids' | 'hashes' | 'parquet';
-const SHARD_PARTS = ['vectors', 'ids', 'hashes', 'parquet'] as const;
+export type ShardPart = 'vectors' | 'ids' | 'hashes' | 'parquet' | 'keys' | 'rowids';
+const SHARD_PARTS = ['vectors', 'ids', 'hashes', 'parquet', 'keys', 'rowids'] as const;
 
 /** How a job ended, if it has: its outputs published, or its error.json written. */
 export type Ending = 'published' | 'failed' | null;
@@ -116,7 +116,7 @@ export class JobStore {
   async writeShard(
     jobId: string,
     shard: number,
-    parts: Record<Exclude<ShardPart, 'parquet'>, Uint8Array> & { parquet?: Uint8Array },
+    parts: Record<'vectors' | 'ids', Uint8Array> & Partial<Record<'hashes' | 'parquet' | 'keys' | 'rowids', Uint8Array>>,
   ): Promise<void> {
     await Promise.all(
       SHARD_PARTS.map((p) => {
@@ -165,6 +165,11 @@ export class JobStore {
     const names = (await this.objects.list(`${base}${prefix}`)).map((k) => k.slice(base.length));
     const seq = (n: string) => Number(/(\d+)$/.exec(n)?.[1] ?? 0);
     return names.sort((a, b) => seq(a) - seq(b));
+  }
+
+  /** A byte source over a working object. */
+  workSource(jobId: string, name: string): Promise<ByteSource> {
+    return this.objects.source(this.workKey(jobId, name));
   }
 
   /** A working object as a piece of a stitched output. */

@@ -10,6 +10,10 @@
  *        statistics: deviations      one invoke of stats per part             (map)
  *        statistics: scaler and shards  the fitted scaler, the shard plan     (step)
  *   embed shards                     one invoke of embed per shard            (map, bounded)
+ *   repeated ids: index partitions   one invoke per hash partition: its piece of the id index
+ *                                    and its repeated ids                     (map, bounded)
+ *   repeated ids: combine            which shards' fragments change           (step)
+ *   repeated ids: rewrite fragments  one invoke per such shard, when ids repeat (map, bounded)
  *   take the publish lock            one job at a time publishes a name       (wait for condition)
  *   reduce and publish               stitch, manifest last                    (invoke reduce)
  *   release the publish lock                                                  (step)
@@ -25,7 +29,9 @@ import type { JobStore, LockAttempt } from './job-store.ts';
 import type { JobError, JobInput } from './records.ts';
 import type { EmbedOutcome } from './embed-step.ts';
 import type { ReduceOutcome } from './reduce-step.ts';
-import type { EmbedPayload, ReducePayload, StatsPayload } from './payloads.ts';
+import type { EmbedPayload, ReducePayload, RepeatsPayload, StatsPayload } from './payloads.ts';
+import type { PartitionOutcome } from './repeats-step.ts';
+import { combineIndex } from './repeats-step.ts';
 import { checkUpload, finishStats, mergeMeans, type PlanSummary, type Rejected } from './stats-step.ts';
 import { endUnpublished } from './job-end.ts';
 import { PipelineError, messageOf } from '../errors.ts';
@@ -35,7 +41,11 @@ export interface JobSettings {
   statsFunction: string;
   embedFunction: string;
   reduceFunction: string;
+  /** Runs the repeated-id pass's tasks; absent, the reduce function does (it serves both). */
+  repeatsFunction?: string;
   shardRows: number;
+  /** Records per partition of the id index and the repeated-id pass (absent: the default, 1 Mi). */
+  idPartitionRows?: number;
   statsPartRows: number;
   parquet: boolean;
   /** Invokes a map has in flight at once (shards, statistics parts). */
@@ -98,7 +108,12 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
 
     try {
       const checked = await step('check the upload', () =>
-        checkUpload(store, job, { shardRows: s.shardRows, statsPartRows: s.statsPartRows, parquet: s.parquet }),
+        checkUpload(store, job, {
+          shardRows: s.shardRows,
+          statsPartRows: s.statsPartRows,
+          parquet: s.parquet,
+          ...(s.idPartitionRows !== undefined && { idPartitionRows: s.idPartitionRows }),
+        }),
       );
       if (checked.status === 'rejected') throw new Refused(checked);
 
@@ -126,6 +141,35 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
       const embed = (c: DurableContext, shard: number) =>
         invoke<EmbedPayload, EmbedOutcome>(c, `embed shard ${shard}`, s.embedFunction, { bucket, jobId, shard });
       refuseIfAny(await fanOut('embed shards', planned.shards, 'shard', embed), 'shard', planned.shards, s.attempts);
+
+      if (planned.idPartitions) {
+        // Over hash partitions, so that no invocation holds every id; then only the shards a repeat touches.
+        const repeats = s.repeatsFunction ?? s.reduceFunction;
+        const P = planned.idPartitions;
+        const indexed = await fanOut('repeated ids: index partitions', P, 'partition', (c, partition) =>
+          invoke<RepeatsPayload, PartitionOutcome>(c, `index partition ${partition}`, repeats, {
+            bucket,
+            jobId,
+            task: 'index partition',
+            partition,
+          }),
+        );
+        refuseIfAny(indexed, 'id partition', P, s.attempts);
+        const outcomes = indexed.all.map((item) => item.result as PartitionOutcome);
+        const summary = await step('repeated ids: combine', () => combineIndex(store, jobId, outcomes));
+        if (summary.rewrite.length > 0) {
+          const rewrite = summary.rewrite;
+          const rewritten = await fanOut('repeated ids: rewrite fragments', rewrite.length, 'shard', (c, i) =>
+            invoke<RepeatsPayload, { shard: number; bytes: number }>(c, `rewrite fragment ${rewrite[i]}`, repeats, {
+              bucket,
+              jobId,
+              task: 'rewrite fragment',
+              shard: rewrite[i]!,
+            }),
+          );
+          refuseIfAny(rewritten, 'fragment rewrite', rewrite.length, s.attempts);
+        }
+      }
 
       let reduced: ReduceOutcome;
       // Released whatever happens once taking it began (a lost response may have left it ours).
@@ -195,7 +239,8 @@ function refuseIfAny<T>(batch: BatchResult<T | Rejected | { status: string }>, w
     const index = failed?.index ?? -1;
     const cause = failed?.error ? innermostMessage(failed.error) : 'failed';
     const message = `${what} ${index} of ${of} failed after ${attempts} attempt(s): ${cause}`;
-    throw new ItemFailed(message, what === 'shard' ? { shard: index } : { statsPart: index });
+    const at = what === 'shard' ? { shard: index } : what === 'statistics part' ? { statsPart: index } : {};
+    throw new ItemFailed(message, at);
   }
 }
 

@@ -73,6 +73,9 @@ export function jobKeys(jobId: string, prefixes: Prefixes = DEFAULT_PREFIXES) {
     ids: (shard: number) => `${base}shards/${shard}.ids`,
     hashes: (shard: number) => `${base}shards/${shard}.hash`,
     parquet: (shard: number) => `${base}shards/${shard}.parquet`,
+    /** The shard's id keys sorted by hash (the id index's and the repeated-id pass's input), and its row block. */
+    keys: (shard: number) => `${base}shards/${shard}.keys`,
+    rowids: (shard: number) => `${base}shards/${shard}.rowids`,
     /** What a shard wrote (sizes, timings): the reducer stitches from these. */
     shardRecord: (shard: number) => `${base}done/${shard}`,
     shardRecordPrefix: `${base}done/`,

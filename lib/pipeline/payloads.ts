@@ -13,6 +13,11 @@ export interface EmbedPayload {
   shard: number;
 }
 
+/** One task of the repeated-id pass and the id index: a hash partition, or the rewrite of one shard's fragment. */
+export type RepeatsPayload =
+  | { bucket: string; jobId: string; task: 'index partition'; partition: number }
+  | { bucket: string; jobId: string; task: 'rewrite fragment'; shard: number };
+
 /** A job whose shards are all recorded, for the reduce function. */
 export interface ReducePayload {
   bucket: string;
@@ -30,4 +35,9 @@ export function isStatsPayload(p: unknown): p is StatsPayload {
   if (p.task === 'whole') return true;
   if (p.task === 'moments') return Number.isInteger(p.part);
   return p.task === 'deviations' && Number.isInteger(p.part) && Array.isArray(p.means);
+}
+export function isRepeatsPayload(p: unknown): p is RepeatsPayload {
+  if (!isJob(p)) return false;
+  if (p.task === 'index partition') return Number.isInteger(p.partition);
+  return p.task === 'rewrite fragment' && Number.isInteger(p.shard);
 }

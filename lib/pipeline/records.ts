@@ -2,6 +2,7 @@
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { Shard, StatsPart, StatsTask } from '../embedding/shard-plan.ts';
 import type { Manifest } from '../outputs/manifest.ts';
+import type { IdIndexLayout } from '../outputs/id-index.ts';
 
 /** The object an S3 event announced: one version of one key. */
 export interface UploadedObject {
@@ -37,12 +38,22 @@ export interface JobPlan {
   /** The shards also write their rows as Parquet, and the reducer publishes them as parts (absent: no). */
   parquet?: boolean;
   shards: Shard[];
+  /**
+   * How the id index is partitioned: shards then write their sorted id keys and row blocks, the
+   * repeated-id pass and the index fan out over the partitions (absent, in a plan written before
+   * them: the reducer finds repeats alone, and publishes no index).
+   */
+  idIndex?: IdIndexLayout;
   createdAt: string;
   timingsMs: Record<string, number>;
 }
 
 /** What a job's plan is made of besides its statistics. */
-export type PlanInput = Omit<JobPlan, 'scaler' | 'shards' | 'createdAt' | 'timingsMs'> & { rowGroupRows: number[] };
+export type PlanInput = Omit<JobPlan, 'scaler' | 'shards' | 'createdAt' | 'timingsMs' | 'idIndex'> & {
+  rowGroupRows: number[];
+  /** Records per partition of the id index (absent: the default). */
+  idPartitionRows?: number;
+};
 
 /** `stats.json`: written instead of the plan when the statistics fan out. */
 export interface StatsPlan extends PlanInput {
@@ -67,6 +78,9 @@ export interface ShardDone {
   idBytes: number;
   /** The size of the shard's Parquet part, when the plan asks for one. */
   parquetBytes?: number;
+  /** With the plan's id index: where each id partition starts in the shard's sorted keys (P + 1 byte offsets), and its row block's size. */
+  keyOffsets?: number[];
+  rowBlockBytes?: number;
   timingsMs: ShardTimings;
   /** Input bytes fetched for the shard. */
   bytesRead: number;

@@ -18,6 +18,8 @@ import { sortedSourcesRepeat } from '../outputs/repeated-ids.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { MAPPING_FILE, PARQUET_DIR, isParquetPartFile, parquetPartFile } from '../outputs/file-names.ts';
 import { mapLimit } from '../io/concurrency.ts';
+import { ID_INDEX_FILE, idIndexHeader } from '../outputs/id-index.ts';
+import { partitionWork, readIndexSummary, rewrittenFragment } from './repeats-step.ts';
 import { PipelineError } from '../errors.ts';
 
 export type ReduceOutcome =
@@ -65,33 +67,74 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
   const vectorsFile = vectorsFileName(dims);
   const etags: Record<string, string> = {};
 
-  etags[vectorsFile] = await store.stitchOutput(
-    name,
-    vectorsFile,
-    [
-      { bytes: npyHeader(plan.rows, dims) },
-      ...done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'vectors', d.vectorBytes)),
-    ],
-    'application/octet-stream',
-  );
+  const vectors = async () => {
+    etags[vectorsFile] = await store.stitchOutput(
+      name,
+      vectorsFile,
+      [
+        { bytes: npyHeader(plan.rows, dims) },
+        ...done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'vectors', d.vectorBytes)),
+      ],
+      'application/octet-stream',
+    );
+  };
 
-  const repeatedIds = await sortedSourcesRepeat(await Promise.all(done.map((d) => store.shardSource(jobId, d.shard, 'hashes'))));
-  // Rare: an id repeats (or two share a 64-bit hash): the fragments get Python's dict semantics, in bounded memory.
-  const fragments = repeatedIds
-    ? (await dictMappingSegments(store, plan, done)).segments
-    : done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'ids', d.idBytes));
-  etags[MAPPING_FILE] = await store.stitchOutput(
-    name,
-    MAPPING_FILE,
-    [{ bytes: utf8.encode('{') }, ...fragments, { bytes: utf8.encode('}') }],
-    'application/json',
-  );
-
+  const summary = await readIndexSummary(store, plan);
+  let repeatedIds: boolean;
+  let fragments: StitchSegment[];
+  if (summary) {
+    // The partitions found the repeats and rewrote the fragments they touch (repeats-step.ts).
+    repeatedIds = summary.repeatedIds > 0;
+    const rewritten = new Set(summary.rewrite);
+    fragments = await mapLimit(done, PART_COPIES, async (d) =>
+      rewritten.has(d.shard)
+        ? store.workSegment(jobId, rewrittenFragment(d.shard), (await store.workSource(jobId, rewrittenFragment(d.shard))).size)
+        : store.shardSegment(jobId, d.shard, 'ids', d.idBytes),
+    );
+  } else {
+    // A plan from before the id index: the reducer finds repeats alone.
+    repeatedIds = await sortedSourcesRepeat(await Promise.all(done.map((d) => store.shardSource(jobId, d.shard, 'hashes'))));
+    // Rare: an id repeats (or two share a 64-bit hash): the fragments get Python's dict semantics, in bounded memory.
+    fragments = repeatedIds
+      ? (await dictMappingSegments(store, plan, done)).segments
+      : done.map((d): StitchSegment => store.shardSegment(jobId, d.shard, 'ids', d.idBytes));
+  }
+  const mapping = async () => {
+    etags[MAPPING_FILE] = await store.stitchOutput(
+      name,
+      MAPPING_FILE,
+      [{ bytes: utf8.encode('{') }, ...fragments, { bytes: utf8.encode('}') }],
+      'application/json',
+    );
+  };
+  const index = async () => {
+    if (!summary || !plan.idIndex) return;
+    const header = idIndexHeader({
+      layout: plan.idIndex,
+      rows: plan.rows,
+      entries: summary.entries,
+      partitionBytes: summary.partitionBytes,
+      blocks: done.map((d) => ({ firstRow: plan.shards[d.shard]!.startRow, bytes: d.rowBlockBytes! })),
+    });
+    etags[ID_INDEX_FILE] = await store.stitchOutput(
+      name,
+      ID_INDEX_FILE,
+      [
+        { bytes: header },
+        ...summary.partitionBytes.map((size, p) => store.workSegment(jobId, partitionWork(p), size)),
+        ...done.map((d) => store.shardSegment(jobId, d.shard, 'rowids', d.rowBlockBytes!)),
+      ],
+      'application/octet-stream',
+    );
+  };
   const parts = plan.parquet ? done : [];
-  await mapLimit(parts, PART_COPIES, async (d) => {
-    const file = parquetPartFile(d.shard);
-    etags[file] = await store.stitchOutput(name, file, [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE);
-  });
+  const parquetParts = () =>
+    mapLimit(parts, PART_COPIES, async (d) => {
+      const file = parquetPartFile(d.shard);
+      etags[file] = await store.stitchOutput(name, file, [store.shardSegment(jobId, d.shard, 'parquet', d.parquetBytes!)], PARQUET_TYPE);
+    });
+  // The outputs are independent objects: their copies run side by side (each stitch bounds its own parts in flight).
+  await Promise.all([vectors(), mapping(), index(), parquetParts()]);
   // An earlier publish's parts this one does not have (it had more shards, or asked for Parquet
   // when this one does not) would join the data set: removed before the manifest commits. Only
   // parts: an output named `<name>/parquet/…` lives under the same prefix.
@@ -114,6 +157,7 @@ async function publish(store: JobStore, plan: JobPlan, done: ShardDone[]): Promi
     shards: { count: plan.shards.length, targetRows: plan.shardRows },
     timingsMs: {},
     ...(plan.parquet && { parquet: `${PARQUET_DIR}/` }),
+    ...(summary && { idIndex: ID_INDEX_FILE, uniqueIds: summary.entries }),
   });
   manifest.outputs.etags = etags;
   manifest.jobId = jobId;

@@ -35,6 +35,7 @@ import {
   type Moments,
 } from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
+import { idIndexLayout } from '../outputs/id-index.ts';
 import { PipelineError, SourceError } from '../errors.ts';
 
 /** Bad input, found by a statistics step: the job ends with error.json carrying this. */
@@ -50,6 +51,8 @@ export interface PlanSummary {
   rows: number;
   shards: number;
   name: string;
+  /** Partitions of the id index (and of the repeated-id pass). */
+  idPartitions?: number;
 }
 
 export type CheckOutcome = { status: 'checked'; parts: number; rows: number } | Rejected;
@@ -61,6 +64,8 @@ export interface StatsOptions {
   spec?: FeatureSpec;
   /** Also publish the embeddings as Parquet parts. */
   parquet?: boolean;
+  /** Records per partition of the id index and the repeated-id pass (absent: the default). */
+  idPartitionRows?: number;
 }
 
 /** Reads and checks the upload's footer and schema, and writes the statistics plan: how many parts the pass takes. */
@@ -160,7 +165,8 @@ export async function finishStats(store: JobStore, jobId: string): Promise<PlanS
 
 async function writePlan(store: JobStore, plan: JobPlan): Promise<PlanSummary> {
   await store.writePlan(plan);
-  return { status: 'planned', rows: plan.rows, shards: plan.shards.length, name: plan.name };
+  const idPartitions = plan.idIndex && 2 ** plan.idIndex.partBits;
+  return { status: 'planned', rows: plan.rows, shards: plan.shards.length, name: plan.name, ...(idPartitions && { idPartitions }) };
 }
 
 function partOf(sp: StatsPlan, index: number) {
@@ -228,6 +234,7 @@ function planInput(store: JobStore, job: JobInput, layout: ParquetLayout, spec: 
     spec,
     shardRows: opts.shardRows,
     ...(opts.parquet && { parquet: true }),
+    ...(opts.idPartitionRows !== undefined && { idPartitionRows: opts.idPartitionRows }),
   };
 }
 
@@ -255,6 +262,7 @@ function finishPlan(
     ...(parquet && { parquet }),
     scaler: scalerSection(standardizedColumns(spec), fitScaler(moments, deviations, dtypes)),
     shards: planShards(input.rowGroupRows, shardRows),
+    idIndex: idIndexLayout(rows, input.idPartitionRows),
     createdAt: new Date().toISOString(),
     timingsMs,
   };

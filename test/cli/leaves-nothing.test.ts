@@ -53,7 +53,7 @@ describe('the command line', () => {
     writeFileSync(join(out, '.track-embeddings-4194305-abc123', 'spotify_vectors_14d.npy'), 'partial');
     const r = runCli([fixture('tracks-5k.parquet'), '--out', out, '--workers', '1']);
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+    expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 
   let big: string | undefined;

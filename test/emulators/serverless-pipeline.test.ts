@@ -16,7 +16,7 @@ describe('track-embeddings pipeline-local', () => {
     const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000']);
     expect(r.stderr).toMatch(/pipeline: 5,000 rows × 14 dims in 5 shard\(s\), 9 Lambda invocations/);
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+    expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
     const cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), workers: 1 });
     expect(readFileSync(join(out, 'spotify_vectors_14d.npy')).equals(readFileSync(cli.vectorsPath))).toBe(true);
     expect(readFileSync(join(out, 'id_to_index.json')).equals(readFileSync(cli.mappingPath))).toBe(true);
@@ -34,7 +34,7 @@ describe('track-embeddings pipeline-local', () => {
     const mapping = JSON.parse(readFileSync(join(out, 'id_to_index.json'), 'utf8')) as Record<string, number>;
     expectRowsMatch(await readEmbeddingsWithDuckDb(join(out, 'parquet', '*.parquet')), npy.data, mapping);
     expect(runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '2500']).code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+    expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 
   it('exits 1 with the job’s error for bad input, and leaves no outputs', () => {

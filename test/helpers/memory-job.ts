@@ -16,7 +16,7 @@ import { eventBridgeObjectCreated } from '../../lib/aws/s3-event.ts';
 import type { JobConfig } from '../../lib/aws/config.ts';
 import type { StartOutcome } from '../../lib/pipeline/start.ts';
 
-export type Fn = 'stats' | 'embed' | 'reduce';
+export type Fn = 'stats' | 'embed' | 'reduce' | 'repeats';
 
 /** One invoke the job made: which function, and its payload. */
 export interface Call {
@@ -53,6 +53,8 @@ export class MemoryJob {
       statsPartRows: DEFAULT_STATS_PART_ROWS,
       parquet: false,
       prefixes: DEFAULT_PREFIXES,
+      // Its own name here, so that a test tells the repeated-id pass's invokes from the reduce's (one handler serves both).
+      repeatsFunction: 'repeats',
       ...settings,
     };
     const deps: StoreDeps = { s3: NO_S3, prefixes: config.prefixes, objects: () => objects };
@@ -60,6 +62,7 @@ export class MemoryJob {
       [config.statsFunction]: ['stats', statsHandler(deps)],
       [config.embedFunction]: ['embed', embedHandler(deps)],
       [config.reduceFunction]: ['reduce', reduceHandler(deps)],
+      ...(config.repeatsFunction && { [config.repeatsFunction]: ['repeats', reduceHandler(deps)] as [Fn, (event: unknown) => Promise<unknown>] }),
     };
     // The engine invokes only once a job has started, by when `made.job` is set.
     const made: { job?: MemoryJob } = {};

@@ -115,6 +115,6 @@ describe('bad input is refused with one clear message and no outputs', () => {
     const before = readFileSync(join(out, 'spotify_vectors_14d.npy'));
     await expect(runLocal({ input: bad('null-id.parquet'), outDir: out })).rejects.toThrow(DataError);
     expect(readFileSync(join(out, 'spotify_vectors_14d.npy')).equals(before)).toBe(true);
-    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+    expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 });

@@ -22,7 +22,7 @@ describe('golden parity on the 5k fixture (5 row groups of 1,000)', () => {
     const parity = assertParity(vectorsPath, join(REFERENCE, 'spotify_vectors_14d.npy'));
     expect(parity.identical / parity.elements).toBeGreaterThanOrEqual(0.999);
     expect(readFileSync(mappingPath)).toEqual(readFileSync(join(REFERENCE, 'id_to_index.json')));
-    expect(readdirSync(out).sort()).toEqual(['id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+    expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
   });
 
   // The first run stays in-process, the others use two worker threads: where a task runs changes no byte.

@@ -58,10 +58,12 @@ describe('the job over an in-memory store', () => {
 
     const jobId = jobIdFor('unit', KEY, etag);
     expect(outcome).toEqual({ status: 'started', jobId, generation: 0 });
-    expect(job.calls).toHaveLength(7);
+    expect(job.calls).toHaveLength(8);
     expect(described(job)[0]).toBe('stats whole');
     expect(between(job, 1, 6)).toEqual(['embed 0', 'embed 1', 'embed 2', 'embed 3', 'embed 4']);
-    expect(described(job)[6]).toBe('reduce');
+    // 5,000 ids make one partition of the id index, and none repeats: no fragment is rewritten.
+    expect(described(job)[6]).toBe('repeats index partition');
+    expect(described(job)[7]).toBe('reduce');
     expectCommandLineBytes(job);
     const execution = job.execution(jobId)!;
     expect(execution).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published', jobId, rows: 5000, shards: 5 } });
@@ -69,6 +71,8 @@ describe('the job over an in-memory store', () => {
       'check the upload',
       'statistics',
       'embed shards',
+      'repeated ids: index partitions',
+      'repeated ids: combine',
       'take the publish lock',
       'reduce and publish',
       'release the publish lock',

@@ -1,0 +1,145 @@
+/**
+ * The repeated-id pass and the id index, fanned out over hash partitions (the job's `map`s):
+ *
+ * - every shard wrote its id keys sorted by hash, cut into the plan's partitions (embed-step);
+ * - `runIndexPartition` (one invoke per partition) reads partition p's slice of every shard,
+ *   finds the ids that repeat in it, writes its piece of `id_index.bin` and, per shard with a
+ *   repeat, what the mapping must change there — one partition's records in memory, nothing more;
+ * - `combineIndex` (a step) records the partitions' sizes and which shards need rewriting;
+ * - `runRewriteShard` (one invoke per such shard) rewrites that shard's mapping fragment with
+ *   Python's dict semantics (the first occurrence's place, the last occurrence's index).
+ *
+ * No step reads all ids: a partition holds about `rows / P` of them, a rewrite one shard's.
+ * The reducer then stitches the index and the mapping from these pieces.
+ */
+import type { JobStore } from './job-store.ts';
+import type { JobPlan, ShardDone } from './records.ts';
+import { ByteWriter } from '../io/byte-writer.ts';
+import { mapLimit } from '../io/concurrency.ts';
+import { buildPartition, DROP } from '../outputs/id-index.ts';
+import { eachFragmentEntry, writeEntry } from '../outputs/fragment.ts';
+import { PipelineError } from '../errors.ts';
+
+/** What one partition reports to the job: small, whatever the partition's size. */
+export interface PartitionOutcome {
+  partition: number;
+  bytes: number;
+  entries: number;
+  repeatedIds: number;
+  droppedEntries: number;
+  /** The shards whose mapping fragment must be rewritten for this partition's repeats. */
+  shards: number[];
+}
+
+/** `id-index.json`: what the reducer needs to stitch the index and the mapping. */
+export interface IndexSummary {
+  partitionBytes: number[];
+  entries: number;
+  repeatedIds: number;
+  droppedEntries: number;
+  /** Shards whose fragment is rewritten (`fragment-<shard>`), ascending. */
+  rewrite: number[];
+}
+
+const SUMMARY = 'id-index.json';
+/** Shard slices read at once by a partition. */
+const READS = 16;
+const CHUNK = 8 << 20;
+
+export const partitionWork = (p: number): string => `id-index/${p}`;
+export const rewrittenFragment = (shard: number): string => `fragment-${shard}`;
+const changesWork = (shard: number, p: number) => `repeats/s${shard}/p${p}`;
+
+/** The shard holding file row `row`. */
+function shardOf(plan: JobPlan, row: number): number {
+  let lo = 0;
+  let hi = plan.shards.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (plan.shards[mid]!.startRow <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function layoutOf(plan: JobPlan) {
+  if (!plan.idIndex) throw new PipelineError(`job ${plan.jobId}: its plan has no id index (written by an older version)`);
+  return plan.idIndex;
+}
+
+async function shardRecords(store: JobStore, plan: JobPlan): Promise<ShardDone[]> {
+  return mapLimit(plan.shards, READS, async (s) => {
+    const done = await store.readShardRecord(plan.jobId, s.index);
+    if (!done?.keyOffsets) throw new PipelineError(`job ${plan.jobId}: shard ${s.index} has no record with id keys: it did not finish`);
+    return done;
+  });
+}
+
+/** Builds partition `p` of the id index from every shard's slice of it, and spills the mapping's changes per shard. */
+export async function runIndexPartition(store: JobStore, jobId: string, p: number): Promise<PartitionOutcome> {
+  const plan = await store.plan(jobId);
+  const layout = layoutOf(plan);
+  const P = 2 ** layout.partBits;
+  if (!Number.isInteger(p) || p < 0 || p >= P) throw new PipelineError(`job ${jobId}: id partition ${p} does not exist (the plan has ${P})`);
+  const done = await shardRecords(store, plan);
+  const slices = await mapLimit(done, READS, async (d) => {
+    const start = d.keyOffsets![p]!;
+    const end = d.keyOffsets![p + 1]!;
+    if (end === start) return new Uint8Array(0);
+    return (await store.shardSource(jobId, d.shard, 'keys')).read(start, end - start);
+  });
+  const built = buildPartition(slices, layout, (row) => shardOf(plan, row));
+  await store.writeWork(jobId, partitionWork(p), built.bytes);
+  const shards = [...built.changes.keys()].sort((a, b) => a - b);
+  await mapLimit(shards, READS, (s) => {
+    const pairs = built.changes.get(s)!;
+    return store.writeWork(jobId, changesWork(s, p), new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
+  });
+  const { entries, repeatedIds, droppedEntries } = built;
+  return { partition: p, bytes: built.bytes.length, entries, repeatedIds, droppedEntries, shards };
+}
+
+/** Records what the partitions found, for the reducer; returns the shards to rewrite. */
+export async function combineIndex(store: JobStore, jobId: string, outcomes: readonly PartitionOutcome[]): Promise<IndexSummary> {
+  const sorted = [...outcomes].sort((a, b) => a.partition - b.partition);
+  const rewrite = new Set<number>();
+  for (const o of sorted) for (const s of o.shards) rewrite.add(s);
+  const summary: IndexSummary = {
+    partitionBytes: sorted.map((o) => o.bytes),
+    entries: sorted.reduce((n, o) => n + o.entries, 0),
+    repeatedIds: sorted.reduce((n, o) => n + o.repeatedIds, 0),
+    droppedEntries: sorted.reduce((n, o) => n + o.droppedEntries, 0),
+    rewrite: [...rewrite].sort((a, b) => a - b),
+  };
+  await store.writeWork(jobId, SUMMARY, new TextEncoder().encode(JSON.stringify(summary)));
+  return summary;
+}
+
+/** The summary `combineIndex` wrote, or null (a plan without an id index). */
+export async function readIndexSummary(store: JobStore, plan: JobPlan): Promise<IndexSummary | null> {
+  if (!plan.idIndex) return null;
+  return JSON.parse(new TextDecoder().decode(await store.readWork(plan.jobId, SUMMARY))) as IndexSummary;
+}
+
+/** Rewrites shard `shard`'s mapping fragment with the changes every partition spilled for it; its size. */
+export async function runRewriteShard(store: JobStore, jobId: string, shard: number): Promise<{ shard: number; bytes: number }> {
+  const plan = await store.plan(jobId);
+  if (!plan.shards[shard]) throw new PipelineError(`job ${jobId}: shard ${shard} does not exist (the plan has ${plan.shards.length})`);
+  const change = new Map<number, number>();
+  for (const name of await store.listWork(jobId, `repeats/s${shard}/`)) {
+    const c = await store.readWork(jobId, name);
+    const pairs = new Float64Array(c.slice().buffer);
+    for (let i = 0; i < pairs.length; i += 2) change.set(pairs[i]!, pairs[i + 1]!);
+  }
+  const done = await store.readShardRecord(jobId, shard);
+  if (!done) throw new PipelineError(`job ${jobId}: shard ${shard} has no record: it did not finish`);
+  const out = new ByteWriter(Math.max(1 << 16, done.idBytes));
+  await eachFragmentEntry(await store.shardSource(jobId, shard, 'ids'), CHUNK, (key, index) => {
+    const to = change.get(index);
+    if (to === DROP) return;
+    // Row 0 is always a first occurrence, so the mapping's first entry is never dropped.
+    writeEntry(out, key, to ?? index, index === 0);
+  });
+  await store.writeWork(jobId, rewrittenFragment(shard), out.bytes());
+  return { shard, bytes: out.length };
+}
