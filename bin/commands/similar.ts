@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ByteSource } from '../../lib/io/byte-source.ts';
-import { loadEmbeddings, type Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
+import { openOutputs, type SearchOutputs as Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/nearest.ts';
 import { searchMany } from '../../lib/search/search-pool.ts';
@@ -114,17 +114,26 @@ type Emit = (answer: Answer) => void;
  * is read once for the rows of all of them.
  */
 async function writeAnswers(place: Place, e: Embeddings, extra: string[], produce: (emit: Emit) => Promise<void>): Promise<void> {
+  // The neighbours' ids are looked up (an index read each): lines are chained so they still leave in order.
+  let written = Promise.resolve();
   const write = (a: Answer, joined?: Map<number, Record<string, unknown>>) => {
-    const line =
-      'error' in a ? a : { query: a.query, neighbours: ranked(e, a.found).map((r) => (joined ? { ...r, ...joined.get(r.row) } : r)) };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    const named = 'error' in a ? Promise.resolve(null) : ranked(e, a.found);
+    written = written.then(async () => {
+      const found = await named;
+      const line = found === null ? a : { query: a.query, neighbours: found.map((r) => (joined ? { ...r, ...joined.get(r.row) } : r)) };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    });
   };
-  if (extra.length === 0) return produce((a) => write(a));
+  if (extra.length === 0) {
+    await produce((a) => write(a));
+    return written;
+  }
   const answers: Answer[] = [];
   await produce((a) => answers.push(a));
   const rows = answers.flatMap((a) => ('found' in a ? a.found.map((n) => n.row) : []));
   const joined = await joinColumns(place, e, extra, rows);
   for (const a of answers) write(a, joined);
+  return written;
 }
 
 /**
@@ -140,7 +149,7 @@ async function searchEach(
   workers: number,
   emit: Emit,
 ): Promise<number> {
-  const rows = queries.map((q) => e.index.get(q));
+  const rows = await Promise.all(queries.map((q) => e.lookup.rowOf(q)));
   const known = rows.flatMap((row, i) => (row === undefined ? [] : [i]));
   let printed = 0;
   const unknownUntil = (end: number) => {
@@ -272,7 +281,7 @@ ENVIRONMENT (for s3://)
     const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
     const place = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
     try {
-      const e = await loadEmbeddings(place.files);
+      const e = await openOutputs(place.files);
       const workers = workersOption(this, args) ?? availableParallelism();
       if (idsFile !== undefined) {
         const ids = await readIds(idsFile);
@@ -284,11 +293,8 @@ ENVIRONMENT (for s3://)
         await writeAnswers(place, e, extra, (emit) => searchFeatureFile(e, featuresFile, k, metric, workers, emit));
         return 0;
       }
-      const seeds = seedRows(
-        e,
-        ids,
-        (id) => new PipelineError(`${e.dir}: no track with id '${id}' (${e.index.size.toLocaleString('en-US')} ids in id_to_index.json)`),
-      );
+      const known = (e.manifest.outputs.uniqueIds ?? e.rows).toLocaleString('en-US');
+      const seeds = await seedRows(e, ids, (id) => new PipelineError(`${e.dir}: no track with id '${id}' (${known} ids in ${e.manifest.outputs.mapping})`));
       const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e);
       const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
       const joined =
@@ -300,7 +306,7 @@ ENVIRONMENT (for s3://)
               found.map((n) => n.row),
             )
           : new Map();
-      const rows = ranked(e, found).map((r) => ({ ...r, ...joined.get(r.row) }));
+      const rows = (await ranked(e, found)).map((r) => ({ ...r, ...joined.get(r.row) }));
       if (args.values.json) process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
       else process.stdout.write(table(rows, metric, joined.size > 0 ? extra : []));
       return 0;

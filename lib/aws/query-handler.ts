@@ -4,8 +4,8 @@
  * and reloads a name when its manifest's ETag changes (the outputs were republished).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Embeddings } from '../search/embeddings.ts';
-import { loadEmbeddings, OutputFolderError, OutputTooLargeError } from '../search/embeddings.ts';
+import type { SearchOutputs } from '../search/embeddings.ts';
+import { openOutputs, OutputFolderError, OutputTooLargeError } from '../search/embeddings.ts';
 import { answerQuery, parseQuery, QueryError, type Query } from '../search/query.ts';
 import { manifestETag, s3OutputFiles } from './s3-outputs.ts';
 import { s3Url } from './s3-objects.ts';
@@ -37,10 +37,10 @@ export interface QueryResponse {
 
 /** The handler over the given clients: one query per invocation. */
 export function queryHandler(deps: QueryDeps): (event: unknown) => Promise<QueryResponse> {
-  const loaded = new Map<string, { etag: string; embeddings: Embeddings }>();
+  const loaded = new Map<string, { etag: string; embeddings: SearchOutputs }>();
 
   /** The name's outputs, loaded or reloaded as its manifest's ETag says; least recently used names make room. */
-  async function outputsOf(name: string): Promise<Embeddings> {
+  async function outputsOf(name: string): Promise<SearchOutputs> {
     const prefix = `${deps.outputPrefix}${name}/`;
     const etag = await manifestETag(deps.s3, deps.bucket, prefix);
     if (etag === null) throw new QueryError(404, `no published outputs named '${name}' (no ${s3Url(deps.bucket, prefix)}manifest.json)`);
@@ -50,7 +50,7 @@ export function queryHandler(deps: QueryDeps): (event: unknown) => Promise<Query
       loaded.set(name, hit);
       return hit.embeddings;
     }
-    const embeddings = await loadEmbeddings(s3OutputFiles(deps.s3, deps.bucket, prefix), {
+    const embeddings = await openOutputs(s3OutputFiles(deps.s3, deps.bucket, prefix), {
       maxRows: deps.maxRows,
       limitNote: 'the query function’s limit: raise the CDK context values queryMaxRows and queryMemoryMb',
     });
@@ -71,7 +71,7 @@ export function queryHandler(deps: QueryDeps): (event: unknown) => Promise<Query
     try {
       query = parseQuery(requestBody(event));
       const e = await outputsOf(query.name);
-      const neighbours = answerQuery(e, query);
+      const neighbours = await answerQuery(e, query);
       return respond(200, {
         name: query.name,
         k: query.k,

@@ -8,16 +8,25 @@ import { join } from 'node:path';
 import { MANIFEST_FILE } from '../outputs/file-names.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 import { checkManifest, fileIn, isFolderFileName, oneLine, OutputFolderError, shown } from '../outputs/manifest-check.ts';
+import type { ByteSource } from '../io/byte-source.ts';
+import { openFileSource } from '../io/file-source.ts';
+import { mapLookup, openIdIndex, type IdLookup } from './id-lookup.ts';
 
 export { OutputFolderError } from '../outputs/manifest-check.ts';
 
-export interface Embeddings {
+/** An output folder as search reads it: the vectors, and its ids through lookups. */
+export interface SearchOutputs {
   dir: string;
   manifest: Manifest;
   rows: number;
   dims: number;
   /** Row-major, rows × dims. */
   vectors: Float32Array;
+  /** Id ↔ row: through id_index.bin where the folder has one (a few KB a lookup), else the parsed mapping. */
+  lookup: IdLookup;
+}
+
+export interface Embeddings extends SearchOutputs {
   /** The id → row mapping (the last row of a repeated id). */
   index: Map<string, number>;
   /** Each row's id, or null for a row whose id repeats later (the mapping names the last one). */
@@ -33,6 +42,8 @@ export interface OutputFiles {
    * folder"). With `etag`, exactly that version (S3 If-Match), else an OutputChangedError.
    */
   read(file: string, etag?: string): Promise<Uint8Array>;
+  /** A byte-range source over a file (that version, with `etag`), for reading a few KB of a large one; absent, `read` serves. */
+  source?(file: string, etag?: string): Promise<ByteSource>;
 }
 
 /** A file is no longer the version its manifest names: a newer publish is landing. */
@@ -58,6 +69,14 @@ export function folderFiles(dir: string): OutputFiles {
         if (e instanceof OutputFolderError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         throw missingOrUnreadable(dir, file, code === 'ENOENT' ? null : String(e));
+      }
+    },
+    async source(file) {
+      if (!isFolderFileName(file)) throw outsideTheFolder(dir, file);
+      try {
+        return await openFileSource(join(dir, file));
+      } catch (e: unknown) {
+        throw missingOrUnreadable(dir, file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : String(e));
       }
     },
   };
@@ -171,7 +190,34 @@ export async function loadEmbeddings(from: string | OutputFiles, opts: { maxRows
   }
 }
 
-async function loadOnce(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }): Promise<Embeddings> {
+/**
+ * Opens an output folder for search: the vectors, and the ids through `id_index.bin` when the
+ * manifest names one (the mapping is then never read), else through the parsed mapping.
+ */
+export async function openOutputs(from: string | OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}): Promise<SearchOutputs> {
+  const files = typeof from === 'string' ? folderFiles(from) : from;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const head = await loadVectors(files, opts);
+      const indexFile = head.manifest.outputs.idIndex;
+      if (indexFile === undefined) return await loadOnce(files, opts);
+      const etag = head.etagOf(indexFile);
+      const where = fileIn(files.where, indexFile);
+      const source = files.source
+        ? await files.source(indexFile, etag)
+        : await files.read(indexFile, etag).then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
+      const named = { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
+      const lookup = await openIdIndex(named, head.rows, head.manifest.outputs.repeatedIds);
+      return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
+    } catch (e: unknown) {
+      if (!(e instanceof OutputChangedError) || attempt >= PINNED_ATTEMPTS) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/** The manifest and the vectors, checked against each other. */
+async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }) {
   const dir = files.where;
   const manifest = checkManifest(parseJson(await files.read(MANIFEST_FILE), fileIn(dir, MANIFEST_FILE)), fileIn(dir, MANIFEST_FILE));
   const [rows, cols] = manifest.outputs.shape;
@@ -189,11 +235,18 @@ async function loadOnce(files: OutputFiles, opts: { maxRows?: number; limitNote?
     throw new OutputFolderError(
       `${fileIn(dir, vectors)}: the vectors have ${npy.cols} columns, the manifest's spec ${manifest.dims} features (${fileIn(dir, MANIFEST_FILE)})`,
     );
+  return { manifest, rows, dims: npy.cols, vectors: npy.data, etagOf };
+}
+
+async function loadOnce(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }): Promise<Embeddings> {
+  const dir = files.where;
+  const { manifest, rows, dims, vectors, etagOf } = await loadVectors(files, opts);
+  const { mapping } = manifest.outputs;
   const { index, ids } = checkMapping(
     parseJson(await files.read(mapping, etagOf(mapping)), fileIn(dir, mapping)),
     rows,
     manifest.outputs.uniqueIds,
     fileIn(dir, mapping),
   );
-  return { dir, manifest, rows, dims: npy.cols, vectors: npy.data, index, ids };
+  return { dir, manifest, rows, dims, vectors, index, ids, lookup: mapLookup(index, ids) };
 }

@@ -3,7 +3,7 @@
  * (`{"name", "id" | "ids" | "features", "k", "metric"}`) checked field by field, and the neighbours
  * ranked. The command line's `similar` searches the same way.
  */
-import type { Embeddings } from './embeddings.ts';
+import type { SearchOutputs } from './embeddings.ts';
 import { meanOf, nearest, type Metric, type Neighbour } from './nearest.ts';
 import { embedFeatures } from './features.ts';
 import { parseSpec } from '../embedding/spec.ts';
@@ -82,27 +82,28 @@ export function parseQuery(body: unknown): Query {
 }
 
 /** The neighbours as shown. */
-export function ranked(e: Embeddings, found: readonly Neighbour[]): RankedNeighbour[] {
-  return found.map((n, i) => ({ rank: i + 1, id: e.ids[n.row] ?? `#${n.row}`, row: n.row, distance: n.distance }));
+export async function ranked(e: SearchOutputs, found: readonly Neighbour[]): Promise<RankedNeighbour[]> {
+  const ids = await Promise.all(found.map((n) => e.lookup.idOf(n.row)));
+  return found.map((n, i) => ({ rank: i + 1, id: ids[i] ?? `#${n.row}`, row: n.row, distance: n.distance }));
 }
 
 /** The rows of the seed ids; an unknown id is refused by `unknownId(id)`. */
-export function seedRows(e: Embeddings, ids: readonly string[], unknownId: (id: string) => Error): number[] {
-  return ids.map((id) => {
-    const row = e.index.get(id);
-    if (row === undefined) throw unknownId(id);
+export async function seedRows(e: SearchOutputs, ids: readonly string[], unknownId: (id: string) => Error): Promise<number[]> {
+  const rows = await Promise.all(ids.map((id) => e.lookup.rowOf(id)));
+  return rows.map((row, i) => {
+    if (row === undefined) throw unknownId(ids[i]!);
     return row;
   });
 }
 
 /** The embedding of a track given by its features, with the output's spec and fitted scaler. */
-export function featuresVector(e: Embeddings, features: Record<string, unknown>, label: string): Float64Array {
+export function featuresVector(e: SearchOutputs, features: Record<string, unknown>, label: string): Float64Array {
   return embedFeatures(features, parseSpec(e.manifest.spec, 'manifest.json'), scalerFromSection(e.manifest.scaler), label);
 }
 
 /** Answers a checked query: the k nearest rows, the seeds themselves left out. */
-export function answerQuery(e: Embeddings, q: Query): RankedNeighbour[] {
-  const seeds = q.ids ? seedRows(e, q.ids, (id) => new QueryError(404, `'${q.name}' has no track with id '${id}'`)) : [];
+export async function answerQuery(e: SearchOutputs, q: Query): Promise<RankedNeighbour[]> {
+  const seeds = q.ids ? await seedRows(e, q.ids, (id) => new QueryError(404, `'${q.name}' has no track with id '${id}'`)) : [];
   let vector: Float64Array;
   try {
     vector = q.features ? featuresVector(e, q.features, 'features') : meanOf(e.vectors, e.dims, seeds);
