@@ -145,7 +145,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     });
     await writeFile(out.path(MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // The manifest goes last: its presence says the other two are complete.
-    const [vectorsPath, mappingPath, manifestPath] = await out.commit([
+    const committed = await out.commit([
       vectorsFileName(spec.features.length),
       MAPPING_FILE,
       ID_INDEX_FILE,
@@ -154,6 +154,8 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     ]);
     // An earlier run's Parquet copy would no longer match the outputs beside it.
     if (!plan.parquet) await rm(join(opts.outDir, PARQUET_FILE), { force: true });
+    const [vectorsPath, mappingPath] = committed;
+    const manifestPath = committed[committed.length - 1];
     return { manifest, vectorsPath: vectorsPath!, mappingPath: mappingPath!, manifestPath: manifestPath!, workers };
   } finally {
     await pool?.close();

@@ -31,6 +31,7 @@ import type { EmbedOutcome } from './embed-step.ts';
 import type { ReduceOutcome } from './reduce-step.ts';
 import type { EmbedPayload, ReducePayload, RepeatsPayload, StatsPayload } from './payloads.ts';
 import type { PartitionOutcome } from './repeats-step.ts';
+import type { FunctionLimits } from './plan-limits.ts';
 import { combineIndex } from './repeats-step.ts';
 import { checkUpload, finishStats, mergeMeans, type PlanSummary, type Rejected } from './stats-step.ts';
 import { endUnpublished } from './job-end.ts';
@@ -46,6 +47,8 @@ export interface JobSettings {
   shardRows: number;
   /** Records per partition of the id index and the repeated-id pass (absent: the default, 1 Mi). */
   idPartitionRows?: number;
+  /** The functions' timeouts and memory, which a plan must fit (absent: the stack's defaults). */
+  limits?: FunctionLimits;
   statsPartRows: number;
   parquet: boolean;
   /** Invokes a map has in flight at once (shards, statistics parts). */
@@ -113,6 +116,7 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
           statsPartRows: s.statsPartRows,
           parquet: s.parquet,
           ...(s.idPartitionRows !== undefined && { idPartitionRows: s.idPartitionRows }),
+          ...(s.limits && { limits: s.limits }),
         }),
       );
       if (checked.status === 'rejected') throw new Refused(checked);

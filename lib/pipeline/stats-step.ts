@@ -36,6 +36,7 @@ import {
 } from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
 import { idIndexLayout } from '../outputs/id-index.ts';
+import { checkPlanLimits, type FunctionLimits } from './plan-limits.ts';
 import { PipelineError, SourceError } from '../errors.ts';
 
 /** Bad input, found by a statistics step: the job ends with error.json carrying this. */
@@ -66,6 +67,8 @@ export interface StatsOptions {
   parquet?: boolean;
   /** Records per partition of the id index and the repeated-id pass (absent: the default). */
   idPartitionRows?: number;
+  /** The functions' timeouts and memory, which the plan must fit (absent: the stack's defaults). */
+  limits?: FunctionLimits;
 }
 
 /** Reads and checks the upload's footer and schema, and writes the statistics plan: how many parts the pass takes. */
@@ -80,6 +83,18 @@ export async function checkUpload(store: JobStore, job: JobInput, opts: StatsOpt
     // Tasks no larger than a part, so that parts can split the file.
     const tasks = planStatsTasks(input.rowGroupRows, Math.min(partRows, STATS_TASK_ROWS));
     const parts = planStatsParts(tasks, partRows);
+    // What could not finish is refused now, before any statistics or shard is paid for.
+    checkPlanLimits(
+      source.name,
+      {
+        rows: input.rows,
+        dims: spec.features.length,
+        shardRows: planShards(input.rowGroupRows, opts.shardRows).map((s) => s.rows),
+        statsPartRows: Math.min(partRows, input.rows),
+        ...(opts.idPartitionRows !== undefined && { idPartitionRows: opts.idPartitionRows }),
+      },
+      opts.limits,
+    );
     await store.writeStatsPlan({ ...input, tasks, parts, createdAt: new Date().toISOString() });
     return { status: 'checked', parts: parts.length, rows: input.rows };
   });

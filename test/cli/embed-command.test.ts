@@ -14,7 +14,7 @@ describe('track-embeddings embed (the default command)', () => {
     expect(r.code).toBe(0);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(
-      /^embedded 5,000 rows × 14 dims in [\d.]+ s \([\d,]+ rows\/s, 3 shard\(s\), 2 workers\) → .*\{spotify_vectors_14d\.npy, id_to_index\.json, manifest\.json\}$/,
+      /^embedded 5,000 rows × 14 dims in [\d.]+ s \([\d,]+ rows\/s, 3 shard\(s\), 2 workers\) → .*\{spotify_vectors_14d\.npy, id_to_index\.json, id_index\.bin, manifest\.json\}$/,
     );
     expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
     expect(readFileSync(join(out, 'id_to_index.json')).equals(readFileSync(fixture('tracks-5k.reference', 'id_to_index.json')))).toBe(true);
