@@ -25,6 +25,7 @@ import { getObjectOrNull, keysUnder as keysUnderBucket, s3Endpoint } from '../he
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { expectRowsMatch, readEmbeddingsWithDuckDb } from '../helpers/duckdb.ts';
 import { parseNpy } from '../../lib/search/embeddings.ts';
+import { openIdIndex } from '../../lib/search/id-lookup.ts';
 
 const FIXTURE = fixture('tracks-5k.parquet');
 const config: JobConfig = {
@@ -74,7 +75,7 @@ let bucket = '';
 beforeEach(async () => {
   bucket = `pipeline-${++bucketCount}`;
   // Five shards: enough for a map, cheaper than the 20 the first test checks.
-  Object.assign(config, { shardRows: 1000, statsPartRows: 1 << 24, parquet: false });
+  Object.assign(config, { shardRows: 1000, statsPartRows: 1 << 24, parquet: false, idPartitionRows: undefined });
   hooks = {};
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
@@ -148,11 +149,12 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     expect(manifest.input).toMatchObject({ name: `s3://${bucket}/incoming/tracks.parquet`, etag, rows: 5000 });
     expect(manifest.shards.count).toBe(20);
     expect(manifest.scaler).toEqual(cli.manifest.scaler);
-    await expectManifestEtagsCurrent('tracks', 2);
+    await expectManifestEtagsCurrent('tracks', 3);
     const jobId = jobIdFor(bucket, 'incoming/tracks.parquet', etag);
     expect(stack.execution(jobId)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published', rows: 5000, shards: 20 } });
     const counts = ['start', 'job', 'stats', 'embed', 'reduce'].map((fn) => invocationsOf(fn, since).length);
-    expect(counts).toEqual([1, 1, 1, 20, 1]);
+    // The reduce function also serves the id index's one partition (5,000 ids, none repeated: no rewrite).
+    expect(counts).toEqual([1, 1, 1, 20, 2]);
     for (const inv of local.invocations.slice(since)) expect(inv.payloadBytes).toBeLessThan(1024);
     // The job's scratch is removed and its publish lock released.
     expect(await keysUnder('jobs/')).toEqual([]);
@@ -278,6 +280,39 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     expect(manifest.shards.count).toBeGreaterThan(1);
     const want = readFileSync(fixture('edge', 'tricky-ids.reference', 'id_to_index.json'));
     expect((await getObject('embeddings/tricky/id_to_index.json'))!.toString('latin1')).toBe(want.toString('latin1'));
+  });
+
+  it('finds repeated ids in parallel over forced small hash partitions, one invoke each, rewriting only the shards they touch; the index answers as the mapping does', async () => {
+    Object.assign(config, { shardRows: 50, idPartitionRows: 16 });
+    const tasks: string[] = [];
+    hooks.after = (fn, e) => {
+      if (fn === 'reduce') tasks.push(e.task ?? 'reduce');
+    };
+
+    await runJob('incoming/tricky.parquet', readFileSync(fixture('edge', 'tricky-ids.parquet')));
+
+    const want = readFileSync(fixture('edge', 'tricky-ids.reference', 'id_to_index.json'));
+    const mapping = (await getObject('embeddings/tricky/id_to_index.json'))!;
+    expect(mapping.equals(want)).toBe(true);
+    const manifest = await manifestOf('tricky');
+    expect(manifest.outputs).toMatchObject({ repeatedIds: true, idIndex: 'id_index.bin' });
+    const rows = manifest.input.rows;
+    const partitions = 2 ** Math.ceil(Math.log2(rows / 16));
+    expect(tasks.filter((t) => t === 'index partition')).toHaveLength(partitions);
+    const rewrites = tasks.filter((t) => t === 'rewrite fragment').length;
+    expect(rewrites).toBeGreaterThan(0);
+    expect(rewrites).toBeLessThanOrEqual(manifest.shards.count);
+    expect(tasks.filter((t) => t === 'reduce')).toHaveLength(1);
+    await expectManifestEtagsCurrent('tricky', 3);
+
+    const index = (await getObject('embeddings/tricky/id_index.bin'))!;
+    const lookup = await openIdIndex({ name: 'id_index.bin', size: index.length, read: async (o, n) => index.subarray(o, o + n) }, rows, true);
+    const dict = new Map(Object.entries(JSON.parse(mapping.toString('utf8')) as Record<string, number>));
+    expect(manifest.outputs.uniqueIds).toBe(dict.size);
+    for (const [id, row] of dict) expect(await lookup.rowOf(id)).toBe(row);
+    const named = new Map([...dict].map(([id, row]) => [row, id]));
+    for (let row = 0; row < rows; row++) expect(await lookup.idOf(row)).toBe(named.get(row) ?? null);
+    expect(await keysUnder('jobs/')).toEqual([]);
   });
 
   it('runs one execution, and reduces once, when the same event arrives twice at the same time', async () => {
