@@ -117,7 +117,7 @@ writeSync(
 );
 const partsFd = openSync(partsPath, 'r');
 const chunk = Buffer.alloc(8 << 20);
-for (let n; (n = readSync(partsFd, chunk)) > 0; ) writeSync(index, chunk.subarray(0, n));
+for (let n; (n = readSync(partsFd, chunk)) > 0;) writeSync(index, chunk.subarray(0, n));
 closeSync(partsFd);
 rmSync(partsPath);
 for (const b of blocks) writeSync(index, b);

@@ -294,7 +294,11 @@ ENVIRONMENT (for s3://)
         return 0;
       }
       const known = (e.manifest.outputs.uniqueIds ?? e.rows).toLocaleString('en-US');
-      const seeds = await seedRows(e, ids, (id) => new PipelineError(`${e.dir}: no track with id '${id}' (${known} ids in ${e.manifest.outputs.mapping})`));
+      const seeds = await seedRows(
+        e,
+        ids,
+        (id) => new PipelineError(`${e.dir}: no track with id '${id}' (${known} ids in ${e.manifest.outputs.mapping})`),
+      );
       const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e);
       const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
       const joined =

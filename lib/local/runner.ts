@@ -24,7 +24,6 @@ import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
 import { npyHeader } from '../outputs/npy.ts';
 import { ID_INDEX_FILE, idIndexLayout, type IdIndexLayout } from '../outputs/id-index.ts';
 import { keysPart, rowidsPart, writeLocalIdIndex } from './id-index-files.ts';
-import { openParquet } from '../parquet/reader.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { InlineExecutor, type Executor } from './executor.ts';

@@ -64,7 +64,7 @@ export function writeEntry(w: ByteWriter, key: Uint8Array, index: number, first:
 /** Streams a fragment at `source` entry by entry, `chunkBytes` at a time (an entry may straddle two chunks). */
 export async function eachFragmentEntry(source: ByteSource, chunkBytes: number, sink: EntrySink): Promise<void> {
   let carry = new Uint8Array(0);
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     const n = Math.min(chunkBytes, source.size - at);
     const read = n > 0 ? await source.read(at, n) : new Uint8Array(0);
     at += n;

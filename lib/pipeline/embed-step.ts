@@ -19,7 +19,6 @@ import { concatIds, type IdColumn } from '../embedding/columns.ts';
 import { copyIds, rowBlock, shardKeys } from '../outputs/id-index.ts';
 import { PipelineError } from '../errors.ts';
 
-
 /** What the job's map keeps of a shard: small, whatever the shard's size. */
 export interface EmbedOutcome {
   shard: number;

@@ -80,7 +80,8 @@ export async function runIndexPartition(store: JobStore, jobId: string, p: numbe
   const plan = await store.plan(jobId);
   const layout = layoutOf(plan);
   const P = 2 ** layout.partBits;
-  if (!Number.isInteger(p) || p < 0 || p >= P) throw new PipelineError(`job ${jobId}: id partition ${p} does not exist (the plan has ${P})`);
+  if (!Number.isInteger(p) || p < 0 || p >= P)
+    throw new PipelineError(`job ${jobId}: id partition ${p} does not exist (the plan has ${P})`);
   const done = await shardRecords(store, plan);
   const slices = await mapLimit(done, READS, async (d) => {
     const start = d.keyOffsets![p]!;

@@ -131,7 +131,10 @@ export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols
   const matrix = `a ${rows.toLocaleString('en-US')} × ${cols.toLocaleString('en-US')} float32 matrix`;
   if (have < need) fail(`truncated: ${have.toLocaleString('en-US')} bytes of data, ${matrix} needs ${need.toLocaleString('en-US')}`);
   if (have > need) fail(`${(have - need).toLocaleString('en-US')} bytes more than ${matrix} (a damaged or different file)`);
-  // Copied into a buffer of its own (aligned, and exactly the data: a Node Buffer's slice is a view).
+  // A file read whole into its own buffer is used in place (numpy pads the header to 64 bytes: the data is aligned),
+  // so a query holds the vectors once; else copied into a buffer of its own (a pooled Buffer's slice is a view).
+  const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength && start % 4 === 0;
+  if (own) return { rows, cols, data: new Float32Array(bytes.buffer, start, rows * cols) };
   const data = new Float32Array(rows * cols);
   new Uint8Array(data.buffer).set(bytes.subarray(start, start + need));
   return { rows, cols, data };
@@ -205,7 +208,9 @@ export async function openOutputs(from: string | OutputFiles, opts: { maxRows?: 
       const where = fileIn(files.where, indexFile);
       const source = files.source
         ? await files.source(indexFile, etag)
-        : await files.read(indexFile, etag).then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
+        : await files
+            .read(indexFile, etag)
+            .then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
       const named = { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
       const lookup = await openIdIndex(named, head.rows, head.manifest.outputs.repeatedIds);
       return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
@@ -225,7 +230,7 @@ async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNo
     throw new OutputTooLargeError(
       `${dir}: ${rows.toLocaleString('en-US')} rows, more than the ${opts.maxRows.toLocaleString('en-US')} this loader serves${opts.limitNote ? ` (${opts.limitNote})` : ''}`,
     );
-  const { vectors, mapping } = manifest.outputs;
+  const { vectors } = manifest.outputs;
   const etags = manifest.outputs.etags ?? {};
   const etagOf = (file: string) => (Object.hasOwn(etags, file) ? etags[file] : undefined);
   const npy = parseNpy(await files.read(vectors, etagOf(vectors)), fileIn(dir, vectors));

@@ -306,7 +306,11 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     await expectManifestEtagsCurrent('tricky', 3);
 
     const index = (await getObject('embeddings/tricky/id_index.bin'))!;
-    const lookup = await openIdIndex({ name: 'id_index.bin', size: index.length, read: async (o, n) => index.subarray(o, o + n) }, rows, true);
+    const lookup = await openIdIndex(
+      { name: 'id_index.bin', size: index.length, read: async (o, n) => index.subarray(o, o + n) },
+      rows,
+      true,
+    );
     const dict = new Map(Object.entries(JSON.parse(mapping.toString('utf8')) as Record<string, number>));
     expect(manifest.outputs.uniqueIds).toBe(dict.size);
     for (const [id, row] of dict) expect(await lookup.rowOf(id)).toBe(row);

@@ -14,7 +14,7 @@ describe('track-embeddings pipeline-local', () => {
   it('runs the serverless flow on its own moto and Invoke endpoint, with the command line’s bytes', async () => {
     const out = tmp();
     const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000']);
-    expect(r.stderr).toMatch(/pipeline: 5,000 rows × 14 dims in 5 shard\(s\), 9 Lambda invocations/);
+    expect(r.stderr).toMatch(/pipeline: 5,000 rows × 14 dims in 5 shard\(s\), 10 Lambda invocations/);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
     const cli = await runLocal({ input: fixture('tracks-5k.parquet'), outDir: tmp(), workers: 1 });
@@ -26,7 +26,7 @@ describe('track-embeddings pipeline-local', () => {
     const out = tmp();
     const r = runCli(['pipeline-local', fixture('tracks-5k.parquet'), '--out', out, '--shard-rows', '1000', '--parquet']);
     expect(r.stderr).toMatch(
-      /→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, parquet\/part-\*\.parquet, manifest\.json\}\njob \w+: execution SUCCEEDED, \d+ durable operations\n$/,
+      /→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, id_index\.bin, parquet\/part-\*\.parquet, manifest\.json\}\njob \w+: execution SUCCEEDED, \d+ durable operations\n$/,
     );
     expect(r.code).toBe(0);
     expect(readdirSync(join(out, 'parquet'))).toEqual([0, 1, 2, 3, 4].map((i) => `part-0000${i}.parquet`));

@@ -62,7 +62,9 @@ export class MemoryJob {
       [config.statsFunction]: ['stats', statsHandler(deps)],
       [config.embedFunction]: ['embed', embedHandler(deps)],
       [config.reduceFunction]: ['reduce', reduceHandler(deps)],
-      ...(config.repeatsFunction && { [config.repeatsFunction]: ['repeats', reduceHandler(deps)] as [Fn, (event: unknown) => Promise<unknown>] }),
+      ...(config.repeatsFunction && {
+        [config.repeatsFunction]: ['repeats', reduceHandler(deps)] as [Fn, (event: unknown) => Promise<unknown>],
+      }),
     };
     // The engine invokes only once a job has started, by when `made.job` is set.
     const made: { job?: MemoryJob } = {};

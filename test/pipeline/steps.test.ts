@@ -99,6 +99,19 @@ describe('the job over an in-memory store', () => {
     expect(manifest.timingsMs.statsParts).toBe(3);
   });
 
+  it('refuses at the start a plan that cannot finish, naming the setting, and invokes nothing', async () => {
+    const limits = { timeoutSeconds: { stats: 900, embed: 0.001, reduce: 900 }, memoryMb: { stats: 1769, embed: 1769, reduce: 1769 } };
+    const job = await memoryJob({ shardRows: 1000, limits });
+
+    const { etag } = await job.upload(KEY, FIXTURE);
+    await job.settled();
+
+    expect(job.calls).toEqual([]);
+    const status = await jobStatus(job.store, KEY);
+    expect(status).toMatchObject({ state: 'failed', jobId: jobIdFor('unit', KEY, etag), error: { error: { type: 'PlanLimitError' } } });
+    expect(status.state === 'failed' && status.error.error.message).toMatch(/near the embed function's 0\.001 s timeout: lower SHARD_ROWS/);
+  });
+
   it('refuses bad input with error.json and invokes nothing', async () => {
     const job = await memoryJob({ shardRows: 1000 });
 

@@ -64,7 +64,8 @@ describe('track-embeddings similar', () => {
     const empty = tmp();
     await expect(loadEmbeddings(empty)).rejects.toThrow(new OutputFolderError(`${empty}: not an output folder (no manifest.json)`));
     const dir = tmp();
-    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json', 'id_index.bin']) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json', 'id_index.bin'])
+      writeFileSync(join(dir, f), readFileSync(join(out, f)));
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { outputs: { shape: number[] } };
     manifest.outputs.shape = [5000, 16];
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
@@ -147,7 +148,8 @@ describe('track-embeddings similar --with', () => {
 
   it('says in one line when the input is not reachable, and still answers', () => {
     const dir = tmp();
-    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json', 'id_index.bin']) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json', 'id_index.bin'])
+      writeFileSync(join(dir, f), readFileSync(join(out, f)));
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { input: { name: string } };
     manifest.input.name = join(dir, 'gone.parquet');
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
@@ -161,7 +163,8 @@ describe('track-embeddings similar --with', () => {
 
   it('shows no columns of another file now at the input’s path, saying so in one line, and still answers', () => {
     const dir = tmp();
-    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json', 'id_index.bin']) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json', 'id_index.bin'])
+      writeFileSync(join(dir, f), readFileSync(join(out, f)));
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { input: { name: string; bytes: number } };
     // A different tracks table where the manifest's input was.
     const other = join(dir, 'tracks.parquet');
