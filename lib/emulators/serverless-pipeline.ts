@@ -127,7 +127,8 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     const name = outputName(key);
     const out = outputKeys(name);
     const parts = status.manifest.outputs.parquet ? await store.listOutput(name, PARQUET_DIR) : [];
-    const files = [status.manifest.outputs.vectors, MAPPING_FILE, ...parts, MANIFEST_FILE];
+    const index = status.manifest.outputs.idIndex ? [status.manifest.outputs.idIndex] : [];
+    const files = [status.manifest.outputs.vectors, MAPPING_FILE, ...index, ...parts, MANIFEST_FILE];
     const folder = await OutputFolder.open(opts.outDir);
     try {
       if (parts.length > 0) await mkdir(folder.path(PARQUET_DIR));

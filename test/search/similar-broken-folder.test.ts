@@ -11,6 +11,7 @@ import { fixture, useTmp } from '../helpers/tmp.ts';
 const VECTORS = 'spotify_vectors_14d.npy';
 const MAPPING = 'id_to_index.json';
 const MANIFEST = 'manifest.json';
+const INDEX = 'id_index.bin';
 
 const out = mkdtempSync(join(tmpdir(), 'similar-broken-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -29,8 +30,10 @@ const manifestOf = (edit: (m: Manifest) => void) => (text: string) => {
 /** A broken copy of the folder: one file's bytes (as latin1 text) changed. */
 const cases: [label: string, file: string, change: (text: string) => string, problem: string][] = [
   ['a truncated .npy', VECTORS, (t) => t.slice(0, 1000), 'truncated: 872 bytes of data, a 5,000 × 14 float32 matrix needs 280,000'],
-  ['a mapping that is null', MAPPING, () => 'null', 'expected a JSON object of id → row, found null'],
-  ['a mapping that is not JSON', MAPPING, (t) => t.slice(0, 100), 'not valid JSON'],
+  // A folder without the id index (written before it) is read through its mapping, which must then be sound.
+  ['an unindexed folder whose mapping is null', MAPPING, () => 'null', 'expected a JSON object of id → row, found null'],
+  ['an unindexed folder whose mapping is not JSON', MAPPING, (t) => t.slice(0, 100), 'not valid JSON'],
+  ['an id index that is not one', INDEX, (t) => `XXXXXXXX${t.slice(8)}`, 'not an id index'],
   ['a manifest without its scaler', MANIFEST, manifestOf((m) => void delete (m as Partial<Manifest>).scaler), 'scaler: expected an object'],
   [
     'vectors outside the folder',
@@ -46,8 +49,9 @@ describe('similar on a broken output folder', () => {
 
   it.each(cases)('refuses %s: exit 1, one line naming the file', (_label, file, change, problem) => {
     const dir = tmp();
-    for (const f of [VECTORS, MAPPING, MANIFEST]) {
-      const text = readFileSync(join(out, f), 'latin1');
+    for (const f of [VECTORS, MAPPING, INDEX, MANIFEST]) {
+      let text = readFileSync(join(out, f), 'latin1');
+      if (f === MANIFEST && file === MAPPING) text = manifestOf((m) => void delete m.outputs.idIndex)(text);
       writeFileSync(join(dir, f), f === file ? change(text) : text, 'latin1');
     }
     const r = runCli(['similar', dir, '--id', id]);
