@@ -246,7 +246,7 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
       await runJob('incoming/songs.parquet', readFileSync(FIXTURE));
       expect((await manifestOf('songs')).outputs.parquet).toBe('parquet/');
       await expectPartsMatch('songs', 20);
-      await expectManifestEtagsCurrent('songs', 2 + 20);
+      await expectManifestEtagsCurrent('songs', 3 + 20);
 
       // A new version in fewer shards: parts 4 to 19 of the first would join the data set.
       await runJob('incoming/songs.parquet', readFileSync(fixture('edge', 'many-rowgroups.parquet')));
@@ -339,7 +339,8 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     expect(await status('incoming/twice.parquet')).toMatchObject({ state: 'done', manifest: { input: { etag } } });
     expect(stack.engine.executions.size).toBe(executions + 1);
     const counts = ['start', 'stats', 'embed', 'reduce'].map((fn) => invocationsOf(fn, since).length);
-    expect(counts).toEqual([2, 1, 5, 1]);
+    // The reduce function: the id index's one partition, then the reduce.
+    expect(counts).toEqual([2, 1, 5, 2]);
     // The second start finds the execution running (no invoke) or invokes the same name (the engine's one execution): never a second name.
     const jobId = jobIdFor(bucket, 'incoming/twice.parquet', etag);
     const named = invocationsOf('job', since).map((i) => i.durableExecutionName);
@@ -369,7 +370,8 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
         .sort(),
     ).toEqual(['response lost', 'transient failure']);
     expect(embeds).toHaveLength(5 + 2);
-    expect(invocationsOf('reduce', since)).toHaveLength(1);
+    // The id index's one partition, then the reduce.
+    expect(invocationsOf('reduce', since)).toHaveLength(2);
     expect(stack.execution(jobIdFor(bucket, 'incoming/retry.parquet', etag))?.status).toBe('SUCCEEDED');
     await expectCommandLineBytes('retry', reference);
   });
@@ -415,6 +417,7 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
       manifest: { input: { etag: first }, jobId: `${doomed}-g1` },
     });
     expect(await keysUnder('embeddings/doomed/')).toEqual([
+      'embeddings/doomed/id_index.bin',
       'embeddings/doomed/id_to_index.json',
       'embeddings/doomed/manifest.json',
       'embeddings/doomed/spotify_vectors_14d.npy',
@@ -491,7 +494,7 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     expect(manifest.input).toMatchObject({ etag: etag2, rows: 1000 });
     expect((await getObject('embeddings/live/spotify_vectors_14d.npy'))!.length).toBe(128 + 1000 * 14 * 4);
     expect(Object.keys(await getJson('embeddings/live/id_to_index.json'))).toHaveLength(1000);
-    await expectManifestEtagsCurrent('live', 2);
+    await expectManifestEtagsCurrent('live', 3);
     expect(await getObject('embeddings/live/error.json')).toBeNull();
     expect(stack.execution(job1)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'superseded', jobId: job1 } });
     expect(stack.execution(job2)).toMatchObject({ status: 'SUCCEEDED', result: { status: 'published', rows: 1000 } });
@@ -514,7 +517,12 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
 
     await runJob(key, readFileSync(FIXTURE), via);
 
-    expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
+    expect(await keysUnder(out)).toEqual([
+      `${out}id_index.bin`,
+      `${out}id_to_index.json`,
+      `${out}manifest.json`,
+      `${out}spotify_vectors_14d.npy`,
+    ]);
   });
 
   it.each([

@@ -230,7 +230,12 @@ describe('the synthesized Lambda bundles', () => {
     await idle();
 
     const out = 'embeddings/tracks 5k/';
-    expect(await keysUnder(out)).toEqual([`${out}id_to_index.json`, `${out}manifest.json`, `${out}spotify_vectors_14d.npy`]);
+    expect(await keysUnder(out)).toEqual([
+      `${out}id_index.bin`,
+      `${out}id_to_index.json`,
+      `${out}manifest.json`,
+      `${out}spotify_vectors_14d.npy`,
+    ]);
     expect((await getObject(`${out}spotify_vectors_14d.npy`))!.equals(readFileSync(cli.vectorsPath))).toBe(true);
     expect((await getObject(`${out}id_to_index.json`))!.equals(readFileSync(cli.mappingPath))).toBe(true);
     const manifest = JSON.parse((await getObject(`${out}manifest.json`))!.toString());
