@@ -16,7 +16,7 @@ describe('embed --parquet', () => {
     const out = tmp();
     const r = runCli([fixture('tracks-5k.parquet'), '-o', out, '--parquet', ...extra]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, embeddings\.parquet, manifest\.json\}\n$/);
+    expect(r.stderr).toMatch(/→ .*\{spotify_vectors_14d\.npy, id_to_index\.json, id_index\.bin, embeddings\.parquet, manifest\.json\}\n$/);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.outputs.parquet).toBe('embeddings.parquet');
     expect(manifest.shards.count).toBe(extra.length > 0 ? 5 : 1);
