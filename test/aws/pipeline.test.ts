@@ -252,7 +252,7 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
       await runJob('incoming/songs.parquet', readFileSync(fixture('edge', 'many-rowgroups.parquet')));
       expect((await manifestOf('songs')).shards.count).toBe(4);
       await expectPartsMatch('songs', 4);
-      await expectManifestEtagsCurrent('songs', 2 + 4);
+      await expectManifestEtagsCurrent('songs', 3 + 4);
 
       // Parquet no longer asked for: the folder goes, the other output in it stays.
       config.parquet = false;

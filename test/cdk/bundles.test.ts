@@ -255,7 +255,8 @@ describe('the synthesized Lambda bundles', () => {
       // Three parts' sums, then their deviations.
       ['stats', 3 + 3],
       ['embed', 5],
-      ['reduce', 1],
+      // The id index's one partition, then the reduce: one bundle serves both.
+      ['reduce', 1 + 1],
       ['query', 0],
     ]);
     expect(engine!.executions.get(jobIdFor(bucket, key, etag))?.status).toBe('SUCCEEDED');
