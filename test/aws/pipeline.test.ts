@@ -258,9 +258,10 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
       config.parquet = false;
       await runJob('incoming/songs.parquet', readFileSync(fixture('writers', 'pyarrow-snappy.parquet')));
       expect((await manifestOf('songs')).outputs.parquet).toBeUndefined();
-      await expectManifestEtagsCurrent('songs', 2);
+      await expectManifestEtagsCurrent('songs', 3);
       expect(await keysUnder('embeddings/songs/parquet/')).toEqual(sibling);
       expect(sibling.map((k) => k.slice('embeddings/songs/parquet/'.length)).sort()).toEqual([
+        'id_index.bin',
         'id_to_index.json',
         'manifest.json',
         'parquet/part-00000.parquet',
