@@ -239,6 +239,7 @@ const trackMap = new TrackMap($('map'), {
   },
   onPick: (row) => choose(row),
 });
+stats.map = trackMap.stats;
 $('reset-view').addEventListener('click', () => trackMap.resetView());
 
 async function colourBy(name) {
