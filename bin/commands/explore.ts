@@ -33,11 +33,14 @@ rows it draws an even sample of them, and neighbours are still searched over eve
   async run(args) {
     const [dir] = positionals(this, args, ['DIR']);
     if (dir!.startsWith('s3://'))
-      throw new UsageError(`explore reads a local output folder; copy it first: aws s3 cp --recursive ${dir} ./out/ (s3:// is not served yet)`);
+      throw new UsageError(
+        `explore reads a local output folder; copy it first: aws s3 cp --recursive ${dir} ./out/ (s3:// is not served yet)`,
+      );
     const port = intOption(this, args, 'port', 0) ?? 8737;
     if (port > 65_535) throw usageError(this, `--port must be at most 65535, got '${port}'`);
     const host = stringOption(args, 'host') ?? '127.0.0.1';
-    if (!LOOPBACK.has(host)) process.stderr.write(`warning: serving on ${host}: other machines that reach it can read this folder's data\n`);
+    if (!LOOPBACK.has(host))
+      process.stderr.write(`warning: serving on ${host}: other machines that reach it can read this folder's data\n`);
     const opened = await openExplorer(dir!, { input: stringOption(args, 'input') });
     for (const line of opened.notes) process.stderr.write(`${line}\n`);
     const served = await serveExplorer(opened.explorer, host, port).catch(async (e: unknown) => {

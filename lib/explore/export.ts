@@ -17,6 +17,9 @@ export function neighboursCsv(rows: readonly NeighbourRow[]): string {
 }
 
 /** The neighbours as JSON: the query (seed rows and ids, metric) and the list. */
-export function neighboursJson(query: { seeds: { row: number; id: string }[]; metric: string; k: number }, rows: readonly NeighbourRow[]): string {
+export function neighboursJson(
+  query: { seeds: { row: number; id: string }[]; metric: string; k: number },
+  rows: readonly NeighbourRow[],
+): string {
   return `${JSON.stringify({ query, neighbours: rows.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]]))) }, null, 2)}\n`;
 }

@@ -76,7 +76,8 @@ export function decodeMap(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(8, true) !== dims || view.getUint32(12, true) !== expect.rows || view.getUint32(16, true) !== n)
     return { problem: 'computed for another shape' };
-  if (!Buffer.from(bytes.subarray(24, 56)).equals(Buffer.from(expect.key))) return { problem: 'computed for another publish of the folder' };
+  if (!Buffer.from(bytes.subarray(24, 56)).equals(Buffer.from(expect.key)))
+    return { problem: 'computed for another publish of the folder' };
   let at = HEAD;
   const f64 = (count: number) => {
     const out = new Float64Array(count);
@@ -103,7 +104,8 @@ export function computeMap(vectors: Float32Array, dims: number, limit: number): 
 }
 
 /** How the map was obtained: from the cache, computed and cached, or computed with the cache unwritable (and why). */
-export type MapSource = { from: 'cache' } | { from: 'computed'; cached: true; replaced?: string } | { from: 'computed'; cached: false; why: string };
+export type MapSource =
+  { from: 'cache' } | { from: 'computed'; cached: true; replaced?: string } | { from: 'computed'; cached: false; why: string };
 
 /**
  * The folder's map: read from its cache file when that is valid for this publish, else computed

@@ -11,6 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, makeOutputFolder, ROOT, startExplore } from './browser.ts';
+import type { ExploreStats, PageDocument, PageElement } from './browser.ts';
+
+// The page's globals, in the callbacks that run in the browser (the tsconfig has no DOM lib).
+declare const document: PageDocument;
+declare const window: { exploreStats: ExploreStats };
 
 const argv = process.argv.slice(2);
 const rowsAt = argv.indexOf('--rows');
@@ -26,14 +31,16 @@ try {
   started = performance.now();
   const server = await startExplore('out', root);
   const coldStart = performance.now() - started;
-  console.log(`explore served in ${(coldStart / 1000).toFixed(2)} s (loading, PCA projected and cached: ${server.stderr().trim().split('\n')[0]})`);
+  console.log(
+    `explore served in ${(coldStart / 1000).toFixed(2)} s (loading, PCA projected and cached: ${server.stderr().trim().split('\n')[0]})`,
+  );
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 860 }, deviceScaleFactor: 1 });
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
     const first = await page.evaluate(() => {
-      const s = (window as unknown as { exploreStats: { mapDrawMs: number; mapShownAt: number } }).exploreStats;
+      const s = window.exploreStats;
       return { drawMs: s.mapDrawMs, shownAt: s.mapShownAt };
     });
     // Redraws as panning and zooming cause them.
@@ -44,7 +51,7 @@ try {
       const before = Number(await page.getAttribute('#map', 'data-draws'));
       await page.mouse.wheel(0, i < 10 ? -120 : 120);
       await page.waitForFunction((n) => Number(document.getElementById('map')!.dataset.draws) > n, before);
-      redraws.push(await page.evaluate(() => (window as unknown as { exploreStats: { map: { lastDrawMs: number } } }).exploreStats.map.lastDrawMs));
+      redraws.push(await page.evaluate(() => window.exploreStats.map.lastDrawMs));
     }
     await page.click('#reset-view');
     // Queries: search a name, pick it, then walk from neighbour to neighbour by clicking.
@@ -57,15 +64,15 @@ try {
       const before = Number((await page.evaluate(() => document.body.dataset.query)) ?? '0');
       await act();
       await page.waitForFunction((n) => Number(document.body.dataset.query ?? '0') > n, before);
-      const s = await page.evaluate(() => (window as unknown as { exploreStats: { lastQueryMs: number; lastServerMs: number } }).exploreStats);
+      const s = await page.evaluate(() => window.exploreStats);
       pageMs.push(s.lastQueryMs);
       serverMs.push(s.lastServerMs);
     };
     await answered(() => page.click('#results li[data-row="4242"]'));
     for (let i = 1; i < QUERIES; i++) {
-      const rows = await page.$$eval('#neighbours tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.row));
+      const rows = await page.$$eval('#neighbours tbody tr', (trs) => trs.map((tr) => (tr as PageElement).dataset.row));
       const next = rows[i % rows.length];
-      if (i % 10 === 5) await answered(() => page.selectOption('#metric', i % 20 === 5 ? 'cosine' : 'euclidean'));
+      if (i % 10 === 5) await answered(async () => void (await page.selectOption('#metric', i % 20 === 5 ? 'cosine' : 'euclidean')));
       else await answered(() => page.click(`#neighbours tr[data-row="${next}"] button.pick`));
     }
     const queryMedian = median(pageMs);

@@ -76,3 +76,27 @@ export function startExplore(dir: string, cwd: string, args: readonly string[] =
     void exited.then((code) => reject(new Error(`explore exited (${code}) before serving: ${stderr}`)));
   });
 }
+
+/** An element as the page callbacks below use it (they run in the browser; the tsconfig has no DOM lib). */
+export interface PageElement {
+  dataset: Record<string, string | undefined>;
+  children: ArrayLike<{ textContent: string | null }>;
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+/** The page's document, as those callbacks use it. */
+export interface PageDocument {
+  body: PageElement;
+  getElementById(id: string): PageElement;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+}
+/** The figures the page keeps in window.exploreStats (lib/explore/explore-page/app.js). */
+export interface ExploreStats {
+  queries: number[];
+  lastQueryMs: number;
+  lastServerMs: number;
+  mapDrawMs: number;
+  mapShownAt: number;
+  map: { draws: number; lastDrawMs: number };
+}

@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, makeOutputFolder, runCommand, startExplore, type RunningExplore } from './browser.ts';
+import type { PageDocument, PageElement } from './browser.ts';
+
+// The page's globals, in the callbacks that run in the browser (the tsconfig has no DOM lib).
+declare const document: PageDocument;
 
 const ROWS = 3000;
 let root: string;
@@ -38,7 +42,7 @@ function similar(ids: string[], metric = 'euclidean', k = 10): Similar[] {
 /** The neighbour table as shown: row and distance of each line. */
 const shownNeighbours = () =>
   page.$$eval('#neighbours tbody tr', (trs) =>
-    trs.map((tr) => ({ row: Number((tr as HTMLElement).dataset.row), distance: Number(tr.children[4]!.textContent) })),
+    trs.map((tr) => ({ row: Number((tr as PageElement).dataset.row), distance: Number(tr.children[4]!.textContent) })),
   );
 
 /** Waits for the page's next neighbour answer after `act`. */
@@ -98,15 +102,15 @@ describe('explore page', () => {
     const first = (await shownNeighbours())[0]!;
     const id = await page.getAttribute(`#neighbours tr[data-row="${first.row}"] button.pick`, 'title');
     await answered(() => page.click(`#neighbours tr[data-row="${first.row}"] button.pick`));
-    expect(await page.$$eval('#seeds li', (lis) => lis.map((li) => Number((li as HTMLElement).dataset.row)))).toEqual([first.row]);
+    expect(await page.$$eval('#seeds li', (lis) => lis.map((li) => Number((li as PageElement).dataset.row)))).toEqual([first.row]);
     expectSame(await shownNeighbours(), similar([id!.replace(/^pick /, '')]));
     seedId = id!.replace(/^pick /, '');
   });
 
   it('switches the metric to cosine', async () => {
-    await answered(() => page.selectOption('#metric', 'cosine'));
+    await answered(async () => void (await page.selectOption('#metric', 'cosine')));
     expectSame(await shownNeighbours(), similar([seedId], 'cosine'));
-    await answered(() => page.selectOption('#metric', 'euclidean'));
+    await answered(async () => void (await page.selectOption('#metric', 'euclidean')));
   });
 
   it('searches from the mean of several seeds (a playlist), with the k asked', async () => {
@@ -120,7 +124,7 @@ describe('explore page', () => {
 
   it('draws the map: thousands of coloured pixels, more than one colour', async () => {
     const { lit, colours } = await page.evaluate(() => {
-      const c = document.getElementById('map') as HTMLCanvasElement;
+      const c = document.getElementById('map');
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       const seen = new Set<number>();
       let lit = 0;

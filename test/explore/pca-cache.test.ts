@@ -36,7 +36,7 @@ describe('the map cache', () => {
 
   it.each([
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 1), /bytes, expected/],
-    ['a flipped byte', (b: Buffer) => (b[100]! ^= 1, b), /checksum/],
+    ['a flipped byte', (b: Buffer) => ((b[100]! ^= 1), b), /checksum/],
     ['another version', (b: Buffer) => (b.write('TEPCAv2\n', 0), b), /not a v1 cache file/],
     ['empty', () => Buffer.alloc(0), /not a v1 cache file/],
   ])('recomputes a cache file that is %s, and replaces it', async (_, damage, problem) => {
@@ -74,6 +74,8 @@ describe('the map cache', () => {
     const map = computeMap(vectors, DIMS, 1000);
     const key = cacheKey(manifest, 1000);
     const bytes = encodeMap({ ...map, rows: map.rows.map((r) => (r === 3 ? 4 : r)) }, ROWS, key);
-    expect(decodeMap(bytes, { dims: DIMS, rows: ROWS, key, mapRows: mapRows(ROWS, 1000) })).toEqual({ problem: 'its rows are not the map’s' });
+    expect(decodeMap(bytes, { dims: DIMS, rows: ROWS, key, mapRows: mapRows(ROWS, 1000) })).toEqual({
+      problem: 'its rows are not the map’s',
+    });
   });
 });

@@ -73,7 +73,10 @@ describe('fitPca', () => {
     const a = fitPca(vectors, 14);
     const b = fitPca(Float32Array.from(vectors), 14);
     expect(Buffer.from(a.components.buffer).equals(Buffer.from(b.components.buffer))).toBe(true);
-    const mirrored = fitPca(vectors.map((x) => -x), 14);
+    const mirrored = fitPca(
+      vectors.map((x) => -x),
+      14,
+    );
     for (let i = 0; i < 28; i++) expect(mirrored.components[i]).toBeCloseTo(a.components[i]!, 12);
     for (const c of [0, 1]) {
       const comp = Array.from(a.components.subarray(c * 14, (c + 1) * 14));

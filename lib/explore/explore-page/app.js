@@ -17,7 +17,8 @@ const el = (tag, text, cls) => {
   return e;
 };
 const label = (t) => `${t.name || t.id}${t.artists ? ` — ${t.artists}` : ''}`;
-const fmt = (v, digits = 4) => (v === null || v === undefined ? '—' : typeof v === 'number' ? String(Number(v.toFixed(digits))) : String(v));
+const fmt = (v, digits = 4) =>
+  v === null || v === undefined ? '—' : typeof v === 'number' ? String(Number(v.toFixed(digits))) : String(v);
 
 function remember(tracks) {
   for (const t of tracks) state.tracks.set(t.row, t);
@@ -163,7 +164,14 @@ function renderNeighbours() {
     add.addEventListener('click', () => addSeed(n.row));
     const plus = el('td');
     plus.append(add);
-    tr.append(el('td', String(n.rank), 'num'), name, el('td', n.artists), el('td', fmt(n.year), 'num'), el('td', n.distance.toFixed(4), 'num'), plus);
+    tr.append(
+      el('td', String(n.rank), 'num'),
+      name,
+      el('td', n.artists),
+      el('td', fmt(n.year), 'num'),
+      el('td', n.distance.toFixed(4), 'num'),
+      plus,
+    );
     body.append(tr);
   }
 }
@@ -204,11 +212,15 @@ async function refresh() {
   remember(answer.neighbours);
   renderNeighbours();
   renderSeeds();
-  trackMap.setHighlight(state.seeds, state.neighbours.map((n) => n.row));
+  trackMap.setHighlight(
+    state.seeds,
+    state.neighbours.map((n) => n.row),
+  );
   stats.lastQueryMs = performance.now() - started;
   stats.lastServerMs = answer.ms;
   stats.queries.push(stats.lastQueryMs);
-  $('timing').textContent = `${state.neighbours.length} nearest of ${state.info.rows.toLocaleString('en-US')} in ${answer.ms.toFixed(1)} ms (page ${stats.lastQueryMs.toFixed(0)} ms)`;
+  $('timing').textContent =
+    `${state.neighbours.length} nearest of ${state.info.rows.toLocaleString('en-US')} in ${answer.ms.toFixed(1)} ms (page ${stats.lastQueryMs.toFixed(0)} ms)`;
   document.body.dataset.query = String(stats.queries.length);
 }
 
