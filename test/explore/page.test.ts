@@ -15,6 +15,10 @@ import type { PageDocument, PageElement } from './browser.ts';
 
 // The page's globals, in the callbacks that run in the browser (the tsconfig has no DOM lib).
 declare const document: PageDocument;
+declare const window: {
+  exploreMap: { rows: Int32Array; toScreen(i: number): [number, number]; pointAt(x: number, y: number): number };
+  devicePixelRatio: number;
+};
 
 const ROWS = 3000;
 let root: string;
@@ -154,6 +158,28 @@ describe('explore page', () => {
     expect(json.query.seeds).toHaveLength(2);
     expect(json.query.k).toBe(25);
     expect(json.neighbours.map((n) => n.row)).toEqual(shown.map((s) => s.row));
+  });
+
+  it('names the track under the pointer, and picks the point clicked', async () => {
+    const box = (await page.locator('#map').boundingBox())!;
+    // A point well inside the canvas: the 100th drawn, where it is on screen, and the row there.
+    const spot = await page.evaluate(() => {
+      const m = window.exploreMap;
+      const ratio = window.devicePixelRatio || 1;
+      for (let i = 100; i < m.rows.length; i++) {
+        const [x, y] = m.toScreen(i);
+        const at = m.pointAt(x / ratio, y / ratio);
+        if (x > 20 && y > 20 && at >= 0) return { x: x / ratio, y: y / ratio, row: m.rows[at]! };
+      }
+      return null;
+    });
+    expect(spot).not.toBeNull();
+    const t = (await (await fetch(`${server.url}api/track?row=${spot!.row}`)).json()) as { name: string };
+    await page.mouse.move(box.x + spot!.x, box.y + spot!.y);
+    await page.waitForSelector('#tooltip:not([hidden])');
+    expect(await page.textContent('#tooltip')).toContain(t.name);
+    await answered(() => page.mouse.click(box.x + spot!.x, box.y + spot!.y));
+    expect(await page.$$eval('#seeds li', (lis) => lis.map((li) => Number((li as PageElement).dataset.row)))).toEqual([spot!.row]);
   });
 
   it('asked for nothing from anywhere but its own server', () => {

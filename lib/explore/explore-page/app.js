@@ -252,6 +252,8 @@ const trackMap = new TrackMap($('map'), {
   onPick: (row) => choose(row),
 });
 stats.map = trackMap.stats;
+/** The map itself, for the browser tests to find a point's place on screen. */
+window.exploreMap = trackMap;
 $('reset-view').addEventListener('click', () => trackMap.resetView());
 
 async function colourBy(name) {
