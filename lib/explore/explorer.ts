@@ -46,7 +46,8 @@ export interface Explorer {
   readonly map: PcaMap;
   info(): Record<string, unknown>;
   search(query: string, limit: number): TrackSummary[];
-  track(row: number): Promise<TrackSummary & { vector: (number | null)[]; features: Record<string, unknown> }>;
+  /** One track; with `withFeatures`, its input values too (read from the input: a row group decoded). */
+  track(row: number, withFeatures?: boolean): Promise<TrackSummary & { vector: (number | null)[]; features: Record<string, unknown> }>;
   neighbours(seeds: readonly number[], k: number, metric: Metric): { neighbours: NeighbourRow[]; ms: number };
   /** The values of a colour column at the map's rows (an embedding dimension `dim:N`, or an input column). */
   column(name: string): Promise<Float32Array>;
@@ -90,10 +91,10 @@ export function createExplorer(e: Embeddings, map: PcaMap, text: TrackText | nul
       maxK: MAX_K,
     }),
     search: (query, limit) => searchTracks(index, e.index, query, limit).map(summary),
-    async track(row) {
+    async track(row, withFeatures = true) {
       checkRow(row);
       const vector = Array.from(e.vectors.subarray(row * e.dims, (row + 1) * e.dims), (v) => (Number.isNaN(v) ? null : v));
-      const raw = input ? ((await readRows(input, [...new Set(features)], [row])).get(row) ?? {}) : {};
+      const raw = input && withFeatures ? ((await readRows(input, [...new Set(features)], [row])).get(row) ?? {}) : {};
       return { ...summary(row), vector, features: raw };
     },
     neighbours(seeds, k, metric) {

@@ -69,7 +69,7 @@ async function answer(explorer: Explorer, url: URL, res: ServerResponse): Promis
     case '/api/search':
       return json(res, explorer.search(p.get('q') ?? '', Math.min(50, Number(p.get('limit') ?? 20) || 20)));
     case '/api/track':
-      return json(res, await explorer.track(Number(p.get('row'))));
+      return json(res, await explorer.track(Number(p.get('row')), p.get('features') !== '0'));
     case '/api/map': {
       const { rows, xy } = explorer.map;
       const body = new Uint8Array(4 + rows.byteLength + xy.byteLength);

@@ -7,7 +7,7 @@
  *
  *   npm run test:browser [-- --rows N] [-- --no-screenshot]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, makeOutputFolder, ROOT, startExplore } from './browser.ts';
@@ -82,6 +82,9 @@ try {
       `neighbour query (k 10, page: request to rendered list): median ${queryMedian.toFixed(1)} ms, max ${Math.max(...pageMs).toFixed(1)} ms over ${pageMs.length}`,
       `neighbour query (server scan of ${ROWS.toLocaleString('en-US')} rows): median ${median(serverMs).toFixed(1)} ms`,
     ];
+    // The server's resident memory (Linux): the matrix, the names and artists, the map.
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8').toString())?.[1];
+    if (rss) figures.push(`explore server resident memory: ${(Number(rss) / 1024).toFixed(0)} MiB`);
     for (const f of figures) console.log(f);
     if (!argv.includes('--no-screenshot')) {
       // One track picked by name, its features and neighbours shown: the picture docs/explore.md shows.

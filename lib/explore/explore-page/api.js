@@ -19,6 +19,8 @@ async function get(path, params) {
 export const info = async () => (await get('/api/info')).json();
 export const search = async (q) => (await get('/api/search', { q, limit: '20' })).json();
 export const track = async (row) => (await get('/api/track', { row: String(row) })).json();
+/** A track's name, artists and year only (no input read): for hovering. */
+export const summary = async (row) => (await get('/api/track', { row: String(row), features: '0' })).json();
 
 /** The neighbours of the seeds' mean: {neighbours, ms}. */
 export const neighbours = async (rows, k, metric) => (await get('/api/neighbours', neighbourParams(rows, k, metric))).json();

@@ -240,7 +240,7 @@ const trackMap = new TrackMap($('map'), {
     }
     let t = state.tracks.get(hit.row);
     if (!t) {
-      t = await api.track(hit.row);
+      t = await api.summary(hit.row);
       remember([t]);
     }
     if (seq !== hoverSeq) return;
