@@ -9,7 +9,7 @@ import type { Embeddings } from '../search/embeddings.ts';
 import { meanOf, nearest, type Metric } from '../search/nearest.ts';
 import { MAX_K, METRICS, ranked } from '../search/query.ts';
 import { readRows } from '../search/join-columns.ts';
-import type { FileSource } from '../io/file-source.ts';
+import type { ByteSource } from '../io/byte-source.ts';
 import { PipelineError } from '../errors.ts';
 import { readNumericColumn, type TrackText } from './input-table.ts';
 import { buildSearchIndex, searchTracks, type SearchIndex } from './track-search.ts';
@@ -54,7 +54,7 @@ export interface Explorer {
 }
 
 /** The explorer over loaded embeddings, their map, and the input's text (null when the input is not at hand). */
-export function createExplorer(e: Embeddings, map: PcaMap, text: TrackText | null, input: FileSource | null, note?: string): Explorer {
+export function createExplorer(e: Embeddings, map: PcaMap, text: TrackText | null, input: ByteSource | null, note?: string): Explorer {
   const index: SearchIndex = buildSearchIndex(text?.names ?? e.ids.map(() => ''), text?.artists ?? e.ids.map(() => ''));
   const features = e.manifest.spec.features.map((f) => f.column);
   const summary = (row: number): TrackSummary => {

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Manifest } from '../outputs/manifest.ts';
-import { openFileSource, type FileSource } from '../io/file-source.ts';
+import { openFileSource } from '../io/file-source.ts';
+import type { ByteSource } from '../io/byte-source.ts';
 import { openParquet } from '../parquet/reader.ts';
 import type { ColumnSchema } from '../parquet/footer.ts';
 import { toFloat64 } from '../embedding/columns.ts';
@@ -21,8 +22,11 @@ export interface TrackText {
   numericColumns: string[];
 }
 
+/** The input table's bytes: a local file or an S3 object; closed when the server stops. */
+export type InputSource = ByteSource & { close(): Promise<void> };
+
 /** The input file the manifest names (or `explicit`), checked by size; or null and why not. */
-export async function openInput(manifest: Manifest, explicit?: string): Promise<{ source: FileSource } | { note: string }> {
+export async function openInput(manifest: Manifest, explicit?: string): Promise<{ source: InputSource } | { note: string }> {
   const path = explicit ?? manifest.input.name;
   if (path.startsWith('s3://')) return { note: `the input named in the manifest, ${path}, is in S3 (give a local copy with --input)` };
   if (!existsSync(path)) return { note: `the input named in the manifest, ${path}, is not reachable from here (give it with --input)` };
@@ -38,7 +42,7 @@ const NUMERIC = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
 const isNumeric = (c: ColumnSchema) => c.physical !== null && NUMERIC.has(c.physical) && c.logical !== 'string';
 
 /** Reads the name, artists and year of every row (those of the three the file has), in row order. */
-export async function readTrackText(source: FileSource, rows: number): Promise<TrackText> {
+export async function readTrackText(source: ByteSource, rows: number): Promise<TrackText> {
   const reader = await openParquet(source);
   const layout = reader.layout;
   const has = (c: string) => layout.columns.some((col) => col.name === c);
@@ -63,7 +67,7 @@ export async function readTrackText(source: FileSource, rows: number): Promise<T
 }
 
 /** One numeric column's values at `rows` (ascending), as float32; NaN for a null. */
-export async function readNumericColumn(source: FileSource, column: string, rows: Int32Array): Promise<Float32Array> {
+export async function readNumericColumn(source: ByteSource, column: string, rows: Int32Array): Promise<Float32Array> {
   const reader = await openParquet(source);
   const all = reader.layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
   const out = new Float32Array(rows.length).fill(NaN);

@@ -3,13 +3,11 @@
  * them), the map (cached beside them), and the input's names, artists and years when the input
  * named in the manifest (or given) is at hand.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadEmbeddings } from '../search/embeddings.ts';
+import { folderFiles, loadEmbeddings, type OutputFiles } from '../search/embeddings.ts';
 import { MANIFEST_FILE } from '../outputs/file-names.ts';
-import type { FileSource } from '../io/file-source.ts';
-import { loadOrComputeMap, PCA_CACHE_FILE, type MapSource } from './pca-cache.ts';
-import { openInput, readTrackText } from './input-table.ts';
+import type { Manifest } from '../outputs/manifest.ts';
+import { computeMap, loadOrComputeMap, PCA_CACHE_FILE, type MapSource } from './pca-cache.ts';
+import { openInput, readTrackText, type InputSource } from './input-table.ts';
 import { createExplorer, type Explorer } from './explorer.ts';
 
 /** Rows drawn on the map at most; a larger folder draws an even sample and still searches every row. */
@@ -29,15 +27,31 @@ const mapNote = (s: MapSource, rows: number, limit: number): string => {
   return `${what}: projected; not cached (cannot write ${PCA_CACHE_FILE}: ${s.why})`;
 };
 
-/** Opens `dir` (a local output folder); `input` overrides the manifest's input path. */
-export async function openExplorer(dir: string, opts: { input?: string; mapLimit?: number } = {}): Promise<OpenedExplorer> {
+export interface ExploreOptions {
+  /** The input Parquet (a local path), instead of the one the manifest names. */
+  input?: string;
+  mapLimit?: number;
+  /**
+   * Opens the input the manifest names, for a folder that is not local (S3: pinned to the
+   * recorded ETag); by default a local path, checked by size.
+   */
+  openInput?: (manifest: Manifest) => Promise<{ source: InputSource } | { note: string }>;
+}
+
+/**
+ * Opens an output folder: a local path (the map cached in it), or the files of one elsewhere
+ * (an S3 prefix: the map is projected at each start, nothing is written there).
+ */
+export async function openExplorer(from: string | OutputFiles, opts: ExploreOptions = {}): Promise<OpenedExplorer> {
   const limit = opts.mapLimit ?? MAP_LIMIT;
-  const e = await loadEmbeddings(dir);
-  const manifestBytes = await readFile(join(dir, MANIFEST_FILE));
-  const { map, source } = await loadOrComputeMap(dir, e.vectors, e.dims, manifestBytes, limit);
+  const files = typeof from === 'string' ? folderFiles(from) : from;
+  const e = await loadEmbeddings(files);
+  let map, source: MapSource;
+  if (typeof from === 'string') ({ map, source } = await loadOrComputeMap(from, e.vectors, e.dims, await files.read(MANIFEST_FILE), limit));
+  else [map, source] = [computeMap(e.vectors, e.dims, limit), { from: 'computed', cached: false, why: 'not a local folder' } as MapSource];
   const notes = [mapNote(source, e.rows, limit)];
-  const opened = await openInput(e.manifest, opts.input);
-  let input: FileSource | null = null;
+  const opened = opts.input !== undefined || !opts.openInput ? await openInput(e.manifest, opts.input) : await opts.openInput(e.manifest);
+  let input: InputSource | null = null;
   let note: string | undefined;
   if ('source' in opened) input = opened.source;
   else {

@@ -55,8 +55,13 @@ export interface RunningExplore {
 }
 
 /** Starts `track-embeddings explore DIR --port 0 ARGS` in `cwd` and resolves once it prints its address. */
-export function startExplore(dir: string, cwd: string, args: readonly string[] = []): Promise<RunningExplore> {
-  const child = spawn(process.execPath, [CLI, 'explore', dir, '--port', '0', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startExplore(
+  dir: string,
+  cwd: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningExplore> {
+  const child = spawn(process.execPath, [CLI, 'explore', dir, '--port', '0', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

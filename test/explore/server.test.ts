@@ -133,11 +133,10 @@ describe('the explore server', () => {
 });
 
 describe('track-embeddings explore', () => {
-  it('refuses s3:// in one line (not served yet), exit 2', () => {
-    const r = spawnSync(process.execPath, [CLI, 'explore', 's3://bucket/embeddings/x/'], { encoding: 'utf8' });
+  it('refuses an s3:// URL without a bucket and prefix in one line, exit 2', () => {
+    const r = spawnSync(process.execPath, [CLI, 'explore', 's3://bucket'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^error: explore reads a local output folder; copy it first/);
+    expect(r.stderr.trim()).toBe('error: s3://bucket: expected s3://BUCKET/PREFIX/, an output folder');
   });
 
   it('refuses a folder that is not an output folder, in one line', () => {
