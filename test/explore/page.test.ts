@@ -90,9 +90,10 @@ describe('explore page', () => {
       await page.waitForSelector('#results li[data-row="123"]');
     });
     await answered(() => page.click('#results li[data-row="123"]'));
-    expect(await page.textContent('#track-title')).toBe(known.name);
+    // The track's details arrive on their own request, beside the neighbours'.
+    await expect.poll(() => page.textContent('#track-title')).toBe(known.name);
     expect(await page.textContent('#track-meta')).toContain(known.id);
-    expect(await page.$$eval('#features tbody tr', (trs) => trs.length)).toBe(14);
+    await expect.poll(() => page.$$eval('#features tbody tr', (trs) => trs.length)).toBe(14);
     expectSame(await shownNeighbours(), similar([known.id]));
     seedId = known.id;
   });
@@ -126,23 +127,29 @@ describe('explore page', () => {
     expectSame(await shownNeighbours(), similar([seedId, secondId], 'euclidean', 25));
   });
 
-  it('draws the map: thousands of coloured pixels, more than one colour', async () => {
-    const { lit, colours } = await page.evaluate(() => {
+  it('draws the map: thousands of coloured pixels, more than one colour, the seeds and neighbours ringed', async () => {
+    const { lit, colours, white, orange } = await page.evaluate(() => {
       const c = document.getElementById('map');
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       const seen = new Set<number>();
-      let lit = 0;
+      let [lit, white, orange] = [0, 0, 0];
       for (let i = 0; i < data.length; i += 4) {
-        const rgb = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+        const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+        const rgb = (r << 16) | (g << 8) | b;
         if (rgb !== 0x0b0d11) {
           lit++;
           seen.add(rgb);
         }
+        // The rings: white for the seeds, #ffb347 for the neighbours (neither is on the viridis ramp).
+        if (r > 245 && g > 245 && b > 245) white++;
+        if (r > 245 && g > 165 && g < 195 && b > 55 && b < 90) orange++;
       }
-      return { lit, colours: seen.size };
+      return { lit, colours: seen.size, white, orange };
     });
     expect(lit).toBeGreaterThan(ROWS / 2);
     expect(colours).toBeGreaterThan(10);
+    expect(white).toBeGreaterThan(20);
+    expect(orange).toBeGreaterThan(50);
   });
 
   it('exports the neighbours as CSV and JSON, as listed', async () => {
