@@ -46,6 +46,17 @@ export function makeOutputFolder(dir: string, rows: number): string {
   return join(dir, 'out');
 }
 
+/** The same folder made in this process (lib/generate, then the local runner): the quicker way for the tests. */
+export async function makeOutputFolderHere(dir: string, rows: number): Promise<string> {
+  const [{ writeTracksParquet }, { runLocal }] = await Promise.all([
+    import('../../lib/generate/write-parquet.ts'),
+    import('../../lib/local/runner.ts'),
+  ]);
+  await writeTracksParquet(join(dir, 'tracks.parquet'), { rows });
+  await runLocal({ input: join(dir, 'tracks.parquet'), outDir: join(dir, 'out'), workers: 1 });
+  return join(dir, 'out');
+}
+
 export interface RunningExplore {
   url: string;
   child: ChildProcess;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, makeOutputFolder, runCommand, startExplore, type RunningExplore } from './browser.ts';
+import { launchChromium, makeOutputFolderHere, runCommand, startExplore, type RunningExplore } from './browser.ts';
 import type { PageDocument, PageElement } from './browser.ts';
 
 // The page's globals, in the callbacks that run in the browser (the tsconfig has no DOM lib).
@@ -63,7 +63,7 @@ const expectSame = (shown: { row: number; distance: number }[], expected: Simila
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'explore-page-'));
-  makeOutputFolder(root, ROWS);
+  await makeOutputFolderHere(root, ROWS);
   server = await startExplore('out', root);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 800 }, acceptDownloads: true });

@@ -10,14 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
 import { keysUnder, s3Endpoint } from '../helpers/s3.ts';
-import { CLI, makeOutputFolder, startExplore, type RunningExplore } from './browser.ts';
+import { CLI, makeOutputFolderHere, startExplore, type RunningExplore } from './browser.ts';
 import { spawnSync } from 'node:child_process';
+import { openExplorer, type OpenedExplorer } from '../../lib/explore/open-explorer.ts';
+import { serveExplorer, type ExploreServer } from '../../lib/explore/server.ts';
 
 const BUCKET = 'explore-s3';
 let root: string;
 let s3: S3Client;
 let remote: RunningExplore;
-let local: RunningExplore;
+let opened: OpenedExplorer;
+let local: ExploreServer;
 
 const env = () => ({
   ...process.env,
@@ -26,11 +29,11 @@ const env = () => ({
   AWS_SECRET_ACCESS_KEY: 'local',
   AWS_REGION: 'us-east-1',
 });
-const json = async (server: RunningExplore, path: string) => (await fetch(new URL(path, server.url))).json() as Promise<unknown>;
+const json = async (server: { url: string }, path: string) => (await fetch(new URL(path, server.url))).json() as Promise<unknown>;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'explore-s3-'));
-  const out = makeOutputFolder(root, 1500);
+  const out = await makeOutputFolderHere(root, 1500);
   s3 = s3ClientFor(s3Endpoint());
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const put = (key: string, body: Uint8Array | string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -40,11 +43,14 @@ beforeAll(async () => {
   for (const f of ['spotify_vectors_14d.npy', 'id_to_index.json']) await put(`embeddings/tracks/${f}`, readFileSync(join(out, f)));
   await put('embeddings/tracks/manifest.json', JSON.stringify(manifest));
   remote = await startExplore(`s3://${BUCKET}/embeddings/tracks/`, root, [], env());
-  local = await startExplore('out', root);
+  // The same folder, local, served in-process: the answers the S3 one must give.
+  opened = await openExplorer(out, { input: join(root, 'tracks.parquet') });
+  local = await serveExplorer(opened.explorer, '127.0.0.1', 0);
 });
 afterAll(async () => {
   await remote?.stop();
-  await local?.stop();
+  await local?.close();
+  await opened?.close();
   s3?.destroy();
   rmSync(root, { recursive: true, force: true });
 });

@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openExplorer, type OpenedExplorer } from '../../lib/explore/open-explorer.ts';
 import { CSP, serveExplorer, type ExploreServer } from '../../lib/explore/server.ts';
-import { makeOutputFolder, runCommand, startExplore } from './browser.ts';
+import { makeOutputFolderHere, runCommand, startExplore } from './browser.ts';
 import { CLI } from '../helpers/cli.ts';
 import { spawnSync } from 'node:child_process';
 
@@ -39,7 +39,7 @@ const get = async (path: string) => {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'explore-server-'));
-  makeOutputFolder(root, ROWS);
+  await makeOutputFolderHere(root, ROWS);
   opened = await openExplorer(join(root, 'out'), { input: join(root, 'tracks.parquet'), mapLimit: 1000 });
   served = await serveExplorer(opened.explorer, '127.0.0.1', 0);
 });
@@ -152,7 +152,7 @@ describe('track-embeddings explore', () => {
       const info = (await (await fetch(`${server.url}api/info`)).json()) as { hasText: boolean; note: string };
       expect(info.hasText).toBe(false);
       expect(server.stderr()).toMatch(
-        /note: names, artists and years not shown: the input named in the manifest, tracks\.parquet, is not reachable/,
+        /note: names, artists and years not shown: the input named in the manifest, \S*tracks\.parquet, is not reachable/,
       );
       const id = opened.explorer.embeddings.ids[5]!;
       const found = (await (await fetch(`${server.url}api/search?q=${id}`)).json()) as { row: number }[];
