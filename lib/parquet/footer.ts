@@ -43,6 +43,8 @@ export interface ColumnChunk {
   start: number;
   end: number;
   nullCount: number | null;
+  /** The chunk's pages uncompressed (total_uncompressed_size): what its values take decoded, dictionary codes aside. */
+  uncompressed?: number;
 }
 
 export interface RowGroup {
@@ -240,7 +242,8 @@ function decodeFileMetaData(fmd: ThriftStruct, fileSize: number, footerLen: numb
       }
       const stats = optional<ThriftStruct>(md, 12, 'struct');
       const nullCount = stats ? (optional<number>(stats, 3, 'number') ?? null) : null;
-      chunks.set(name, { start, end, nullCount });
+      const uncompressed = optional<number>(md, 6, 'number');
+      chunks.set(name, { start, end, nullCount, ...(uncompressed !== undefined && { uncompressed }) });
     }
     return { numRows: field<number>(rg, 3, 'number', `row group ${gi} num_rows`), chunks };
   });
