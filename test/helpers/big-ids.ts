@@ -1,5 +1,5 @@
 /**
- * Inputs with very large ids, built for bench:big-ids and its tests' larger cousins: the default
+ * Inputs with very large ids, built in test/embedding/big-ids.test.ts and by bench:big-ids: the default
  * spec's feature columns (seeded normal values) and an `id` column of `distinct` ids of
  * `idBytes` bytes each, repeated cyclically, stored dictionary-encoded (an Arrow dictionary
  * column, as pandas writes a categorical) or plain.
@@ -7,8 +7,8 @@
 import * as pw from 'parquet-wasm';
 import { Dictionary, Int32, Table, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { writeFileSync } from 'node:fs';
-import { DEFAULT_SPEC } from '../lib/embedding/spec.ts';
-import { Rng } from '../lib/generate/random.ts';
+import { DEFAULT_SPEC } from '../../lib/embedding/spec.ts';
+import { Rng } from '../../lib/generate/random.ts';
 
 export interface BigIdsOptions {
   rows: number;
