@@ -174,13 +174,13 @@ export function runFooter(footer: DecoderFooter, groups: readonly number[], rows
 
 /**
  * The fields of FileMetaData we read (parquet.thrift's ids): the schema, num_rows, created_by, and
- * per row group its rows and each chunk's path, location, size and null count.
+ * per row group its rows and each chunk's path, location, sizes and null count.
  */
 const FOOTER_FIELDS: Pick = {
   2: true,
   3: true,
   4: {
-    1: { 1: true, 3: { 3: true, 7: true, 9: true, 11: true, 12: { 3: true } } },
+    1: { 1: true, 3: { 3: true, 6: true, 7: true, 9: true, 11: true, 12: { 3: true } } },
     3: true,
   },
   6: true,

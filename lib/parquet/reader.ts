@@ -127,7 +127,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
         if (meta.columns.find((col) => col.name === c)?.physical !== 'BYTE_ARRAY') continue;
         const bytes = chunkOf(s.rowGroup, c).uncompressed;
         if (bytes === undefined || group.numRows === 0) continue;
-        rows = Math.min(rows, Math.max(1, Math.floor(STRING_BATCH_BYTES / (bytes / group.numRows))));
+        rows = Math.min(rows, Math.max(1, Math.floor(READ_LIMITS.stringBatchBytes / (bytes / group.numRows))));
       }
     }
     return rows;
@@ -232,8 +232,8 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
 
 /** Compressed chunk bytes one decoder stream prefetches at most (a larger row group is a stream alone). */
 const RUN_BYTES = 64 * 1024 * 1024;
-/** Bytes of a string column one decoded batch aims to hold at most (see boundedBatch). */
-export const STRING_BATCH_BYTES = 128 * 1024 * 1024;
+/** Bytes of a string column one decoded batch aims to hold at most (see boundedBatch); lowerable for tests. */
+export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024 };
 /** Row groups one decoder stream reads at most: the decoder takes at most 32,767 row groups in a file. */
 const RUN_GROUPS = 8192;
 

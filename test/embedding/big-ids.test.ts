@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.ts';
-import { ID_LIMITS, IdBytesError } from '../../lib/embedding/columns.ts';
+import { ID_LIMITS, IdBytesError, concatIds, isDictIds } from '../../lib/embedding/columns.ts';
+import { hashIds, mappingJson, writeMappingFragment } from '../../lib/outputs/mapping.ts';
+import { ByteWriter } from '../../lib/io/byte-writer.ts';
+import { openFileSource } from '../../lib/io/file-source.ts';
+import { openParquet, READ_LIMITS } from '../../lib/parquet/reader.ts';
 import { useTmp } from '../helpers/tmp.ts';
 import { readParquet } from '../helpers/parquet-write.ts';
 import { bigIdsTable, writeBigIds, type BigIdsOptions } from '../helpers/big-ids.ts';
@@ -72,5 +76,54 @@ describe('ids past the 2 GiB offset limit (lowered to 10,000 bytes)', () => {
     const run = runLocal({ input, outDir: tmp(), workers: 1 });
     await expect(run).rejects.toThrow(IdBytesError);
     await expect(run).rejects.toThrow(/big-ids\.parquet: column 'id': rows 0–299 \(shard 0\) holds 60,000 bytes of ids, more than the 50,000/);
+  });
+});
+
+describe('dictionary ids in memory', () => {
+  const enc = new TextEncoder();
+  const plain = (ids: string[]) => {
+    const bytes = ids.map((s) => enc.encode(s));
+    const offsets = new Int32Array(ids.length + 1);
+    bytes.forEach((b, i) => (offsets[i + 1] = offsets[i]! + b.length));
+    const data = new Uint8Array(offsets[ids.length]!);
+    bytes.forEach((b, i) => data.set(b, offsets[i]!));
+    return { offsets, data };
+  };
+
+  it('two batches with their own dictionaries (an id in both) map and hash as the ids written out', () => {
+    const a = { codes: Int32Array.from([0, 1, 0, 2]), dictionary: plain(['x', 'é"y', 'z']) };
+    const b = { codes: Int32Array.from([1, 0, 1]), dictionary: plain(['z', 'x']) };
+    const rows = ['x', 'é"y', 'x', 'z', 'x', 'z', 'x'];
+    const joined = concatIds([a, b]);
+    expect(isDictIds(joined)).toBe(true);
+    const want = Buffer.from(mappingJson([plain(rows)]));
+    expect(Buffer.from(mappingJson([a, b])).equals(want)).toBe(true);
+    expect(Buffer.from(mappingJson([joined])).equals(want)).toBe(true);
+    expect(hashIds(joined)).toEqual(hashIds(plain(rows)));
+    const w = new ByteWriter();
+    writeMappingFragment(w, joined, 0, false);
+    const v = new ByteWriter();
+    writeMappingFragment(v, plain(rows), 0, false);
+    expect(Buffer.from(w.bytes()).equals(Buffer.from(v.bytes()))).toBe(true);
+  });
+});
+
+describe('the reader', () => {
+  it('decodes a column of long strings in batches of at most the string batch bytes', async () => {
+    const input = join(tmp(), 'long-strings.parquet');
+    writeBigIds(input, { rows: 300, distinct: 300, idBytes: 200, dictionary: false, rowGroupRows: 300 });
+    const source = await openFileSource(input);
+    const limits = { ...READ_LIMITS };
+    READ_LIMITS.stringBatchBytes = 10_000;
+    try {
+      const reader = await openParquet(source);
+      const sizes: number[] = [];
+      for await (const b of reader.batches([{ rowGroup: 0, offset: 0, rows: 300 }], ['id', 'energy'], 65_536)) sizes.push(b.numRows);
+      expect(sizes.reduce((s, n) => s + n, 0)).toBe(300);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
+    } finally {
+      Object.assign(READ_LIMITS, limits);
+      await source.close();
+    }
   });
 });
