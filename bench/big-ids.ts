@@ -26,8 +26,18 @@ const dataDir = join(tmpdir(), 'track-embeddings-bench');
 const work = mkdtempSync(join(tmpdir(), 'track-embeddings-bench-'));
 const python = process.env.REFERENCE_PYTHON;
 const contenders = [
-  { name: 'track-embeddings', command: (i: string, o: string) => [process.execPath, '--single-threaded-gc', join(ROOT, 'dist', 'track-embeddings.js'), i, '-o', o] },
-  ...(python ? [{ name: 'notebook (pandas+sklearn)', command: (i: string, o: string) => [python, join(ROOT, 'bench', 'notebook_reference.py'), i, o] }] : []),
+  {
+    name: 'track-embeddings',
+    command: (i: string, o: string) => [process.execPath, '--single-threaded-gc', join(ROOT, 'dist', 'track-embeddings.js'), i, '-o', o],
+  },
+  ...(python
+    ? [
+        {
+          name: 'notebook (pandas+sklearn)',
+          command: (i: string, o: string) => [python, join(ROOT, 'bench', 'notebook_reference.py'), i, o],
+        },
+      ]
+    : []),
 ];
 
 const lines = [

@@ -265,7 +265,12 @@ function stringChunk(data: Data): IdColumn {
  * Int32 offsets while the rows' bytes fit them, LargeUtf8 past that. A dictionary column is
  * written out row by row first (embeddings.parquet holds plain strings).
  */
-export function idColumnData(ids: IdColumn, at = 0, n = idCount(ids) - at, nulls?: { count: number; bitmap: Uint8Array }): Data<Utf8 | LargeUtf8> {
+export function idColumnData(
+  ids: IdColumn,
+  at = 0,
+  n = idCount(ids) - at,
+  nulls?: { count: number; bitmap: Uint8Array },
+): Data<Utf8 | LargeUtf8> {
   const plain = toPlain(ids);
   const src = plain.offsets.subarray(at, at + n + 1);
   const nullPart = nulls ? { nullCount: nulls.count, nullBitmap: nulls.bitmap } : { nullCount: 0 };

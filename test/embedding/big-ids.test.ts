@@ -75,7 +75,9 @@ describe('ids past the 2 GiB offset limit (lowered to 10,000 bytes)', () => {
     ID_LIMITS.total = 50_000;
     const run = runLocal({ input, outDir: tmp(), workers: 1 });
     await expect(run).rejects.toThrow(IdBytesError);
-    await expect(run).rejects.toThrow(/big-ids\.parquet: column 'id': rows 0–299 \(shard 0\) holds 60,000 bytes of ids, more than the 50,000/);
+    await expect(run).rejects.toThrow(
+      /big-ids\.parquet: column 'id': rows 0–299 \(shard 0\) holds 60,000 bytes of ids, more than the 50,000/,
+    );
   });
 });
 
