@@ -236,11 +236,16 @@ export function toPlain(ids: IdColumn): PlainIds {
   return { offsets, data: out };
 }
 
+/** Dictionaries converted, by their Arrow vector: chunks that share one share its conversion (and are joined once). */
+const dictionaries = new WeakMap<Vector, PlainIds>();
+
 function stringChunk(data: Data): IdColumn {
   const n = data.length;
   const t = data.type.typeId;
   if (t === Type.Dictionary) {
-    const dictionary = toPlain(toIdColumn(data.dictionary as Vector));
+    const vector = data.dictionary as Vector;
+    let dictionary = dictionaries.get(vector);
+    if (!dictionary) dictionaries.set(vector, (dictionary = toPlain(toIdColumn(vector))));
     const idx = data.values as ArrayLike<number | bigint>;
     const codes = new Int32Array(n);
     if (idx instanceof Int32Array) codes.set(idx.subarray(data.offset, data.offset + n));
