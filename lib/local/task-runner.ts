@@ -11,7 +11,7 @@ import { openParquet } from '../parquet/reader.ts';
 import { retainColumns } from './retained-reader.ts';
 import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
-import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
+import { dictRepeats, hashIds, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
 
@@ -39,6 +39,7 @@ export class TaskRunner {
     const out = await open(task.vectorsPath, 'r+');
     const fragment = new ByteWriter(shard.rows * 36);
     const hashes = new BigUint64Array(shard.rows);
+    let repeats = false;
     // The shard's rows for embeddings.parquet, streamed to its part file as Arrow IPC while it embeds.
     const parquet = task.parquetPath ? await ipcPartWriter(task.parquetPath) : null;
     try {
@@ -47,8 +48,12 @@ export class TaskRunner {
         const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
         const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
         await out.write(bytes, 0, bytes.length, position);
+        // A dictionary entry on two rows is a repeated id: the runner then rebuilds the mapping
+        // from the input (the hashes say so) and never reads this fragment, so it is not written
+        // on (with ids of a megabyte, it would be the whole cost).
+        repeats ||= dictRepeats(b.ids);
         // Fragments after the first carry their leading ", ", as in the serverless shards.
-        writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
+        if (!repeats) writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
         hashes.set(hashIds(b.ids), b.rowInShard);
         onRows(b.rows);
       });
@@ -56,7 +61,7 @@ export class TaskRunner {
       await out.close();
       await parquet?.close();
     }
-    await writeFile(task.fragmentPath, fragment.bytes());
+    await writeFile(task.fragmentPath, repeats ? new Uint8Array(0) : fragment.bytes());
     // Sorted here, in parallel across workers; the runner only merges.
     hashes.sort();
     return { kind: 'embed', rows: shard.rows, hashes };
