@@ -86,8 +86,7 @@ export function parseErrorMessage(e: unknown, options: Readonly<Record<string, O
   const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1] ?? /'(-[^']+)'/.exec(message)?.[1] ?? '';
   const value = flag && options[flag.slice(2)]?.value;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    if (/ambiguous|missing/.test(message))
-      return `${flag} needs a value${value ? ` (${flag} ${value})` : ''}`;
+    if (/ambiguous|missing/.test(message)) return `${flag} needs a value${value ? ` (${flag} ${value})` : ''}`;
     if (/does not take an argument/.test(message)) return `${flag} is a switch and takes no value`;
   }
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

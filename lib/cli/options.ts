@@ -38,7 +38,6 @@ export function s3ObjectArg(argv: readonly string[]): { bucket: string; key: str
 export function workersOption(command: Command, args: ParsedArgs): number | undefined {
   const asked = intOption(command, args, 'workers');
   const cores = availableParallelism();
-  if (asked !== undefined && asked > cores)
-    info(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}`);
+  if (asked !== undefined && asked > cores) info(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}`);
   return asked === undefined ? undefined : Math.min(asked, cores);
 }
