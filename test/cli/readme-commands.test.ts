@@ -1,4 +1,5 @@
 /** Every `track-embeddings` command README.md shows, and every --help example, is one the program accepts (test/slow runs the quick start for real). */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/tmp.ts';
@@ -40,6 +41,22 @@ describe('the commands README.md shows', () => {
       '3',
     ]);
     expect(shellWords(`similar out --id "$X" # a comment`)).toEqual(['similar', 'out', '--id', '$X']);
+  });
+});
+
+describe('the files the docs cite', () => {
+  // docs/scaling.md, docs/explore*, docs/operations.md and docs/ids.md are other pages' owners' to keep.
+  const pages = [
+    'README.md',
+    'events/README.md',
+    ...['usage', 'python', 'pipeline', 'deploy', 'testing', 'benchmarks', 'internals'].map((p) => `docs/${p}.md`),
+  ];
+  it.each(pages)('%s cites only files that exist', (page) => {
+    const text = readFileSync(join(ROOT, page), 'utf8');
+    const cited = [...text.matchAll(/\b((?:test|lib|bin|functions|cdk|bench|scripts|examples)\/[\w./-]+\.(?:ts|py|json|mjs|sh))\b/g)].map(
+      (m) => m[1]!,
+    );
+    expect(cited.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
   });
 });
 
