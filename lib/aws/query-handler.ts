@@ -11,15 +11,13 @@ import { loadEmbeddings, OutputFolderError, OutputTooLargeError } from '../searc
 import { answerQuery, featuresVector, parseQuery, QueryError, type Query } from '../search/query.ts';
 import { manifestETag, s3OutputFiles } from './s3-outputs.ts';
 import { isNotFound } from './s3-objects.ts';
-import { DEFAULT_QUERY_MAX_ROWS, ENV } from './env.ts';
+import { DEFAULT_QUERY_MAX_ROWS, ENV, QUERY_BYTES_PER_ROW } from './env.ts';
 import { ConfigError, readBucket, readPrefixes } from './config.ts';
 import { MAPPING_FILE } from '../outputs/file-names.ts';
 import { vectorsFileName } from '../embedding/spec.ts';
 import { checkRequest, checkVector, MAX_BODY_BYTES, unknownFeatures } from './query-request.ts';
 import { silentTelemetry, type ContextLike, type Telemetry } from '../observability/telemetry.ts';
 
-/** Bytes of budget per row of `maxRows` (the stack sizes the function's memory the same way: cdk/props.ts). */
-export const QUERY_BYTES_PER_ROW = 600;
 /** What a loaded mapping takes in memory per byte of id_to_index.json (the text, the ids as strings, the Map). */
 const MAPPING_MEMORY_FACTOR = 4;
 const DIMS = 14;
