@@ -379,7 +379,11 @@ export class PipelineStack extends Stack {
     const five = { period: Duration.minutes(5), statistic: 'Sum' };
     for (const [id, f] of Object.entries(this.functions)) {
       alarm(`${id}-errors`, f.metricErrors(five), `${f.functionName}: invocation errors`);
-      alarm(`${id}-throttles`, f.metricThrottles(five), `${f.functionName}: throttled invocations (raise its reserved concurrency, or the account's)`);
+      alarm(
+        `${id}-throttles`,
+        f.metricThrottles(five),
+        `${f.functionName}: throttled invocations (raise its reserved concurrency, or the account's)`,
+      );
     }
     alarm('jobs-failed', this.pipelineMetric(METRIC.jobsFailed, 'job', five), 'Jobs that ended with error.json: status NAME says why');
     alarm(
@@ -452,7 +456,9 @@ export class PipelineStack extends Stack {
       graph('Rows, input bytes read, retries', [
         this.pipelineMetric(METRIC.rows, 'embed', { label: 'rows embedded' }),
         this.pipelineMetric(METRIC.bytesRead, 'embed', { label: 'bytes read' }),
-        ...(['stats', 'embed', 'reduce'] as StepName[]).map((step) => this.pipelineMetric(METRIC.retries, step, { label: `${step} retries` })),
+        ...(['stats', 'embed', 'reduce'] as StepName[]).map((step) =>
+          this.pipelineMetric(METRIC.retries, step, { label: `${step} retries` }),
+        ),
       ]),
     );
     d.addWidgets(

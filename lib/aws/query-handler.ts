@@ -105,21 +105,31 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
         // The operator's log has the whole error; the caller gets a line without internals.
         inv.log.error('query failed', err instanceof Error ? err : String(err));
         if (err instanceof OutputTooLargeError) return respond(413, { error: 'the output is larger than this function serves' });
-        if (err instanceof OutputFolderError) return respond(500, { error: 'the published outputs cannot be read; the operator’s logs say why' });
+        if (err instanceof OutputFolderError)
+          return respond(500, { error: 'the published outputs cannot be read; the operator’s logs say why' });
         return respond(500, { error: `internal error${context ? ` (request ${context.awsRequestId})` : ''}` });
       }
     });
 }
 
 const tooLarge = (name: string) =>
-  new QueryError(413, `the outputs of '${name}' are larger than this function serves (the CDK context values queryMaxRows and queryMemoryMb raise it)`);
+  new QueryError(
+    413,
+    `the outputs of '${name}' are larger than this function serves (the CDK context values queryMaxRows and queryMemoryMb raise it)`,
+  );
 
 /** Checks the request and answers it; features are checked against the output's spec and float32's range first. */
 function answer(e: Embeddings, q: Query) {
   if (q.features) {
-    const unknown = unknownFeatures(q.features, e.manifest.spec.features.map((f) => f.column));
+    const unknown = unknownFeatures(
+      q.features,
+      e.manifest.spec.features.map((f) => f.column),
+    );
     if (unknown > 0)
-      throw new QueryError(400, `'features': ${unknown} field(s) the output's spec does not have (it takes ${e.manifest.spec.features.map((f) => f.column).join(', ')})`);
+      throw new QueryError(
+        400,
+        `'features': ${unknown} field(s) the output's spec does not have (it takes ${e.manifest.spec.features.map((f) => f.column).join(', ')})`,
+      );
     try {
       checkVector(featuresVector(e, q.features, 'features'));
     } catch (err: unknown) {
@@ -155,7 +165,8 @@ function requestBody(event: unknown): unknown {
   const method = event.requestContext.http.method;
   if (method !== 'POST') throw new QueryError(400, 'use POST with a JSON body');
   const raw = event.body ?? '';
-  if (typeof raw !== 'string' || raw.length > (MAX_BODY_BYTES * 4) / 3 + 4) throw new QueryError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (typeof raw !== 'string' || raw.length > (MAX_BODY_BYTES * 4) / 3 + 4)
+    throw new QueryError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new QueryError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
   try {

@@ -27,7 +27,8 @@ export function checkRequest(body: unknown): void {
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).filter((key) => !FIELDS.includes(key)).length;
   if (unknown > 0) bad(`${unknown} unknown field${unknown > 1 ? 's' : ''}: the request takes ${FIELDS.join(', ')}`);
-  if (typeof b.name !== 'string' || b.name.length > MAX_NAME_LENGTH) bad(`'name' must be an output name of at most ${MAX_NAME_LENGTH} characters`);
+  if (typeof b.name !== 'string' || b.name.length > MAX_NAME_LENGTH)
+    bad(`'name' must be an output name of at most ${MAX_NAME_LENGTH} characters`);
   if (b.id !== undefined && (typeof b.id !== 'string' || b.id.length > MAX_ID_LENGTH))
     bad(`'id' must be a track id of at most ${MAX_ID_LENGTH} characters`);
   if (b.ids !== undefined) {
@@ -44,7 +45,9 @@ export function checkRequest(body: unknown): void {
     if (entries.length > MAX_FEATURES) bad(`'features' must have at most ${MAX_FEATURES} fields`);
     for (const [column, v] of entries) {
       if (v !== null && typeof v !== 'number' && typeof v !== 'boolean')
-        bad(`'features': every value must be a number, a boolean or null${column.length <= 64 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? ` ('${column}' is not)` : ''}`);
+        bad(
+          `'features': every value must be a number, a boolean or null${column.length <= 64 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? ` ('${column}' is not)` : ''}`,
+        );
     }
   }
 }

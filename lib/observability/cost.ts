@@ -56,8 +56,7 @@ export function jobCost(usage: readonly InvocationUsage[]): JobCost {
     gbSeconds: round(gbSeconds, 3),
     estimatedUsd: round(usd, 6),
     prices: { ...LAMBDA_PRICES },
-    excludes:
-      "the start and job functions' own invocations, durable-execution operations, S3 requests and storage, and CloudWatch",
+    excludes: "the start and job functions' own invocations, durable-execution operations, S3 requests and storage, and CloudWatch",
   };
 }
 

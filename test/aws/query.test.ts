@@ -182,10 +182,20 @@ const SECRET_FIELD = 'passwordOfTheCaller';
 describe('the query function, against hostile requests: a clear 4xx, and nothing of its insides', () => {
   const features = (over: Record<string, unknown>) => async () => ({ name: 'tracks-5k', features: { ...(await rowFeatures()), ...over } });
   const hostile: [string, () => Promise<unknown> | unknown, number, RegExp][] = [
-    ['a body over 64 KiB', () => JSON.stringify({ name: 'tracks-5k', id: 'y'.repeat(70_000) }), 413, /^the body must be at most 65536 bytes$/],
+    [
+      'a body over 64 KiB',
+      () => JSON.stringify({ name: 'tracks-5k', id: 'y'.repeat(70_000) }),
+      413,
+      /^the body must be at most 65536 bytes$/,
+    ],
     ['an id of 10 KB', () => ({ name: 'tracks-5k', id: HUGE_ID }), 400, /^'id' must be a track id of at most 256 characters$/],
     ['ids of 10 KB', () => ({ name: 'tracks-5k', ids: ['a', HUGE_ID] }), 400, /^'ids' must hold track ids of at most 256/],
-    ['1001 ids', () => ({ name: 'tracks-5k', ids: Array.from({ length: 1001 }, (_, i) => `id${i}`) }), 400, /^'ids' must be a list of 1 to 1000/],
+    [
+      '1001 ids',
+      () => ({ name: 'tracks-5k', ids: Array.from({ length: 1001 }, (_, i) => `id${i}`) }),
+      400,
+      /^'ids' must be a list of 1 to 1000/,
+    ],
     ['a name of 10 KB', () => ({ name: HUGE_ID, id: 'x' }), 400, /^'name' must be an output name/],
     ['a name that climbs out', () => ({ name: '..', id: 'x' }), 400, /^'name' must be an output name/],
     ['unknown fields', () => ({ name: 'tracks-5k', id: 'x', [SECRET_FIELD]: 1, other: 2 }), 400, /^2 unknown fields: the request takes /],
@@ -198,9 +208,19 @@ describe('the query function, against hostile requests: a clear 4xx, and nothing
     ['features as a list', () => ({ name: 'tracks-5k', features: [1, 2] }), 400, /^'features' must be an object/],
     ['a feature of 1e300', features({ tempo: 1e300 }), 400, /^features: 'tempo' is 1e\+300: standardised .*float32/],
     ['a feature of -1e300', features({ loudness: -1e300 }), 400, /^features: 'loudness' is -1e\+300: standardised .*float32/],
-    ['a feature given as a string', features({ tempo: '120' }), 400, /^'features': every value must be a number, a boolean or null \('tempo' is not\)$/],
+    [
+      'a feature given as a string',
+      features({ tempo: '120' }),
+      400,
+      /^'features': every value must be a number, a boolean or null \('tempo' is not\)$/,
+    ],
     ['a feature of a nested object', features({ energy: { a: HUGE_ID } }), 400, /^'features': every value must be a number/],
-    [`an unknown feature named ${SECRET_FIELD}`, features({ [SECRET_FIELD]: 1 }), 400, /^'features': 1 field\(s\) the output's spec does not have/],
+    [
+      `an unknown feature named ${SECRET_FIELD}`,
+      features({ [SECRET_FIELD]: 1 }),
+      400,
+      /^'features': 1 field\(s\) the output's spec does not have/,
+    ],
     ['too many features', features(Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`f${i}`, i]))), 400, /at most 64 fields$/],
   ];
 
@@ -227,7 +247,10 @@ describe('the query function, against hostile requests: a clear 4xx, and nothing
     const r = await query({ name: 'long-ids', id: 'x' });
     expect(r).toEqual({
       status: 413,
-      body: { error: "the outputs of 'long-ids' are larger than this function serves (the CDK context values queryMaxRows and queryMemoryMb raise it)" },
+      body: {
+        error:
+          "the outputs of 'long-ids' are larger than this function serves (the CDK context values queryMaxRows and queryMemoryMb raise it)",
+      },
     });
     expect(gets).toBe(before);
   });

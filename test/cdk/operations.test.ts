@@ -126,10 +126,10 @@ describe('PipelineStack operations', () => {
     });
   });
 
-  it.each([[{ kmsKeyArn: 'alias/mine' }, /kmsKeyArn must be a KMS key ARN/], [{ tracing: 'on' }, /tracing must be true or false/]])(
-    'refuses context %j',
-    (context, message) => {
-      expect(() => synth(context)).toThrow(message);
-    },
-  );
+  it.each([
+    [{ kmsKeyArn: 'alias/mine' }, /kmsKeyArn must be a KMS key ARN/],
+    [{ tracing: 'on' }, /tracing must be true or false/],
+  ])('refuses context %j', (context, message) => {
+    expect(() => synth(context)).toThrow(message);
+  });
 });

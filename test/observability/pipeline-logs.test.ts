@@ -9,7 +9,10 @@ import { useTmp } from '../helpers/tmp.ts';
 
 type Line = Record<string, unknown>;
 interface Emf {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [k: string]: unknown;
 }
 
