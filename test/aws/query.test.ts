@@ -16,6 +16,7 @@ import { fixture, useTmp } from '../helpers/tmp.ts';
 import { readParquet } from '../helpers/parquet-write.ts';
 import { runCli } from '../helpers/cli.ts';
 import { eventBridgeObjectCreated } from '../../lib/aws/s3-event.ts';
+import { queryHandler } from '../../lib/aws/query-handler.ts';
 
 /** numpy brute force over the 5k reference outputs (test/fixtures/similar/make_neighbours.py). */
 const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 'utf8')) as {
@@ -253,6 +254,24 @@ describe('the query function, against hostile requests: a clear 4xx, and nothing
       },
     });
     expect(gets).toBe(before);
+  });
+
+  it('makes room before it loads: with a budget for one output, a second name evicts the first', async () => {
+    await publish('copy-a', fixture('tracks-5k.parquet'));
+    await publish('copy-b', fixture('tracks-5k.parquet'));
+    // 5,000 rows: a .npy of 280 KB and a mapping of ~150 KB, about 0.9 MB with the mapping's 4× in memory.
+    const handler = queryHandler({ s3, bucket: BUCKET, outputPrefix: 'embeddings/', maxRows: 100_000, maxBytes: 1_200_000 });
+    const ask = async (name: string) => JSON.parse((await handler({ name, id: expected[0]!.ids[0], k: 1 })).body) as { rows: number };
+    const loads = async (name: string) => {
+      const before = gets;
+      expect((await ask(name)).rows).toBe(5000);
+      return gets - before;
+    };
+    expect(await loads('copy-a')).toBeGreaterThan(0);
+    expect(await loads('copy-a')).toBe(0);
+    expect(await loads('copy-b')).toBeGreaterThan(0);
+    // copy-a made room for copy-b: it is read again.
+    expect(await loads('copy-a')).toBeGreaterThan(0);
   });
 
   it('answers a hostile request in full and then still serves good ones', async () => {
