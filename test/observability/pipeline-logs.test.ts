@@ -5,6 +5,7 @@ import { runPipelineLocal, type LocalPipelineResult } from '../../lib/emulators/
 import { writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 import { costLine } from '../../lib/observability/cost.ts';
+import { describeStatus, type JobStatus } from '../../lib/pipeline/status.ts';
 import { useTmp } from '../helpers/tmp.ts';
 
 type Line = Record<string, unknown>;
@@ -82,5 +83,15 @@ describe('a job through pipeline-local, observed', () => {
     expect(cost.estimatedUsd).toBeGreaterThan(0);
     expect(cost.prices.source).toMatch(/^https:\/\/aws\.amazon\.com\/lambda\/pricing\//);
     expect(costLine(cost)).toMatch(/^cost: ~\$0\.\d{6} \([\d.]+ GB-s, 4 requests: /);
+    const done: JobStatus = {
+      state: 'done',
+      key: 'incoming/logged.parquet',
+      jobId: 'j',
+      manifest: result.manifest,
+      outputs: 'embeddings/logged/',
+    };
+    const [first, second] = describeStatus(done, 'b').split('\n');
+    expect(first).toMatch(/: done \(job j\): 3,000 rows/);
+    expect(second).toBe(costLine(cost));
   });
 });
