@@ -100,7 +100,7 @@ const drain = () => new Promise<void>((r) => setImmediate(r));
  * at most `perUser` each. A core shared by the handlers of one process, a server's bandwidth.
  */
 export class SharedRate {
-  private users = new Set<{ left: number; done: () => void }>();
+  private users = new Set<{ left: number; amount: number; done: () => void }>();
   private last = 0;
   private generation = 0;
 
@@ -116,7 +116,7 @@ export class SharedRate {
     if (!Number.isFinite(this.capacity) && !Number.isFinite(this.perUser)) return Promise.resolve();
     this.advance();
     return new Promise((done) => {
-      this.users.add({ left: amount, done });
+      this.users.add({ left: amount, amount, done });
       this.schedule();
     });
   }
@@ -134,8 +134,10 @@ export class SharedRate {
   }
 
   private schedule(): void {
+    const r = this.rate();
+    // Done when what is left is rounding, or too little for the clock to tell apart from now.
     for (const u of this.users)
-      if (u.left <= 1e-6) {
+      if (u.left <= 1e-9 * u.amount || this.clock.now + u.left / r <= this.clock.now) {
         this.users.delete(u);
         u.done();
       }
