@@ -168,10 +168,10 @@ export const LOCAL: Platform = {
   },
   harness: { startS: f(1.5, 's', `(A) moto_server start, bucket, the command's own start-up; ${PIPELINE_LOCAL}`) },
   price: {
-    gbSecond: f(0, '$/GB-s', 'local'),
-    perMillionRequests: f(0, '$/1M', 'local'),
-    s3PutPer1000: f(0, '$/1000', 'local'),
-    s3GetPer1000: f(0, '$/1000', 'local'),
+    gbSecond: f(0, '$/GB-s', 'nothing is billed locally'),
+    perMillionRequests: f(0, '$/1M', 'nothing is billed locally'),
+    s3PutPer1000: f(0, '$/1000', 'nothing is billed locally'),
+    s3GetPer1000: f(0, '$/1000', 'nothing is billed locally'),
   },
 };
 

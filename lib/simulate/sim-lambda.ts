@@ -82,11 +82,13 @@ export class SimLambda {
     const l = this.platform.lambda;
     const timeoutMs = l.timeoutS.value * 1000;
     let timedOut = false;
+    const alive = () => !timedOut;
     try {
       if (cold) await this.clock.sleep(l.coldStartMs.value);
       const environment: Environment = {
-        objects: this.bucket.client(env.net),
-        cpu: (coreMs) => env.cpu.use(coreMs),
+        objects: this.bucket.client(env.net, alive),
+        // A timed-out invocation is ended: its work never finishes.
+        cpu: (coreMs) => (alive() ? env.cpu.use(coreMs).then(() => (alive() ? undefined : NEVER)) : NEVER),
         needs: (mib, what) => {
           rec.peakMiB = Math.max(rec.peakMiB, mib);
           if (mib > st.fn.memoryMb)
@@ -158,3 +160,4 @@ export class SimLambda {
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
+const NEVER = new Promise<never>(() => undefined);

@@ -51,6 +51,7 @@ export interface PrefixCount {
 }
 
 const enc = new TextEncoder();
+const NEVER = new Promise<never>(() => undefined);
 let ZEROS = new Uint8Array(0);
 const zeros = (n: number) => {
   if (ZEROS.length < n) ZEROS = new Uint8Array(Math.max(n, 2 * ZEROS.length));
@@ -87,8 +88,8 @@ export class SimBucket {
   }
 
   /** A view of the bucket as one caller sees it: its own network (a Lambda environment's). */
-  client(network?: SharedRate): ObjectStore {
-    return new SimObjects(this, network ?? new SharedRate(this.clock, this.platform.s3.callerMBps.value * 1e3, this.platform.s3.connectionMBps.value * 1e3));
+  client(network?: SharedRate, alive: () => boolean = () => true): ObjectStore {
+    return new SimObjects(this, alive, network ?? new SharedRate(this.clock, this.platform.s3.callerMBps.value * 1e3, this.platform.s3.connectionMBps.value * 1e3));
   }
 
   newEtag(): string {
@@ -164,25 +165,34 @@ export function prefixOf(key: string): string {
 class SimObjects implements ObjectStore {
   constructor(
     private readonly b: SimBucket,
+    private readonly alive: () => boolean,
     private readonly net: SharedRate,
   ) {}
+
+  /** A request of this caller; once its invocation was ended (timed out), nothing it asks ever answers. */
+  private async req(kind: RequestKind, key: string, bytes: number, net: SharedRate, direction: 'in' | 'out'): Promise<void> {
+    if (!this.alive()) return NEVER;
+    await this.b.request(kind, key, bytes, net, direction);
+    if (!this.alive()) return NEVER;
+  }
 
   get bucket(): string {
     return this.b.name;
   }
 
   async source(key: string, etag?: string): Promise<ByteSource & { etag: string }> {
-    await this.b.request('GET', key, 0, this.net, 'out');
+    await this.req('GET', key, 0, this.net, 'out');
     const obj = this.b.objects.get(key);
     if (!obj) throw new Error(`NoSuchKey: ${key}`);
     if (etag && obj.etag !== etag) throw new Error(`s3://${this.bucket}/${key}: the object changed (ETag ${obj.etag}, expected ${etag})`);
-    const { b, net } = this;
+    const { net } = this;
+    const req = this.req.bind(this);
     return {
       name: `s3://${this.bucket}/${key}`,
       size: obj.size,
       etag: obj.etag,
       async read(offset: number, length: number): Promise<Uint8Array> {
-        await b.request('GET', key, length, net, 'out');
+        await req('GET', key, length, net, 'out');
         const tailStart = obj.tail ? obj.size - obj.tail.length : obj.size;
         // Bytes that were never materialised read as zeros, from one shared buffer (callers only count them).
         if (!obj.body && offset + length <= tailStart) return zeros(length);
@@ -203,14 +213,14 @@ class SimObjects implements ObjectStore {
 
   async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | null> {
     const obj = this.b.objects.get(key);
-    await this.b.request('GET', key, obj?.size ?? 0, this.net, 'out');
+    await this.req('GET', key, obj?.size ?? 0, this.net, 'out');
     if (!obj) return null;
     return { body: obj.body ?? new Uint8Array(0), etag: obj.etag };
   }
 
   async put(key: string, body: Uint8Array | string): Promise<string> {
     const size = sizeOf(body);
-    await this.b.request('PUT', key, size, this.net, 'in');
+    await this.req('PUT', key, size, this.net, 'in');
     const real = typeof body === 'string' ? enc.encode(body) : stubSizes.has(body) ? null : body.slice();
     const etag = this.b.newEtag();
     this.b.objects.set(key, { size, body: real, etag });
@@ -219,7 +229,7 @@ class SimObjects implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     if (this.b.objects.has(key)) {
-      await this.b.request('PUT', key, 0, this.net, 'in');
+      await this.req('PUT', key, 0, this.net, 'in');
       return false;
     }
     await this.put(key, body);
@@ -228,7 +238,7 @@ class SimObjects implements ObjectStore {
 
   async replaceIfMatch(key: string, etag: string, body: Uint8Array | string): Promise<boolean> {
     if (this.b.objects.get(key)?.etag !== etag) {
-      await this.b.request('PUT', key, 0, this.net, 'in');
+      await this.req('PUT', key, 0, this.net, 'in');
       return false;
     }
     await this.put(key, body);
@@ -236,7 +246,7 @@ class SimObjects implements ObjectStore {
   }
 
   async deleteIfMatch(key: string, etag: string): Promise<boolean> {
-    await this.b.request('DELETE', key, 0, this.net, 'in');
+    await this.req('DELETE', key, 0, this.net, 'in');
     if (this.b.objects.get(key)?.etag !== etag) return false;
     this.b.objects.delete(key);
     return true;
@@ -247,21 +257,21 @@ class SimObjects implements ObjectStore {
   }
 
   async currentEtag(key: string): Promise<string | null> {
-    await this.b.request('GET', key, 0, this.net, 'out');
+    await this.req('GET', key, 0, this.net, 'out');
     return this.b.objects.get(key)?.etag ?? null;
   }
 
   async list(prefix: string): Promise<string[]> {
     const keys = [...this.b.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     // 1,000 keys per ListObjectsV2 page.
-    for (let i = 0; i === 0 || i < keys.length; i += 1000) await this.b.request('LIST', prefix, 0, this.net, 'out');
+    for (let i = 0; i === 0 || i < keys.length; i += 1000) await this.req('LIST', prefix, 0, this.net, 'out');
     return keys;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
     // DeleteObjects: 1,000 keys per request.
     for (let i = 0; i < keys.length; i += 1000) {
-      await this.b.request('DELETE', keys[i]!, 0, this.net, 'in');
+      await this.req('DELETE', keys[i]!, 0, this.net, 'in');
       for (const k of keys.slice(i, i + 1000)) this.b.objects.delete(k);
     }
   }
@@ -272,23 +282,23 @@ class SimObjects implements ObjectStore {
     const parts = planParts(segments);
     if (parts.length > MAX_PARTS) throw new Error(`${key}: ${parts.length} parts, more than S3's ${MAX_PARTS}`);
     if (parts.length <= 1) {
-      for (const s of segments) if ('key' in s) await this.b.request('GET', s.key, s.size, this.net, 'out');
-      await this.b.request('PUT', key, total, this.net, 'in');
+      for (const s of segments) if ('key' in s) await this.req('GET', s.key, s.size, this.net, 'out');
+      await this.req('PUT', key, total, this.net, 'in');
     } else {
-      await this.b.request('PUT', key, 0, this.net, 'in'); // CreateMultipartUpload
+      await this.req('PUT', key, 0, this.net, 'in'); // CreateMultipartUpload
       let next = 0;
       const worker = async () => {
         while (next < parts.length) {
           const part = parts[next++]!;
-          if (part.kind === 'copy') await this.b.request('COPY', key, part.end - part.start, this.net, 'in');
+          if (part.kind === 'copy') await this.req('COPY', key, part.end - part.start, this.net, 'in');
           else {
-            for (const piece of part.pieces) if ('key' in piece) await this.b.request('GET', piece.key, piece.end - piece.start, this.net, 'out');
-            await this.b.request('PUT', key, partBytes(part), this.net, 'in');
+            for (const piece of part.pieces) if ('key' in piece) await this.req('GET', piece.key, piece.end - piece.start, this.net, 'out');
+            await this.req('PUT', key, partBytes(part), this.net, 'in');
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(16, parts.length) }, worker));
-      await this.b.request('PUT', key, 0, this.net, 'in'); // CompleteMultipartUpload
+      await this.req('PUT', key, 0, this.net, 'in'); // CompleteMultipartUpload
     }
     const etag = this.b.newEtag();
     this.b.objects.set(key, { size: total, body: null, etag });
@@ -296,7 +306,7 @@ class SimObjects implements ObjectStore {
   }
 
   async abortUploads(prefix: string): Promise<number> {
-    await this.b.request('LIST', prefix, 0, this.net, 'out'); // ListMultipartUploads
+    await this.req('LIST', prefix, 0, this.net, 'out'); // ListMultipartUploads
     return 0;
   }
 }
