@@ -20,7 +20,8 @@ const { values } = parseArgs({
     dir: { type: 'string', default: '/tmp/simulate-check' },
   },
 });
-const cli = (args: string[]) => execFileSync(process.execPath, ['dist/track-embeddings.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const cli = (args: string[]) =>
+  execFileSync(process.execPath, ['dist/track-embeddings.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 mkdirSync(values.dir, { recursive: true });
 let bad = 0;
 for (const rows of values.rows.split(',').map(Number)) {
@@ -28,9 +29,13 @@ for (const rows of values.rows.split(',').map(Number)) {
   if (!existsSync(file)) cli(['generate', file, '--rows', String(rows)]);
   const times: number[] = [];
   for (let i = 0; i < Number(values.runs); i++) {
-    const out = execFileSync('sh', ['-c', 'node dist/track-embeddings.js pipeline-local "$0" -o "$1" 2>&1 >/dev/null', file, join(values.dir, `out-${rows}`)], {
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      'sh',
+      ['-c', 'node dist/track-embeddings.js pipeline-local "$0" -o "$1" 2>&1 >/dev/null', file, join(values.dir, `out-${rows}`)],
+      {
+        encoding: 'utf8',
+      },
+    );
     const m = / ([\d.]+) s → /.exec(out);
     if (!m) throw new Error(`no time in pipeline-local's output: ${out}`);
     times.push(Number(m[1]));

@@ -35,4 +35,7 @@ export function repeatsCpuMs(rows: number): number {
 }
 
 export const reducePeakMiB = (shards: number, repeats: boolean) =>
-  Math.max(repeats ? C.repeatsPeakMiB.value : 0, C.reduceBaseMiB.value + 32 + 128 + Math.max(0, shards - 1000) * (C.reducePerShardKiBPast1000.value / 1024));
+  Math.max(
+    repeats ? C.repeatsPeakMiB.value : 0,
+    C.reduceBaseMiB.value + 32 + 128 + Math.max(0, shards - 1000) * (C.reducePerShardKiBPast1000.value / 1024),
+  );

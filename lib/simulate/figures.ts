@@ -28,7 +28,8 @@ const L_MEMORY = 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-mem
 const L_ENV = 'https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html';
 const L_PRICE = 'https://aws.amazon.com/lambda/pricing/';
 const S3_PRICE = 'https://aws.amazon.com/s3/pricing/';
-const BENCH = 'npm run bench:lambda -- --only embed,stats,repeats,merge --runs 1 --stats-rows 2000000 --repeat-rows 2000000 (2026-12-02, loaded 2-core EPYC)';
+const BENCH =
+  'npm run bench:lambda -- --only embed,stats,repeats,merge --runs 1 --stats-rows 2000000 --repeat-rows 2000000 (2026-12-02, loaded 2-core EPYC)';
 const ISSUE21 = 'issue 21: bench:lambda --only repeats at 20M rows, 10 % repeated ids: 215 s';
 const PIPELINE_LOCAL = 'npm start -- pipeline-local (2M rows, 2026-12-02): wall minus its steps';
 
@@ -114,7 +115,11 @@ export const AWS: Platform = {
     sdkMaxBackoffMs: f(20_000, 'ms', `${SDK_RETRY} (maximum backoff 20 s)`),
   },
   lambda: {
-    coldStartMs: f(500 + 200, 'ms', `${L_ENV} (cold starts "from under 100 ms to over 1 second": (A) 0.5 s sandbox) + ${BENCH} (0.20 s bundle load)`),
+    coldStartMs: f(
+      500 + 200,
+      'ms',
+      `${L_ENV} (cold starts "from under 100 ms to over 1 second": (A) 0.5 s sandbox) + ${BENCH} (0.20 s bundle load)`,
+    ),
     newEnvironmentsPer10s: f(1000, 'environments', `${L_SCALE} (1,000 execution environments every 10 s per function)`),
     accountConcurrency: f(1000, 'executions', `${L_LIMITS} (default concurrent executions per account and Region)`),
     mbPerVcpu: f(1769, 'MB', `${L_MEMORY} (1,769 MB is one vCPU; the steps are single-threaded)`),
@@ -175,11 +180,22 @@ export const LOCAL: Platform = {
   },
 };
 
+/** S3's multipart limits (the part plan, lib/aws/multipart-plan.ts, applies them). */
+export const MULTIPART = {
+  maxParts: f(10_000, 'parts', `${S3_MPU} (part numbers 1 to 10,000)`),
+  minPartMiB: f(5, 'MiB', `${S3_MPU} (every part but the last)`),
+  maxPartGiB: f(5, 'GiB', S3_MPU),
+};
+
 /** The function memory the stack deploys (cdk/props.ts defaults). */
 export const MEMORY_MB = f(1769, 'MB', 'cdk/props.ts memoryMb: stats, embed, reduce 1,769 MB; job 512 MB');
 export const JOB_MEMORY_MB = f(512, 'MB', 'cdk/props.ts memoryMb.job');
 
 /** What pipeline-local measured, for the check (median of 3, loaded machine). */
 export const MEASURED_PIPELINE_LOCAL = {
-  rows2M: f(15.99, 's', 'npm start -- pipeline-local t2m.parquet -o out (2,000,000 rows, 2 row groups): 11.78, 15.99, 16.20 s as it reports; median'),
+  rows2M: f(
+    15.99,
+    's',
+    'npm start -- pipeline-local t2m.parquet -o out (2,000,000 rows, 2 row groups): 11.78, 15.99, 16.20 s as it reports; median',
+  ),
 };

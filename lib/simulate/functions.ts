@@ -52,7 +52,11 @@ export interface SimOptions {
   memoryMb: number;
 }
 
-const zeroTree = (total: number, root: boolean) => ({ total, nodes: root ? ([[0, total, 0]] as [number, number, number][]) : [], cuts: [] });
+const zeroTree = (total: number, root: boolean) => ({
+  total,
+  nodes: root ? ([[0, total, 0]] as [number, number, number][]) : [],
+  cuts: [],
+});
 
 /** Moments of a task: the count, and a partial that is the whole column's root for the first task (the values are not there). */
 function stubMoments(k: number, rows: number, total: number, first: boolean): Moments {
@@ -95,7 +99,10 @@ async function stats(store: JobStore, env: Environment, p: StatsPayload): Promis
     await store.writeStatsPart(p.jobId, p.part, momentsToBytes(moments, k));
   } else {
     // The deviations format: 2k trees (Σ(x−T), Σ(x−T)²), no counts (stats-step.ts deviationsToBytes).
-    const devs = tasks.map((t) => ({ count: new Array<number>(2 * k).fill(0), tree: stubMoments(2 * k, 0, sp.rows, t.startRow === 0).tree }));
+    const devs = tasks.map((t) => ({
+      count: new Array<number>(2 * k).fill(0),
+      tree: stubMoments(2 * k, 0, sp.rows, t.startRow === 0).tree,
+    }));
     await store.writeDeviationsPart(p.jobId, p.part, momentsToBytes(devs, 2 * k));
   }
   return { status: 'done' };
@@ -103,9 +110,20 @@ async function stats(store: JobStore, env: Environment, p: StatsPayload): Promis
 
 function planOf(sp: StatsPlan, k: number): JobPlan {
   const columns = standardizedColumns(sp.spec);
-  const scaler = { count: new Array<number>(k).fill(sp.rows), mean: new Array<number>(k).fill(0), variance: new Array<number>(k).fill(1), scale: new Array<number>(k).fill(1) };
+  const scaler = {
+    count: new Array<number>(k).fill(sp.rows),
+    mean: new Array<number>(k).fill(0),
+    variance: new Array<number>(k).fill(1),
+    scale: new Array<number>(k).fill(1),
+  };
   const { tasks: _t, parts: _p, ...input } = sp;
-  return { ...input, scaler: scalerSection(columns, scaler), shards: planShards(sp.rowGroupRows, sp.shardRows), createdAt: sp.createdAt, timingsMs: {} };
+  return {
+    ...input,
+    scaler: scalerSection(columns, scaler),
+    shards: planShards(sp.rowGroupRows, sp.shardRows),
+    createdAt: sp.createdAt,
+    timingsMs: {},
+  };
 }
 
 /** runEmbedShard: the plan, the record check, the footer, the shard's column chunks, the shard objects, the record. */
@@ -121,7 +139,11 @@ async function embed(store: JobStore, env: Environment, p: EmbedPayload): Promis
   await env.cpu(embedCpuMs(shard.rows));
   const vectorBytes = shard.rows * C.vectorBytesPerRow.value;
   const idBytes = Math.round(shard.rows * C.mappingBytesPerRow.value);
-  await store.writeShard(p.jobId, p.shard, { vectors: stub(vectorBytes), ids: stub(idBytes), hashes: stub(shard.rows * C.hashBytesPerRow.value) });
+  await store.writeShard(p.jobId, p.shard, {
+    vectors: stub(vectorBytes),
+    ids: stub(idBytes),
+    hashes: stub(shard.rows * C.hashBytesPerRow.value),
+  });
   const timingsMs = { read: 0, decode: 0, embed: 0, write: 0 };
   await store.writeShardRecord(p.jobId, { shard: p.shard, rows: shard.rows, vectorBytes, idBytes, timingsMs, bytesRead });
   return { shard: p.shard, rows: shard.rows, timingsMs, bytesRead };
@@ -161,7 +183,13 @@ async function reduce(store: JobStore, env: Environment, p: ReducePayload, o: Si
   await store.stitchOutput(
     plan.name,
     MAPPING_FILE,
-    [{ bytes: enc.encode('{') }, ...records.map((d) => (repeated ? store.workSegment(p.jobId, `mapping-${d.shard}`, d.idBytes) : store.shardSegment(p.jobId, d.shard, 'ids', d.idBytes))), { bytes: enc.encode('}') }],
+    [
+      { bytes: enc.encode('{') },
+      ...records.map((d) =>
+        repeated ? store.workSegment(p.jobId, `mapping-${d.shard}`, d.idBytes) : store.shardSegment(p.jobId, d.shard, 'ids', d.idBytes),
+      ),
+      { bytes: enc.encode('}') },
+    ],
     'application/json',
   );
   const manifest = { jobId: p.jobId, input: { etag: plan.etag }, outputs: { repeatedIds: repeated, etags: {} } } as unknown as Manifest;

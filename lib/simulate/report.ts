@@ -32,7 +32,8 @@ export function dollars(r: SimResult, p: Platform) {
     puts += c.requests.PUT + c.requests.COPY + c.requests.LIST;
     gets += c.requests.GET;
   }
-  const lambda = (gb.steps + gb.job) * p.price.gbSecond.value + ((r.invocations.length + r.checkpoints) / 1e6) * p.price.perMillionRequests.value;
+  const lambda =
+    (gb.steps + gb.job) * p.price.gbSecond.value + ((r.invocations.length + r.checkpoints) / 1e6) * p.price.perMillionRequests.value;
   const s3 = (puts / 1000) * p.price.s3PutPer1000.value + (gets / 1000) * p.price.s3GetPer1000.value;
   return { gbSeconds: gb, puts, gets, lambda, s3, total: lambda + s3 };
 }
@@ -58,7 +59,12 @@ export function formatReport(r: SimResult, p: Platform): string {
     );
   }
   const peak = peakConcurrency(r);
-  lines.push('', `peak concurrency: ${peak.all} (${Object.entries(peak.byFunction).map(([f, n]) => `${f} ${n}`).join(', ')})`);
+  lines.push(
+    '',
+    `peak concurrency: ${peak.all} (${Object.entries(peak.byFunction)
+      .map(([f, n]) => `${f} ${n}`)
+      .join(', ')})`,
+  );
   const limits = new Map<string, { maxS: number; peakMiB: number; failed: number }>();
   for (const i of r.invocations) {
     const l = limits.get(i.fn) ?? { maxS: 0, peakMiB: 0, failed: 0 };
@@ -69,14 +75,21 @@ export function formatReport(r: SimResult, p: Platform): string {
   }
   lines.push(
     'limits: ' +
-      [...limits].map(([f, l]) => `${f} longest ${l.maxS.toFixed(1)} s of ${p.lambda.timeoutS.value} s, peak ${Math.round(l.peakMiB)} MiB of ${o.memoryMb} MB${l.failed ? `, ${l.failed} failed` : ''}`).join('; '),
+      [...limits]
+        .map(
+          ([f, l]) =>
+            `${f} longest ${l.maxS.toFixed(1)} s of ${p.lambda.timeoutS.value} s, peak ${Math.round(l.peakMiB)} MiB of ${o.memoryMb} MB${l.failed ? `, ${l.failed} failed` : ''}`,
+        )
+        .join('; '),
   );
   const failures = r.invocations.filter((i) => !i.ok);
   if (failures.length) lines.push(`failed invocations: ${failures.length}, first: ${failures[0]!.fn}: ${failures[0]!.error}`);
   lines.push('', '| prefix | GET | PUT | COPY | LIST | DELETE | peak req/s | 503 SlowDown |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   const prefixes = [...r.prefixes].sort((a, b) => total(b[1].requests) - total(a[1].requests));
   for (const [prefix, c] of prefixes.slice(0, 12))
-    lines.push(`| ${prefix || '(root)'} | ${c.requests.GET} | ${c.requests.PUT} | ${c.requests.COPY} | ${c.requests.LIST} | ${c.requests.DELETE} | ${c.peakPerSecond} | ${c.slowDowns} |`);
+    lines.push(
+      `| ${prefix || '(root)'} | ${c.requests.GET} | ${c.requests.PUT} | ${c.requests.COPY} | ${c.requests.LIST} | ${c.requests.DELETE} | ${c.peakPerSecond} | ${c.slowDowns} |`,
+    );
   if (prefixes.length > 12) lines.push(`| … ${prefixes.length - 12} more prefixes | | | | | | | |`);
   const d = dollars(r, p);
   lines.push(

@@ -93,7 +93,6 @@ export async function simulate(o: SimulateOptions): Promise<SimResult> {
 
   let status = 'failed';
   let error: string | undefined;
-  let harnessMs = 0;
   let jobStart = 0;
   let jobEnd = 0;
   await clock.run(async () => {
@@ -125,7 +124,7 @@ export async function simulate(o: SimulateOptions): Promise<SimResult> {
       void objects;
     }
   });
-  harnessMs = clock.now - (jobEnd - jobStart);
+  const harnessMs = clock.now - (jobEnd - jobStart);
   return {
     options: opts,
     status,

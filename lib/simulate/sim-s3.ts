@@ -7,9 +7,9 @@
  */
 import type { ByteSource } from '../io/byte-source.ts';
 import type { ObjectStore, StitchSegment } from '../pipeline/object-store.ts';
-import type { Platform } from './figures.ts';
+import { MULTIPART, type Platform } from './figures.ts';
 import { SharedRate, type Clock } from './clock.ts';
-import { MAX_PARTS, planParts, partBytes } from '../aws/multipart-plan.ts';
+import { planParts, partBytes } from '../aws/multipart-plan.ts';
 
 /** Sizes of bodies written as stubs: the bytes are not materialised, only their length. */
 const stubSizes = new WeakMap<Uint8Array, number>();
@@ -89,7 +89,11 @@ export class SimBucket {
 
   /** A view of the bucket as one caller sees it: its own network (a Lambda environment's). */
   client(network?: SharedRate, alive: () => boolean = () => true): ObjectStore {
-    return new SimObjects(this, alive, network ?? new SharedRate(this.clock, this.platform.s3.callerMBps.value * 1e3, this.platform.s3.connectionMBps.value * 1e3));
+    return new SimObjects(
+      this,
+      alive,
+      network ?? new SharedRate(this.clock, this.platform.s3.callerMBps.value * 1e3, this.platform.s3.connectionMBps.value * 1e3),
+    );
   }
 
   newEtag(): string {
@@ -280,7 +284,8 @@ class SimObjects implements ObjectStore {
   async stitch(key: string, segments: readonly StitchSegment[]): Promise<string> {
     const total = segments.reduce((n, s) => n + ('bytes' in s ? sizeOf(s.bytes) : s.size), 0);
     const parts = planParts(segments);
-    if (parts.length > MAX_PARTS) throw new Error(`${key}: ${parts.length} parts, more than S3's ${MAX_PARTS}`);
+    if (parts.length > MULTIPART.maxParts.value)
+      throw new Error(`${key}: ${parts.length} parts, more than S3's ${MULTIPART.maxParts.value}`);
     if (parts.length <= 1) {
       for (const s of segments) if ('key' in s) await this.req('GET', s.key, s.size, this.net, 'out');
       await this.req('PUT', key, total, this.net, 'in');

@@ -43,7 +43,9 @@ export function concurrencySvg(r: SimResult, width = 900, height = 320): string 
     out.push(`<text x="${pad.l + w + 10}" y="${pad.t + 14 + k * 16}" fill="${color}">${s.fn}</text>`);
   }
   for (const ph of r.phases.filter((p) => p.end - p.start > end / 50))
-    out.push(`<line x1="${x(ph.start)}" y1="${pad.t}" x2="${x(ph.start)}" y2="${pad.t + h}" stroke="#bbb" stroke-dasharray="3,3"><title>${ph.name}</title></line>`);
+    out.push(
+      `<line x1="${x(ph.start)}" y1="${pad.t}" x2="${x(ph.start)}" y2="${pad.t + h}" stroke="#bbb" stroke-dasharray="3,3"><title>${ph.name}</title></line>`,
+    );
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

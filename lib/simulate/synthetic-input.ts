@@ -8,7 +8,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTracksParquet } from '../generate/write-parquet.ts';
-import { encodeI64, encodeList, encodeStruct, I64_TYPE, LIST_TYPE, listElements, STRUCT_TYPE, structFields, type RawField } from '../parquet/thrift-compact.ts';
+import {
+  encodeI64,
+  encodeList,
+  encodeStruct,
+  I64_TYPE,
+  LIST_TYPE,
+  listElements,
+  STRUCT_TYPE,
+  structFields,
+  type RawField,
+} from '../parquet/thrift-compact.ts';
 
 const MAGIC = Uint8Array.from([0x50, 0x41, 0x52, 0x31]);
 
@@ -29,7 +39,11 @@ export async function templateMetadata(): Promise<Uint8Array> {
 const i64 = (id: number, n: number): RawField => ({ id, type: I64_TYPE, value: encodeI64(Math.round(n)) });
 
 /** A file of `rowGroupRows` rows per row group at `bytesPerRow`: its size and its footer (metadata, length, PAR1). */
-export function syntheticInput(template: Uint8Array, rowGroupRows: readonly number[], bytesPerRow: number): { size: number; tail: Uint8Array } {
+export function syntheticInput(
+  template: Uint8Array,
+  rowGroupRows: readonly number[],
+  bytesPerRow: number,
+): { size: number; tail: Uint8Array } {
   const top = structFields(template);
   const groupsField = top.find((f) => f.id === 4)!;
   const rg0 = structFields(listElements(groupsField.value)[0]!);

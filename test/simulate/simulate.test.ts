@@ -23,17 +23,22 @@ describe('simulated S3', () => {
   it.each([
     [5500, 0, 0],
     [6000, 500, 520],
-  ])('answers %i GETs at once on one prefix with %i (to %i, retries throttled again) SlowDowns past 5,500 per second', async (n, least, most) => {
-    const clock = new Clock();
-    const bucket = new SimBucket(clock, AWS);
-    const net = new SharedRate(clock, Infinity);
-    await clock.run(() => Promise.all(Array.from({ length: n }, (_, i) => bucket.request('GET', `p/${i}`, 0, net, 'out').catch(() => undefined))));
-    const c = bucket.prefixes.get('p/')!;
-    expect(c.slowDowns).toBeGreaterThanOrEqual(least);
-    expect(c.slowDowns).toBeLessThanOrEqual(most);
-    // The SDK's retries got every one through within the second.
-    expect(c.requests.GET - c.slowDowns).toBe(n);
-  });
+  ])(
+    'answers %i GETs at once on one prefix with %i (to %i, retries throttled again) SlowDowns past 5,500 per second',
+    async (n, least, most) => {
+      const clock = new Clock();
+      const bucket = new SimBucket(clock, AWS);
+      const net = new SharedRate(clock, Infinity);
+      await clock.run(() =>
+        Promise.all(Array.from({ length: n }, (_, i) => bucket.request('GET', `p/${i}`, 0, net, 'out').catch(() => undefined))),
+      );
+      const c = bucket.prefixes.get('p/')!;
+      expect(c.slowDowns).toBeGreaterThanOrEqual(least);
+      expect(c.slowDowns).toBeLessThanOrEqual(most);
+      // The SDK's retries got every one through within the second.
+      expect(c.requests.GET - c.slowDowns).toBe(n);
+    },
+  );
 });
 
 describe('figures', () => {
