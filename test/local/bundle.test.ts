@@ -55,6 +55,6 @@ describe('the built command (dist/, what npm start and the package run)', () => 
   it('names a mistyped command instead of looking for a file of that name', () => {
     const r = runCli(['embedd', 'x.parquet']);
     expect(r.code).toBe(2);
-    expect(r.lines).toEqual(["error: unknown command 'embedd'", "see 'track-embeddings --help'"]);
+    expect(r.lines).toEqual(["error: unknown command 'embedd'; did you mean 'embed'?", "see 'track-embeddings --help'"]);
   });
 });
