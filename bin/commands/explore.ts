@@ -3,37 +3,23 @@ import { openExplorer, type ExploreOptions } from '../../lib/explore/open-explor
 import { serveExplorer } from '../../lib/explore/server.ts';
 import type { OutputFiles } from '../../lib/search/embeddings.ts';
 import { UsageError } from '../../lib/errors.ts';
-import { quietSdkWarning } from '../../lib/cli/node-version.ts';
+import { openS3Folder } from '../../lib/cli/s3-folder.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/**
- * `s3://BUCKET/PREFIX/`, a folder the pipeline published, read with the standard SDK environment;
- * so is the input it names, pinned to the ETag the manifest recorded (as `similar` reads them).
- */
+/** An S3 output folder for the explorer: a manifest whose input is not in S3 gets a note instead of names. */
 async function s3Folder(url: string): Promise<{ files: OutputFiles; openInput: NonNullable<ExploreOptions['openInput']>; close(): void }> {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
-  if (!m) throw new UsageError(`${url}: expected s3://BUCKET/PREFIX/, an output folder`);
-  quietSdkWarning();
-  const [{ s3ClientFromEnv }, { s3OutputFiles }, { openS3Source }] = await Promise.all([
-    import('../../lib/aws/clients.ts'),
-    import('../../lib/aws/s3-outputs.ts'),
-    import('../../lib/aws/s3-source.ts'),
-  ]);
-  const prefix = m[2] === '' || m[2]!.endsWith('/') ? m[2]! : `${m[2]}/`;
-  const client = s3ClientFromEnv();
+  const folder = await openS3Folder(url);
   return {
-    files: s3OutputFiles(client, m[1]!, prefix),
+    files: folder.files,
     openInput: async (manifest) => {
-      const input = /^s3:\/\/([^/]+)\/(.+)$/.exec(manifest.input.name);
-      if (!input) return { note: `the input named in the manifest, ${manifest.input.name}, is not in S3 (give a local copy with --input)` };
-      const source = await openS3Source(client, { bucket: input[1]!, key: input[2]!, etag: manifest.input.etag });
-      return {
-        source: { name: source.name, size: source.size, read: (offset, length) => source.read(offset, length), close: async () => {} },
-      };
+      const source = await folder.openInput(manifest);
+      return source
+        ? { source }
+        : { note: `the input named in the manifest, ${manifest.input.name}, is not in S3 (give a local copy with --input)` };
     },
-    close: () => client.destroy(),
+    close: () => folder.close(),
   };
 }
 

@@ -18,8 +18,8 @@ import { parseJsonText } from '../../lib/search/json-text.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
 import { scalerFromSection } from '../../lib/outputs/manifest.ts';
 import { openFileSource } from '../../lib/io/file-source.ts';
-import { PipelineError, SourceError, SpecError, UsageError, messageOf } from '../../lib/errors.ts';
-import { quietSdkWarning } from '../../lib/cli/node-version.ts';
+import { PipelineError, SourceError, SpecError, messageOf } from '../../lib/errors.ts';
+import { openS3Folder } from '../../lib/cli/s3-folder.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
 type Input = ByteSource & { close(): Promise<void> };
@@ -74,30 +74,13 @@ function withInput(place: Place, path: string): Place {
   };
 }
 
-/**
- * `s3://BUCKET/PREFIX/`, an output folder the pipeline published, read with the standard SDK
- * environment; so is its input, pinned to the ETag the manifest recorded.
- */
+/** An S3 output folder; its input is read from S3 too, pinned to the ETag the manifest recorded. */
 async function s3Place(url: string): Promise<Place> {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
-  if (!m) throw new UsageError(`${url}: expected s3://BUCKET/PREFIX/, an output folder`);
-  quietSdkWarning();
-  const [{ s3ClientFromEnv }, { s3OutputFiles }, { openS3Source }] = await Promise.all([
-    import('../../lib/aws/clients.ts'),
-    import('../../lib/aws/s3-outputs.ts'),
-    import('../../lib/aws/s3-source.ts'),
-  ]);
-  const prefix = m[2] === '' || m[2]!.endsWith('/') ? m[2]! : `${m[2]}/`;
-  const client = s3ClientFromEnv();
+  const folder = await openS3Folder(url);
   return {
-    files: s3OutputFiles(client, m[1]!, prefix),
-    openInput: async (e, columns) => {
-      const input = /^s3:\/\/([^/]+)\/(.+)$/.exec(e.manifest.input.name);
-      if (!input) return unreachable(e.manifest.input.name, columns);
-      const source = await openS3Source(client, { bucket: input[1]!, key: input[2]!, etag: e.manifest.input.etag });
-      return { name: source.name, size: source.size, read: (offset, length) => source.read(offset, length), close: async () => {} };
-    },
-    close: () => client.destroy(),
+    files: folder.files,
+    openInput: async (e, columns) => (await folder.openInput(e.manifest)) ?? unreachable(e.manifest.input.name, columns),
+    close: () => folder.close(),
   };
 }
 
