@@ -112,60 +112,58 @@ export function jobHandler(deps: StoreDeps & { config: JobConfig; durable?: Dura
 
 /** One statistics task of a job: both passes of a one-part file, or one part's sums or deviations. */
 export function statsHandler(deps: StoreDeps): Handler<unknown> {
-  const t = telemetryOf(deps, 'stats');
-  return (event, context) =>
-    t.run(fieldsOf(event), context, async (inv) => {
-      const e = checked<StatsPayload & JobRef>(event, statsProblem, 'stats');
-      const store = storeOf(deps, e.bucket);
-      return usage(store, e, inv, context, 'stats', async () => {
-        switch (e.task) {
-          case 'whole': {
-            const out = await runStatsWhole(store, e.jobId);
-            if (out.status === 'planned') inv.metric(METRIC.rows, out.rows);
-            return out;
-          }
-          case 'moments':
-            return runStatsMoments(store, e.jobId, e.part);
-          case 'deviations':
-            return runStatsDeviations(store, e.jobId, e.part, e.means);
-        }
-      });
-    });
+  return jobStep<StatsPayload & JobRef, unknown>(deps, 'stats', statsProblem, async (e, store, inv) => {
+    switch (e.task) {
+      case 'whole': {
+        const out = await runStatsWhole(store, e.jobId);
+        if (out.status === 'planned') inv.metric(METRIC.rows, out.rows);
+        return out;
+      }
+      case 'moments':
+        return runStatsMoments(store, e.jobId, e.part);
+      case 'deviations':
+        return runStatsDeviations(store, e.jobId, e.part, e.means);
+    }
+  });
 }
 
 /** One shard: embed it, write its objects and its record. */
 export function embedHandler(deps: StoreDeps): Handler<EmbedOutcome> {
-  const t = telemetryOf(deps, 'embed');
-  return (event, context) =>
-    t.run(fieldsOf(event), context, async (inv) => {
-      const e = checked<EmbedPayload & JobRef>(event, embedProblem, 'embed');
-      const store = storeOf(deps, e.bucket);
-      return usage(store, e, inv, context, 'embed', async () => {
-        const out = await runEmbedShard(store, e.jobId, e.shard);
-        inv.metric(METRIC.rows, out.rows);
-        inv.metric(METRIC.bytesRead, out.bytesRead, MetricUnit.Bytes);
-        inv.log.info('shard embedded', { shard: e.shard, rows: out.rows, bytesRead: out.bytesRead, timingsMs: out.timingsMs });
-        return out;
-      });
-    });
+  return jobStep<EmbedPayload & JobRef, EmbedOutcome>(deps, 'embed', embedProblem, async (e, store, inv) => {
+    const out = await runEmbedShard(store, e.jobId, e.shard);
+    inv.metric(METRIC.rows, out.rows);
+    inv.metric(METRIC.bytesRead, out.bytesRead, MetricUnit.Bytes);
+    inv.log.info('shard embedded', { shard: e.shard, rows: out.rows, bytesRead: out.bytesRead, timingsMs: out.timingsMs });
+    return out;
+  });
 }
 
 /** Stitches a job's shards into the published outputs, manifest last (the job holds the publish lock); the manifest records the job's cost. */
 export function reduceHandler(deps: StoreDeps): Handler<ReduceOutcome> {
-  const t = telemetryOf(deps, 'reduce');
+  return jobStep<ReducePayload & JobRef, ReduceOutcome>(deps, 'reduce', reduceProblem, async (e, store, inv, context) => {
+    const t0 = performance.now();
+    const out = await runReduce(store, e.jobId, {
+      cost: () => usageCost(store, e.jobId, context && { step: 'reduce', context, durationMs: performance.now() - t0 }),
+    });
+    if (out.status === 'published') inv.metric(METRIC.rows, out.rows);
+    inv.log.info(`reduce ${out.status}`, { outcome: out });
+    return out;
+  });
+}
+
+/** A step function of a job: its payload checked, its telemetry, and `usage` around `work`. */
+function jobStep<P extends JobRef & { bucket: string }, O>(
+  deps: StoreDeps,
+  step: StepName,
+  problemOf: (e: unknown) => string | null,
+  work: (e: P, store: JobStore, inv: Invocation, context: ContextLike | undefined) => Promise<O>,
+): Handler<O> {
+  const t = telemetryOf(deps, step);
   return (event, context) =>
     t.run(fieldsOf(event), context, async (inv) => {
-      const e = checked<ReducePayload & JobRef>(event, reduceProblem, 'reduce');
+      const e = checked<P>(event, problemOf, step);
       const store = storeOf(deps, e.bucket);
-      const t0 = performance.now();
-      return usage(store, e, inv, context, 'reduce', async () => {
-        const out = await runReduce(store, e.jobId, {
-          cost: () => usageCost(store, e.jobId, context && { step: 'reduce', context, durationMs: performance.now() - t0 }),
-        });
-        if (out.status === 'published') inv.metric(METRIC.rows, out.rows);
-        inv.log.info(`reduce ${out.status}`, { outcome: out });
-        return out;
-      });
+      return usage(store, e, inv, context, step, () => work(e, store, inv, context));
     });
 }
 
