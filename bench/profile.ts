@@ -8,7 +8,6 @@
  * Prints markdown tables (docs/profile.md explains them). CPU time, not wall time: the figure that
  * holds on a shared machine. `--keep DIR` keeps the .cpuprofile files (open them in Chrome DevTools).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { startMoto, s3ClientFor } from '../lib/emulators/moto.ts';
 import { DEFAULT_MAX_SHARD_ROWS } from '../lib/embedding/shard-plan.ts';
 import { jobIdFor, jobKeys } from '../lib/pipeline/keys.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
-import { median } from './measure.ts';
+import { collect, median } from './measure.ts';
 import { CATEGORIES, breakdown, topFrames, type Category, type CpuProfile } from './profile-breakdown.ts';
 
 const { values } = parseArgs({
@@ -47,27 +46,18 @@ interface Run {
 }
 
 /** Runs `cmd` under GNU time, asynchronously (moto's log pipes must keep draining in this process). */
-function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  const child = spawn(TIME, ['-f', '@@time %U %S %M %R %e', ...cmd], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const m = /@@time ([\d.]+) ([\d.]+) (\d+) (\d+) ([\d.]+)/.exec(stderr);
-      if (code !== 0 || !m) return reject(new Error(`${cmd.join(' ')} failed (${code}):\n${stderr}`));
-      resolve({
-        stdout,
-        user: Number(m[1]),
-        sys: Number(m[2]),
-        rssMiB: Number(m[3]) / 1024,
-        minorFaults: Number(m[4]),
-        wall: Number(m[5]),
-      });
-    });
-  });
+async function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  const { code, stdout, stderr } = await collect(TIME, ['-f', '@@time %U %S %M %R %e', ...cmd], { cwd: ROOT, env });
+  const m = /@@time ([\d.]+) ([\d.]+) (\d+) (\d+) ([\d.]+)/.exec(stderr);
+  if (code !== 0 || !m) throw new Error(`${cmd.join(' ')} failed (${code}):\n${stderr}`);
+  return {
+    stdout,
+    user: Number(m[1]),
+    sys: Number(m[2]),
+    rssMiB: Number(m[3]) / 1024,
+    minorFaults: Number(m[4]),
+    wall: Number(m[5]),
+  };
 }
 
 /** The profiles in `dir`, main thread first (its thread id is 0 in the file name). */
