@@ -11,7 +11,6 @@
  *   - the reducer's repeated-id merge rate for 10, 100 and 1,000 shards (in memory, this process).
  * Medians of the runs; peak RSS is the process's own (getrusage), not moto's.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,7 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Clie
 import { startMoto, s3ClientFor } from '../lib/emulators/moto.ts';
 import { DEFAULT_MAX_SHARD_ROWS } from '../lib/embedding/shard-plan.ts';
 import { jobIdFor, jobKeys } from '../lib/pipeline/keys.ts';
-import { median } from './measure.ts';
+import { collect, median } from './measure.ts';
 import { sortedArraysRepeat } from '../lib/outputs/repeated-ids.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
 import { writeSyntheticJob } from '../test/helpers/synthetic-job.ts';
@@ -65,24 +64,14 @@ await build({
 });
 
 /** Runs one step in a fresh process. Asynchronously: this process drains moto's log pipes, and must keep doing so. */
-function runStep(endpoint: string, args: string[]): Promise<StepResult> {
-  const child = spawn(process.execPath, [STEP, ...args], {
+async function runStep(endpoint: string, args: string[]): Promise<StepResult> {
+  const { code, stdout, stderr } = await collect(process.execPath, [STEP, ...args], {
     cwd: ROOT,
     env: { ...process.env, AWS_ENDPOINT_URL_S3: endpoint },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`lambda-step ${args.join(' ')} failed:\n${stderr}`));
-      else resolve(JSON.parse(line) as StepResult);
-    });
-  });
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`lambda-step ${args.join(' ')} failed:\n${stderr}`);
+  return JSON.parse(line) as StepResult;
 }
 
 /** Runs `args` `runs` times, a fresh process each time (set-up before each run if given). */

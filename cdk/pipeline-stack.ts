@@ -10,6 +10,7 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -23,6 +24,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULTS, type FunctionId, type PipelineProps } from './props.ts';
 import { ENV } from '../lib/aws/env.ts';
+import { METRIC, METRICS_NAMESPACE, type StepName } from '../lib/observability/metric-names.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 /** The job function's alias: a durable execution is started through a version or an alias, never `$LATEST` unqualified. */
@@ -48,12 +50,16 @@ export class PipelineStack extends Stack {
   /** Upload events that could not start a job, from the rule's delivery and from start's own retries. */
   readonly deadLetterQueue: sqs.Queue;
   readonly queryUrl: lambda.FunctionUrl;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The KMS key of the bucket, when the context names one. */
+  readonly key?: kms.IKey;
   private readonly names: Record<FunctionId, string>;
   private readonly keys: Keys;
 
   constructor(scope: Construct, id: string, props: PipelineProps & StackProps) {
     super(scope, id, props);
     const p = props;
+    if (p.kmsKeyArn) this.key = kms.Key.fromKeyArn(this, 'BucketKey', p.kmsKeyArn);
     this.bucket = p.bucketName ? this.existingBucket(p.bucketName) : this.newBucket(p);
     const objects = (pattern: string) => this.bucket.arnForObjects(pattern);
     this.keys = {
@@ -112,6 +118,8 @@ export class PipelineStack extends Stack {
     };
     const fn = (id: FunctionId, description: string, extra: Partial<lambda.FunctionOptions> = {}): NodejsFunction => {
       const logGroup = new logs.LogGroup(this, `${id}-logs`, {
+        // Named, so that the runbook (docs/operations.md) can say where each function's logs are.
+        logGroupName: logGroupName(this.stackName, id),
         retention: p.logRetentionDays as logs.RetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
       });
@@ -138,7 +146,17 @@ export class PipelineStack extends Stack {
         memorySize: p.memoryMb[id],
         timeout: Duration.seconds(p.timeoutSeconds[id]),
         // The S3 endpoint is declared everywhere for the same reason as start's Lambda endpoint above.
-        environment: { ...environment[id], NODE_OPTIONS: '--enable-source-maps', AWS_ENDPOINT_URL_S3: '' },
+        environment: {
+          ...environment[id],
+          NODE_OPTIONS: '--enable-source-maps',
+          AWS_ENDPOINT_URL_S3: '',
+          // Powertools: the service every log line and metric names, the metrics' namespace, tracing by the context flag.
+          POWERTOOLS_SERVICE_NAME: this.stackName,
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          POWERTOOLS_TRACE_ENABLED: String(p.tracing),
+        },
+        tracing: p.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
         role,
         logGroup,
         recursiveLoop: lambda.RecursiveLoop.TERMINATE,
@@ -180,6 +198,9 @@ export class PipelineStack extends Stack {
     // Callers sign their requests (SigV4) and need lambda:InvokeFunctionUrl on this function.
     this.queryUrl = this.functions.query.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     if (p.embedConcurrency > 0) (embed.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.embedConcurrency;
+    // One caller's burst of queries cannot take the concurrency the pipeline's functions need.
+    if (p.queryConcurrency > 0)
+      (this.functions.query.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = p.queryConcurrency;
 
     this.deadLetterQueue = new sqs.Queue(this, 'events-dlq', {
       enforceSSL: true,
@@ -208,7 +229,8 @@ export class PipelineStack extends Stack {
 
     this.grant(p);
     this.alarms(p);
-    this.suppressions();
+    this.dashboard = this.buildDashboard();
+    this.suppressions(p);
 
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'The pipeline bucket' });
     new CfnOutput(this, 'UploadTo', { value: `s3://${this.bucket.bucketName}/${p.inputPrefix}`, description: 'Upload NAME.parquet here' });
@@ -224,6 +246,14 @@ export class PipelineStack extends Stack {
       value: this.deadLetterQueue.queueUrl,
       description: 'Upload events that could not start a job; npm run redrive replays them',
     });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.stackName}`,
+      description: 'The CloudWatch dashboard: jobs, latency, concurrency, throttles, errors by step',
+    });
+    new CfnOutput(this, 'LogGroups', {
+      value: logGroupName(this.stackName, '<function>'),
+      description: 'Log groups of the functions (start, job, stats, embed, reduce, query): JSON lines naming the job id',
+    });
     new CfnOutput(this, 'JobFunction', {
       value: this.jobAlias.functionArn,
       description: 'The durable job function, by its alias: the start function starts one execution of it per upload',
@@ -233,12 +263,21 @@ export class PipelineStack extends Stack {
   private newBucket(p: PipelineProps): s3.Bucket {
     return new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      ...(this.key
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      versioned: p.bucketVersioning,
       enforceSSL: true,
       removalPolicy: RemovalPolicy.RETAIN,
       eventBridgeEnabled: true,
       lifecycleRules: [
-        { id: 'expire-job-scratch', prefix: p.jobsPrefix, expiration: Duration.days(p.jobsExpireDays) },
+        {
+          id: 'expire-job-scratch',
+          prefix: p.jobsPrefix,
+          expiration: Duration.days(p.jobsExpireDays),
+          // Versioned, an expired object leaves its versions behind: they go too.
+          ...(p.bucketVersioning && { noncurrentVersionExpiration: Duration.days(1) }),
+        },
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
@@ -303,6 +342,12 @@ export class PipelineStack extends Stack {
     // Read-only, on the published outputs alone.
     allow(query, ['s3:GetObject'], [k.outputs]);
     list(query, p.outputPrefix);
+
+    // An SSE-KMS bucket: reading needs Decrypt, writing GenerateDataKey (and Decrypt, for multipart and copies).
+    if (this.key) {
+      for (const f of [start, job, stats, embed, reduce]) allow(f, ['kms:Decrypt', 'kms:GenerateDataKey'], [this.key.keyArn]);
+      allow(query, ['kms:Decrypt'], [this.key.keyArn]);
+    }
   }
 
   /** A function of this stack by name, unqualified: by ARN, the job's grants on itself would be a dependency cycle. */
@@ -331,9 +376,21 @@ export class PipelineStack extends Stack {
       });
       if (topic) a.addAlarmAction(new actions.SnsAction(topic));
     };
+    const five = { period: Duration.minutes(5), statistic: 'Sum' };
     for (const [id, f] of Object.entries(this.functions)) {
-      alarm(`${id}-errors`, f.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${f.functionName}: invocation errors`);
+      alarm(`${id}-errors`, f.metricErrors(five), `${f.functionName}: invocation errors`);
+      alarm(
+        `${id}-throttles`,
+        f.metricThrottles(five),
+        `${f.functionName}: throttled invocations (raise its reserved concurrency, or the account's)`,
+      );
     }
+    alarm('jobs-failed', this.pipelineMetric(METRIC.jobsFailed, 'job', five), 'Jobs that ended with error.json: status NAME says why');
+    alarm(
+      'start-destination-failures',
+      this.functions.start.metric('DestinationDeliveryFailures', five),
+      "Failed start events that could not be delivered to the dead-letter queue: they are lost; see start's log group",
+    );
     alarm(
       'dead-letters',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
@@ -341,8 +398,79 @@ export class PipelineStack extends Stack {
     );
   }
 
+  /** A metric the functions emit (EMF): dimensions service (the stack) and step. */
+  private pipelineMetric(name: string, step: StepName, o: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { service: this.stackName, step },
+      period: Duration.minutes(5),
+      statistic: 'Sum',
+      ...o,
+    });
+  }
+
+  /** The dashboard: jobs started/published/failed, end-to-end latency, concurrency, throttles, errors by step, work done. */
+  private buildDashboard(): cloudwatch.Dashboard {
+    const fns = Object.entries(this.functions) as [FunctionId, NodejsFunction][];
+    const steps: StepName[] = ['start', 'job', 'stats', 'embed', 'reduce', 'query'];
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 12) => new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    const d = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.stackName });
+    d.addWidgets(
+      graph('Jobs started, published, failed, superseded', [
+        this.pipelineMetric(METRIC.jobsStarted, 'start', { label: 'started' }),
+        this.pipelineMetric(METRIC.jobsPublished, 'job', { label: 'published' }),
+        this.pipelineMetric(METRIC.jobsFailed, 'job', { label: 'failed' }),
+        this.pipelineMetric(METRIC.jobsSuperseded, 'job', { label: 'superseded' }),
+      ]),
+      graph(
+        'End-to-end latency (upload → published), ms',
+        ['p50', 'p90', 'Maximum'].map((statistic) => this.pipelineMetric(METRIC.jobLatency, 'job', { statistic, label: statistic })),
+      ),
+    );
+    d.addWidgets(
+      graph(
+        'Concurrent executions',
+        fns.map(([id, f]) => f.metric('ConcurrentExecutions', { statistic: 'Maximum', label: id, period: Duration.minutes(1) })),
+      ),
+      graph(
+        'Throttles',
+        fns.map(([id, f]) => f.metricThrottles({ statistic: 'Sum', label: id, period: Duration.minutes(5) })),
+      ),
+    );
+    d.addWidgets(
+      graph(
+        'Errors by step (step failures, EMF)',
+        steps.map((step) => this.pipelineMetric(METRIC.stepFailures, step, { label: step })),
+      ),
+      graph(
+        'Lambda errors by function',
+        fns.map(([id, f]) => f.metricErrors({ statistic: 'Sum', label: id, period: Duration.minutes(5) })),
+      ),
+    );
+    d.addWidgets(
+      graph(
+        'Step duration (p90), ms',
+        steps.map((step) => this.pipelineMetric(METRIC.stepDuration, step, { statistic: 'p90', label: step })),
+      ),
+      graph('Rows, input bytes read, retries', [
+        this.pipelineMetric(METRIC.rows, 'embed', { label: 'rows embedded' }),
+        this.pipelineMetric(METRIC.bytesRead, 'embed', { label: 'bytes read' }),
+        ...(['stats', 'embed', 'reduce'] as StepName[]).map((step) =>
+          this.pipelineMetric(METRIC.retries, step, { label: `${step} retries` }),
+        ),
+      ]),
+    );
+    d.addWidgets(
+      graph('Dead letters (upload events that could not start a job)', [
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      ]),
+    );
+    return d;
+  }
+
   /** Findings of cdk-nag's AWS Solutions pack that are accepted, each with its reason. */
-  private suppressions(): void {
+  private suppressions(p: PipelineProps): void {
     // The wildcard resources each role is meant to have, listed: a wildcard not listed here fails synthesis.
     const why: Record<keyof Keys, string> = {
       input: 'Uploads under the input prefix: their names are chosen by whoever uploads.',
@@ -367,6 +495,9 @@ export class PipelineStack extends Stack {
         Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagArn(this.resolve(resource))}]`, reason });
       acknowledge(`${f.logGroup.logGroupArn}:*`, "Log streams of this function's own log group: stream names are created per sandbox.");
       for (const key of accepted[id]) acknowledge(this.keys[key], why[key]);
+      // CDK grants X-Ray's two write actions on `*` with active tracing: X-Ray has no resource-level permissions for them.
+      if (p.tracing)
+        acknowledge('*', 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.');
       if (id === 'job')
         acknowledge(
           `${this.functionArn('job')}:*`,
@@ -394,6 +525,11 @@ export class PipelineStack extends Stack {
         'CloudWatch alarm actions cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm notifications carry no data.',
     });
   }
+}
+
+/** The log group of a function of stack `stack`: `/track-embeddings/<stack>/<function>`. */
+export function logGroupName(stack: string, fn: string): string {
+  return `/track-embeddings/${stack}/${fn}`;
 }
 
 /** An ARN as cdk-nag prints it in finding ids: `<Logical.Arn>` for GetAtt, `<Ref>` for Ref, joins flattened. */

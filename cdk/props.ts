@@ -1,5 +1,5 @@
 /** The stack's settings, read from CDK context (`-c key=value` or cdk.json) with defaults. */
-import { DEFAULT_QUERY_MAX_ROWS } from '../lib/aws/env.ts';
+import { DEFAULT_QUERY_MAX_ROWS, QUERY_BYTES_PER_ROW } from '../lib/aws/env.ts';
 import type { Node } from 'constructs';
 
 /** The pipeline's Lambda functions, each built from `functions/<id>/index.ts`. */
@@ -37,6 +37,14 @@ export interface PipelineProps {
   jobsExpireDays: number;
   /** Where alarm notifications go: an SNS topic with this email subscribed, if set. */
   alarmEmail?: string;
+  /** Reserved concurrency of the query function (one caller cannot starve the pipeline); 0 reserves none. */
+  queryConcurrency: number;
+  /** X-Ray active tracing on every function (Powertools Tracer subsegments per invocation and SDK call). */
+  tracing: boolean;
+  /** Versioning on the bucket the stack creates (an existing bucket keeps its own setting). */
+  bucketVersioning: boolean;
+  /** A KMS key: the created bucket is encrypted with it (SSE-KMS), and every function may use it (an existing SSE-KMS bucket). */
+  kmsKeyArn?: string;
 }
 
 /** The retention periods CloudWatch Logs accepts. */
@@ -60,10 +68,13 @@ export const DEFAULTS: PipelineProps = {
   embedConcurrency: 20,
   logRetentionDays: 30,
   jobsExpireDays: 7,
+  queryConcurrency: 10,
+  tracing: false,
+  bucketVersioning: false,
 };
 
 /** Peak memory the query function takes per row of loaded outputs, and its base (see the README's query section). */
-export const QUERY_BYTES_PER_ROW = 600;
+export { QUERY_BYTES_PER_ROW };
 export const QUERY_BASE_MB = 160;
 
 /** Reads and validates the context; every problem is named in one error. */
@@ -130,9 +141,18 @@ export function propsFromContext(node: Node): PipelineProps {
     embedConcurrency: int('embedConcurrency', d.embedConcurrency, 0, 10_000),
     logRetentionDays: int('logRetentionDays', d.logRetentionDays, 1, 3653),
     jobsExpireDays: int('jobsExpireDays', d.jobsExpireDays, 1, 365),
+    queryConcurrency: int('queryConcurrency', d.queryConcurrency, 0, 10_000),
+    tracing: bool('tracing', d.tracing),
+    bucketVersioning: bool('bucketVersioning', d.bucketVersioning),
   };
   if (bucketName !== undefined) props.bucketName = str('bucketName', '');
   if (alarmEmail !== undefined) props.alarmEmail = str('alarmEmail', '');
+  const kmsKeyArn = node.tryGetContext('kmsKeyArn') as unknown;
+  if (kmsKeyArn !== undefined) {
+    props.kmsKeyArn = str('kmsKeyArn', '');
+    if (!/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(props.kmsKeyArn))
+      problems.push(`kmsKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), got '${props.kmsKeyArn}'`);
+  }
   if (!RETENTION_DAYS.includes(props.logRetentionDays)) problems.push(`logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}`);
   const { inputPrefix, jobsPrefix, outputPrefix } = props;
   if (outputPrefix.startsWith(inputPrefix) || inputPrefix.startsWith(outputPrefix))

@@ -2,10 +2,11 @@
 /**
  * Bundles the command (bin/track-embeddings.ts) and the local runner's worker into dist/.
  * `--if-stale` builds only when a source is newer than the bundle, so `npm start` costs no
- * rebuild when nothing changed.
+ * rebuild when nothing changed. The explore page's files (plain HTML, JS, CSS) are copied beside
+ * the bundle, to dist/explore-page/, where the server looks for them.
  */
 import { build } from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -53,4 +54,6 @@ if (!process.argv.includes('--if-stale') || isStale()) {
     sourcemap: true,
     logLevel: 'warning',
   });
+  rmSync(join(ROOT, 'dist', 'explore-page'), { recursive: true, force: true });
+  cpSync(join(ROOT, 'lib', 'explore', 'explore-page'), join(ROOT, 'dist', 'explore-page'), { recursive: true });
 }

@@ -1,4 +1,5 @@
 /** `track-embeddings [embed] IN.parquet -o DIR`: the whole job on one machine. */
+import { info } from '../../lib/cli/messages.ts';
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { outputFilesNote } from '../../lib/outputs/manifest.ts';
@@ -57,7 +58,7 @@ export const command: Command = {
     const m = result.manifest;
     const rows = m.input.rows;
     const where = relative(process.cwd(), out) || '.';
-    process.stderr.write(
+    info(
       `embedded ${rows.toLocaleString('en-US')} rows × ${m.dims} dims in ${secs.toFixed(2)} s ` +
         `(${Math.round(rows / secs).toLocaleString('en-US')} rows/s, ${m.shards.count} shard(s), ${result.workers === 1 ? 'in-process' : `${result.workers} workers`})` +
         `${m.outputs.repeatedIds ? ', some ids repeat: the mapping keeps the last index of each' : ''} → ${where}/${outputFilesNote(m)}\n`,

@@ -13,6 +13,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Embed new tracks with a scaler fitted earlier',
     load: async () => (await import('./transform.ts')).command,
   },
+  {
+    name: 'explore',
+    summary: 'Search, list neighbours and map an output folder in a local web page',
+    load: async () => (await import('./explore.ts')).command,
+  },
   { name: 'generate', summary: 'Write a realistic tracks Parquet file', load: async () => (await import('./generate.ts')).command },
   {
     name: 'pipeline-local',

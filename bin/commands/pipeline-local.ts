@@ -1,11 +1,27 @@
 /** `track-embeddings pipeline-local IN.parquet -o DIR`: the serverless flow on this machine, no AWS, no Docker. */
+import { info } from '../../lib/cli/messages.ts';
 import { once } from 'node:events';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MAPPING_FILE } from '../../lib/outputs/file-names.ts';
 import { outputFilesNote } from '../../lib/outputs/manifest.ts';
 import { runPipelineLocal } from '../../lib/emulators/serverless-pipeline.ts';
 import { checkInputFile, checkOutDir } from '../../lib/cli/options.ts';
 import { PROGRAM, intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 import { Progress } from '../../lib/cli/progress.ts';
 import { quietSdkWarning } from '../../lib/cli/node-version.ts';
+
+/** The first id of a downloaded mapping, read from its first bytes (a 10M-row mapping is not parsed for one example). */
+async function firstId(mappingPath: string): Promise<string> {
+  const file = await open(mappingPath, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(4096), 0, 4096, 0);
+    const m = /^\{("(?:[^"\\]|\\.)*")/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
+    return m ? (JSON.parse(m[1]!) as string) : '<a track id>';
+  } finally {
+    await file.close();
+  }
+}
 
 export const command: Command = {
   name: 'pipeline-local',
@@ -27,7 +43,8 @@ export const command: Command = {
     },
     keep: {
       type: 'boolean',
-      description: 'Keep the S3 API and Lambda endpoint running after the job and print the status command; Ctrl-C stops them',
+      description:
+        'Keep the S3 API and Lambda endpoint running after the job and print ready status, redrive and query (curl) commands; Ctrl-C stops them',
     },
   },
   notes: 'Needs moto_server (pip install "moto[server]"); the test setup installs it into .moto/venv, which this command also finds.',
@@ -57,7 +74,7 @@ export const command: Command = {
     });
     bar?.finish();
     const secs = (performance.now() - t0) / 1000;
-    process.stderr.write(
+    info(
       `pipeline: ${manifest.input.rows.toLocaleString('en-US')} rows × ${manifest.dims} dims in ${manifest.shards.count} shard(s), ` +
         `${invocations} Lambda invocations, ${secs.toFixed(2)} s → ${out}/${outputFilesNote(manifest)}\n` +
         `job ${execution.name}: execution ${execution.status}, ${execution.operations.length} durable operations\n`,
@@ -67,20 +84,20 @@ export const command: Command = {
     const lambdaEnv = `${env} AWS_ENDPOINT_URL_LAMBDA=${kept.lambdaEndpoint}`;
     const query = JSON.stringify({
       name: manifest.input.name.replace(/^.*\/incoming\//, '').replace(/\.parquet$/i, ''),
-      id: '<a track id>',
+      id: await firstId(join(out, MAPPING_FILE)),
       k: 5,
     });
     process.stdout.write(
       `S3 API at ${kept.s3Endpoint}, Lambda endpoint at ${kept.lambdaEndpoint} (region ${kept.region}); Ctrl-C stops them.\n` +
         `The job's execution, as the console lists its operations:\n${execution.operations.map((o) => `  ${o}`).join('\n')}\n` +
-        `From another terminal:\n` +
+        `From another terminal (in this folder):\n` +
         `  ${env} npx ${PROGRAM} status s3://${kept.bucket}/${kept.key}\n` +
         `  ${lambdaEnv} JOB_FUNCTION_NAME=job:live npx ${PROGRAM} redrive s3://${kept.bucket}/${kept.key}\n` +
-        `  ${lambdaEnv} aws lambda invoke --function-name query --cli-binary-format raw-in-base64-out --payload '${query}' /dev/stdout\n`,
+        `  curl -s -X POST ${kept.lambdaEndpoint}/2015-03-31/functions/query/invocations -d '${query}'\n`,
     );
     await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     await kept.close();
-    process.stderr.write('stopped the local S3 API and Lambda endpoint\n');
+    info('stopped the local S3 API and Lambda endpoint\n');
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 /** `track-embeddings similar DIR --id ID`: the tracks nearest to one track, or to the mean of several (a playlist's seeds). */
+import { info } from '../../lib/cli/messages.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ByteSource } from '../../lib/io/byte-source.ts';
@@ -8,15 +9,17 @@ import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/n
 import { searchMany } from '../../lib/search/search-pool.ts';
 import { availableParallelism } from 'node:os';
 import { workersOption } from '../../lib/cli/options.ts';
-import { METRICS, featuresVector, ranked, seedRows } from '../../lib/search/query.ts';
+import { METRICS, featuresVector, ranked, seedRows, type RankedNeighbour } from '../../lib/search/query.ts';
+import { FORMATS, columnsOf, flatten, formatRows, type Format, type Row } from '../../lib/cli/rows-format.ts';
+import { didYouMean } from '../../lib/cli/suggest.ts';
 import { readQueryTracks } from '../../lib/search/query-tracks.ts';
 import { parseIds } from '../../lib/search/ids-file.ts';
 import { parseJsonText } from '../../lib/search/json-text.ts';
 import { parseSpec } from '../../lib/embedding/spec.ts';
 import { scalerFromSection } from '../../lib/outputs/manifest.ts';
 import { openFileSource } from '../../lib/io/file-source.ts';
-import { PipelineError, SourceError, SpecError, UsageError, messageOf } from '../../lib/errors.ts';
-import { quietSdkWarning } from '../../lib/cli/node-version.ts';
+import { PipelineError, SourceError, SpecError, messageOf } from '../../lib/errors.ts';
+import { openS3Folder } from '../../lib/cli/s3-folder.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
 type Input = ByteSource & { close(): Promise<void> };
@@ -30,54 +33,54 @@ interface Place {
 }
 
 const unreachable = (input: string, columns: readonly string[]): null => {
-  process.stderr.write(`note: cannot show ${columns.join(', ')}: the input named in the manifest, ${input}, is not reachable from here\n`);
+  info(`note: cannot show ${columns.join(', ')}: the input named in the manifest, ${input}, is not reachable from here\n`);
   return null;
 };
 
-/** A local output folder; its input is the path the manifest names, as given to `embed`. */
+/** The input Parquet on this machine (`--input`, or the path the manifest names), if it is the file the embeddings came from. */
+async function openLocalInput(input: string, e: Embeddings, columns: readonly string[]): Promise<Input | null> {
+  if (input.startsWith('s3://') || !existsSync(input)) return unreachable(input, columns);
+  const source = await openFileSource(input);
+  // Another file now at that path would show another table's columns beside these neighbours.
+  if (source.size === e.manifest.input.bytes) return source;
+  await source.close();
+  info(
+    `note: cannot show ${columns.join(', ')}: ${input} is ${source.size.toLocaleString('en-US')} bytes, not the ${e.manifest.input.bytes.toLocaleString('en-US')} the manifest names: it is not the file these embeddings came from\n`,
+  );
+  return null;
+}
+
+/** A local output folder; its input is the path the manifest names, as given to `embed` (relative to the working folder then). */
 function localPlace(dir: string): Place {
-  return {
-    files: dir,
-    openInput: async (e, columns) => {
-      const input = e.manifest.input.name;
-      if (input.startsWith('s3://') || !existsSync(input)) return unreachable(input, columns);
-      const source = await openFileSource(input);
-      // Another file now at that path would show another table's columns beside these neighbours.
-      if (source.size === e.manifest.input.bytes) return source;
-      await source.close();
-      process.stderr.write(
-        `note: cannot show ${columns.join(', ')}: ${input} is ${source.size.toLocaleString('en-US')} bytes, not the ${e.manifest.input.bytes.toLocaleString('en-US')} the manifest names: it is not the file these embeddings came from\n`,
-      );
-      return null;
-    },
-    close() {},
-  };
+  return { files: dir, openInput: (e, columns) => openLocalInput(e.manifest.input.name, e, columns), close() {} };
 }
 
 /**
- * `s3://BUCKET/PREFIX/`, an output folder the pipeline published, read with the standard SDK
- * environment; so is its input, pinned to the ETag the manifest recorded.
+ * `place` with its input read from `--input PATH` on this machine instead of where the manifest
+ * says; asked for by name, a missing file or another table is refused rather than noted.
  */
-async function s3Place(url: string): Promise<Place> {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
-  if (!m) throw new UsageError(`${url}: expected s3://BUCKET/PREFIX/, an output folder`);
-  quietSdkWarning();
-  const [{ s3ClientFromEnv }, { s3OutputFiles }, { openS3Source }] = await Promise.all([
-    import('../../lib/aws/clients.ts'),
-    import('../../lib/aws/s3-outputs.ts'),
-    import('../../lib/aws/s3-source.ts'),
-  ]);
-  const prefix = m[2] === '' || m[2]!.endsWith('/') ? m[2]! : `${m[2]}/`;
-  const client = s3ClientFromEnv();
+function withInput(place: Place, path: string): Place {
   return {
-    files: s3OutputFiles(client, m[1]!, prefix),
-    openInput: async (e, columns) => {
-      const input = /^s3:\/\/([^/]+)\/(.+)$/.exec(e.manifest.input.name);
-      if (!input) return unreachable(e.manifest.input.name, columns);
-      const source = await openS3Source(client, { bucket: input[1]!, key: input[2]!, etag: e.manifest.input.etag });
-      return { name: source.name, size: source.size, read: (offset, length) => source.read(offset, length), close: async () => {} };
+    ...place,
+    openInput: async (e) => {
+      if (!existsSync(path)) throw new SourceError(`--input ${path}: no such file`);
+      const source = await openFileSource(path);
+      if (source.size === e.manifest.input.bytes) return source;
+      await source.close();
+      throw new SourceError(
+        `--input ${path}: ${source.size.toLocaleString('en-US')} bytes, not the ${e.manifest.input.bytes.toLocaleString('en-US')} of ${e.manifest.input.name} that the manifest names: not the file these embeddings came from`,
+      );
     },
-    close: () => client.destroy(),
+  };
+}
+
+/** An S3 output folder; its input is read from S3 too, pinned to the ETag the manifest recorded. */
+async function s3Place(url: string): Promise<Place> {
+  const folder = await openS3Folder(url);
+  return {
+    files: folder.files,
+    openInput: async (e, columns) => (await folder.openInput(e.manifest)) ?? unreachable(e.manifest.input.name, columns),
+    close: () => folder.close(),
   };
 }
 
@@ -113,28 +116,54 @@ type Emit = (answer: Answer) => void;
  * line goes out as soon as it is known; with them the answers are kept to the last, so the input
  * is read once for the rows of all of them.
  */
-async function writeAnswers(place: Place, e: Embeddings, extra: string[], produce: (emit: Emit) => Promise<void>): Promise<void> {
-  // The neighbours' ids are looked up (an index read each): lines are chained so they still leave in order.
-  let written = Promise.resolve();
-  const write = (a: Answer, joined?: Map<number, Record<string, unknown>>) => {
-    const named = 'error' in a ? Promise.resolve(null) : ranked(e, a.found);
-    written = written.then(async () => {
-      const found = await named;
-      const line = found === null ? a : { query: a.query, neighbours: found.map((r) => (joined ? { ...r, ...joined.get(r.row) } : r)) };
-      process.stdout.write(`${JSON.stringify(line)}\n`);
+async function writeAnswers(
+  place: Place,
+  e: Embeddings,
+  extra: string[],
+  format: Format,
+  produce: (emit: Emit) => Promise<void>,
+): Promise<void> {
+  type Line = Answer | { query: string; neighbours: Record<string, unknown>[] };
+  const lineOf = async (a: Answer, joined?: Map<number, Record<string, unknown>>): Promise<Line> =>
+    'error' in a ? a : { query: a.query, neighbours: (await ranked(e, a.found)).map((r) => ({ ...r, ...joined?.get(r.row) })) };
+  const write = (line: Line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  if (extra.length === 0 && format === 'jsonl') {
+    // The neighbours' ids are looked up (an index read each) as answers come: chained, so lines still leave in order.
+    let written = Promise.resolve();
+    await produce((a) => {
+      const line = lineOf(a);
+      line.catch(() => {}); // awaited in the chain, which reports it
+      written = written.then(async () => void write(await line));
     });
-  };
-  if (extra.length === 0) {
-    await produce((a) => write(a));
     return written;
   }
   const answers: Answer[] = [];
   await produce((a) => answers.push(a));
   const rows = answers.flatMap((a) => ('found' in a ? a.found.map((n) => n.row) : []));
-  const joined = await joinColumns(place, e, extra, rows);
-  for (const a of answers) write(a, joined);
-  return written;
+  const joined = extra.length > 0 ? await joinColumns(place, e, extra, rows) : undefined;
+  const lines = await Promise.all(answers.map((a) => lineOf(a, joined)));
+  if (format === 'jsonl') {
+    for (const line of lines) write(line);
+    return;
+  }
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify(lines)}\n`);
+    return;
+  }
+  // table and csv: one flat row per (query, neighbour); a query without an answer has its error.
+  const flat = lines.flatMap((l): Row[] =>
+    'error' in l
+      ? [{ query: l.query, error: l.error }]
+      : 'neighbours' in l
+        ? l.neighbours.map((r) => flatten({ query: l.query, ...r }))
+        : [],
+  );
+  const columns = ['query', 'rank', 'id', 'row', 'distance', ...columnsOf(flat).filter((c) => !BASE.includes(c) && c !== 'error')];
+  if (flat.some((r) => 'error' in r)) columns.push('error');
+  process.stdout.write(formatRows(flat, format, columns));
 }
+
+const BASE = ['query', 'rank', 'id', 'row', 'distance'];
 
 /**
  * The answers for each query id, in input order: its neighbours, or an error for an id the
@@ -196,20 +225,18 @@ function queryFromFeatures(text: string, e: Embeddings): Float64Array {
   return featuresVector(e, features as Record<string, unknown>, '--features');
 }
 
-/** Rows as a table: rank, id, distance and the joined columns. */
-function table(rows: readonly Record<string, unknown>[], metric: Metric, shown: readonly string[]): string {
-  const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
-  const header = ['rank', 'id', `${metric} distance`, ...shown];
-  const cells = rows.map((r) => [String(r.rank), String(r.id), (r.distance as number).toFixed(6), ...shown.map((c) => text(r[c]))]);
-  // A loop, not Math.max(...cells): spread arguments overflow the stack at --k 200000.
-  const widths = header.map((h) => h.length);
-  for (const row of cells) row.forEach((v, j) => (widths[j] = Math.max(widths[j]!, v.length)));
-  const line = (row: string[]) =>
-    row
-      .map((v, j) => (j === 0 ? v.padStart(widths[j]!) : v.padEnd(widths[j]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...cells.map(line)].join('\n') + '\n';
+/**
+ * The query's own tracks as rank-0 rows, each at its distance from the query (0 for one seed;
+ * from the seeds' mean for several), so a data frame holds the query beside its neighbours.
+ */
+async function seedRowsRanked(e: Embeddings, seeds: readonly number[], query: Float64Array, metric: Metric): Promise<RankedNeighbour[]> {
+  const own = new Float32Array(seeds.length * e.dims);
+  seeds.forEach((row, i) => own.set(e.vectors.subarray(row * e.dims, (row + 1) * e.dims), i * e.dims));
+  const found = nearest(own, e.dims, query, seeds.length, metric, new Set());
+  const ids = await Promise.all(found.map((n) => e.lookup.idOf(seeds[n.row]!)));
+  return found
+    .map((n, i) => ({ rank: 0, id: ids[i] ?? `#${seeds[n.row]}`, row: seeds[n.row]!, distance: n.distance }))
+    .sort((a, b) => seeds.indexOf(a.row) - seeds.indexOf(b.row));
 }
 
 export const command: Command = {
@@ -251,7 +278,22 @@ export const command: Command = {
       description:
         'Columns of the input Parquet (named in the manifest) to show beside each id, e.g. name,artists; with --ids-file or --features-file, in each neighbour (the lines then come once all are found)',
     },
-    json: { type: 'boolean', description: 'One JSON object a line ({"rank", "id", "row", "distance", …columns}) instead of a table' },
+    input: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'The input Parquet that --with reads (default: the path the manifest names, as given to embed, so relative to the folder embed ran in)',
+    },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      description:
+        'table, json (one array), jsonl (an object a line) or csv, with the query track’s own row first (rank 0) and the --with columns as columns; with --ids-file/--features-file one row per query and neighbour (default there: jsonl)',
+    },
+    json: {
+      type: 'boolean',
+      description: 'One JSON object a line ({"rank", "id", "row", "distance", …columns}) instead of a table, without the rank-0 row',
+    },
   },
   notes: `Exact search over every row; the query tracks themselves are left out; ties go to the lower row. A NaN
 dimension (a null feature) is left out of that pair's distance. A track given by its features needs finite
@@ -261,7 +303,8 @@ ENVIRONMENT (for s3://)
   The standard AWS SDK variables: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION,
   AWS_ENDPOINT_URL_S3 for a local S3 API (region us-east-1 when unset).`,
   examples: [
-    'track-embeddings similar demo/out --id 0zU5MPvQ4E6aNd4jdsSs3B --with name,artists',
+    'track-embeddings similar demo/out --id qckc1MUSsztXCSywWsQfGw --with name,artists',
+    'track-embeddings similar demo/out --id qckc1MUSsztXCSywWsQfGw --k 5 --with name,artists --format csv > neighbours.csv',
     'track-embeddings similar demo/out --ids-file ids.txt --k 5 > neighbours.jsonl',
     'track-embeddings similar demo/out --features-file new-tracks.parquet --k 5',
     'track-embeddings similar s3://my-bucket/embeddings/tracks/ --id A --id B --k 20 --metric cosine --json',
@@ -279,18 +322,32 @@ ENVIRONMENT (for s3://)
     const metric = (stringOption(args, 'metric') ?? 'euclidean') as Metric;
     if (!METRICS.includes(metric)) throw usageError(this, `--metric must be one of ${METRICS.join(', ')}, got '${metric}'`);
     const extra = (stringOption(args, 'with') ?? '').split(',').filter(Boolean);
-    const place = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
+    const format = stringOption(args, 'format') as Format | undefined;
+    if (format !== undefined && !FORMATS.includes(format))
+      throw usageError(this, `--format must be one of ${FORMATS.join(', ')}, got '${String(format)}'${didYouMean(format, FORMATS)}`);
+    if (format !== undefined && args.values.json)
+      throw usageError(this, '--json and --format cannot be used together (--json is --format jsonl without the rank-0 row)');
+    const input = stringOption(args, 'input');
+    if (input !== undefined && extra.length === 0) throw usageError(this, '--input names the file --with reads; give --with COL,COL too');
+    const base = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
+    const place = input === undefined ? base : withInput(base, input);
     try {
       const e = await openOutputs(place.files);
       const workers = workersOption(this, args) ?? availableParallelism();
       if (idsFile !== undefined) {
         const ids = await readIds(idsFile);
         let code = 0;
-        await writeAnswers(place, e, extra, async (emit) => void (code = await searchEach(e, ids, k, metric, workers, emit)));
+        await writeAnswers(
+          place,
+          e,
+          extra,
+          format ?? 'jsonl',
+          async (emit) => void (code = await searchEach(e, ids, k, metric, workers, emit)),
+        );
         return code;
       }
       if (featuresFile !== undefined) {
-        await writeAnswers(place, e, extra, (emit) => searchFeatureFile(e, featuresFile, k, metric, workers, emit));
+        await writeAnswers(place, e, extra, format ?? 'jsonl', (emit) => searchFeatureFile(e, featuresFile, k, metric, workers, emit));
         return 0;
       }
       const known = (e.manifest.outputs.uniqueIds ?? e.rows).toLocaleString('en-US');
@@ -301,18 +358,32 @@ ENVIRONMENT (for s3://)
       );
       const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e);
       const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
+      const own = format === undefined ? [] : await seedRowsRanked(e, seeds, query, metric);
+      const all = [...own, ...(await ranked(e, found))];
       const joined =
         extra.length > 0
           ? await joinColumns(
               place,
               e,
               extra,
-              found.map((n) => n.row),
+              all.map((n) => n.row),
             )
-          : new Map();
-      const rows = (await ranked(e, found)).map((r) => ({ ...r, ...joined.get(r.row) }));
-      if (args.values.json) process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      else process.stdout.write(table(rows, metric, joined.size > 0 ? extra : []));
+          : new Map<number, Record<string, unknown>>();
+      const rows = all.map((r) => ({ ...r, ...joined.get(r.row) }));
+      if (args.values.json) {
+        process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        return 0;
+      }
+      const shown = joined.size > 0 ? extra : [];
+      if (format === undefined || format === 'table') {
+        const cells = rows.map((r) => ({ ...r, distance: r.distance.toFixed(6) }));
+        process.stdout.write(formatRows(cells, 'table', ['rank', 'id', 'distance', ...shown], { distance: `${metric} distance` }));
+        return 0;
+      }
+      const flat = rows.map(flatten);
+      process.stdout.write(
+        formatRows(flat, format, ['rank', 'id', 'row', 'distance', ...columnsOf(flat).filter((c) => !BASE.includes(c))]),
+      );
       return 0;
     } finally {
       place.close();

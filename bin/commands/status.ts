@@ -17,7 +17,8 @@ export const ENVIRONMENT = `ENVIRONMENT
 
 export const command: Command = {
   name: 'status',
-  summary: 'Say where the job of an uploaded object stands: queued, computing statistics, running, done, failed (and why) or refused',
+  summary:
+    'Say where the job of an uploaded object stands: queued, computing statistics, running, done, failed (and why), refused, ended by the engine unrecorded, or no such object',
   usage: 's3://BUCKET/KEY.parquet',
   arguments: [['s3://BUCKET/KEY', 'The uploaded object; its current version’s job is described']],
   options: {},

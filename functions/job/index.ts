@@ -2,6 +2,8 @@
 import { s3ClientFromEnv } from '../../lib/aws/clients.ts';
 import { readJobConfig } from '../../lib/aws/config.ts';
 import { jobHandler } from '../../lib/aws/handlers.ts';
+import { telemetryFromEnv } from '../../lib/aws/telemetry-env.ts';
 
 const config = readJobConfig(process.env);
-export const handler = jobHandler({ s3: s3ClientFromEnv(), prefixes: config.prefixes, config });
+const { telemetry, trace } = telemetryFromEnv('job');
+export const handler = jobHandler({ s3: trace(s3ClientFromEnv()), prefixes: config.prefixes, config, telemetry });

@@ -2,5 +2,7 @@
 import { s3ClientFromEnv } from '../../lib/aws/clients.ts';
 import { readPrefixes } from '../../lib/aws/config.ts';
 import { reduceHandler } from '../../lib/aws/handlers.ts';
+import { telemetryFromEnv } from '../../lib/aws/telemetry-env.ts';
 
-export const handler = reduceHandler({ s3: s3ClientFromEnv(), prefixes: readPrefixes(process.env) });
+const { telemetry, trace } = telemetryFromEnv('reduce');
+export const handler = reduceHandler({ s3: trace(s3ClientFromEnv()), prefixes: readPrefixes(process.env), telemetry });

@@ -31,3 +31,6 @@ export const ENV = {
 
 /** Rows the query function loads when its environment does not say (the stack's default). */
 export const DEFAULT_QUERY_MAX_ROWS = 2_000_000;
+
+/** Peak memory the query function takes per row of loaded outputs (its byte budget, and the stack's memory check: cdk/props.ts). */
+export const QUERY_BYTES_PER_ROW = 600;

@@ -1,17 +1,27 @@
 /**
  * The query function: "tracks like this" over a published output, behind a Function URL (AWS_IAM
- * auth) or invoked directly. A warm instance keeps the outputs it loaded, up to its row budget,
- * and reloads a name when its manifest's ETag changes (the outputs were republished).
+ * auth) or invoked directly. A warm instance keeps the outputs it loaded within a byte budget
+ * (vectors plus ids, which may be long), evicting least recently used names before it loads
+ * another, and reloads a name when its manifest's ETag changes (the outputs were republished).
+ * Answers never carry the bucket, an SDK or V8 message, or what the caller sent that was wrong.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SearchOutputs } from '../search/embeddings.ts';
 import { openOutputs, OutputFolderError, OutputTooLargeError } from '../search/embeddings.ts';
-import { answerQuery, parseQuery, QueryError, type Query } from '../search/query.ts';
+import { answerQuery, featuresVector, parseQuery, QueryError, type Query } from '../search/query.ts';
 import { manifestETag, s3OutputFiles } from './s3-outputs.ts';
-import { s3Url } from './s3-objects.ts';
-import { DEFAULT_QUERY_MAX_ROWS, ENV } from './env.ts';
+import { isNotFound } from './s3-objects.ts';
+import { DEFAULT_QUERY_MAX_ROWS, ENV, QUERY_BYTES_PER_ROW } from './env.ts';
 import { ConfigError, readBucket, readPrefixes } from './config.ts';
-import { messageOf } from '../errors.ts';
+import { MAPPING_FILE } from '../outputs/file-names.ts';
+import { ID_INDEX_FILE } from '../outputs/id-index.ts';
+import { vectorsFileName } from '../embedding/spec.ts';
+import { checkRequest, checkVector, MAX_BODY_BYTES, unknownFeatures } from './query-request.ts';
+import { silentTelemetry, type ContextLike, type Telemetry } from '../observability/telemetry.ts';
+
+/** What a loaded mapping takes in memory per byte of id_to_index.json (the text, the ids as strings, the Map). */
+const MAPPING_MEMORY_FACTOR = 4;
+const DIMS = 14;
 
 export interface QueryDeps {
   s3: S3Client;
@@ -19,6 +29,9 @@ export interface QueryDeps {
   outputPrefix: string;
   /** Rows this instance keeps loaded at most (all names together); a larger output is refused. */
   maxRows: number;
+  /** Bytes of outputs this instance keeps loaded at most; default maxRows × QUERY_BYTES_PER_ROW. */
+  maxBytes?: number;
+  telemetry?: Telemetry;
 }
 
 /** What a Function URL (payload format 2.0) delivers; a direct invocation sends the request object itself. */
@@ -36,67 +49,130 @@ export interface QueryResponse {
 }
 
 /** The handler over the given clients: one query per invocation. */
-export function queryHandler(deps: QueryDeps): (event: unknown) => Promise<QueryResponse> {
-  const loaded = new Map<string, { etag: string; embeddings: SearchOutputs }>();
+export function queryHandler(deps: QueryDeps): (event: unknown, context?: ContextLike) => Promise<QueryResponse> {
+  const loaded = new Map<string, { etag: string; bytes: number; embeddings: SearchOutputs }>();
+  const maxBytes = deps.maxBytes ?? deps.maxRows * QUERY_BYTES_PER_ROW;
+  const telemetry = deps.telemetry ?? silentTelemetry('query');
+  let inUse = 0;
+  const evict = (name: string) => {
+    const e = loaded.get(name);
+    if (e) inUse -= e.bytes;
+    loaded.delete(name);
+  };
 
-  /** The name's outputs, loaded or reloaded as its manifest's ETag says; least recently used names make room. */
+  /** The name's outputs, loaded or reloaded as its manifest's ETag says; least recently used names make room first. */
   async function outputsOf(name: string): Promise<SearchOutputs> {
     const prefix = `${deps.outputPrefix}${name}/`;
     const etag = await manifestETag(deps.s3, deps.bucket, prefix);
-    if (etag === null) throw new QueryError(404, `no published outputs named '${name}' (no ${s3Url(deps.bucket, prefix)}manifest.json)`);
+    if (etag === null) throw new QueryError(404, `no published outputs named '${name}'`);
     const hit = loaded.get(name);
-    loaded.delete(name);
     if (hit && hit.etag === etag) {
+      loaded.delete(name);
       loaded.set(name, hit);
       return hit.embeddings;
     }
-    const embeddings = await openOutputs(s3OutputFiles(deps.s3, deps.bucket, prefix), {
-      maxRows: deps.maxRows,
-      limitNote: 'the query function’s limit: raise the CDK context values queryMaxRows and queryMemoryMb',
-    });
-    let rows = embeddings.rows;
-    for (const e of loaded.values()) rows += e.embeddings.rows;
-    for (const [other, e] of loaded) {
-      if (rows <= deps.maxRows) break;
-      loaded.delete(other);
-      rows -= e.embeddings.rows;
+    // Replaced or new: what it will take is known from its files' sizes, before anything is read.
+    evict(name);
+    const bytes = await footprint(deps.s3, deps.bucket, prefix);
+    if (bytes > maxBytes) throw tooLarge(name);
+    for (const other of [...loaded.keys()]) {
+      if (inUse + bytes <= maxBytes) break;
+      evict(other);
     }
+    const embeddings = await openOutputs(s3OutputFiles(deps.s3, deps.bucket, prefix), { maxRows: deps.maxRows, limitNote: '' });
     // The manifest read may be newer than the HEAD: keyed by the HEAD's ETag, a change reloads once more.
-    loaded.set(name, { etag, embeddings });
+    loaded.set(name, { etag, bytes, embeddings });
+    inUse += bytes;
     return embeddings;
   }
 
-  return async (event) => {
-    let query: Query;
+  return (event, context) =>
+    telemetry.run({}, context, async (inv) => {
+      try {
+        const query = parseQuery(checked(requestBody(event)));
+        const e = await outputsOf(query.name);
+        const neighbours = await answer(e, query);
+        inv.log.info('query answered', { k: query.k, rows: e.rows });
+        return respond(200, {
+          name: query.name,
+          k: query.k,
+          metric: query.metric,
+          rows: e.rows,
+          ...(query.ids ? { ids: query.ids } : {}),
+          neighbours: neighbours.map(({ rank, id, distance }) => ({ rank, id, distance })),
+        });
+      } catch (err: unknown) {
+        if (err instanceof QueryError) return respond(err.status, { error: err.message });
+        // The operator's log has the whole error; the caller gets a line without internals.
+        inv.log.error('query failed', err instanceof Error ? err : String(err));
+        if (err instanceof OutputTooLargeError) return respond(413, { error: 'the output is larger than this function serves' });
+        if (err instanceof OutputFolderError)
+          return respond(500, { error: 'the published outputs cannot be read; the operator’s logs say why' });
+        return respond(500, { error: `internal error${context ? ` (request ${context.awsRequestId})` : ''}` });
+      }
+    });
+}
+
+const tooLarge = (name: string) =>
+  new QueryError(
+    413,
+    `the outputs of '${name}' are larger than this function serves (the CDK context values queryMaxRows and queryMemoryMb raise it)`,
+  );
+
+/** Checks the request and answers it; features are checked against the output's spec and float32's range first. */
+async function answer(e: SearchOutputs, q: Query) {
+  if (q.features) {
+    const unknown = unknownFeatures(
+      q.features,
+      e.manifest.spec.features.map((f) => f.column),
+    );
+    if (unknown > 0)
+      throw new QueryError(
+        400,
+        `'features': ${unknown} field(s) the output's spec does not have (it takes ${e.manifest.spec.features.map((f) => f.column).join(', ')})`,
+      );
     try {
-      query = parseQuery(requestBody(event));
-      const e = await outputsOf(query.name);
-      const neighbours = await answerQuery(e, query);
-      return respond(200, {
-        name: query.name,
-        k: query.k,
-        metric: query.metric,
-        rows: e.rows,
-        ...(query.ids ? { ids: query.ids } : {}),
-        neighbours: neighbours.map(({ rank, id, distance }) => ({ rank, id, distance })),
-      });
+      checkVector(featuresVector(e, q.features, 'features'));
     } catch (err: unknown) {
-      if (err instanceof QueryError) return respond(err.status, { error: err.message });
-      if (err instanceof OutputTooLargeError) return respond(413, { error: err.message });
-      if (err instanceof OutputFolderError) return respond(500, { error: err.message });
-      // Unexpected: logged whole for the operator; the caller gets one line.
-      console.error(err);
-      return respond(500, { error: `internal error: ${messageOf(err)}` });
+      if (err instanceof QueryError) throw err;
+      // Other refusals are answerQuery's, which says them as 400s.
+    }
+  }
+  return answerQuery(e, q);
+}
+
+/**
+ * What loading the output takes in memory, from its files' sizes: the vectors, and the mapping's
+ * ids unless the output has an id index (looked up a few KB at a time, never loaded).
+ */
+async function footprint(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  const size = async (file: string) => {
+    try {
+      return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}${file}` }))).ContentLength ?? 0;
+    } catch (e: unknown) {
+      if (isNotFound(e)) return 0; // the loader then says which file is missing
+      throw e;
     }
   };
+  const [vectors, mapping, index] = await Promise.all([size(vectorsFileName(DIMS)), size(MAPPING_FILE), size(ID_INDEX_FILE)]);
+  return vectors + (index > 0 ? 0 : MAPPING_MEMORY_FACTOR * mapping);
+}
+
+function checked(body: unknown): unknown {
+  checkRequest(body);
+  return body;
 }
 
 /** The request object from a Function URL event (POST, JSON body) or a direct invocation. */
 function requestBody(event: unknown): unknown {
   if (!isUrlEvent(event)) return event;
   const method = event.requestContext.http.method;
-  if (method !== 'POST') throw new QueryError(400, `use POST with a JSON body, not ${method}`);
-  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (method !== 'POST') throw new QueryError(400, 'use POST with a JSON body');
+  const raw = event.body ?? '';
+  if (typeof raw !== 'string' || raw.length > (MAX_BODY_BYTES * 4) / 3 + 4)
+    throw new QueryError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new QueryError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
   try {
     return JSON.parse(text);
   } catch {

@@ -5,6 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError, messageOf } from '../errors.ts';
+import { setQuiet } from './messages.ts';
+import { didYouMean } from './suggest.ts';
 
 export const PROGRAM = 'track-embeddings';
 
@@ -38,6 +40,13 @@ export interface ParsedArgs {
 }
 
 const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'Print this help and exit' };
+const QUIET: OptionSpec = {
+  type: 'boolean',
+  short: 'q',
+  description: 'Print no progress, notes or summary on stderr (errors still print)',
+};
+/** The options every command takes, after its own. */
+const COMMON = { quiet: QUIET, help: HELP };
 
 /** A usage error that points at the command's help. */
 export function usageError(command: Command, message: string): UsageError {
@@ -67,9 +76,31 @@ function attachDashValues(options: Readonly<Record<string, OptionSpec>>, argv: r
   return out;
 }
 
+/**
+ * One line for what parseArgs refused, in words a user acts on: the option that needs a value
+ * and what followed it, the flag that takes none, an unknown option with the closest known one.
+ */
+export function parseErrorMessage(e: unknown, options: Readonly<Record<string, OptionSpec>>): string {
+  const message = messageOf(e);
+  const code = (e as { code?: string }).code;
+  const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1] ?? /'(-[^']+)'/.exec(message)?.[1] ?? '';
+  const value = flag && options[flag.slice(2)]?.value;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/ambiguous|missing/.test(message)) return `${flag} needs a value${value ? ` (${flag} ${value})` : ''}`;
+    if (/does not take an argument/.test(message)) return `${flag} is a switch and takes no value`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const known = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+    const word = flag.split('=')[0]!;
+    return `unknown option '${word}'${didYouMean(word, flag.startsWith('--') ? known.filter((k) => k.startsWith('--')) : known)}`;
+  }
+  // Node's messages carry a long hint after the first sentence.
+  return message.split(/\.\s/)[0]!.replace(/\.$/, '');
+}
+
 /** Parses `argv` for `command`; `null` means help was asked for. Unknown options and missing values are usage errors. */
 export function parseCommand(command: Command, argv: readonly string[]): ParsedArgs | null {
-  const options = { ...command.options, help: HELP };
+  const options = { ...command.options, ...COMMON };
   let parsed;
   try {
     parsed = parseArgs({
@@ -84,16 +115,10 @@ export function parseCommand(command: Command, argv: readonly string[]): ParsedA
       ),
     });
   } catch (e: unknown) {
-    // Node's messages carry a long hint after the first sentence ("Unknown option '--x'. To specify ...").
-    throw usageError(
-      command,
-      messageOf(e)
-        .split(/\.\s/)[0]!
-        .replace(/\.$/, '')
-        .replace(/^Unknown option/, 'unknown option'),
-    );
+    throw usageError(command, parseErrorMessage(e, options));
   }
   if (parsed.values.help) return null;
+  setQuiet(parsed.values.quiet === true);
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
 }
 
@@ -105,7 +130,7 @@ export function helpText(command: Command): string {
     const width = Math.max(...command.arguments.map(([n]) => n.length));
     for (const [name, description] of command.arguments) lines.push(`  ${name.padEnd(width)}  ${description}`);
   }
-  const entries = Object.entries({ ...command.options, help: HELP });
+  const entries = Object.entries({ ...command.options, ...COMMON });
   const flags = entries.map(([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`);
   const width = Math.max(...flags.map((f) => f.length));
   lines.push('', 'OPTIONS');

@@ -6,12 +6,22 @@
 const SDK_NODE_MAJOR = 22;
 const QUIET = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 
-/** Call before the SDK sends its first request; prints at most one line per process tree. */
-export function quietSdkWarning(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WritableStream = process.stderr): void {
-  const major = Number(process.versions.node.split('.')[0]);
+let pending: string | undefined;
+
+/**
+ * Call before the SDK sends its first request: turns the SDK's warning off and keeps our one
+ * line for `sdkNoteAfterRun`, so a usage error is not followed by a note about Node versions.
+ */
+export function quietSdkWarning(env: NodeJS.ProcessEnv = process.env, node = process.versions.node): void {
+  const major = Number(node.split('.')[0]);
   if (major >= SDK_NODE_MAJOR || env[QUIET] === 'true') return;
   env[QUIET] = 'true'; // children inherit it: one line for the whole run
-  stream.write(
-    `note: Node ${process.versions.node}: AWS SDK releases after January 2027 need Node ≥ ${SDK_NODE_MAJOR}; use Node 24 (see .nvmrc)\n`,
-  );
+  pending = `note: Node ${node}: AWS SDK releases after January 2027 need Node ≥ ${SDK_NODE_MAJOR}; use Node 24 (see .nvmrc)`;
+}
+
+/** The note kept by `quietSdkWarning`, once, after a command ran (undefined after a usage error, or when there is none). */
+export function sdkNoteAfterRun(usageError: boolean): string | undefined {
+  const note = pending;
+  pending = undefined;
+  return usageError ? undefined : note;
 }

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { intOption, type Command, type ParsedArgs } from './command.ts';
 import { InvalidInputError, UsageError } from '../errors.ts';
+import { info } from './messages.ts';
 
 /** Refuses, before any work, an output folder that names something other than a folder. */
 export function checkOutDir(path: string): void {
@@ -37,7 +38,6 @@ export function s3ObjectArg(argv: readonly string[]): { bucket: string; key: str
 export function workersOption(command: Command, args: ParsedArgs): number | undefined {
   const asked = intOption(command, args, 'workers');
   const cores = availableParallelism();
-  if (asked !== undefined && asked > cores)
-    process.stderr.write(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}\n`);
+  if (asked !== undefined && asked > cores) info(`note: --workers ${asked} is more than the ${cores} cores here; using ${cores}`);
   return asked === undefined ? undefined : Math.min(asked, cores);
 }

@@ -6,6 +6,9 @@
 import { existsSync } from 'node:fs';
 import { PipelineError, UsageError } from '../errors.ts';
 import { PROGRAM, helpText, parseCommand, type Command } from './command.ts';
+import { sdkNoteAfterRun } from './node-version.ts';
+import { info } from './messages.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface CommandEntry {
   name: string;
@@ -30,6 +33,7 @@ function programHelp(entries: readonly CommandEntry[], version: string): string 
     '',
     'OPTIONS',
     '  -h, --help     Print help (of a command: COMMAND --help)',
+    '  -q, --quiet    (after a command) no progress, notes or summary on stderr',
     '  -V, --version  Print the version',
     '',
     `Run '${PROGRAM} COMMAND --help' for a command's options and examples.`,
@@ -39,11 +43,16 @@ function programHelp(entries: readonly CommandEntry[], version: string): string 
 
 /** Runs the program on `argv` (the arguments after the script) and resolves to its exit code; never throws. */
 export async function runProgram(entries: readonly CommandEntry[], argv: readonly string[], version: string): Promise<number> {
+  let code: number;
   try {
-    return await dispatch(entries, argv, version);
+    code = await dispatch(entries, argv, version);
   } catch (e: unknown) {
-    return report(e);
+    code = report(e);
   }
+  // After the command's own output, and only when it ran: a usage error stays one line.
+  const note = sdkNoteAfterRun(code === 2);
+  if (note) info(note);
+  return code;
 }
 
 async function dispatch(entries: readonly CommandEntry[], argv: readonly string[], version: string): Promise<number> {
@@ -61,7 +70,13 @@ async function dispatch(entries: readonly CommandEntry[], argv: readonly string[
   let args: readonly string[] = rest;
   if (!entry) {
     // A word that is neither a command nor a file is a mistyped command, not a missing input.
-    if (/^[a-z][a-z-]*$/.test(first) && !existsSync(first)) throw new UsageError(`unknown command '${first}'\nsee '${PROGRAM} --help'`);
+    if (/^[a-z][a-z-]*$/.test(first) && !existsSync(first))
+      throw new UsageError(
+        `unknown command '${first}'${didYouMean(
+          first,
+          entries.map((e) => e.name),
+        )}\nsee '${PROGRAM} --help'`,
+      );
     entry = entries.find((e) => e.name === DEFAULT_COMMAND)!;
     args = argv;
   }
@@ -74,13 +89,30 @@ async function dispatch(entries: readonly CommandEntry[], argv: readonly string[
   return command.run(parsed);
 }
 
+const ERRNO: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many symbolic links',
+};
+
+/**
+ * Node's file errors in a user's words: "ENOENT: no such file or directory, stat 'x.parquet'"
+ * becomes "no such file or folder" (the line already names the path).
+ */
+export function friendlyErrno(message: string): string {
+  return message.replace(/\b(E[A-Z]+): [^,\n]+, \w+ '[^'\n]*'(?: -> '[^'\n]*')?/g, (whole, code: string) => ERRNO[code] ?? whole);
+}
+
 function report(e: unknown): number {
   if (e instanceof UsageError) {
-    process.stderr.write(`error: ${e.message}\n`);
+    process.stderr.write(`error: ${friendlyErrno(e.message)}\n`);
     return 2;
   }
   if (e instanceof PipelineError) {
-    process.stderr.write(`error: ${e.message}\n`);
+    process.stderr.write(`error: ${friendlyErrno(e.message)}\n`);
     return 1;
   }
   process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

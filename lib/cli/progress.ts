@@ -1,4 +1,5 @@
-/** One-line progress bars on a TTY stream, with rate and ETA; silent elsewhere, so logs and tests stay clean. */
+/** One-line progress bars on a TTY stream, with rate and ETA; silent elsewhere (a pipe, TERM=dumb, --quiet), so logs and tests stay clean. */
+import { barsAllowed } from './messages.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -21,10 +22,11 @@ export class Progress {
     private readonly label: string,
     private readonly total: number,
     private readonly unit = 'rows',
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   get enabled(): boolean {
-    return this.stream.isTTY === true;
+    return barsAllowed(this.stream, this.env);
   }
 
   /** Sets how much is done (monotonic); redraws at most ten times a second. */
@@ -58,13 +60,16 @@ export function progressLine(label: string, done: number, total: number, secs: n
 export class ProgressBars {
   private readonly bars = new Map<string, Progress>();
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   update(phase: string, done: number, total: number, unit?: string): void {
     let bar = this.bars.get(phase);
     if (!bar) {
       this.finish();
-      this.bars.set(phase, (bar = new Progress(this.stream, phase, total, unit)));
+      this.bars.set(phase, (bar = new Progress(this.stream, phase, total, unit, this.env)));
     }
     bar.update(done);
   }

@@ -1,18 +1,87 @@
 /**
  * Arrow columns → the typed arrays the kernels use: numbers as Float64Array with NaN for null
- * (as pandas reads them), ids as UTF-8 offsets + bytes. One pass per batch, no per-row objects.
+ * (as pandas reads them), ids as UTF-8 offsets + bytes or as dictionary codes. One pass per batch,
+ * no per-row objects.
  */
-import { Type, type Data, type Vector } from 'apache-arrow';
+import { LargeUtf8, Type, Utf8, makeData, type Data, type Vector } from 'apache-arrow';
+import { DataError } from '../errors.ts';
 
-/** A column of UTF-8 ids: id i is `data[offsets[i]..offsets[i+1])`. */
-export interface IdColumn {
-  offsets: Int32Array;
+/**
+ * Offsets into a string column's bytes: Int32 while the bytes fit in them, float64 (exact to
+ * 2^53) past that, so a row group of more than 2 GiB of ids does not wrap.
+ */
+export type IdOffsets = Int32Array | Float64Array;
+
+/** Plain UTF-8 ids: id i is `data[offsets[i]..offsets[i+1])`. */
+export interface PlainIds {
+  offsets: IdOffsets;
   data: Uint8Array;
+}
+
+/**
+ * Dictionary-encoded ids kept as they came: row i's id is entry `codes[i]` of `dictionary`, so
+ * work per id (hashing, escaping, decoding) is done once per entry, not once per row.
+ */
+export interface DictIds {
+  codes: Int32Array;
+  dictionary: PlainIds;
+}
+
+/** A column of ids, plain or dictionary-encoded. */
+export type IdColumn = PlainIds | DictIds;
+
+/** True when the ids are dictionary codes. */
+export function isDictIds(ids: IdColumn): ids is DictIds {
+  return 'codes' in ids;
 }
 
 /** How many ids the column holds. */
 export function idCount(ids: IdColumn): number {
-  return ids.offsets.length - 1;
+  return isDictIds(ids) ? ids.codes.length : ids.offsets.length - 1;
+}
+
+/** Bytes of row i's id in `ids` (plain). */
+function entryBytes(ids: PlainIds, i: number): number {
+  return ids.offsets[i + 1]! - ids.offsets[i]!;
+}
+
+/** Bytes the ids would take written out row by row (a dictionary id counted once per row). */
+export function idBytes(ids: IdColumn): number {
+  if (!isDictIds(ids)) return ids.data.length;
+  let n = 0;
+  for (const k of ids.codes) n += entryBytes(ids.dictionary, k);
+  return n;
+}
+
+/**
+ * The limits on id bytes, lowerable for tests: past `int32` bytes offsets become float64; past
+ * `total` (what one Uint8Array can hold) a column of ids is refused with an IdBytesError.
+ */
+export const ID_LIMITS = { int32: 2 ** 31 - 1, total: 2 ** 32 - 1 };
+
+/** More id bytes than can be held: thrown by the conversions, turned into an IdBytesError by the callers that know the file. */
+export class IdBytesOverflow extends Error {
+  constructor(readonly bytes: number) {
+    super(`${bytes} bytes of ids exceed the limit of ${ID_LIMITS.total}`);
+  }
+}
+
+/** A row group (or shard) holds more id bytes than can be held in memory at once: names the file and column. */
+export class IdBytesError extends DataError {
+  constructor(file: string, column: string, where: string, bytes: number, options?: ErrorOptions) {
+    super(
+      file,
+      column,
+      `${where} holds ${bytes.toLocaleString('en-US')} bytes of ids, more than the ${ID_LIMITS.total.toLocaleString('en-US')} bytes that can be held at once; write the file with smaller row groups`,
+      options,
+    );
+  }
+}
+
+/** Offsets for `rows` ids of `bytes` bytes in all: Int32 when they fit. */
+function offsetsFor(rows: number, bytes: number): IdOffsets {
+  if (bytes > ID_LIMITS.total) throw new IdBytesOverflow(bytes);
+  return bytes > ID_LIMITS.int32 ? new Float64Array(rows + 1) : new Int32Array(rows + 1);
 }
 
 /** The Arrow type of a column could not be used; `found` names it for the error message. */
@@ -100,17 +169,42 @@ export function firstNull(vector: Vector): number {
   return -1;
 }
 
-/** The ids of a string vector (Utf8, LargeUtf8 or dictionary of them) as one UTF-8 column. */
+/**
+ * The ids of a string vector (Utf8, LargeUtf8 or dictionary of them) as one column: dictionary
+ * chunks stay codes into their dictionaries (joined into one), plain chunks stay bytes.
+ */
 export function toIdColumn(vector: Vector): IdColumn {
   const chunks = vector.data.map(stringChunk);
   return chunks.length === 1 ? chunks[0]! : concatIds(chunks);
 }
 
-/** Consecutive id columns as one. */
+/** Consecutive id columns as one: all dictionary-encoded → codes into the dictionaries joined; else plain bytes. */
 export function concatIds(chunks: readonly IdColumn[]): IdColumn {
+  if (chunks.length > 0 && chunks.every(isDictIds)) {
+    const unique: PlainIds[] = [];
+    const codes = new Int32Array(chunks.reduce((s, c) => s + c.codes.length, 0));
+    let row = 0;
+    let base = 0;
+    for (const c of chunks) {
+      // The same dictionary (one row group's, batch after batch) is joined once.
+      const last = unique[unique.length - 1];
+      if (last !== c.dictionary) {
+        if (last) base += last.offsets.length - 1;
+        unique.push(c.dictionary);
+      }
+      for (let j = 0; j < c.codes.length; j++) codes[row++] = c.codes[j]! + base;
+    }
+    return { codes, dictionary: concatPlain(unique) };
+  }
+  return concatPlain(chunks.map(toPlain));
+}
+
+/** Consecutive plain id columns as one. */
+function concatPlain(chunks: readonly PlainIds[]): PlainIds {
+  if (chunks.length === 1) return chunks[0]!;
   const n = chunks.reduce((s, c) => s + c.offsets.length - 1, 0);
   const bytes = chunks.reduce((s, c) => s + c.data.length, 0);
-  const offsets = new Int32Array(n + 1);
+  const offsets = offsetsFor(n, bytes);
   const data = new Uint8Array(bytes);
   let row = 0;
   let pos = 0;
@@ -122,39 +216,80 @@ export function concatIds(chunks: readonly IdColumn[]): IdColumn {
   return { offsets, data };
 }
 
+/** The ids written out row by row: a dictionary column materialised (rarely needed: the mixed case). */
+export function toPlain(ids: IdColumn): PlainIds {
+  if (!isDictIds(ids)) return ids;
+  const { codes, dictionary: dict } = ids;
+  const n = codes.length;
+  const bytes = idBytes(ids);
+  const offsets = offsetsFor(n, bytes);
+  const out = new Uint8Array(bytes);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const k = codes[i]!;
+    const s = dict.offsets[k]!;
+    const e = dict.offsets[k + 1]!;
+    out.set(dict.data.subarray(s, e), pos);
+    pos += e - s;
+    offsets[i + 1] = pos;
+  }
+  return { offsets, data: out };
+}
+
+/** Dictionaries converted, by their Arrow vector: chunks that share one share its conversion (and are joined once). */
+const dictionaries = new WeakMap<Vector, PlainIds>();
+
 function stringChunk(data: Data): IdColumn {
   const n = data.length;
   const t = data.type.typeId;
   if (t === Type.Dictionary) {
-    const dict = toIdColumn(data.dictionary as Vector);
+    const vector = data.dictionary as Vector;
+    let dictionary = dictionaries.get(vector);
+    if (!dictionary) dictionaries.set(vector, (dictionary = toPlain(toIdColumn(vector))));
     const idx = data.values as ArrayLike<number | bigint>;
-    let bytes = 0;
-    for (let i = 0; i < n; i++) {
-      const k = Number(idx[data.offset + i]);
-      bytes += dict.offsets[k + 1]! - dict.offsets[k]!;
-    }
-    const offsets = new Int32Array(n + 1);
-    const out = new Uint8Array(bytes);
-    let pos = 0;
-    for (let i = 0; i < n; i++) {
-      const k = Number(idx[data.offset + i]);
-      const s = dict.offsets[k]!;
-      const e = dict.offsets[k + 1]!;
-      out.set(dict.data.subarray(s, e), pos);
-      pos += e - s;
-      offsets[i + 1] = pos;
-    }
-    return { offsets, data: out };
+    const codes = new Int32Array(n);
+    if (idx instanceof Int32Array) codes.set(idx.subarray(data.offset, data.offset + n));
+    else for (let i = 0; i < n; i++) codes[i] = Number(idx[data.offset + i]);
+    return { codes, dictionary };
   }
   if (t !== Type.Utf8 && t !== Type.LargeUtf8) throw new ColumnTypeError(String(data.type));
   const src = data.valueOffsets as Int32Array | BigInt64Array;
   const base = Number(src[data.offset]!);
   const end = Number(src[data.offset + n]!);
-  const offsets = new Int32Array(n + 1);
+  const offsets = offsetsFor(n, end - base);
   if (src instanceof Int32Array) {
     for (let i = 0; i <= n; i++) offsets[i] = src[data.offset + i]! - base;
   } else {
     for (let i = 0; i <= n; i++) offsets[i] = Number(src[data.offset + i]!) - base;
   }
   return { offsets, data: (data.values as Uint8Array).subarray(base, end) };
+}
+
+/**
+ * Rows [at, at + n) of plain ids (or all of them) as Arrow string data with no nulls: Utf8 with
+ * Int32 offsets while the rows' bytes fit them, LargeUtf8 past that. A dictionary column is
+ * written out row by row first (embeddings.parquet holds plain strings).
+ */
+export function idColumnData(
+  ids: IdColumn,
+  at = 0,
+  n = idCount(ids) - at,
+  nulls?: { count: number; bitmap: Uint8Array },
+): Data<Utf8 | LargeUtf8> {
+  const plain = toPlain(ids);
+  const src = plain.offsets.subarray(at, at + n + 1);
+  const nullPart = nulls ? { nullCount: nulls.count, nullBitmap: nulls.bitmap } : { nullCount: 0 };
+  // Int32 offsets need no rebasing: Arrow takes offsets that do not start at 0.
+  if (src instanceof Int32Array) return makeData({ type: new Utf8(), length: n, ...nullPart, valueOffsets: src, data: plain.data });
+  const base = src[0]!;
+  const bytes = src[n]! - base;
+  const data = plain.data.subarray(base, base + bytes);
+  if (bytes <= ID_LIMITS.int32) {
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i <= n; i++) offsets[i] = src[i]! - base;
+    return makeData({ type: new Utf8(), length: n, ...nullPart, valueOffsets: offsets, data });
+  }
+  const offsets = new BigInt64Array(n + 1);
+  for (let i = 0; i <= n; i++) offsets[i] = BigInt(src[i]! - base);
+  return makeData({ type: new LargeUtf8(), length: n, ...nullPart, valueOffsets: offsets, data });
 }

@@ -2,7 +2,7 @@
  * The two units of work of the pipeline, over a ParquetReader: the statistics of one stats task,
  * and the embedding of one shard. Local workers and the Lambdas both call these.
  */
-import type { RecordBatch } from 'apache-arrow';
+import type { RecordBatch, Vector } from 'apache-arrow';
 import type { CompiledFeature } from './kernel.ts';
 import type { IdColumn } from './columns.ts';
 import type { ParquetReader } from '../parquet/reader.ts';
@@ -10,7 +10,7 @@ import type { Shard, StatsTask } from './shard-plan.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
 import { firstInfinite, infiniteProblem } from './finite.ts';
-import { ColumnTypeError, firstNull, toFloat64, toIdColumn } from './columns.ts';
+import { ColumnTypeError, ID_LIMITS, IdBytesError, IdBytesOverflow, firstNull, idBytes, toFloat64, toIdColumn } from './columns.ts';
 import { DeviationsAccumulator, MomentsAccumulator, type Deviations } from './stats.ts';
 import { DataError, InvalidInputError, SchemaError } from '../errors.ts';
 import { STATS_BLOCK_ROWS } from './shard-plan.ts';
@@ -110,6 +110,7 @@ export async function embedShard(
   const dims = features.length;
   const scratch = new Map<string, Float64Array>();
   let rowInShard = 0;
+  let idBytesHeld = 0;
   for await (const batch of reader.batches(shard.segments, names, EMBED_BATCH_ROWS)) {
     const n = batch.numRows;
     const values = new Map<string, Float64Array>();
@@ -124,13 +125,12 @@ export async function embedShard(
     if (nullAt >= 0) {
       throw new DataError(reader.source.name, idColumn, `null id at row ${shard.startRow + rowInShard + nullAt}; every track needs an id`);
     }
-    let ids: IdColumn;
-    try {
-      ids = toIdColumn(idVector);
-    } catch (e: unknown) {
-      if (e instanceof ColumnTypeError)
-        throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
-      throw e;
+    const ids = idsOf(reader, idVector, idColumn, () => `rows ${shard.startRow + rowInShard}–${shard.startRow + rowInShard + n - 1}`);
+    // The shard's mapping fragment holds every row's id written out: refused before it cannot be held.
+    idBytesHeld += idBytes(ids);
+    if (idBytesHeld > ID_LIMITS.total) {
+      const where = `rows ${shard.startRow}–${shard.startRow + rowInShard + n - 1} (shard ${shard.index})`;
+      throw new IdBytesError(reader.source.name, idColumn, where, idBytesHeld);
     }
     const vectors = new Float32Array(n * dims);
     embedRows(
@@ -155,10 +155,26 @@ export async function embedShard(
   }
 }
 
+/** A batch's ids as a column; a type that is not a string, or more bytes than can be held, is refused naming the column. */
+function idsOf(reader: ParquetReader, vector: Vector, idColumn: string, where: () => string): IdColumn {
+  try {
+    return toIdColumn(vector);
+  } catch (e: unknown) {
+    if (e instanceof ColumnTypeError)
+      throw new SchemaError(reader.source.name, idColumn, `expected a string column of track ids, found ${e.found}`, { cause: e });
+    if (e instanceof IdBytesOverflow) throw new IdBytesError(reader.source.name, idColumn, where(), e.bytes, { cause: e });
+    throw e;
+  }
+}
+
 /** Every id of the file in row order: the rare path that rebuilds a mapping with repeated ids. */
 export async function readAllIds(reader: ParquetReader, idColumn: string): Promise<IdColumn[]> {
   const out: IdColumn[] = [];
   const all = reader.layout.rowGroups.map((group, g) => ({ rowGroup: g, offset: 0, rows: group.numRows }));
-  for await (const batch of reader.batches(all, [idColumn], EMBED_BATCH_ROWS)) out.push(toIdColumn(column(reader, batch, idColumn)));
+  let row = 0;
+  for await (const batch of reader.batches(all, [idColumn], EMBED_BATCH_ROWS)) {
+    out.push(idsOf(reader, column(reader, batch, idColumn), idColumn, () => `rows ${row}–${row + batch.numRows - 1}`));
+    row += batch.numRows;
+  }
   return out;
 }

@@ -14,6 +14,9 @@ import { queryHandler } from '../aws/query-handler.ts';
 import { DEFAULT_QUERY_MAX_ROWS } from '../aws/env.ts';
 import { LocalEngine, invokeThrough, type InvokeThrough, type LocalExecution } from './local-engine.ts';
 import type { ObjectStore } from '../pipeline/object-store.ts';
+import type { Writable } from 'node:stream';
+import { Telemetry, DISCARD } from '../observability/telemetry.ts';
+import type { StepName } from '../observability/metric-names.ts';
 
 export type FunctionName = 'start' | 'job' | 'stats' | 'embed' | 'reduce' | 'query' | 'dlq';
 type Handler = (event: unknown, context: LambdaContextLike) => Promise<unknown>;
@@ -35,6 +38,8 @@ export interface LocalStackOptions {
   bucket?: string;
   /** The query function's row limit (the stack's queryMaxRows); default 2,000,000. */
   queryMaxRows?: number;
+  /** Where the functions' JSON log lines and EMF blobs go (what CloudWatch Logs would receive); default nowhere. */
+  logs?: Writable;
 }
 
 export interface LocalStack {
@@ -83,15 +88,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const deps: StoreDeps = { s3: opts.s3, prefixes: config.prefixes, ...(opts.wrapStore && { wrapStore: opts.wrapStore }) };
+  const base: StoreDeps = { s3: opts.s3, prefixes: config.prefixes, ...(opts.wrapStore && { wrapStore: opts.wrapStore }) };
+  const telemetry = (step: StepName) => new Telemetry({ service: 'track-embeddings-local', step, out: opts.logs ?? DISCARD });
+  const withTelemetry = (step: StepName): StoreDeps => ({ ...base, telemetry: telemetry(step) });
   const through = invokeThrough(lambda);
   engine = await LocalEngine.start(
-    jobHandler({ ...deps, config }),
+    jobHandler({ ...withTelemetry('job'), config }),
     [config.statsFunction, config.embedFunction, config.reduceFunction],
     opts.wrapInvoke ? opts.wrapInvoke(through) : through,
   );
   Object.assign(handlers, {
-    start: wrap('start', startHandler({ ...deps, starter: durableStarter(lambda, `job:${JOB_ALIAS}`) })),
+    start: wrap('start', startHandler({ ...withTelemetry('start'), starter: durableStarter(lambda, `job:${JOB_ALIAS}`) })),
     // The engine's door: an invoke with an execution name starts that execution once.
     job: wrap('job', async (event, context) => {
       const name = context.durableExecutionName ?? `unnamed-${context.awsRequestId}`;
@@ -99,9 +106,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const ended = await execution.done;
       return { status: ended.status };
     }),
-    stats: wrap('stats', statsHandler(deps)),
-    embed: wrap('embed', embedHandler(deps)),
-    reduce: wrap('reduce', reduceHandler(deps)),
+    stats: wrap('stats', statsHandler(withTelemetry('stats'))),
+    embed: wrap('embed', embedHandler(withTelemetry('embed'))),
+    reduce: wrap('reduce', reduceHandler(withTelemetry('reduce'))),
     dlq: wrap('dlq', async (record) => void deadLetters.push(record)),
     query: wrap(
       'query',
@@ -110,6 +117,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         bucket: opts.bucket ?? '',
         outputPrefix: config.prefixes.output,
         maxRows: opts.queryMaxRows ?? DEFAULT_QUERY_MAX_ROWS,
+        telemetry: telemetry('query'),
       }),
     ),
   });

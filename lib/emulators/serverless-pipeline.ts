@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { OutputFolder } from '../io/output-folder.ts';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -48,6 +49,8 @@ export interface LocalPipelineOptions {
   onProgress?: (shardsDone: number, shards: number) => void;
   /** Leave the S3 API and the Lambda endpoint running after the job, for `status` and `redrive` to look at. */
   keep?: boolean;
+  /** Where the functions' JSON log lines and EMF metric blobs go (CloudWatch Logs' part on AWS); default nowhere. */
+  logs?: Writable;
 }
 
 /** What `keep` leaves running: where it listens, and how to stop it. */
@@ -87,6 +90,7 @@ export async function runPipelineLocal(opts: LocalPipelineOptions): Promise<Loca
     s3,
     config,
     bucket: BUCKET,
+    ...(opts.logs && { logs: opts.logs }),
     wrap: (name, handler) =>
       name !== 'embed'
         ? handler

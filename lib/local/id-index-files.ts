@@ -11,7 +11,8 @@ import type { Shard } from '../embedding/shard-plan.ts';
 import type { OutputFolder } from '../io/output-folder.ts';
 import { openFileSource } from '../io/file-source.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
-import { buildPartition, DROP, ID_INDEX_FILE, idIndexHeader, type IdIndexLayout } from '../outputs/id-index.ts';
+import { buildPartition, DROP, ID_INDEX_FILE, idIndexHeader, rowBlockIds, type IdIndexLayout } from '../outputs/id-index.ts';
+import { writeMappingEntries } from '../outputs/mapping.ts';
 import { eachFragmentEntry, writeEntry } from '../outputs/fragment.ts';
 
 /** The part files of shard `s` the workers wrote. */
@@ -19,6 +20,12 @@ export const keysPart = (s: number): string => `keys-${s}.part`;
 export const rowidsPart = (s: number): string => `rowids-${s}.part`;
 const changesPart = (s: number) => `changes-${s}.part`;
 const indexPart = (p: number) => `index-${p}.part`;
+
+/** What a worker reports of a shard's keys: where each partition's slice starts, and whether it wrote the shard's fragment. */
+export interface ShardKeys {
+  keyOffsets: readonly number[];
+  fragmentWritten: boolean;
+}
 
 /** What the pass found, and the fragment each shard's mapping now uses. */
 export interface LocalIndex {
@@ -30,7 +37,7 @@ export interface LocalIndex {
 /** Builds `id_index.bin` in the output folder and the shards' final fragments (`fragmentOf(s)` as the workers wrote them). */
 export async function writeLocalIdIndex(
   shards: readonly Shard[],
-  keyOffsets: readonly number[][],
+  keys: readonly ShardKeys[],
   layout: IdIndexLayout,
   rows: number,
   out: OutputFolder,
@@ -56,8 +63,8 @@ export async function writeLocalIdIndex(
     for (let p = 0; p < P; p++) {
       const slices = await Promise.all(
         sources.map((src, s) => {
-          const start = keyOffsets[s]![p]!;
-          const end = keyOffsets[s]![p + 1]!;
+          const start = keys[s]!.keyOffsets[p]!;
+          const end = keys[s]!.keyOffsets[p + 1]!;
           return end > start ? src.read(start, end - start) : Promise.resolve(new Uint8Array(0));
         }),
       );
@@ -75,7 +82,7 @@ export async function writeLocalIdIndex(
     await Promise.all(sources.map((s) => s.close()));
   }
   const fragments = shards.map((s) => fragmentOf(s.index));
-  for (const s of changed) fragments[s] = await rewriteFragment(out, s, fragmentOf(s));
+  for (const s of changed) fragments[s] = await rewriteFragment(out, shards[s]!, keys[s]!.fragmentWritten ? fragmentOf(s) : null);
 
   const header = idIndexHeader({
     layout,
@@ -99,22 +106,32 @@ export async function writeLocalIdIndex(
   return { repeatedIds: repeated > 0, entries, fragments };
 }
 
-/** Rewrites shard `s`'s fragment with Python's dict semantics from its spilled changes; the new fragment's path. */
-async function rewriteFragment(out: OutputFolder, s: number, fragment: string): Promise<string> {
+/**
+ * Rewrites a shard's fragment with Python's dict semantics from its spilled changes: from the
+ * fragment the worker wrote, or, where it wrote none (dictionary ids that repeat), from the
+ * shard's row block, each dictionary entry escaped once. Returns the new fragment's path.
+ */
+async function rewriteFragment(out: OutputFolder, shard: Shard, fragment: string | null): Promise<string> {
+  const s = shard.index;
   const bytes = await readFile(out.path(changesPart(s)));
   const pairs = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const change = new Map<number, number>();
   for (let i = 0; i < pairs.length; i += 2) change.set(pairs[i]!, pairs[i + 1]!);
-  const source = await openFileSource(fragment);
-  const w = new ByteWriter(Math.max(1 << 16, source.size));
-  try {
-    await eachFragmentEntry(source, 8 << 20, (key, index) => {
-      const to = change.get(index);
-      if (to === DROP) return;
-      writeEntry(w, key, to ?? index, index === 0);
-    });
-  } finally {
-    await source.close();
+  const w = new ByteWriter(1 << 16);
+  if (fragment === null) {
+    const ids = rowBlockIds(await readFile(out.path(rowidsPart(s))), shard.rows);
+    writeMappingEntries(w, ids, shard.startRow, (row) => change.get(row) ?? row);
+  } else {
+    const source = await openFileSource(fragment);
+    try {
+      await eachFragmentEntry(source, 8 << 20, (key, index) => {
+        const to = change.get(index);
+        if (to === DROP) return;
+        writeEntry(w, key, to ?? index, index === 0);
+      });
+    } finally {
+      await source.close();
+    }
   }
   const path = out.path(`ids-${s}.dict.part`);
   await writeFile(path, w.bytes());

@@ -5,12 +5,12 @@
  * turns three decodes into one, and a file of many tiny row groups into one stream of large
  * batches. The tasks run unchanged on top, so the bytes are the same as from the file.
  */
-import { Float64, RecordBatch, Utf8, makeData, type Data } from 'apache-arrow';
+import { Dictionary, Float64, Int32, RecordBatch, Utf8, makeData, makeVector, type Data, type Vector } from 'apache-arrow';
 import type { ParquetReader } from '../parquet/reader.ts';
 import type { RowRange } from '../parquet/row-range.ts';
-import { concatIds, firstNull, toFloat64, toIdColumn, type IdColumn } from '../embedding/columns.ts';
+import { concatIds, firstNull, idColumnData, isDictIds, toFloat64, toIdColumn, type IdColumn } from '../embedding/columns.ts';
 
-/** Decoded bytes kept at most (8 per number); a larger file is read from the file as before. */
+/** Decoded bytes kept at most (8 per number, strings by their bytes); a larger file is read from the file as before. */
 export const RETAIN_MAX_BYTES = 256 * 1024 * 1024;
 const BATCH_ROWS = 65_536;
 
@@ -56,7 +56,7 @@ export async function retainColumns(reader: ParquetReader, columns: readonly str
 }
 
 /** A kept column: numbers as float64 (null → NaN, as the tasks see them), or strings as UTF-8 with their null rows. */
-type Kept = { kind: 'numbers'; values: Float64Array } | { kind: 'strings'; ids: IdColumn; nulls: number[] };
+type Kept = { kind: 'numbers'; values: Float64Array } | { kind: 'strings'; ids: IdColumn; nulls: number[]; dictionary?: Vector };
 
 /** Every row of the columns, in one stream. */
 async function decodeWhole(reader: ParquetReader, columns: readonly string[]): Promise<Map<string, Kept>> {
@@ -67,13 +67,18 @@ async function decodeWhole(reader: ParquetReader, columns: readonly string[]): P
   const strings = new Map(columns.filter(isString).map((c) => [c, { chunks: [] as IdColumn[], nulls: [] as number[] }]));
   const all = layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
   let at = 0;
+  let held = total * numbers.size * 8;
   for await (const batch of reader.batches(all, columns, BATCH_ROWS)) {
     const n = batch.numRows;
     for (const [c, out] of numbers) toFloat64(batch.getChild(c)!, out.subarray(at, at + n));
     for (const [c, s] of strings) {
       const v = batch.getChild(c)!;
       if (firstNull(v) >= 0) for (let i = 0; i < n; i++) if (!v.isValid(i)) s.nulls.push(at + i);
-      s.chunks.push(toIdColumn(v));
+      const ids = toIdColumn(v);
+      // Strings count by the bytes they hold (a dictionary column: its codes and dictionary).
+      held += isDictIds(ids) ? ids.codes.byteLength + ids.dictionary.data.length : ids.data.length;
+      if (held > RETAIN_MAX_BYTES) throw new RangeError('the columns take more memory than is kept');
+      s.chunks.push(ids);
     }
     at += n;
   }
@@ -93,13 +98,17 @@ function slice(column: Kept, at: number, n: number): Data {
     nullBitmap = new Uint8Array(Math.ceil(n / 8)).fill(0xff);
     for (const i of nulls) nullBitmap[(i - at) >> 3]! &= ~(1 << ((i - at) & 7));
   }
-  const { offsets, data } = column.ids;
+  const nullPart = nullBitmap ? { count: nulls.length, bitmap: nullBitmap } : undefined;
+  const { ids } = column;
+  if (!isDictIds(ids)) return idColumnData(ids, at, n, nullPart);
+  // Dictionary ids stay codes: the tasks meet the same dictionary column they would from the file.
+  column.dictionary ??= makeVector(idColumnData(ids.dictionary));
   return makeData({
-    type: new Utf8(),
+    type: new Dictionary(new Utf8(), new Int32()),
     length: n,
     nullCount: nulls.length,
     nullBitmap,
-    valueOffsets: offsets.subarray(at, at + n + 1),
-    data,
+    data: ids.codes.subarray(at, at + n),
+    dictionary: column.dictionary,
   });
 }

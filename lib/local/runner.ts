@@ -23,7 +23,7 @@ import { compileSpec } from '../embedding/kernel.ts';
 import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
 import { npyHeader } from '../outputs/npy.ts';
 import { ID_INDEX_FILE, idIndexLayout, type IdIndexLayout } from '../outputs/id-index.ts';
-import { keysPart, rowidsPart, writeLocalIdIndex } from './id-index-files.ts';
+import { keysPart, rowidsPart, writeLocalIdIndex, type ShardKeys } from './id-index-files.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { InlineExecutor, type Executor } from './executor.ts';
@@ -112,12 +112,12 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const scaler = opts.fitted ? { ...opts.fitted.scaler, dtype: matrixDtypes(spec, layout) } : await statsPass(pool, plan);
     if (!opts.fitted) lap('stats', t);
     t = performance.now();
-    const keyOffsets = await embedPass(pool, plan, scaler, out);
+    const shardKeys = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
     // The workers' part is done: their heaps go before the mapping and the Parquet write.
     await pool.close();
     t = performance.now();
-    const index = await writeLocalIdIndex(plan.shards, keyOffsets, plan.idIndex, rows, out, (s) => out.path(`ids-${s}.part`));
+    const index = await writeLocalIdIndex(plan.shards, shardKeys, plan.idIndex, rows, out, (s) => out.path(`ids-${s}.part`));
     lap('idIndex', t);
     t = performance.now();
     await concatFragments(index.fragments, out.path(MAPPING_FILE));
@@ -193,8 +193,11 @@ async function statsPass(pool: Executor, plan: RunPlan): Promise<Scaler> {
   return fitScaler(moments, mergeDeviations(deviations.map((r) => (r as { deviations: Deviations }).deviations)), dtypes);
 }
 
-/** Pass 2: every shard embedded by a worker into its rows of the .npy, its mapping fragment and its id keys; returns where each shard's id partitions start. */
-async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<number[][]> {
+/**
+ * Pass 2: every shard embedded by a worker into its rows of the .npy, its mapping fragment and its
+ * id keys; returns, per shard, where its id partitions start and whether its fragment was written.
+ */
+async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: OutputFolder): Promise<ShardKeys[]> {
   const { input, layout, spec, shards, onProgress } = plan;
   const rows = layout.numRows;
   const dims = spec.features.length;
@@ -223,7 +226,7 @@ async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: Out
     })),
     (n) => onProgress?.('embed', (done += n), rows),
   );
-  return results.map((r) => (r as { keyOffsets: number[] }).keyOffsets);
+  return results.map((r) => r as ShardKeys);
 }
 
 /** The shards' rows (Arrow IPC parts) written as embeddings.parquet, in one stream through the writer. */

@@ -11,7 +11,7 @@ import { openParquet } from '../parquet/reader.ts';
 import { retainColumns } from './retained-reader.ts';
 import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
-import { hashIds, writeMappingFragment } from '../outputs/mapping.ts';
+import { dictRepeats, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
 import { concatIds, type IdColumn } from '../embedding/columns.ts';
@@ -40,9 +40,8 @@ export class TaskRunner {
     const dims = features.length;
     const out = await open(task.vectorsPath, 'r+');
     const fragment = new ByteWriter(shard.rows * 36);
-    // With the id index, the sorted keys find repeats; else the sorted hashes.
-    const hashes = new BigUint64Array(task.keys ? 0 : shard.rows);
     const idBatches: IdColumn[] = [];
+    let repeats = false;
     // The shard's rows for embeddings.parquet, streamed to its part file as Arrow IPC while it embeds.
     const parquet = task.parquetPath ? await ipcPartWriter(task.parquetPath) : null;
     try {
@@ -51,27 +50,26 @@ export class TaskRunner {
         const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
         const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
         await out.write(bytes, 0, bytes.length, position);
+        // A dictionary entry on two rows is a repeated id: the shard's fragment will be rewritten
+        // anyway (from its row block, which holds each entry once), so it is not written on
+        // (with ids of a megabyte on many rows, it would be the whole cost).
+        repeats ||= dictRepeats(b.ids);
         // Fragments after the first carry their leading ", ", as in the serverless shards.
-        writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-        if (task.keys) idBatches.push(copyIds(b.ids));
-        else hashes.set(hashIds(b.ids), b.rowInShard);
+        if (!repeats) writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
+        idBatches.push(copyIds(b.ids));
         onRows(b.rows);
       });
     } finally {
       await out.close();
       await parquet?.close();
     }
-    await writeFile(task.fragmentPath, fragment.bytes());
-    if (task.keys) {
-      const ids = concatIds(idBatches);
-      const keys = shardKeys(ids, shard.startRow, task.keys.partBits);
-      await writeFile(task.keys.keysPath, keys.records);
-      await writeFile(task.keys.rowidsPath, rowBlock(ids));
-      return { kind: 'embed', rows: shard.rows, hashes, keyOffsets: keys.offsets };
-    }
-    // Sorted here, in parallel across workers; the runner only merges.
-    hashes.sort();
-    return { kind: 'embed', rows: shard.rows, hashes };
+    await writeFile(task.fragmentPath, repeats ? new Uint8Array(0) : fragment.bytes());
+    // The shard's id keys sorted by hash (sorted here, in parallel across workers) and its row block.
+    const ids = concatIds(idBatches);
+    const keys = shardKeys(ids, shard.startRow, task.keys.partBits);
+    await writeFile(task.keys.keysPath, keys.records);
+    await writeFile(task.keys.rowidsPath, rowBlock(ids));
+    return { kind: 'embed', rows: shard.rows, keyOffsets: keys.offsets, fragmentWritten: !repeats };
   }
 
   /** Closes the open input, if any. */

@@ -24,13 +24,13 @@ export type Task =
       /** Where the shard's rows go (id, row, vector) as an Arrow IPC stream, for the Parquet copy, when asked for. */
       parquetPath?: string;
       /** Where the shard's id keys sorted by hash (for the id index, cut into 2^partBits partitions) and its row block go. */
-      keys?: { keysPath: string; rowidsPath: string; partBits: number };
+      keys: { keysPath: string; rowidsPath: string; partBits: number };
     };
 
 export type TaskResult =
   | { kind: 'stats'; moments: Moments }
   | { kind: 'deviations'; deviations: Deviations }
-  | { kind: 'embed'; rows: number; hashes: BigUint64Array; keyOffsets?: number[] };
+  | { kind: 'embed'; rows: number; keyOffsets: number[]; fragmentWritten: boolean };
 
 export type WorkerMessage =
   { type: 'progress'; rows: number } | { type: 'done'; result: TaskResult } | { type: 'error'; error: SerializedError };

@@ -18,7 +18,5 @@ process.on('uncaughtException', (e: unknown) => {
 });
 
 parentPort!.on('message', (task: Task) => {
-  runner
-    .run(task, (rows) => post({ type: 'progress', rows }))
-    .then((result) => post({ type: 'done', result }, result.kind === 'embed' ? [result.hashes.buffer as ArrayBuffer] : []), fail);
+  runner.run(task, (rows) => post({ type: 'progress', rows })).then((result) => post({ type: 'done', result }), fail);
 });

@@ -17,8 +17,8 @@
  * The pieces are built apart (the pipeline: one partition per Lambda, one row block per shard)
  * and concatenated behind the header, which needs only their sizes.
  */
-import type { IdColumn } from '../embedding/columns.ts';
-import { idCount } from '../embedding/columns.ts';
+import type { IdColumn, IdOffsets } from '../embedding/columns.ts';
+import { ID_LIMITS, idBytes, idCount, isDictIds, toPlain } from '../embedding/columns.ts';
 import { hashIds } from './mapping.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 
@@ -33,6 +33,10 @@ const BUCKET_IDS = 32;
 export const RECORD_HEAD = 20;
 /** A row a repeated id's later occurrence no longer has in the mapping. */
 export const DROP = -1;
+/** A key record's length when its id is the previous record's (a dictionary entry on several rows). */
+export const SAME = 0xffffffff;
+/** A row block's first word when it holds dictionary codes (a plain block's first offset is 0). */
+export const DICT_BLOCK = 0xffffffff;
 
 /** How the ids of `rows` rows are partitioned (for the build) and bucketed (for lookups). */
 export interface IdIndexLayout {
@@ -90,6 +94,9 @@ export function sortByHash(lo: Uint32Array, hi: Uint32Array): Uint32Array {
 /**
  * One shard's key records sorted by (hash, row), with the byte offset where each build
  * partition starts (P + 1 of them): partition p of the shard is `records[offsets[p], offsets[p+1])`.
+ * A dictionary entry on several rows carries its bytes once: its later records say `SAME` in
+ * place of a length (they follow it, having the same hash), so a megabyte id on many rows costs
+ * a megabyte here, not one per row.
  */
 export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { records: Uint8Array; offsets: number[] } {
   const n = idCount(ids);
@@ -101,8 +108,14 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     hi[i] = words[2 * i + 1]!;
   }
   const order = sortByHash(lo, hi);
-  const { offsets: starts, data } = ids;
-  const out = new Uint8Array(n * RECORD_HEAD + (starts[n]! - starts[0]!));
+  const plain = isDictIds(ids) ? ids.dictionary : ids;
+  const codes = isDictIds(ids) ? ids.codes : null;
+  const entry = (i: number) => (codes ? codes[i]! : i);
+  // A record repeats the previous one's id when both are the same dictionary entry.
+  const same = (k: number) => codes !== null && k > 0 && codes[order[k]!] === codes[order[k - 1]!];
+  let bytes = 0;
+  for (let k = 0; k < n; k++) if (!same(k)) bytes += plain.offsets[entry(order[k]!) + 1]! - plain.offsets[entry(order[k]!)]!;
+  const out = new Uint8Array(n * RECORD_HEAD + bytes);
   const view = new DataView(out.buffer);
   const partitions = 2 ** partBits;
   const offsets = new Array<number>(partitions + 1).fill(0);
@@ -112,25 +125,37 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     const i = order[k]!;
     const part = partitionOf(hi[i]!, partBits);
     while (p < part) offsets[++p] = at;
-    const len = starts[i + 1]! - starts[i]!;
     view.setUint32(at, lo[i]!, true);
     view.setUint32(at + 4, hi[i]!, true);
     view.setFloat64(at + 8, firstRow + i, true);
-    view.setUint32(at + 16, len, true);
-    out.set(data.subarray(starts[i]!, starts[i + 1]!), at + RECORD_HEAD);
-    at += RECORD_HEAD + len;
+    if (same(k)) {
+      view.setUint32(at + 16, SAME, true);
+      at += RECORD_HEAD;
+      continue;
+    }
+    const s = plain.offsets[entry(i)]!;
+    const e = plain.offsets[entry(i) + 1]!;
+    view.setUint32(at + 16, e - s, true);
+    out.set(plain.data.subarray(s, e), at + RECORD_HEAD);
+    at += RECORD_HEAD + e - s;
   }
   while (p < partitions) offsets[++p] = at;
   return { records: out, offsets };
 }
 
-/** Calls `fn` for every record of `bytes` (a run of records), with the offset of each. */
+/**
+ * Calls `fn` for every record of `bytes` (a run of records): `at` and `len` locate its id bytes
+ * (a `SAME` record's are the previous record's).
+ */
 export function eachRecord(bytes: Uint8Array, fn: (at: number, lo: number, hi: number, row: number, len: number) => void): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let idAt = 0;
+  let idLen = 0;
   for (let at = 0; at < bytes.length;) {
     const len = view.getUint32(at + 16, true);
-    fn(at, view.getUint32(at, true), view.getUint32(at + 4, true), view.getFloat64(at + 8, true), len);
-    at += RECORD_HEAD + len;
+    if (len !== SAME) [idAt, idLen] = [at, len];
+    fn(idAt, view.getUint32(at, true), view.getUint32(at + 4, true), view.getFloat64(at + 8, true), idLen);
+    at += RECORD_HEAD + (len === SAME ? 0 : len);
   }
 }
 
@@ -242,37 +267,77 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** A batch's ids in buffers of their own (a batch's may be views into memory the reader reuses), offsets from 0. */
+/**
+ * A batch's ids in buffers of their own (a batch's plain ids are views into its buffers), offsets
+ * from 0 and as wide as they were. Dictionary ids are kept as they are: their codes are the
+ * batch's own and their dictionary is converted once per Arrow dictionary (so shared batches
+ * still join it once, see `concatIds`).
+ */
 export function copyIds(ids: IdColumn): IdColumn {
+  if (isDictIds(ids)) return ids;
   const n = ids.offsets.length - 1;
   const base = ids.offsets[0]!;
-  const offsets = new Int32Array(n + 1);
+  const offsets = ids.offsets instanceof Float64Array ? new Float64Array(n + 1) : new Int32Array(n + 1);
   for (let i = 0; i <= n; i++) offsets[i] = ids.offsets[i]! - base;
   return { offsets, data: ids.data.slice(base, ids.offsets[n]!) };
 }
 
-/** One shard's row block: `[(n + 1) u32 offsets into the bytes][id bytes]`, in row order. */
+/**
+ * One shard's row block, in row order: `[(n + 1) u32 offsets into the bytes][id bytes]`, or, for
+ * dictionary ids that take less that way, `[DICT_BLOCK u32][d u32][n u32 codes][(d + 1) u32
+ * offsets][the d entries' bytes]`. A shard's ids are at most 4 GiB − 1 bytes (IdBytesError), so
+ * u32 offsets hold them.
+ */
 export function rowBlock(ids: IdColumn): Uint8Array {
-  return rowBlockOf([ids]);
+  const n = idCount(ids);
+  if (isDictIds(ids)) {
+    const d = ids.dictionary.offsets.length - 1;
+    const dictBytes = ids.dictionary.data.length;
+    if (12 + 4 * n + 4 * (d + 1) + dictBytes < 4 * (n + 1) + idBytes(ids)) {
+      const out = new Uint8Array(12 + 4 * n + 4 * (d + 1) + dictBytes);
+      const view = new DataView(out.buffer);
+      view.setUint32(0, DICT_BLOCK, true);
+      view.setUint32(4, d, true);
+      view.setUint32(8, n, true);
+      for (let i = 0; i < n; i++) view.setUint32(12 + 4 * i, ids.codes[i]!, true);
+      const offsets = 12 + 4 * n;
+      const base = ids.dictionary.offsets[0]!;
+      for (let k = 0; k <= d; k++) view.setUint32(offsets + 4 * k, ids.dictionary.offsets[k]! - base, true);
+      out.set(ids.dictionary.data.subarray(base, ids.dictionary.offsets[d]!), offsets + 4 * (d + 1));
+      return out;
+    }
+  }
+  const { offsets, data } = toPlain(ids);
+  const base = offsets[0]!;
+  const out = new Uint8Array(4 * (n + 1) + (offsets[n]! - base));
+  const view = new DataView(out.buffer);
+  for (let i = 0; i <= n; i++) view.setUint32(4 * i, offsets[i]! - base, true);
+  out.set(data.subarray(base, offsets[n]!), 4 * (n + 1));
+  return out;
 }
 
-/** The row block of a shard's successive id batches. */
-export function rowBlockOf(batches: readonly IdColumn[]): Uint8Array {
-  const n = batches.reduce((s, b) => s + idCount(b), 0);
-  const total = batches.reduce((s, b) => s + (b.offsets[idCount(b)]! - b.offsets[0]!), 0);
-  const out = new Uint8Array(4 * (n + 1) + total);
-  const view = new DataView(out.buffer);
-  let row = 0;
-  let at = 0;
-  for (const b of batches) {
-    const m = idCount(b);
-    const base = b.offsets[0]!;
-    for (let i = 0; i < m; i++) view.setUint32(4 * row++, at + b.offsets[i]! - base, true);
-    out.set(b.data.subarray(base, b.offsets[m]!), 4 * (n + 1) + at);
-    at += b.offsets[m]! - base;
+/** The `n` ids of a row block back as a column (a shard's rewrite reads them): plain, or codes into the dictionary. */
+export function rowBlockIds(block: Uint8Array, n: number): IdColumn {
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const u32s = (at: number, count: number) => {
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = view.getUint32(at + 4 * i, true);
+    return out;
+  };
+  if (block.length >= 12 && view.getUint32(0, true) === DICT_BLOCK) {
+    const d = view.getUint32(4, true);
+    const at = 12 + 4 * n;
+    return {
+      codes: Int32Array.from(u32s(12, n)),
+      dictionary: { offsets: narrow(u32s(at, d + 1)), data: block.subarray(at + 4 * (d + 1)) },
+    };
   }
-  view.setUint32(4 * n, at, true);
-  return out;
+  return { offsets: narrow(u32s(0, n + 1)), data: block.subarray(4 * (n + 1)) };
+}
+
+/** Offsets as Int32 when they fit it (what the id code expects most of the time), else float64. */
+function narrow(offsets: Float64Array): IdOffsets {
+  return offsets.length === 0 || offsets[offsets.length - 1]! <= ID_LIMITS.int32 ? Int32Array.from(offsets) : offsets;
 }
 
 /** The sizes the header needs: each partition's and each row block's (with its first row). */
@@ -341,7 +406,7 @@ export function idIndexOf(batches: readonly IdColumn[], partitionRows?: number):
         shardOfRow,
       ),
     );
-  const blocks = batches.map(rowBlock);
+  const blocks = batches.map((b) => rowBlock(b));
   const w = new ByteWriter();
   w.push(
     idIndexHeader({

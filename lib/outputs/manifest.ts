@@ -2,6 +2,7 @@
 import type { FeatureSpec } from '../embedding/spec.ts';
 import type { MatrixDtype } from '../embedding/dtypes.ts';
 import type { Scaler } from '../embedding/stats.ts';
+import type { JobCost } from '../observability/cost.ts';
 import { standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
 import { MANIFEST_FILE, MAPPING_FILE } from './file-names.ts';
 
@@ -49,6 +50,8 @@ export interface Manifest {
   fittedFrom?: string;
   /** The pipeline's: the job (its durable execution's name) that published these outputs. */
   jobId?: string;
+  /** The serverless job's Lambda usage and estimated cost (lib/observability/cost.ts); absent locally. */
+  cost?: JobCost;
 }
 
 const finite = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null));

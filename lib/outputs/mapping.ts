@@ -4,7 +4,7 @@
  * and dict semantics for a repeated id (the first occurrence's place, the last occurrence's index).
  */
 import { ByteWriter } from '../io/byte-writer.ts';
-import { idCount, type IdColumn } from '../embedding/columns.ts';
+import { idCount, isDictIds, type DictIds, type IdColumn, type PlainIds } from '../embedding/columns.ts';
 
 const HEX = '0123456789abcdef';
 const SHORT: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
@@ -28,49 +28,111 @@ export function writeJsonString(w: ByteWriter, s: string): void {
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
+ * Appends `"id"` (escaped as Python does) for the id at `data[start..end)`. Plain ASCII (every
+ * real track id) is copied byte by byte with no allocation; other ids go through the escaper.
+ */
+function writeKey(w: ByteWriter, data: Uint8Array, start: number, end: number): void {
+  const buf = w.reserve(end - start + 2);
+  const begin = w.length;
+  let p = begin;
+  buf[p++] = 0x22;
+  for (let j = start; j < end; j++) {
+    const b = data[j]!;
+    if (b < 0x20 || b >= 0x7f || b === 0x22 || b === 0x5c) {
+      w.length = begin;
+      writeJsonString(w, utf8.decode(data.subarray(start, end)));
+      return;
+    }
+    buf[p++] = b;
+  }
+  buf[p++] = 0x22;
+  w.length = p;
+}
+
+/** Appends `[", "]key": index` with the key's bytes as given (already escaped and quoted). */
+function writeEntryBytes(w: ByteWriter, key: Uint8Array, keyStart: number, keyEnd: number, index: number, sep: boolean): void {
+  // ", " + ": " + at most 16 digits.
+  const buf = w.reserve(keyEnd - keyStart + 20);
+  let p = w.length;
+  if (sep) {
+    buf[p++] = 0x2c;
+    buf[p++] = 0x20;
+  }
+  buf.set(key.subarray(keyStart, keyEnd), p);
+  p += keyEnd - keyStart;
+  buf[p++] = 0x3a;
+  buf[p++] = 0x20;
+  w.length = writeDigits(buf, p, index);
+}
+
+/** Each dictionary entry's escaped, quoted key, made when first asked for: once per entry, not per row. */
+class EscapedKeys {
+  private readonly keys: (Uint8Array | undefined)[];
+  constructor(private readonly dict: PlainIds) {
+    this.keys = new Array<Uint8Array | undefined>(dict.offsets.length - 1);
+  }
+  get(k: number): Uint8Array {
+    let key = this.keys[k];
+    if (!key) {
+      const w = new ByteWriter(this.dict.offsets[k + 1]! - this.dict.offsets[k]! + 2);
+      writeKey(w, this.dict.data, this.dict.offsets[k]!, this.dict.offsets[k + 1]!);
+      this.keys[k] = key = w.bytes();
+    }
+    return key;
+  }
+}
+
+/**
  * Appends the entries `"id": firstIndex + i` for every id, separated by `", "`, with no braces:
  * a fragment. Fragments of consecutive row ranges joined by `", "` inside `{}` make the mapping,
- * provided no id repeats across the file (see `hashIds`). Plain-ASCII ids (every real track id)
- * are written byte by byte with no allocation; others go through the escaper.
+ * provided no id repeats across the file (see `hashIds`). A dictionary entry is escaped once.
  */
 export function writeMappingFragment(w: ByteWriter, ids: IdColumn, firstIndex: number, leadingSeparator: boolean): void {
   const n = idCount(ids);
+  if (isDictIds(ids)) {
+    const keys = new EscapedKeys(ids.dictionary);
+    for (let i = 0; i < n; i++) {
+      const key = keys.get(ids.codes[i]!);
+      writeEntryBytes(w, key, 0, key.length, firstIndex + i, i > 0 || leadingSeparator);
+    }
+    return;
+  }
   const { offsets, data } = ids;
   for (let i = 0; i < n; i++) {
-    const start = offsets[i]!;
-    const end = offsets[i + 1]!;
-    const sep = i > 0 || leadingSeparator;
-    // ", " + quotes + ": " + at most 16 digits.
-    const buf = w.reserve(end - start + 22);
-    const begin = w.length;
-    let p = begin;
-    if (sep) {
-      buf[p++] = 0x2c;
-      buf[p++] = 0x20;
-    }
-    buf[p++] = 0x22;
-    // Copy while checking: plain ASCII (every real track id) needs no escaping.
-    let plain = true;
-    for (let j = start; j < end; j++) {
-      const b = data[j]!;
-      if (b < 0x20 || b >= 0x7f || b === 0x22 || b === 0x5c) {
-        plain = false;
-        break;
-      }
-      buf[p++] = b;
-    }
-    if (!plain) {
-      w.length = begin;
-      if (sep) w.ascii(', ');
-      writeJsonString(w, utf8.decode(data.subarray(start, end)));
-      w.ascii(': ');
-      w.uint(firstIndex + i);
+    if (i > 0 || leadingSeparator) w.ascii(', ');
+    writeKey(w, data, offsets[i]!, offsets[i + 1]!);
+    const buf = w.reserve(18);
+    buf[w.length++] = 0x3a;
+    buf[w.length++] = 0x20;
+    w.length = writeDigits(buf, w.length, firstIndex + i);
+  }
+}
+
+/**
+ * Appends the entries of the ids of rows `firstRow`, … whose `indexOf(row)` is not negative, as
+ * `"id": indexOf(row)`, each after a `", "` but row 0's: a shard's fragment rewritten for its
+ * repeated ids (a first occurrence shows its last index; later ones are left out). A dictionary
+ * entry is escaped once.
+ */
+export function writeMappingEntries(w: ByteWriter, ids: IdColumn, firstRow: number, indexOf: (row: number) => number): void {
+  const n = idCount(ids);
+  const keys = isDictIds(ids) ? new EscapedKeys(ids.dictionary) : null;
+  const plain = isDictIds(ids) ? null : ids;
+  for (let i = 0; i < n; i++) {
+    const row = firstRow + i;
+    const index = indexOf(row);
+    if (index < 0) continue;
+    if (keys) {
+      const key = keys.get((ids as DictIds).codes[i]!);
+      writeEntryBytes(w, key, 0, key.length, index, row !== 0);
       continue;
     }
-    buf[p++] = 0x22;
-    buf[p++] = 0x3a;
-    buf[p++] = 0x20;
-    w.length = writeDigits(buf, p, firstIndex + i);
+    if (row !== 0) w.ascii(', ');
+    writeKey(w, plain!.data, plain!.offsets[i]!, plain!.offsets[i + 1]!);
+    const buf = w.reserve(18);
+    buf[w.length++] = 0x3a;
+    buf[w.length++] = 0x20;
+    w.length = writeDigits(buf, w.length, index);
   }
 }
 
@@ -87,12 +149,21 @@ function writeDigits(buf: Uint8Array, p: number, v: number): number {
   return p + digits;
 }
 
-/** The whole mapping for ids in row order, with exact Python dict semantics for repeated ids. */
+/**
+ * The whole mapping for ids in row order, with exact Python dict semantics for repeated ids. A
+ * dictionary column is decoded once per entry it uses: its rows only decide each entry's first
+ * and last row.
+ */
 export function mappingJson(idColumns: Iterable<IdColumn>): Uint8Array {
   const index = new Map<string, number>();
   let row = 0;
   for (const ids of idColumns) {
     const n = idCount(ids);
+    if (isDictIds(ids)) {
+      dictEntries(ids, row, index);
+      row += n;
+      continue;
+    }
     for (let i = 0; i < n; i++) {
       // Map.set on an existing key keeps its insertion position and replaces the value, as dict does.
       index.set(utf8.decode(ids.data.subarray(ids.offsets[i]!, ids.offsets[i + 1]!)), row++);
@@ -112,27 +183,76 @@ export function mappingJson(idColumns: Iterable<IdColumn>): Uint8Array {
   return w.bytes();
 }
 
+/** A dictionary column's ids into `index` as if set row by row from row `base`: entries in first-occurrence order, each with its last row. */
+function dictEntries(ids: DictIds, base: number, index: Map<string, number>): void {
+  const { codes, dictionary: dict } = ids;
+  const last = new Float64Array(dict.offsets.length - 1).fill(-1);
+  const order: number[] = [];
+  for (let i = 0; i < codes.length; i++) {
+    const k = codes[i]!;
+    if (last[k]! < 0) order.push(k);
+    last[k] = i;
+  }
+  for (const k of order) {
+    const id = utf8.decode(dict.data.subarray(dict.offsets[k]!, dict.offsets[k + 1]!));
+    // Two entries may hold the same id (dictionaries joined): the later row of the two wins.
+    const prev = index.get(id);
+    const at = base + last[k]!;
+    index.set(id, prev !== undefined && prev >= base ? Math.max(prev, at) : at);
+  }
+}
+
+/** The two 32-bit hashes of `data[start..end)`, into `words` at `at` and `at + 1`. */
+function hashInto(data: Uint8Array, start: number, end: number, words: Uint32Array, at: number): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c ^ (end - start);
+  for (let j = start; j < end; j++) {
+    const b = data[j]!;
+    h1 = Math.imul(h1 ^ b, 0x01000193);
+    h2 = Math.imul(h2 ^ b, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
+  words[at] = h1 ^ (h1 >>> 16);
+  words[at + 1] = h2 ^ (h2 >>> 16);
+}
+
 /**
  * A 64-bit hash of every id (two independent 32-bit hashes), for finding repeated ids without
- * holding the ids: equal ids have equal hashes, so no equal hashes means no repeats.
+ * holding the ids: equal ids have equal hashes, so no equal hashes means no repeats. A
+ * dictionary entry is hashed once, when a row first uses it.
  */
 export function hashIds(ids: IdColumn): BigUint64Array {
   const n = idCount(ids);
   const out = new BigUint64Array(n);
+  if (isDictIds(ids)) {
+    const { codes, dictionary: dict } = ids;
+    const entries = new BigUint64Array(dict.offsets.length - 1);
+    const words = new Uint32Array(entries.buffer);
+    const hashed = new Uint8Array(entries.length);
+    for (let i = 0; i < n; i++) {
+      const k = codes[i]!;
+      if (!hashed[k]) {
+        hashInto(dict.data, dict.offsets[k]!, dict.offsets[k + 1]!, words, 2 * k);
+        hashed[k] = 1;
+      }
+      out[i] = entries[k]!;
+    }
+    return out;
+  }
   const words = new Uint32Array(out.buffer);
   const { offsets, data } = ids;
-  for (let i = 0; i < n; i++) {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c ^ (offsets[i + 1]! - offsets[i]!);
-    for (let j = offsets[i]!; j < offsets[i + 1]!; j++) {
-      const b = data[j]!;
-      h1 = Math.imul(h1 ^ b, 0x01000193);
-      h2 = Math.imul(h2 ^ b, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
-    words[2 * i] = h1 ^ (h1 >>> 16);
-    words[2 * i + 1] = h2 ^ (h2 >>> 16);
-  }
+  for (let i = 0; i < n; i++) hashInto(data, offsets[i]!, offsets[i + 1]!, words, 2 * i);
   return out;
+}
+
+/** True when a dictionary column uses some entry on two rows: its ids certainly repeat. */
+export function dictRepeats(ids: IdColumn): boolean {
+  if (!isDictIds(ids)) return false;
+  const seen = new Uint8Array(ids.dictionary.offsets.length - 1);
+  for (const k of ids.codes) {
+    if (seen[k]) return true;
+    seen[k] = 1;
+  }
+  return false;
 }

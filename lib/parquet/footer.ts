@@ -43,6 +43,8 @@ export interface ColumnChunk {
   start: number;
   end: number;
   nullCount: number | null;
+  /** The chunk's pages uncompressed (total_uncompressed_size): what its values take decoded, dictionary codes aside. */
+  uncompressed?: number;
 }
 
 export interface RowGroup {
@@ -172,13 +174,13 @@ export function runFooter(footer: DecoderFooter, groups: readonly number[], rows
 
 /**
  * The fields of FileMetaData we read (parquet.thrift's ids): the schema, num_rows, created_by, and
- * per row group its rows and each chunk's path, location, size and null count.
+ * per row group its rows and each chunk's path, location, sizes and null count.
  */
 const FOOTER_FIELDS: Pick = {
   2: true,
   3: true,
   4: {
-    1: { 1: true, 3: { 3: true, 7: true, 9: true, 11: true, 12: { 3: true } } },
+    1: { 1: true, 3: { 3: true, 6: true, 7: true, 9: true, 11: true, 12: { 3: true } } },
     3: true,
   },
   6: true,
@@ -240,7 +242,8 @@ function decodeFileMetaData(fmd: ThriftStruct, fileSize: number, footerLen: numb
       }
       const stats = optional<ThriftStruct>(md, 12, 'struct');
       const nullCount = stats ? (optional<number>(stats, 3, 'number') ?? null) : null;
-      chunks.set(name, { start, end, nullCount });
+      const uncompressed = optional<number>(md, 6, 'number');
+      chunks.set(name, { start, end, nullCount, ...(uncompressed !== undefined && { uncompressed }) });
     }
     return { numRows: field<number>(rg, 3, 'number', `row group ${gi} num_rows`), chunks };
   });

@@ -114,6 +114,25 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     return runs;
   }
 
+  /**
+   * `batchSize`, lowered so that a batch of a string column holds about STRING_BATCH_BYTES at most
+   * (by its chunks' uncompressed size per row): a batch of huge strings never nears the decoder's
+   * 2 GiB string offsets or its 4 GiB memory.
+   */
+  function boundedBatch(run: readonly RowRange[], columns: readonly string[], batchSize: number): number {
+    let rows = batchSize;
+    for (const s of run) {
+      const group = meta.rowGroups[s.rowGroup]!;
+      for (const c of columns) {
+        if (meta.columns.find((col) => col.name === c)?.physical !== 'BYTE_ARRAY') continue;
+        const bytes = chunkOf(s.rowGroup, c).uncompressed;
+        if (bytes === undefined || group.numRows === 0) continue;
+        rows = Math.min(rows, Math.max(1, Math.floor(READ_LIMITS.stringBatchBytes / (bytes / group.numRows))));
+      }
+    }
+    return rows;
+  }
+
   function isWhole(s: RowRange): boolean {
     return s.offset === 0 && s.rows === meta.rowGroups[s.rowGroup]!.numRows;
   }
@@ -164,6 +183,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     const groups = run.map((s) => s.rowGroup);
     const footerRows = groups.reduce((n, g) => n + meta.rowGroups[g]!.numRows, 0);
     const file = await openDecoder(site, groups, footerRows);
+    const rowsPerBatch = boundedBatch(run, columns, batchSize);
     // The footer's count against the pages': a file where they disagree is refused, not half-read.
     const expected = partial ? first.rows : footerRows;
     let produced = 0;
@@ -178,7 +198,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
           rowGroups: groups.map((_, i) => i),
           columns: [...columns],
           ...(partial ? { offset: first.offset, limit: first.rows } : {}),
-          batchSize,
+          batchSize: rowsPerBatch,
         }),
       );
       const reader = stream.getReader();
@@ -212,6 +232,8 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
 
 /** Compressed chunk bytes one decoder stream prefetches at most (a larger row group is a stream alone). */
 const RUN_BYTES = 64 * 1024 * 1024;
+/** Bytes of a string column one decoded batch aims to hold at most (see boundedBatch); lowerable for tests. */
+export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024 };
 /** Row groups one decoder stream reads at most: the decoder takes at most 32,767 row groups in a file. */
 const RUN_GROUPS = 8192;
 

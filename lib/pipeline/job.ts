@@ -102,12 +102,18 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
       stage = name;
       return ctx.step(name, work, { retryStrategy });
     };
-    const invoke = <I, O>(c: DurableContext, name: string, fn: string, payload: I) => {
+    const invoke = <I extends object, O>(c: DurableContext, name: string, fn: string, payload: I) => {
       if (c === ctx) stage = name;
-      return withRetry(c, name, (cc, attempt) => cc.invoke<I, O>(`${name}, attempt ${attempt}`, fn, payload), { retryStrategy });
+      // The upload and the attempt ride along for the step's log lines and its Retries metric.
+      const logged = (attempt: number) => ({ ...payload, key: job.key, etag: job.etag, attempt });
+      return withRetry(c, name, (cc, attempt) => cc.invoke(`${name}, attempt ${attempt}`, fn, logged(attempt)) as Promise<O>, {
+        retryStrategy,
+      });
     };
-    const fanOut = <O>(name: string, n: number, item: string, call: (c: DurableContext, i: number) => Promise<O>) =>
-      ctx.map(name, range(n), (c, i) => call(c, i), { maxConcurrency: s.concurrency, itemNamer: (_, i) => `${item} ${i}` });
+    const fanOut = <O>(name: string, n: number, item: string, call: (c: DurableContext, i: number) => Promise<O>) => {
+      stage = name;
+      return ctx.map(name, range(n), (c, i) => call(c, i), { maxConcurrency: s.concurrency, itemNamer: (_, i) => `${item} ${i}` });
+    };
 
     try {
       const checked = await step('check the upload', () =>
@@ -182,7 +188,10 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
         await takePublishLock(ctx, store, planned.name, jobId, s);
         reduced = await invoke<ReducePayload, ReduceOutcome>(ctx, 'reduce and publish', s.reduceFunction, { bucket, jobId });
       } finally {
+        // A failure above is recorded as that stage's, not the release's.
+        const failedAt = stage;
         await step('release the publish lock', () => store.releasePublishLock(planned.name, jobId));
+        stage = failedAt;
       }
       // Gone rather than replaced: no newer job will publish, so this one fails, saying so.
       if (reduced.status === 'superseded' && reduced.currentEtag === null) throw new PipelineError('the input no longer exists');

@@ -36,8 +36,3 @@ export function isStatsPayload(p: unknown): p is StatsPayload {
   if (p.task === 'moments') return Number.isInteger(p.part);
   return p.task === 'deviations' && Number.isInteger(p.part) && Array.isArray(p.means);
 }
-export function isRepeatsPayload(p: unknown): p is RepeatsPayload {
-  if (!isJob(p)) return false;
-  if (p.task === 'index partition') return Number.isInteger(p.partition);
-  return p.task === 'rewrite fragment' && Number.isInteger(p.shard);
-}

@@ -10,6 +10,7 @@ import type { JobStore } from './job-store.ts';
 import type { JobPlan, ShardDone } from './records.ts';
 import type { Manifest } from '../outputs/manifest.ts';
 import type { StitchSegment } from './object-store.ts';
+import type { JobCost } from '../observability/cost.ts';
 import { scalerFromSection } from '../outputs/manifest.ts';
 import { vectorsFileName } from '../embedding/spec.ts';
 import { npyHeader } from '../outputs/npy.ts';
@@ -27,13 +28,18 @@ export type ReduceOutcome =
   /** A newer version of the input exists (or it was deleted): its own job publishes. */
   | { status: 'superseded'; currentEtag: string | null };
 
+/** What the reduce handler adds to the manifest: the job's cost so far (lib/aws/usage.ts). */
+export interface ReduceOptions {
+  cost?: () => Promise<JobCost>;
+}
+
 const utf8 = new TextEncoder();
 /** Parquet parts copied at once. */
 const PART_COPIES = 8;
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 
 /** Stitches and publishes job `jobId`; run again (a retry), it writes the same bytes. The caller holds the publish lock. */
-export async function runReduce(store: JobStore, jobId: string): Promise<ReduceOutcome> {
+export async function runReduce(store: JobStore, jobId: string, opts: ReduceOptions = {}): Promise<ReduceOutcome> {
   const t0 = performance.now();
   const plan = await store.plan(jobId);
   // A retry after the manifest was written (its response lost): published, whatever the input did since.
@@ -54,6 +60,7 @@ export async function runReduce(store: JobStore, jobId: string): Promise<ReduceO
   await store.abortOutputUploads(plan.name);
   const manifest = await publish(store, plan, done as ShardDone[]);
   manifest.timingsMs = { ...plan.timingsMs, reduce: Math.round(performance.now() - t0) };
+  if (opts.cost) manifest.cost = await opts.cost();
   // The manifest goes last: its presence says the other outputs are complete, and which versions.
   await store.writeManifest(plan.name, manifest);
   await store.clearError(plan.name);

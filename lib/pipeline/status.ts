@@ -6,6 +6,7 @@
 import type { JobStore } from './job-store.ts';
 import type { JobError } from './records.ts';
 import type { Manifest } from '../outputs/manifest.ts';
+import { costLine } from '../observability/cost.ts';
 import { jobIdFor } from './keys.ts';
 
 export type JobStatus =
@@ -89,7 +90,8 @@ export function describeStatus(s: JobStatus, bucket: string): string {
       return `${where}: the engine ended job ${s.jobId} as ${s.execution} before it recorded an ending: run redrive to run it again`;
     case 'done': {
       const m = s.manifest;
-      return `${where}: done (job ${s.jobId}): ${m.input.rows.toLocaleString('en-US')} rows × ${m.dims} dims in ${m.shards.count} shards → s3://${bucket}/${s.outputs}{${m.outputs.vectors}, ${m.outputs.mapping}, manifest.json}`;
+      const done = `${where}: done (job ${s.jobId}): ${m.input.rows.toLocaleString('en-US')} rows × ${m.dims} dims in ${m.shards.count} shards → s3://${bucket}/${s.outputs}{${m.outputs.vectors}, ${m.outputs.mapping}, manifest.json}`;
+      return m.cost ? `${done}\n${costLine(m.cost)}` : done;
     }
     case 'failed':
       return `${where}: failed (job ${s.jobId}): ${s.error.error.message}`;

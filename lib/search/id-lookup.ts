@@ -1,11 +1,20 @@
 /**
  * Lookups in an output's `id_index.bin` (lib/outputs/id-index.ts) over a byte-range source:
- * an id's row in three small reads (its partition's bucket offsets, then the bucket, whose
- * records carry the ids that confirm the match), a row's id in two, after the header and its
+ * an id's row in two small reads (its partition's bucket offsets, then the bucket, whose
+ * records carry the ids that confirm the match), a row's id in three (four from a block of
+ * dictionary codes), after the header and its
  * directories are read once. Nothing here grows with the output but those directories.
  */
 import type { ByteSource } from '../io/byte-source.ts';
-import { ID_INDEX_HEADER_BYTES, ID_INDEX_MAGIC, RECORD_HEAD, bucketOf, hashOfId, type IdIndexLayout } from '../outputs/id-index.ts';
+import {
+  DICT_BLOCK,
+  ID_INDEX_HEADER_BYTES,
+  ID_INDEX_MAGIC,
+  RECORD_HEAD,
+  bucketOf,
+  hashOfId,
+  type IdIndexLayout,
+} from '../outputs/id-index.ts';
 import { OutputFolderError } from '../outputs/manifest-check.ts';
 
 /** Id ↔ row, as `similar` and the query function ask it. */
@@ -86,9 +95,22 @@ export async function openIdIndex(source: ByteSource, rows: number, repeatedIds:
     const base = blockStart(lo);
     const n = firstRow(lo + 1) - firstRow(lo);
     const i = row - firstRow(lo);
+    const head = await read(base, Math.min(12, blockStart(lo + 1) - base));
+    if (head.byteLength === 12 && head.getUint32(0, true) === DICT_BLOCK) {
+      // Dictionary codes: the row's code, then that entry's bytes.
+      const d = head.getUint32(4, true);
+      const code = (await read(base + 12 + 4 * i, 4)).getUint32(0, true);
+      if (code >= d) fail(`damaged: row ${row} has dictionary code ${code} of ${d}`);
+      const dict = base + 12 + 4 * n;
+      const offsets = await read(dict + 4 * code, 8);
+      const start = offsets.getUint32(0, true);
+      const end = offsets.getUint32(4, true);
+      return text.decode(await read(dict + 4 * (d + 1) + start, end - start));
+    }
     const offsets = await read(base + 4 * i, 8);
     const start = offsets.getUint32(0, true);
     const end = offsets.getUint32(4, true);
+    if (end < start) fail(`damaged: row ${row}'s id ends before it starts`);
     const bytes = await read(base + 4 * (n + 1) + start, end - start);
     return text.decode(bytes);
   };

@@ -460,6 +460,20 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
     expect(stack.execution(jobId)?.status).toBe('FAILED');
   });
 
+  it('fails the job with error.json naming the reduce when the reducer keeps failing (not the lock release after it)', async () => {
+    hooks.before = async (fn, e) => {
+      if (fn === 'reduce' && !('task' in e)) throw new Error('disk full');
+    };
+    const etag = await runJob('incoming/stuck.parquet', readFileSync(FIXTURE));
+
+    const jobId = jobIdFor(bucket, 'incoming/stuck.parquet', etag);
+    const error = await getJson<{ error: { message: string } }>('embeddings/stuck/error.json');
+    expect(error.error.message).toBe(
+      `s3://${bucket}/incoming/stuck.parquet: job ${jobId}: reduce and publish failed after 3 attempt(s): disk full`,
+    );
+    expect(await status('incoming/stuck.parquet')).toMatchObject({ state: 'failed', jobId });
+  });
+
   it('publishes the newer version’s outputs when a new version is uploaded while a job runs; the older job ends superseded', async () => {
     const key = 'incoming/live.parquet';
     expect(await status(key)).toEqual({ state: 'missing', key });

@@ -16,6 +16,7 @@ import { fixture, useTmp } from '../helpers/tmp.ts';
 import { readParquet } from '../helpers/parquet-write.ts';
 import { runCli } from '../helpers/cli.ts';
 import { eventBridgeObjectCreated } from '../../lib/aws/s3-event.ts';
+import { queryHandler } from '../../lib/aws/query-handler.ts';
 
 /** numpy brute force over the 5k reference outputs (test/fixtures/similar/make_neighbours.py). */
 const expected = JSON.parse(readFileSync(fixture('similar', 'neighbours.json'), 'utf8')) as {
@@ -141,24 +142,18 @@ describe('the query function, through the local Lambda endpoint over moto', () =
     await publish('big', big);
     const r = await query({ name: 'big', id: 'anything' });
     expect(r.status).toBe(413);
-    expect(r.body.error).toMatch(
-      /^s3:\/\/query-function\/embeddings\/big\/: 6,000 rows, more than the 5,500 this loader serves \(the query function’s limit: raise the CDK context values queryMaxRows and queryMemoryMb\)$/,
-    );
+    expect(r.body.error).toBe('the output is larger than this function serves');
     expect((await query({ name: 'tracks-5k', id: expected[0]!.ids[0], k: 1 })).status).toBe(200);
   });
 
   it.each([
     [{ name: 'tracks-5k', id: 'no-such-id' }, 404, /^'tracks-5k' has no track with id 'no-such-id'$/],
-    [
-      { name: 'nothing-here', id: 'x' },
-      404,
-      /^no published outputs named 'nothing-here' \(no s3:\/\/query-function\/embeddings\/nothing-here\/manifest\.json\)$/,
-    ],
+    [{ name: 'nothing-here', id: 'x' }, 404, /^no published outputs named 'nothing-here'$/],
     [{ name: 'tracks-5k', id: 'x', k: 0 }, 400, /^'k' must be an integer from 1 to 1000$/],
     [{ name: 'tracks-5k' }, 400, /^give exactly one of 'id', 'ids' and 'features'$/],
     [{ name: 'tracks-5k', id: 'x', features: {} }, 400, /^give exactly one of 'id', 'ids' and 'features' \(got id, features\)$/],
     [{ name: '../etc', id: 'x' }, 400, /^'name' must be an output name/],
-    [{ name: 'tracks-5k', id: 'x', limit: 3 }, 400, /^unknown field 'limit'$/],
+    [{ name: 'tracks-5k', id: 'x', limit: 3 }, 400, /^1 unknown field: the request takes name, id, ids, features, k, metric$/],
     [{ name: 'tracks-5k', features: { danceability: 0.5 } }, 400, /^features: missing energy, valence, .*year \(the spec needs /],
     ['{not json', 400, /^the body is not valid JSON$/],
   ])('answers %j with %i and one message', async (body, status, message) => {
@@ -170,7 +165,117 @@ describe('the query function, through the local Lambda endpoint over moto', () =
 
   it('answers GET with 400: queries are POSTed', async () => {
     const r = await query('', 'GET');
-    expect(r).toEqual({ status: 400, body: { error: 'use POST with a JSON body, not GET' } });
+    expect(r).toEqual({ status: 400, body: { error: 'use POST with a JSON body' } });
+  });
+});
+
+/** Features of row 42 of the 5k fixture, which the spec takes. */
+async function rowFeatures(): Promise<Record<string, unknown>> {
+  const table = await readParquet(fixture('tracks-5k.parquet'));
+  return Object.fromEntries(
+    DEFAULT_SPEC.features.map((f) => [f.column, ((v) => (typeof v === 'bigint' ? Number(v) : v))(table.getChild(f.column)!.get(42))]),
+  );
+}
+
+const HUGE_ID = 'x'.repeat(10_000);
+const SECRET_FIELD = 'passwordOfTheCaller';
+
+describe('the query function, against hostile requests: a clear 4xx, and nothing of its insides', () => {
+  const features = (over: Record<string, unknown>) => async () => ({ name: 'tracks-5k', features: { ...(await rowFeatures()), ...over } });
+  const hostile: [string, () => Promise<unknown> | unknown, number, RegExp][] = [
+    [
+      'a body over 64 KiB',
+      () => JSON.stringify({ name: 'tracks-5k', id: 'y'.repeat(70_000) }),
+      413,
+      /^the body must be at most 65536 bytes$/,
+    ],
+    ['an id of 10 KB', () => ({ name: 'tracks-5k', id: HUGE_ID }), 400, /^'id' must be a track id of at most 256 characters$/],
+    ['ids of 10 KB', () => ({ name: 'tracks-5k', ids: ['a', HUGE_ID] }), 400, /^'ids' must hold track ids of at most 256/],
+    [
+      '1001 ids',
+      () => ({ name: 'tracks-5k', ids: Array.from({ length: 1001 }, (_, i) => `id${i}`) }),
+      400,
+      /^'ids' must be a list of 1 to 1000/,
+    ],
+    ['a name of 10 KB', () => ({ name: HUGE_ID, id: 'x' }), 400, /^'name' must be an output name/],
+    ['a name that climbs out', () => ({ name: '..', id: 'x' }), 400, /^'name' must be an output name/],
+    ['unknown fields', () => ({ name: 'tracks-5k', id: 'x', [SECRET_FIELD]: 1, other: 2 }), 400, /^2 unknown fields: the request takes /],
+    ['a string k', () => ({ name: 'tracks-5k', id: 'x', k: '10' }), 400, /^'k' must be an integer from 1 to 1000$/],
+    ['a huge k', () => ({ name: 'tracks-5k', id: 'x', k: 1e300 }), 400, /^'k' must be an integer from 1 to 1000$/],
+    ['an object metric', () => ({ name: 'tracks-5k', id: 'x', metric: { $gt: '' } }), 400, /^'metric' must be one of euclidean, cosine$/],
+    ['a numeric id', () => ({ name: 'tracks-5k', id: 42 }), 400, /^'id' must be a track id/],
+    ['an array body', () => [1, 2, 3], 400, /^the request must be a JSON object/],
+    ['a null body', () => 'null', 400, /^the request must be a JSON object/],
+    ['features as a list', () => ({ name: 'tracks-5k', features: [1, 2] }), 400, /^'features' must be an object/],
+    ['a feature of 1e300', features({ tempo: 1e300 }), 400, /^features: 'tempo' is 1e\+300: standardised .*float32/],
+    ['a feature of -1e300', features({ loudness: -1e300 }), 400, /^features: 'loudness' is -1e\+300: standardised .*float32/],
+    [
+      'a feature given as a string',
+      features({ tempo: '120' }),
+      400,
+      /^'features': every value must be a number, a boolean or null \('tempo' is not\)$/,
+    ],
+    ['a feature of a nested object', features({ energy: { a: HUGE_ID } }), 400, /^'features': every value must be a number/],
+    [
+      `an unknown feature named ${SECRET_FIELD}`,
+      features({ [SECRET_FIELD]: 1 }),
+      400,
+      /^'features': 1 field\(s\) the output's spec does not have/,
+    ],
+    ['too many features', features(Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`f${i}`, i]))), 400, /at most 64 fields$/],
+  ];
+
+  it.each(hostile)('%s: answered %#', async (_what, make, status, message) => {
+    const r = await query(await make());
+    expect(r.status).toBe(status);
+    expect(Object.keys(r.body)).toEqual(['error']);
+    const error = r.body.error as string;
+    expect(error).toMatch(message);
+    // No bucket, no SDK or V8 text, no echo of what was sent.
+    expect(error).not.toContain(BUCKET);
+    expect(error).not.toMatch(/s3:\/\/|Exception|TypeError|at .*\.ts|Unexpected token|undefined/);
+    expect(error).not.toContain(SECRET_FIELD);
+    expect(error).not.toContain('xxxxxxxxxx');
+    expect(error.length).toBeLessThan(400);
+  });
+
+  it('sizes an output by its bytes before loading it: ids of 10 KB make a 400-row output too large, and nothing is read', async () => {
+    const ids = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`${i}`.padStart(10_000, 'i'), i]));
+    const key = (f: string) => `embeddings/long-ids/${f}`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key('id_to_index.json'), Body: JSON.stringify(ids) }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key('manifest.json'), Body: '{}' }));
+    const before = gets;
+    const r = await query({ name: 'long-ids', id: 'x' });
+    expect(r).toEqual({
+      status: 413,
+      body: {
+        error:
+          "the outputs of 'long-ids' are larger than this function serves (the CDK context values queryMaxRows and queryMemoryMb raise it)",
+      },
+    });
+    expect(gets).toBe(before);
+  });
+
+  it('makes room before it loads: with a budget for one output, a second name evicts the first', async () => {
+    await publish('copy-a', fixture('tracks-5k.parquet'));
+    await publish('copy-b', fixture('tracks-5k.parquet'));
+    // 5,000 rows: a .npy of 280 KB; the ids are looked up in id_index.bin, a few KB at a time, so the vectors are what it holds.
+    const handler = queryHandler({ s3, bucket: BUCKET, outputPrefix: 'embeddings/', maxRows: 100_000, maxBytes: 400_000 });
+    const ask = async (name: string) => JSON.parse((await handler({ name, id: expected[0]!.ids[0], k: 1 })).body) as { rows: number };
+    const loads = async (name: string) => {
+      const before = gets;
+      expect((await ask(name)).rows).toBe(5000);
+      return gets - before;
+    };
+    expect(await loads('copy-a')).toBeGreaterThan(0);
+    expect(await loads('copy-a')).toBe(0);
+    expect(await loads('copy-b')).toBeGreaterThan(0);
+    // copy-a made room for copy-b: it is read again.
+    expect(await loads('copy-a')).toBeGreaterThan(0);
+  });
+
+  it('answers a hostile request in full and then still serves good ones', async () => {
+    expect((await query({ name: 'tracks-5k', id: expected[0]!.ids[0], k: 1 })).status).toBe(200);
   });
 });
 

@@ -348,7 +348,8 @@ describe('PipelineStack', () => {
   });
 
   it('alarms on the errors of every function and on dead letters, and says where to upload', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6 + 1);
+    // Errors and throttles of each function, dead letters, failed jobs, start's destination failures (test/cdk/operations.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6 * 2 + 3);
     for (const name of FUNCTIONS) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'Errors',

@@ -164,7 +164,9 @@ export class Injector {
         '',
         async () => {
           const out = await inner(fn, payload);
-          const id = `${fn} ${JSON.stringify(payload)}`;
+          // The same work again: the payload without its attempt number (a retry carries the next one).
+          const { attempt: _attempt, ...work } = (payload ?? {}) as Record<string, unknown>;
+          const id = `${fn} ${JSON.stringify(work)}`;
           this.completed.set(id, (this.completed.get(id) ?? 0) + 1);
           return out;
         },
@@ -173,7 +175,7 @@ export class Injector {
     };
   }
 
-  /** Whether some invoke of `fn` ran to completion more than once with the same payload (a lost response, retried). */
+  /** Whether some invoke of `fn` ran to completion more than once with the same work (a lost response, retried). */
   ranTwice(fn: string): boolean {
     return [...this.completed].some(([id, n]) => id.startsWith(`${fn} `) && n > 1);
   }

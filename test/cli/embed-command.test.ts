@@ -52,7 +52,7 @@ describe('track-embeddings embed (the default command)', () => {
     [['x.parquet'], /^error: missing -o\/--out DIR$/],
     [['x.parquet', '--out', 'o', '--workers', '0'], /^error: --workers must be an integer of at least 1, got '0'$/],
     [['x.parquet', '--out', 'o', '--bogus'], /^error: unknown option '--bogus'$/],
-    [['x.parquet', '--out'], /^error: Option '-o, --out <value>' argument missing$/],
+    [['x.parquet', '--out'], /^error: --out needs a value \(--out DIR\)$/],
   ])('exits 2 with one line and a pointer to the help for %j', (args, message) => {
     const r = runCli(args);
     expect(r.code).toBe(2);

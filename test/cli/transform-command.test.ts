@@ -41,7 +41,7 @@ describe('track-embeddings transform', () => {
   it('needs --fitted', () => {
     const r = runCli(['transform', fixture('tracks-5k.parquet'), '-o', tmp()]);
     expect(r.code).toBe(2);
-    expect(r.lines).toEqual(['error: missing --fitted DIR/manifest.json', "see 'track-embeddings transform --help'"]);
+    expect(r.lines).toEqual(['error: missing --fitted DIR (or DIR/manifest.json)', "see 'track-embeddings transform --help'"]);
   });
 
   it.each([

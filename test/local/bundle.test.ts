@@ -36,7 +36,7 @@ describe('the built command (dist/, what npm start and the package run)', () => 
         .split('\n\n')[0]!
         .matchAll(/^ {2}(\S+)/gm),
     ].map((m) => m[1]!);
-    expect(names).toEqual(['embed', 'similar', 'transform', 'generate', 'pipeline-local', 'status', 'redrive']);
+    expect(names).toEqual(['embed', 'similar', 'transform', 'explore', 'generate', 'pipeline-local', 'status', 'redrive']);
     // Every command's --help, and the other two spellings once each.
     const asked = [...names.map((name) => [name, '--help']), ['generate', '-h'], ['help', 'status']];
     for (const args of asked) {
@@ -55,6 +55,6 @@ describe('the built command (dist/, what npm start and the package run)', () => 
   it('names a mistyped command instead of looking for a file of that name', () => {
     const r = runCli(['embedd', 'x.parquet']);
     expect(r.code).toBe(2);
-    expect(r.lines).toEqual(["error: unknown command 'embedd'", "see 'track-embeddings --help'"]);
+    expect(r.lines).toEqual(["error: unknown command 'embedd'; did you mean 'embed'?", "see 'track-embeddings --help'"]);
   });
 });

@@ -1,7 +1,18 @@
 /** id_index.bin: built in pieces, read back through the lookup, against Python's dict semantics computed here by hand. */
 import { describe, expect, it } from 'vitest';
 import type { IdColumn } from '../../lib/embedding/columns.ts';
-import { idIndexLayout, idIndexOf, sortByHash } from '../../lib/outputs/id-index.ts';
+import {
+  DICT_BLOCK,
+  SAME,
+  copyIds,
+  idIndexLayout,
+  idIndexOf,
+  rowBlock,
+  rowBlockIds,
+  shardKeys,
+  sortByHash,
+} from '../../lib/outputs/id-index.ts';
+import { toPlain } from '../../lib/embedding/columns.ts';
 import { openIdIndex } from '../../lib/search/id-lookup.ts';
 import { OutputFolderError } from '../../lib/outputs/manifest-check.ts';
 
@@ -87,5 +98,61 @@ describe('id index', () => {
     await expect(openIdIndex(source(new Uint8Array(100)), 10, false)).rejects.toThrow(OutputFolderError);
     const bytes = idIndexOf([column(['a', 'b'])]);
     await expect(openIdIndex(source(bytes), 3, false)).rejects.toThrow(/indexes 2 rows, the manifest says 3/);
+  });
+
+  describe('dictionary ids', () => {
+    /** Rows of `ids` as codes into the distinct values, in first-seen order (what a writer's dictionary holds). */
+    function dictColumn(ids: readonly string[]): IdColumn {
+      const values = [...new Set(ids)];
+      const codes = Int32Array.from(ids, (id) => values.indexOf(id));
+      return { codes, dictionary: column(values) as { offsets: Int32Array; data: Uint8Array } };
+    }
+    const big = 'x'.repeat(100_000);
+    const ids = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? `${big}${i % 5}` : `small-${i % 40}`));
+
+    it('answers as the same ids written out do, and carries each entry once per shard', async () => {
+      const dict = dictOf(ids);
+      const asDict = idIndexOf([dictColumn(ids.slice(0, 250)), dictColumn(ids.slice(250))], 64);
+      const asPlain = idIndexOf([column(ids.slice(0, 250)), column(ids.slice(250))], 64);
+      const lookup = await openIdIndex(source(asDict), ids.length, true);
+      for (const [id, row] of dict) expect(await lookup.rowOf(id)).toBe(row);
+      for (let row = 0; row < ids.length; row += 7) expect(await lookup.idOf(row)).toBe(dict.get(ids[row]!) === row ? ids[row] : null);
+      // Each big entry once in the partitions and once in each shard's row block, not once per row.
+      expect(asDict.length).toBeLessThan(asPlain.length / 10);
+      expect(asDict.length).toBeLessThan(3 * 5 * big.length + 64 * 1024);
+    });
+
+    it("writes a repeated entry's later key records without its bytes", () => {
+      const keys = shardKeys(dictColumn(ids), 0, 0);
+      const view = new DataView(keys.records.buffer);
+      let same = 0;
+      for (let at = 0; at < keys.records.length;) {
+        const len = view.getUint32(at + 16, true);
+        if (len === SAME) same++;
+        at += 20 + (len === SAME ? 0 : len);
+      }
+      expect(same).toBe(ids.length - new Set(ids).size);
+      expect(keys.records.length).toBeLessThan(ids.length * 20 + 5 * (big.length + 1) + 40 * 9);
+    });
+
+    it('keeps a row block as codes when that is smaller, and reads it back', () => {
+      const col = dictColumn(ids);
+      const block = rowBlock(col);
+      expect(new DataView(block.buffer).getUint32(0, true)).toBe(DICT_BLOCK);
+      const back = toPlain(rowBlockIds(block, ids.length));
+      expect(Buffer.from(back.data).equals(Buffer.from(toPlain(col).data))).toBe(true);
+      // Distinct values: written out (codes would not be smaller).
+      const plain = rowBlock(dictColumn(['a', 'b', 'c']));
+      expect(new DataView(plain.buffer).getUint32(0, true)).toBe(0);
+      expect(Buffer.from(toPlain(rowBlockIds(plain, 3)).data).toString()).toBe('abc');
+    });
+  });
+
+  it('copies a batch of plain ids with offsets as wide as they came (float64 past 2 GiB)', () => {
+    const wide = { offsets: Float64Array.of(5, 7, 10), data: utf8.encode('.....abcde') };
+    const copy = copyIds(wide) as { offsets: Float64Array; data: Uint8Array };
+    expect(copy.offsets).toBeInstanceOf(Float64Array);
+    expect([...copy.offsets]).toEqual([0, 2, 5]);
+    expect(Buffer.from(copy.data).toString()).toBe('abcde');
   });
 });

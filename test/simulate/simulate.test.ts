@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Clock, SharedRate } from '../../lib/simulate/clock.ts';
+import { SimBucket } from '../../lib/simulate/sim-s3.ts';
+import { AWS, CALIBRATION, LOCAL, MEASURED_PIPELINE_LOCAL, type Figure } from '../../lib/simulate/figures.ts';
+import { simulate } from '../../lib/simulate/run.ts';
+import { peakConcurrency } from '../../lib/simulate/report.ts';
+
+describe('virtual time', () => {
+  it('shares a rate between its users: two at once take twice as long as one', async () => {
+    const clock = new Clock();
+    const rate = new SharedRate(clock, 1);
+    const ends: number[] = [];
+    await clock.run(async () => {
+      await rate.use(100);
+      ends.push(clock.now);
+      await Promise.all([rate.use(100).then(() => ends.push(clock.now)), rate.use(100).then(() => ends.push(clock.now))]);
+    });
+    expect(ends).toEqual([100, 300, 300]);
+  });
+});
+
+describe('simulated S3', () => {
+  it.each([
+    [5500, 0, 0],
+    [6000, 500, 520],
+  ])(
+    'answers %i GETs at once on one prefix with %i (to %i, retries throttled again) SlowDowns past 5,500 per second',
+    async (n, least, most) => {
+      const clock = new Clock();
+      const bucket = new SimBucket(clock, AWS);
+      const net = new SharedRate(clock, Infinity);
+      await clock.run(() =>
+        Promise.all(Array.from({ length: n }, (_, i) => bucket.request('GET', `p/${i}`, 0, net, 'out').catch(() => undefined))),
+      );
+      const c = bucket.prefixes.get('p/')!;
+      expect(c.slowDowns).toBeGreaterThanOrEqual(least);
+      expect(c.slowDowns).toBeLessThanOrEqual(most);
+      // The SDK's retries got every one through within the second.
+      expect(c.requests.GET - c.slowDowns).toBe(n);
+    },
+  );
+});
+
+describe('figures', () => {
+  it('name a source for every figure', () => {
+    const figures = (o: object): Figure[] =>
+      Object.values(o).flatMap((v: unknown) => (v && typeof v === 'object' ? ('source' in v ? [v as Figure] : figures(v)) : []));
+    const all = [...figures(AWS), ...figures(LOCAL), ...figures(CALIBRATION)];
+    expect(all.length).toBeGreaterThan(40);
+    for (const f of all) expect(f.source.length, JSON.stringify(f)).toBeGreaterThan(10);
+  });
+});
+
+describe('the simulated job', () => {
+  it('predicts pipeline-local at 2M rows within ±25 % of its measured wall time', async () => {
+    const r = await simulate({ rows: 2_000_000, platform: LOCAL });
+    expect(r.status).toBe('published');
+    const measured = MEASURED_PIPELINE_LOCAL.rows2M.value;
+    expect(Math.abs(r.wallMs / 1000 / measured - 1)).toBeLessThanOrEqual(0.25);
+  });
+
+  it('runs the real orchestration: statistics in parts, every shard, the reduce, the clean-up', async () => {
+    const r = await simulate({ rows: 20_000_000, statsPartRows: 8_388_608, concurrency: 100 });
+    expect(r.status).toBe('published');
+    expect(r.phases.map((p) => p.name)).toEqual([
+      'check the upload',
+      'statistics: sums',
+      'statistics: means',
+      'statistics: deviations',
+      'statistics: scaler and shards',
+      'embed shards',
+      'take the publish lock',
+      'reduce and publish',
+      'release the publish lock',
+      'clean up',
+    ]);
+    expect(r.invocations.filter((i) => i.fn === 'embed')).toHaveLength(20);
+    expect(peakConcurrency(r).byFunction.embed).toBe(20);
+    expect(r.invocations.filter((i) => i.fn === 'stats')).toHaveLength(2 * 3);
+  });
+
+  it('fails the job, as Lambda would, when the reducer passes 15 minutes', async () => {
+    const r = await simulate({ rows: 100_000_000, repeats: 0.1, concurrency: 1000 });
+    expect(r.status).toBe('failed');
+    expect(r.invocations.filter((i) => i.fn === 'reduce' && i.error?.includes('timed out'))).toHaveLength(3);
+  });
+});
