@@ -219,7 +219,8 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
       const groups: number[][] = [];
       for (let j = a; j < b; j++) {
         const i = order[j]!;
-        const g = groups.find((g) => equalBytes(idOf(g[0]!), idOf(i)));
+        // The same bytes (a dictionary entry's SAME records) need no comparison.
+        const g = groups.find((g) => (slice[g[0]!] === slice[i] && at[g[0]!] === at[i]) || equalBytes(idOf(g[0]!), idOf(i)));
         if (g) g.push(i);
         else groups.push([i]);
       }
@@ -262,9 +263,7 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /**
