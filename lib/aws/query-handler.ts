@@ -21,6 +21,8 @@ import { silentTelemetry, type ContextLike, type Telemetry } from '../observabil
 
 /** What a loaded mapping takes in memory per byte of id_to_index.json (the text, the ids as strings, the Map). */
 const MAPPING_MEMORY_FACTOR = 4;
+/** An id index up to this size is held in memory (a warm query reads nothing); a larger one is read a few KB per lookup. */
+const HOLD_INDEX_BYTES = 256 << 20;
 const DIMS = 14;
 
 export interface QueryDeps {
@@ -79,7 +81,11 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
       if (inUse + bytes <= maxBytes) break;
       evict(other);
     }
-    const embeddings = await openOutputs(s3OutputFiles(deps.s3, deps.bucket, prefix), { maxRows: deps.maxRows, limitNote: '' });
+    const embeddings = await openOutputs(s3OutputFiles(deps.s3, deps.bucket, prefix), {
+      maxRows: deps.maxRows,
+      limitNote: '',
+      holdIndexUpTo: HOLD_INDEX_BYTES,
+    });
     // The manifest read may be newer than the HEAD: keyed by the HEAD's ETag, a change reloads once more.
     loaded.set(name, { etag, bytes, embeddings });
     inUse += bytes;
@@ -143,7 +149,7 @@ async function answer(e: SearchOutputs, q: Query) {
 
 /**
  * What loading the output takes in memory, from its files' sizes: the vectors, and the mapping's
- * ids unless the output has an id index (looked up a few KB at a time, never loaded).
+ * ids, or the id index when it has one small enough to hold (a larger one is read a few KB per lookup).
  */
 async function footprint(s3: S3Client, bucket: string, prefix: string): Promise<number> {
   const size = async (file: string) => {
@@ -155,7 +161,8 @@ async function footprint(s3: S3Client, bucket: string, prefix: string): Promise<
     }
   };
   const [vectors, mapping, index] = await Promise.all([size(vectorsFileName(DIMS)), size(MAPPING_FILE), size(ID_INDEX_FILE)]);
-  return vectors + (index > 0 ? 0 : MAPPING_MEMORY_FACTOR * mapping);
+  if (index === 0) return vectors + MAPPING_MEMORY_FACTOR * mapping;
+  return vectors + (index <= HOLD_INDEX_BYTES ? index : 0);
 }
 
 function checked(body: unknown): unknown {

@@ -15,19 +15,42 @@ import { sdkProblem } from './clients.ts';
  */
 export function s3OutputFiles(client: S3Client, bucket: string, prefix: string): OutputFiles {
   const where = s3Url(bucket, prefix);
+  /** An S3 failure said as the folder's: a newer version than `etag` is an OutputChangedError. */
+  const failed = (file: string, etag: string | undefined, e: unknown): Error => {
+    if (etag !== undefined && isPreconditionFailed(e))
+      return new OutputChangedError(`${where}: ${file} is no longer the version its manifest names (a newer publish is landing)`);
+    return missingOrUnreadable(where, file, isNotFound(e) ? null : sdkProblem(e));
+  };
+  const get = async (file: string, etag: string | undefined, range?: string) => {
+    try {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${file}`, IfMatch: etag, Range: range }));
+      if (!out.Body) throw new Error('the response has no body');
+      return await out.Body.transformToByteArray();
+    } catch (e: unknown) {
+      throw failed(file, etag, e);
+    }
+  };
   return {
     where,
     async read(file, etag) {
       if (!isFolderFileName(file)) throw outsideTheFolder(where, file);
+      return get(file, etag);
+    },
+    /** Ranged GETs of that version (If-Match), after a HEAD for its size: a lookup in id_index.bin, the vectors in pieces. */
+    async source(file, etag) {
+      if (!isFolderFileName(file)) throw outsideTheFolder(where, file);
+      let size: number;
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${file}`, IfMatch: etag }));
-        if (!out.Body) throw new Error('the response has no body');
-        return await out.Body.transformToByteArray();
+        size = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}${file}`, IfMatch: etag }))).ContentLength ?? 0;
       } catch (e: unknown) {
-        if (etag !== undefined && isPreconditionFailed(e))
-          throw new OutputChangedError(`${where}: ${file} is no longer the version its manifest names (a newer publish is landing)`);
-        throw missingOrUnreadable(where, file, isNotFound(e) ? null : sdkProblem(e));
+        throw failed(file, etag, e);
       }
+      return {
+        name: `${where}${file}`,
+        size,
+        read: async (offset: number, length: number) =>
+          length === 0 ? new Uint8Array(0) : get(file, etag, `bytes=${offset}-${offset + length - 1}`),
+      };
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Manifest } from '../outputs/manifest.ts';
 import { checkManifest, fileIn, isFolderFileName, oneLine, OutputFolderError, shown } from '../outputs/manifest-check.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { openFileSource } from '../io/file-source.ts';
+import { mapLimit } from '../io/concurrency.ts';
 import { mapLookup, openIdIndex, type IdLookup } from './id-lookup.ts';
 
 export { OutputFolderError } from '../outputs/manifest-check.ts';
@@ -56,29 +57,24 @@ const PINNED_ATTEMPTS = 6;
 
 /** The files of a local output folder; a name that would leave the folder is refused before anything is opened. */
 export function folderFiles(dir: string): OutputFiles {
+  /** `open(path)` of a regular file of the folder, its failures said as the folder's. */
+  const opened = async <T>(file: string, open: (path: string) => Promise<T>): Promise<T> => {
+    if (!isFolderFileName(file)) throw outsideTheFolder(dir, file);
+    const path = join(dir, file);
+    try {
+      // A folder or a FIFO in a file's place is refused, not waited on.
+      if (!(await stat(path)).isFile()) throw new OutputFolderError(`${dir}: cannot read ${file}: not a regular file`);
+      return await open(path);
+    } catch (e: unknown) {
+      if (e instanceof OutputFolderError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw missingOrUnreadable(dir, file, code === 'ENOENT' ? null : String(e));
+    }
+  };
   return {
     where: dir,
-    async read(file) {
-      if (!isFolderFileName(file)) throw outsideTheFolder(dir, file);
-      const path = join(dir, file);
-      try {
-        // A folder or a FIFO in a file's place is refused, not waited on.
-        if (!(await stat(path)).isFile()) throw new OutputFolderError(`${dir}: cannot read ${file}: not a regular file`);
-        return await readFile(path);
-      } catch (e: unknown) {
-        if (e instanceof OutputFolderError) throw e;
-        const code = (e as NodeJS.ErrnoException).code;
-        throw missingOrUnreadable(dir, file, code === 'ENOENT' ? null : String(e));
-      }
-    },
-    async source(file) {
-      if (!isFolderFileName(file)) throw outsideTheFolder(dir, file);
-      try {
-        return await openFileSource(join(dir, file));
-      } catch (e: unknown) {
-        throw missingOrUnreadable(dir, file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : String(e));
-      }
-    },
+    read: (file) => opened(file, (path) => readFile(path)),
+    source: (file) => opened(file, openFileSource),
   };
 }
 
@@ -99,27 +95,30 @@ export class OutputTooLargeError extends OutputFolderError {
 }
 
 /**
- * Parses a float32 C-order 2-D .npy as this tool writes it (numpy's own files in C order too):
- * the magic, a version numpy writes, a header that fits the file and says `<f4`, C order and two
- * dimensions, and exactly rows × cols × 4 bytes of data after it. `where` names the file.
+ * Checks a float32 C-order 2-D .npy as this tool writes it (numpy's own files in C order too)
+ * from its first bytes (`head`: at least its header, or the whole file when shorter) and its
+ * size: the magic, a version numpy writes, a header that fits the file and says `<f4`, C order
+ * and two dimensions, and exactly rows × cols × 4 bytes of data after it. `where` names the file.
+ * Returns the shape and where the data starts.
  */
-export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols: number; data: Float32Array } {
+export function npyLayout(head: Uint8Array, size: number, where: string): { rows: number; cols: number; start: number } {
   const fail = (problem: string): never => {
     throw new OutputFolderError(`${where}: ${problem}`);
   };
-  if (bytes.byteLength === 0) fail('empty, not an .npy file');
-  const magic = String.fromCharCode(...bytes.subarray(1, 6));
-  if (bytes[0] !== 0x93 || magic !== 'NUMPY') fail('not an .npy file (no \\x93NUMPY at its start)');
-  if (bytes.byteLength < 10) fail(`truncated: ${bytes.byteLength} bytes, shorter than an .npy header`);
-  const [major, minor] = [bytes[6]!, bytes[7]!];
+  if (size === 0) fail('empty, not an .npy file');
+  const magic = String.fromCharCode(...head.subarray(1, 6));
+  if (head[0] !== 0x93 || magic !== 'NUMPY') fail('not an .npy file (no \\x93NUMPY at its start)');
+  if (size < 10) fail(`truncated: ${size} bytes, shorter than an .npy header`);
+  const [major, minor] = [head[6]!, head[7]!];
   if (major < 1 || major > 3 || minor !== 0) fail(`.npy format version ${major}.${minor}, not one numpy writes (1.0, 2.0 or 3.0)`);
   const prefix = major === 1 ? 10 : 12;
-  if (bytes.byteLength < prefix) fail(`truncated: ${bytes.byteLength} bytes, shorter than an .npy ${major}.0 header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (size < prefix) fail(`truncated: ${size} bytes, shorter than an .npy ${major}.0 header`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = prefix + headerLength;
-  if (start > bytes.byteLength) fail(`truncated in its header: ${bytes.byteLength} bytes, the header says it ends at byte ${start}`);
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(prefix, start));
+  if (start > size) fail(`truncated in its header: ${size} bytes, the header says it ends at byte ${start}`);
+  if (start > head.byteLength) throw new RangeError(`npyLayout: given ${head.byteLength} bytes of a header of ${start}`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(head.subarray(prefix, start));
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)\b/.exec(header)?.[1];
   const shape = /'shape':\s*\(\s*(\d+)\s*,\s*(\d+)\s*,?\s*\)/.exec(header);
@@ -127,16 +126,56 @@ export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols
   const rows = Number(shape![1]);
   const cols = Number(shape![2]);
   const need = rows * cols * 4;
-  const have = bytes.byteLength - start;
+  const have = size - start;
   const matrix = `a ${rows.toLocaleString('en-US')} × ${cols.toLocaleString('en-US')} float32 matrix`;
   if (have < need) fail(`truncated: ${have.toLocaleString('en-US')} bytes of data, ${matrix} needs ${need.toLocaleString('en-US')}`);
   if (have > need) fail(`${(have - need).toLocaleString('en-US')} bytes more than ${matrix} (a damaged or different file)`);
+  return { rows, cols, start };
+}
+
+/** Parses a whole .npy file's bytes (see `npyLayout`). */
+export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols: number; data: Float32Array } {
+  const { rows, cols, start } = npyLayout(bytes, bytes.byteLength, where);
   // A file read whole into its own buffer is used in place (numpy pads the header to 64 bytes: the data is aligned),
   // so a query holds the vectors once; else copied into a buffer of its own (a pooled Buffer's slice is a view).
   const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength && start % 4 === 0;
   if (own) return { rows, cols, data: new Float32Array(bytes.buffer, start, rows * cols) };
   const data = new Float32Array(rows * cols);
-  new Uint8Array(data.buffer).set(bytes.subarray(start, start + need));
+  new Uint8Array(data.buffer).set(bytes.subarray(start, start + rows * cols * 4));
+  return { rows, cols, data };
+}
+
+/** Runs `read` over a source, then closes it (a local file's handle). */
+async function readAll<T>(source: ByteSource & { close?(): Promise<void> }, read: (s: ByteSource) => Promise<T>): Promise<T> {
+  try {
+    return await read(source);
+  } finally {
+    await source.close?.();
+  }
+}
+
+/** Bytes a ranged read of the vectors asks for at once, and how many such reads are in flight. */
+const NPY_CHUNK = 64 << 20;
+const NPY_READS = 4;
+
+/**
+ * Reads a .npy through ranged reads straight into its matrix, so it may be larger than one
+ * buffer holds (Node reads a file whole only up to 2 GiB; a 100M-row output's vectors are 5.6 GB)
+ * and is held once.
+ */
+export async function readNpy(source: ByteSource, where: string): Promise<{ rows: number; cols: number; data: Float32Array }> {
+  const first = await source.read(0, Math.min(source.size, 12));
+  let head = first;
+  if (first.length >= 10 && first[0] === 0x93) {
+    const view = new DataView(first.buffer, first.byteOffset, first.byteLength);
+    const start = first[6] === 1 ? 10 + view.getUint16(8, true) : first.length >= 12 ? 12 + view.getUint32(8, true) : 0;
+    if (start > first.length && start <= source.size) head = await source.read(0, start);
+  }
+  const { rows, cols, start } = npyLayout(head, source.size, where);
+  const data = new Float32Array(rows * cols);
+  const bytes = new Uint8Array(data.buffer);
+  const chunks = Array.from({ length: Math.ceil(bytes.length / NPY_CHUNK) }, (_, i) => i * NPY_CHUNK);
+  await mapLimit(chunks, NPY_READS, async (at) => bytes.set(await source.read(start + at, Math.min(NPY_CHUNK, bytes.length - at)), at));
   return { rows, cols, data };
 }
 
@@ -197,7 +236,10 @@ export async function loadEmbeddings(from: string | OutputFiles, opts: { maxRows
  * Opens an output folder for search: the vectors, and the ids through `id_index.bin` when the
  * manifest names one (the mapping is then never read), else through the parsed mapping.
  */
-export async function openOutputs(from: string | OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}): Promise<SearchOutputs> {
+export async function openOutputs(
+  from: string | OutputFiles,
+  opts: { maxRows?: number; limitNote?: string; holdIndexUpTo?: number } = {},
+): Promise<SearchOutputs> {
   const files = typeof from === 'string' ? folderFiles(from) : from;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -211,7 +253,12 @@ export async function openOutputs(from: string | OutputFiles, opts: { maxRows?: 
         : await files
             .read(indexFile, etag)
             .then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
-      const named = { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
+      // Up to `holdIndexUpTo` bytes the index is read whole and looked up in memory (a warm query function then reads nothing).
+      const held = source.size <= (opts.holdIndexUpTo ?? 0) ? await source.read(0, source.size) : null;
+      if (held) await (source as { close?(): Promise<void> }).close?.();
+      const named = held
+        ? { name: where, size: held.length, read: async (o: number, n: number) => held.subarray(o, o + n) }
+        : { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
       const lookup = await openIdIndex(named, head.rows, head.manifest.outputs.repeatedIds);
       return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
     } catch (e: unknown) {
@@ -233,7 +280,9 @@ async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNo
   const { vectors } = manifest.outputs;
   const etags = manifest.outputs.etags ?? {};
   const etagOf = (file: string) => (Object.hasOwn(etags, file) ? etags[file] : undefined);
-  const npy = parseNpy(await files.read(vectors, etagOf(vectors)), fileIn(dir, vectors));
+  const npy = files.source
+    ? await readAll(await files.source(vectors, etagOf(vectors)), (src) => readNpy(src, fileIn(dir, vectors)))
+    : parseNpy(await files.read(vectors, etagOf(vectors)), fileIn(dir, vectors));
   if (npy.rows !== rows || npy.cols !== cols)
     throw new OutputFolderError(`${fileIn(dir, vectors)}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${cols}`);
   if (npy.cols !== manifest.dims)
