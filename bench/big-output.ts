@@ -1,13 +1,13 @@
 /**
- * npm run bench:big-output -- [--rows 10000000] [--shard-rows 1048576] [--queries 20] [--dir /tmp/big-output]
+ * npm run bench:big-output -- [--rows 10000000] [--shard-rows 1048576] [--queries 20] [--dir /tmp/big-output] [--reuse]
  * An output folder of `--rows` rows with stubbed vectors (seeded normal values; no Parquet input,
  * no embedding) and real ids, mapping and id index, written shard by shard as the pipeline's
  * pieces are (lib/outputs/id-index.ts). Then: the id index's size, a lookup's time and bytes read
  * (median over `--queries` ids, after opening), and `track-embeddings similar --id` end to end in a
  * child process (wall time and peak RSS from /usr/bin/time), which reads the vectors and the index
- * but not the mapping.
+ * but not the mapping. `--reuse` measures a folder an earlier run left (same rows) without building it again.
  */
-import { mkdirSync, openSync, closeSync, writeSync, readSync, statSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, writeSync, readSync, readFileSync, statSync, rmSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'shard-rows': { type: 'string', default: String(1 << 20) },
     queries: { type: 'string', default: '20' },
     dir: { type: 'string', default: '/tmp/track-embeddings-big-output' },
+    reuse: { type: 'boolean', default: false },
   },
 });
 const rows = Number(values.rows);
@@ -61,88 +62,98 @@ function idColumn(first: number, n: number): IdColumn {
 }
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
-const t0 = performance.now();
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
 const layout = idIndexLayout(rows);
 const P = 2 ** layout.partBits;
 const shards = Math.ceil(rows / shardRows);
+const manifestPath = join(dir, 'manifest.json');
+const reused =
+  values.reuse &&
+  existsSync(manifestPath) &&
+  (JSON.parse(readFileSync(manifestPath, 'utf8')) as { outputs: { shape: number[] } }).outputs.shape[0] === rows;
+const built = reused ? null : build();
 
-// Vectors (seeded values) and the mapping, shard by shard; each shard's keys and row block kept for the index.
-const npy = openSync(join(dir, 'spotify_vectors_14d.npy'), 'w');
-writeSync(npy, npyHeader(rows, DIMS));
-const mapping = openSync(join(dir, 'id_to_index.json'), 'w');
-writeSync(mapping, '{');
-const keys: ReturnType<typeof shardKeys>[] = [];
-const blocks: Uint8Array[] = [];
-let seed = 1;
-for (let s = 0; s < shards; s++) {
-  const first = s * shardRows;
-  const n = Math.min(shardRows, rows - first);
-  const v = new Float32Array(n * DIMS);
-  for (let i = 0; i < v.length; i++) v[i] = ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 4;
-  writeSync(npy, new Uint8Array(v.buffer));
-  const ids = idColumn(first, n);
-  const w = new ByteWriter(n * 36);
-  writeMappingFragment(w, ids, first, s > 0);
-  writeSync(mapping, w.bytes());
-  keys.push(shardKeys(ids, first, layout.partBits));
-  blocks.push(rowBlock(ids));
-}
-writeSync(mapping, '}');
-closeSync(mapping);
-closeSync(npy);
-const tBuild = performance.now();
+/** Writes the folder: vectors, mapping, index, manifest. */
+function build() {
+  const t0 = performance.now();
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
 
-// The index: one partition at a time from every shard's slice, as the pipeline's partition invokes build it.
-const partsPath = join(dir, 'partitions.tmp');
-const parts = openSync(partsPath, 'w');
-const partitionBytes: number[] = [];
-let entries = 0;
-for (let p = 0; p < P; p++) {
-  const built = buildPartition(
-    keys.map((k) => k.records.subarray(k.offsets[p], k.offsets[p + 1])),
-    layout,
-    (r) => Math.floor(r / shardRows),
+  // Vectors (seeded values) and the mapping, shard by shard; each shard's keys and row block kept for the index.
+  const npy = openSync(join(dir, 'spotify_vectors_14d.npy'), 'w');
+  writeSync(npy, npyHeader(rows, DIMS));
+  const mapping = openSync(join(dir, 'id_to_index.json'), 'w');
+  writeSync(mapping, '{');
+  const keys: ReturnType<typeof shardKeys>[] = [];
+  const blocks: Uint8Array[] = [];
+  let seed = 1;
+  for (let s = 0; s < shards; s++) {
+    const first = s * shardRows;
+    const n = Math.min(shardRows, rows - first);
+    const v = new Float32Array(n * DIMS);
+    for (let i = 0; i < v.length; i++) v[i] = ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 4;
+    writeSync(npy, new Uint8Array(v.buffer));
+    const ids = idColumn(first, n);
+    const w = new ByteWriter(n * 36);
+    writeMappingFragment(w, ids, first, s > 0);
+    writeSync(mapping, w.bytes());
+    keys.push(shardKeys(ids, first, layout.partBits));
+    blocks.push(rowBlock(ids));
+  }
+  writeSync(mapping, '}');
+  closeSync(mapping);
+  closeSync(npy);
+  const tBuild = performance.now();
+
+  // The index: one partition at a time from every shard's slice, as the pipeline's partition invokes build it.
+  const partsPath = join(dir, 'partitions.tmp');
+  const parts = openSync(partsPath, 'w');
+  const partitionBytes: number[] = [];
+  let entries = 0;
+  for (let p = 0; p < P; p++) {
+    const built = buildPartition(
+      keys.map((k) => k.records.subarray(k.offsets[p], k.offsets[p + 1])),
+      layout,
+      (r) => Math.floor(r / shardRows),
+    );
+    writeSync(parts, built.bytes);
+    partitionBytes.push(built.bytes.length);
+    entries += built.entries;
+  }
+  closeSync(parts);
+  const index = openSync(join(dir, ID_INDEX_FILE), 'w');
+  writeSync(
+    index,
+    idIndexHeader({ layout, rows, entries, partitionBytes, blocks: blocks.map((b, s) => ({ firstRow: s * shardRows, bytes: b.length })) }),
   );
-  writeSync(parts, built.bytes);
-  partitionBytes.push(built.bytes.length);
-  entries += built.entries;
+  const partsFd = openSync(partsPath, 'r');
+  const chunk = Buffer.alloc(8 << 20);
+  for (let n; (n = readSync(partsFd, chunk)) > 0;) writeSync(index, chunk.subarray(0, n));
+  closeSync(partsFd);
+  rmSync(partsPath);
+  for (const b of blocks) writeSync(index, b);
+  closeSync(index);
+  keys.length = 0;
+  blocks.length = 0;
+  const manifest = buildManifest({
+    input: { name: join(dir, 'stub.parquet'), bytes: 0, rows, rowGroups: 0, createdBy: 'bench/big-output.ts (stubbed vectors)' },
+    spec: DEFAULT_SPEC,
+    scaler: {
+      count: Array(11).fill(rows),
+      mean: Array(11).fill(0),
+      variance: Array(11).fill(1),
+      scale: Array(11).fill(1),
+    },
+    repeatedIds: false,
+    shards: { count: shards, targetRows: shardRows },
+    timingsMs: {},
+    idIndex: ID_INDEX_FILE,
+    uniqueIds: entries,
+  });
+  const manifestFd = openSync(join(dir, 'manifest.json'), 'w');
+  writeSync(manifestFd, JSON.stringify(manifest, null, 2) + '\n');
+  closeSync(manifestFd);
+  return { t0, tBuild, tIndex: performance.now(), entries };
 }
-closeSync(parts);
-const index = openSync(join(dir, ID_INDEX_FILE), 'w');
-writeSync(
-  index,
-  idIndexHeader({ layout, rows, entries, partitionBytes, blocks: blocks.map((b, s) => ({ firstRow: s * shardRows, bytes: b.length })) }),
-);
-const partsFd = openSync(partsPath, 'r');
-const chunk = Buffer.alloc(8 << 20);
-for (let n; (n = readSync(partsFd, chunk)) > 0;) writeSync(index, chunk.subarray(0, n));
-closeSync(partsFd);
-rmSync(partsPath);
-for (const b of blocks) writeSync(index, b);
-closeSync(index);
-keys.length = 0;
-blocks.length = 0;
-const manifest = buildManifest({
-  input: { name: join(dir, 'stub.parquet'), bytes: 0, rows, rowGroups: 0, createdBy: 'bench/big-output.ts (stubbed vectors)' },
-  spec: DEFAULT_SPEC,
-  scaler: {
-    count: Array(11).fill(rows),
-    mean: Array(11).fill(0),
-    variance: Array(11).fill(1),
-    scale: Array(11).fill(1),
-  },
-  repeatedIds: false,
-  shards: { count: shards, targetRows: shardRows },
-  timingsMs: {},
-  idIndex: ID_INDEX_FILE,
-  uniqueIds: entries,
-});
-const manifestFd = openSync(join(dir, 'manifest.json'), 'w');
-writeSync(manifestFd, JSON.stringify(manifest, null, 2) + '\n');
-closeSync(manifestFd);
-const tIndex = performance.now();
 
 // Lookups through the index.
 const source = await openFileSource(join(dir, ID_INDEX_FILE));
@@ -186,8 +197,12 @@ const lines = [
   `| spotify_vectors_14d.npy | ${mb(size('spotify_vectors_14d.npy'))} |`,
   `| id_to_index.json | ${mb(size('id_to_index.json'))} |`,
   `| id_index.bin | ${mb(size(ID_INDEX_FILE))} |`,
-  `| writing vectors + mapping + shard keys | ${((tBuild - t0) / 1000).toFixed(1)} s |`,
-  `| building id_index.bin (${P} partitions, one at a time) | ${((tIndex - tBuild) / 1000).toFixed(1)} s |`,
+  ...(built
+    ? [
+        `| writing vectors + mapping + shard keys | ${((built.tBuild - built.t0) / 1000).toFixed(1)} s |`,
+        `| building id_index.bin (${P} partitions, one at a time) | ${((built.tIndex - built.tBuild) / 1000).toFixed(1)} s |`,
+      ]
+    : []),
   `| opening the index (header and directories) | ${openMs.toFixed(2)} ms, ${opened.toLocaleString('en-US')} bytes |`,
   `| id → row, median of ${queries} | ${median(times).toFixed(3)} ms, ${Math.round(perLookup).toLocaleString('en-US')} bytes read |`,
   `| row → id, median of ${queries} | ${median(reverse).toFixed(3)} ms |`,

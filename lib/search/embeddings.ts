@@ -173,9 +173,13 @@ export async function readNpy(source: ByteSource, where: string): Promise<{ rows
   }
   const { rows, cols, start } = npyLayout(head, source.size, where);
   const data = new Float32Array(rows * cols);
-  const bytes = new Uint8Array(data.buffer);
-  const chunks = Array.from({ length: Math.ceil(bytes.length / NPY_CHUNK) }, (_, i) => i * NPY_CHUNK);
-  await mapLimit(chunks, NPY_READS, async (at) => bytes.set(await source.read(start + at, Math.min(NPY_CHUNK, bytes.length - at)), at));
+  // Views of one chunk each: a Uint8Array over all of a 5.6 GB matrix is past V8's typed array length on Node 20.
+  const total = data.byteLength;
+  const chunks = Array.from({ length: Math.ceil(total / NPY_CHUNK) }, (_, i) => i * NPY_CHUNK);
+  await mapLimit(chunks, NPY_READS, async (at) => {
+    const n = Math.min(NPY_CHUNK, total - at);
+    new Uint8Array(data.buffer, at, n).set(await source.read(start + at, n));
+  });
   return { rows, cols, data };
 }
 
