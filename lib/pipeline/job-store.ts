@@ -145,6 +145,13 @@ export class JobStore {
     return this.objects.source(this.shardKey(jobId, shard, part));
   }
 
+  /** Bytes of one of a shard's scratch objects, by a range known from its record (one GET where the store can). */
+  async readShardRange(jobId: string, shard: number, part: ShardPart, offset: number, length: number): Promise<Uint8Array> {
+    const key = this.shardKey(jobId, shard, part);
+    if (this.objects.getRange) return this.objects.getRange(key, offset, length);
+    return (await this.objects.source(key)).read(offset, length);
+  }
+
   /** One of a shard's scratch objects as a piece of a stitched output. */
   shardSegment(jobId: string, shard: number, part: ShardPart, size: number): StitchSegment {
     return { key: this.shardKey(jobId, shard, part), size };

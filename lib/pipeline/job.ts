@@ -10,6 +10,7 @@
  *        statistics: deviations      one invoke of stats per part             (map)
  *        statistics: scaler and shards  the fitted scaler, the shard plan     (step)
  *   embed shards                     one invoke of embed per shard            (map, bounded)
+ *   repeated ids: key directory      every shard's partition offsets, one object (step)
  *   repeated ids: index partitions   one invoke per hash partition: its piece of the id index
  *                                    and its repeated ids                     (map, bounded)
  *   repeated ids: combine            which shards' fragments change           (step)
@@ -32,7 +33,7 @@ import type { ReduceOutcome } from './reduce-step.ts';
 import type { EmbedPayload, ReducePayload, RepeatsPayload, StatsPayload } from './payloads.ts';
 import type { PartitionOutcome } from './repeats-step.ts';
 import type { FunctionLimits } from './plan-limits.ts';
-import { combineIndex } from './repeats-step.ts';
+import { combineIndex, writeKeyDirectory } from './repeats-step.ts';
 import { checkUpload, finishStats, mergeMeans, type PlanSummary, type Rejected } from './stats-step.ts';
 import { endUnpublished } from './job-end.ts';
 import { PipelineError, messageOf } from '../errors.ts';
@@ -156,6 +157,7 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
         // Over hash partitions, so that no invocation holds every id; then only the shards a repeat touches.
         const repeats = s.repeatsFunction ?? s.reduceFunction;
         const P = planned.idPartitions;
+        await step('repeated ids: key directory', () => writeKeyDirectory(store, jobId));
         const indexed = await fanOut('repeated ids: index partitions', P, 'partition', (c, partition) =>
           invoke<RepeatsPayload, PartitionOutcome>(c, `index partition ${partition}`, repeats, {
             bucket,

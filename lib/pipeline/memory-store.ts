@@ -48,6 +48,13 @@ export class MemoryStore implements ObjectStore {
     return this.objects.get(key)?.body.slice() ?? null;
   }
 
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const at = this.objects.get(key);
+    if (!at) throw new InvalidInputError(`s3://${this.bucket}/${key}`, 'no such object');
+    if (offset < 0 || offset + length > at.body.byteLength) throw new SourceError(`s3://${this.bucket}/${key}: read past the end`);
+    return at.body.slice(offset, offset + length);
+  }
+
   async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | null> {
     const at = this.objects.get(key);
     return at ? { body: at.body.slice(), etag: at.etag } : null;

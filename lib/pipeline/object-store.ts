@@ -13,6 +13,8 @@ export interface ObjectStore {
   /** A byte source over one version of an object (every read pinned to `etag` when given). */
   source(key: string, etag?: string): Promise<ByteSource & { etag: string }>;
   get(key: string): Promise<Uint8Array | null>;
+  /** Bytes [offset, offset + length) of an object whose size the caller knows: one ranged GET, no HEAD first. Absent: `source` serves. */
+  getRange?(key: string, offset: number, length: number): Promise<Uint8Array>;
   /** The object with its ETag, for a conditional replace or delete of exactly that version. */
   getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | null>;
   /** Writes the object; resolves to its new ETag. */

@@ -136,6 +136,7 @@ export class Injector {
       bucket: inner.bucket,
       source: (key, etag) => inner.source(key, etag),
       get: (key) => inner.get(key),
+      ...(inner.getRange && { getRange: inner.getRange.bind(inner) }),
       getVersioned: (key) => inner.getVersioned(key),
       exists: (key) => inner.exists(key),
       currentEtag: (key) => inner.currentEtag(key),
