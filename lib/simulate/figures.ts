@@ -4,7 +4,7 @@
  * assumption marked (A) where no documented figure exists. Two platforms: AWS, and the one
  * machine `pipeline-local` runs on (moto_server as S3, handlers in one Node process).
  *
- * To refresh the calibration: `npm run bench:lambda -- --only embed,stats --runs 3` and
+ * To refresh the calibration: `npm run bench:lambda -- --only embed,stats --runs 3` (the run recorded below also had repeats,merge) and
  * `node --expose-gc --import tsx bench/id-partition.ts --runs 3`, and copy their medians into
  * CALIBRATION below (docs/simulator.md says which cell goes where).
  */
