@@ -201,11 +201,19 @@ export const MULTIPART = {
 export const MEMORY_MB = f(1769, 'MB', 'cdk/props.ts memoryMb: stats, embed, reduce 1,769 MB; job 512 MB');
 export const JOB_MEMORY_MB = f(512, 'MB', 'cdk/props.ts memoryMb.job');
 
-/** What pipeline-local measured, for the check (median of 3, loaded machine). */
+/**
+ * What pipeline-local measured, for the check: the median of 3 on the id-index flow, on a machine
+ * loaded by other work, and how loaded (the same run's statistics step against bench:lambda's).
+ */
 export const MEASURED_PIPELINE_LOCAL = {
   rows2M: f(
-    15.99,
+    34.31,
     's',
-    'npm start -- pipeline-local t2m.parquet -o out (2,000,000 rows, 2 row groups): 11.78, 15.99, 16.20 s as it reports; median',
+    'npm run simulate:check -- --rows 2000000 --runs 3 (2026-12-02 17:55 UTC, after the scale-out merge; load average 6.8 to 9.8 from other work): 36.62, 33.53, 34.31 s as pipeline-local reports; median',
+  ),
+  loadFactor2M: f(
+    8.029 / 5.47,
+    '×',
+    `the last of those runs' manifest.json timingsMs.stats (8,029 ms) against ${BENCH}: stats step 5.47 s at 2M rows`,
   ),
 };

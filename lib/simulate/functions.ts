@@ -50,8 +50,8 @@ export function simFunctions(o: SimOptions): SimFunction[] {
   // The reduce handler tells its payloads apart: a repeated-id task has a `task`, the reduce none.
   const reduceFn = (p: unknown, env: Environment) => {
     const task = p as Partial<RepeatsPayload>;
-    if (task.task === 'index partition') return indexPartition(storeOf(env), env, p as RepeatsPayload & { partition: number }, o);
-    if (task.task === 'rewrite fragment') return rewriteFragment(storeOf(env), env, p as RepeatsPayload & { shard: number }, o);
+    if (task.task === 'index partition') return indexPartition(storeOf(env), env, p as RepeatsPayload & { partition: number }, o.repeats);
+    if (task.task === 'rewrite fragment') return rewriteFragment(storeOf(env), env, p as RepeatsPayload & { shard: number }, o.repeats);
     return reduce(storeOf(env), env, p as ReducePayload);
   };
   return [

@@ -10,7 +10,6 @@
  * them repeated, and spills 2·n·r changes (the first occurrence's new index, the later one's drop).
  */
 import type { Environment } from './sim-lambda.ts';
-import type { SimOptions } from './functions.ts';
 import type { RepeatsPayload } from '../pipeline/payloads.ts';
 import type { PartitionOutcome } from '../pipeline/repeats-step.ts';
 import type { JobStore } from '../pipeline/job-store.ts';
@@ -37,7 +36,8 @@ export async function indexPartition(
   store: JobStore,
   env: Environment,
   x: RepeatsPayload & { partition: number },
-  o: SimOptions,
+  /** The fraction of rows whose id repeats an earlier one. */
+  repeats: number,
 ): Promise<PartitionOutcome> {
   const { jobId, partition: p } = x;
   const plan = await store.plan(jobId);
@@ -57,7 +57,7 @@ export async function indexPartition(
   const records = Math.round(sliceBytes.reduce((a, b) => a + b, 0) / (C.keyRecordHeadBytes.value + C.idBytes.value));
   env.needs(partitionPeakMiB(records), `an id partition of ${records} records`);
   await env.cpu(partitionCpuMs(records));
-  const repeatedIds = Math.round(records * o.repeats);
+  const repeatedIds = Math.round(records * repeats);
   const entries = records - repeatedIds;
   const bytes = 4 * (2 ** layout.bucketBits + 1) + entries * (C.keyRecordHeadBytes.value + C.idBytes.value);
   await store.writeWork(jobId, partitionWork(p), stub(bytes));
@@ -72,7 +72,8 @@ export async function rewriteFragment(
   store: JobStore,
   env: Environment,
   x: RepeatsPayload & { shard: number },
-  o: SimOptions,
+  /** The fraction of rows whose id repeats an earlier one. */
+  repeats: number,
 ): Promise<{ shard: number; bytes: number }> {
   const { jobId, shard } = x;
   const plan = await store.plan(jobId);
@@ -81,8 +82,8 @@ export async function rewriteFragment(
   for (const name of await store.listWork(jobId, `repeats/s${shard}/`)) await store.readWork(jobId, name);
   const done = await store.readShardRecord(jobId, shard);
   if (!done) throw new Error(`job ${jobId}: shard ${shard} has no record: it did not finish`);
-  const changes = 2 * rows * o.repeats;
-  const outBytes = Math.round(done.idBytes * (1 - o.repeats));
+  const changes = 2 * rows * repeats;
+  const outBytes = Math.round(done.idBytes * (1 - repeats));
   env.needs(rewritePeakMiB(changes, outBytes), `the rewrite of shard ${shard}'s fragment`);
   const source = await store.shardSource(jobId, shard, 'ids');
   // eachFragmentEntry: one chunk at a time, parsed before the next is read.
