@@ -1,6 +1,7 @@
 /**
  * npm run simulate -- --rows 1e8,1e9 [--repeats 0.1] [--concurrency N] [--platform aws|local]
- *                     [--memory MB] [--shard-rows N] [--stats-part-rows N] [--svg-dir DIR]
+ *                     [--memory MB] [--shard-rows N] [--stats-part-rows N] [--id-partition-rows N]
+ *                     [--svg-dir DIR]
  * The real job handler against a simulated S3, Lambda and durable engine in virtual time
  * (lib/simulate/; every figure and its source in lib/simulate/figures.ts). Prints the report of
  * each size on stdout and writes DIR/concurrency-<rows>.svg.
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     memory: { type: 'string' },
     'shard-rows': { type: 'string' },
     'stats-part-rows': { type: 'string' },
+    'id-partition-rows': { type: 'string' },
     'svg-dir': { type: 'string', default: 'simulate-out' },
   },
 });
@@ -40,6 +42,7 @@ for (const rows of values.rows.split(',').map(Number)) {
     memoryMb: num(values.memory),
     shardRows: num(values['shard-rows']),
     statsPartRows: num(values['stats-part-rows']),
+    idPartitionRows: num(values['id-partition-rows']),
   });
   const svg = join(values['svg-dir'], `concurrency-${rows}.svg`);
   await writeFile(svg, concurrencySvg(r));

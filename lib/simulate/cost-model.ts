@@ -1,41 +1,26 @@
 /**
  * CPU seconds and memory of each step's work, from the calibration in figures.ts: what the
- * simulated functions charge instead of decoding and embedding rows that are not there.
+ * simulated functions charge instead of decoding, embedding and sorting rows that are not there.
  */
 import { CALIBRATION as C } from './figures.ts';
 
 const MI = 1_048_576;
 
-/** Embedding `rows` rows: decode and kernel, one core of this machine. */
-export const embedCpuMs = (rows: number) => (rows * C.embedCpuPerRowUs.value) / 1000;
-export const embedPeakMiB = (rows: number) => 100 + ((C.embedPeakMiBPerMiRows.value - 100) * rows) / MI;
+/** Embedding `rows` rows: decode and kernel, plus the id index's sorted keys and row block, one core of this machine. */
+export const embedCpuMs = (rows: number) => (rows * (C.embedCpuPerRowUs.value + C.idKeysCpuPerRowUs.value)) / 1000;
+export const embedPeakMiB = (rows: number) => 100 + ((C.embedPeakMiBPerMiRows.value - 100 + C.idKeysPeakMiBPerMiRows.value) * rows) / MI;
 /** One statistics pass (sums, or deviations) over `rows` rows: half of the measured both-pass rate. */
 export const statsPassCpuMs = (rows: number) => (rows * C.statsCpuPerRowUs.value) / 2 / 1000;
 
-/** The repeated-id check's k-way merge of `rows` hashes from `k` shards: log-log between the measured k. */
-export function mergeCpuMs(rows: number, k: number): number {
-  const pts: [number, number][] = [
-    [10, C.mergeHashesPerS.k10.value],
-    [100, C.mergeHashesPerS.k100.value],
-    [1000, C.mergeHashesPerS.k1000.value],
-  ];
-  const x = Math.log10(Math.max(2, k));
-  const [a, b] = x <= 2 ? [pts[0]!, pts[1]!] : [pts[1]!, pts[2]!];
-  const t = (x - Math.log10(a[0])) / (Math.log10(b[0]) - Math.log10(a[0]));
-  const rate = 10 ** (Math.log10(a[1]) + t * (Math.log10(b[1]) - Math.log10(a[1])));
-  return (rows / rate) * 1000;
-}
+/** One index partition of `records` key records: buildPartition (sort, repeats, the piece). */
+export const partitionCpuMs = (records: number) => (records * C.partitionCpuPerRecordUs.value) / 1000;
+export const partitionPeakMiB = (records: number) => C.reduceBaseMiB.value + (C.partitionPeakMiBPerMiRecords.value * records) / MI;
 
-/** The reducer's pass over a mapping with repeated ids (main's dict-mapping): µs per row grows with rows, log-linear between 2M and 20M. */
-export function repeatsCpuMs(rows: number): number {
-  const a = C.repeatsUsPerRowAt2M.value;
-  const b = C.repeatsUsPerRowAt20M.value;
-  const perRow = Math.max(a, a + (b - a) * Math.log10(rows / 2e6));
-  return (rows * perRow) / 1000;
-}
+/** Rewriting `rows` entries of a mapping fragment with its changes. */
+export const rewriteCpuMs = (rows: number) => (rows * C.rewriteCpuPerRowUs.value) / 1000;
+/** The change map, one 8 MiB chunk (and its carry), and the rewritten fragment in one buffer. */
+export const rewritePeakMiB = (changes: number, outBytes: number) =>
+  C.reduceBaseMiB.value + (changes * C.mapEntryBytes.value + 2 * 8 * MI + outBytes) / MI;
 
-export const reducePeakMiB = (shards: number, repeats: boolean) =>
-  Math.max(
-    repeats ? C.repeatsPeakMiB.value : 0,
-    C.reduceBaseMiB.value + 32 + 128 + Math.max(0, shards - 1000) * (C.reducePerShardKiBPast1000.value / 1024),
-  );
+/** The reducer stitches only: its base and the stitches' part buffers (4 outputs side by side, 4 × 8 MiB each). */
+export const reducePeakMiB = () => C.reduceBaseMiB.value + 4 * 4 * 8;

@@ -4,8 +4,9 @@
  * assumption marked (A) where no documented figure exists. Two platforms: AWS, and the one
  * machine `pipeline-local` runs on (moto_server as S3, handlers in one Node process).
  *
- * To refresh the calibration: `npm run bench:lambda -- --only embed,stats,repeats,merge --runs 3`
- * and copy its medians into CALIBRATION below (docs/simulator.md says which cell goes where).
+ * To refresh the calibration: `npm run bench:lambda -- --only embed,stats --runs 3` (the run recorded below also had repeats,merge) and
+ * `node --expose-gc --import tsx bench/id-partition.ts --runs 3`, and copy their medians into
+ * CALIBRATION below (docs/simulator.md says which cell goes where).
  */
 
 /** A number and where it comes from. */
@@ -30,8 +31,9 @@ const L_PRICE = 'https://aws.amazon.com/lambda/pricing/';
 const S3_PRICE = 'https://aws.amazon.com/s3/pricing/';
 const BENCH =
   'npm run bench:lambda -- --only embed,stats,repeats,merge --runs 1 --stats-rows 2000000 --repeat-rows 2000000 (2026-12-02, loaded 2-core EPYC)';
-const ISSUE21 = 'issue 21: bench:lambda --only repeats at 20M rows, 10 % repeated ids: 215 s';
 const PIPELINE_LOCAL = 'npm start -- pipeline-local (2M rows, 2026-12-02): wall minus its steps';
+const ID_BENCH =
+  'node --expose-gc --import tsx bench/id-partition.ts --runs 3 (2026-12-02 17:37 UTC, loaded 2-core EPYC, load average 5; medians)';
 
 /** CPU seconds of one core of this machine, per unit of work: the cost model. */
 export const CALIBRATION = {
@@ -41,21 +43,29 @@ export const CALIBRATION = {
   embedPeakMiBPerMiRows: f(485, 'MiB', `${BENCH}: embed peak RSS, 1Mi-row shard`),
   vectorBytesPerRow: f(56, 'B/row', '14 float32 (the .npy format)'),
   mappingBytesPerRow: f(37e6 / 1_048_576, 'B/row', 'docs/scaling.md (bench:lambda): 37 MB mapping fragment per 1Mi rows'),
-  hashBytesPerRow: f(8, 'B/row', 'one 64-bit hash per row (lib/outputs/mapping.ts hashIds)'),
   statsCpuPerRowUs: f((5.47 - 3.4) / 2, 'µs/row', `${BENCH}: stats pass 2M rows, step 5.47 s − read 3.40 s (both passes)`),
   statsReadBytesPerRow: f(32e6 / 1_048_576, 'B/row per pass', 'docs/scaling.md (bench:lambda): 32 MB per 1Mi rows (11 columns)'),
   statsPeakMiB: f(440, 'MiB', `${BENCH}: stats peak RSS at 2M rows (flat with rows per docs/scaling.md)`),
   inputBytesPerRow: f((135.9 * 2 ** 20) / 2e6, 'B/row', 'npm start -- generate --rows 2000000: 135.9 MiB'),
-  repeatsUsPerRowAt2M: f(8.32 / 2, 'µs/row', `${BENCH}: reduce with 10 % repeated ids, 2M rows: 8.32 s`),
-  repeatsUsPerRowAt20M: f(215 / 20, 'µs/row', ISSUE21),
-  repeatsPeakMiB: f(442, 'MiB', `${BENCH}: reduce with repeated ids, 2M rows`),
-  mergeHashesPerS: {
-    k10: f(28.07e6, 'hashes/s', `${BENCH}: repeated-id check, k = 10`),
-    k100: f(8.21e6, 'hashes/s', `${BENCH}: repeated-id check, k = 100`),
-    k1000: f(3.21e6, 'hashes/s', `${BENCH}: repeated-id check, k = 1000`),
-  },
-  reduceBaseMiB: f(100, 'MiB', 'docs/scaling.md (bench:lambda): reduce base + 4 × 8 MiB buffers + 128 MiB merge budget'),
-  reducePerShardKiBPast1000: f(128, 'KiB/shard', 'docs/scaling.md: the merge budget floor past 1,000 shards'),
+  idBytes: f(22, 'B/id', 'a Spotify track id: 22 base-62 characters (lib/generate, bench:big-output)'),
+  keyRecordHeadBytes: f(20, 'B/record', 'lib/outputs/id-index.ts RECORD_HEAD: hash lo, hash hi, row f64, length u32'),
+  rowBlockHeadBytes: f(4, 'B/row', 'lib/outputs/id-index.ts rowBlock: one u32 offset per row'),
+  changePairBytes: f(16, 'B/change', 'lib/outputs/id-index.ts buildPartition: (row f64, index f64) per change'),
+  idKeysCpuPerRowUs: f(0.414, 'µs/row', `${ID_BENCH}: shardKeys + rowBlock over 1,048,576 rows, 0.434 s (the embed shard's extra work)`),
+  idKeysPeakMiBPerMiRows: f(
+    42 + 26 + 22 + 16,
+    'MiB',
+    `${ID_BENCH}: keys 42 MiB + row block 26 MiB per 1Mi rows, + the copied ids (22 MiB) and the sort's four u32 arrays (16 MiB)`,
+  ),
+  partitionCpuPerRecordUs: f(0.401, 'µs/record', `${ID_BENCH}: buildPartition, 1,048,576 records from 16 shards, 10 % repeated, 0.421 s`),
+  partitionPeakMiBPerMiRecords: f(42 + 122, 'MiB', `${ID_BENCH}: the slices (42 MiB) + RSS growth of one build (122 MiB), per 1Mi records`),
+  rewriteCpuPerRowUs: f(
+    0.368,
+    'µs/row',
+    `${ID_BENCH}: a 1,048,576-entry fragment parsed, 209,714 changes applied, written again, 0.386 s (building the change map not included)`,
+  ),
+  mapEntryBytes: f(64, 'B/entry', '(A) a V8 Map entry with number keys and values, hash table included (not measured)'),
+  reduceBaseMiB: f(100, 'MiB', "docs/scaling.md (bench:lambda): the reduce function's base RSS (Node, the bundle)"),
 } as const;
 
 /** A platform: where S3, Lambda and the engine run, and how fast. */
@@ -191,11 +201,19 @@ export const MULTIPART = {
 export const MEMORY_MB = f(1769, 'MB', 'cdk/props.ts memoryMb: stats, embed, reduce 1,769 MB; job 512 MB');
 export const JOB_MEMORY_MB = f(512, 'MB', 'cdk/props.ts memoryMb.job');
 
-/** What pipeline-local measured, for the check (median of 3, loaded machine). */
+/**
+ * What pipeline-local measured, for the check: the median of 3 on the id-index flow, on a machine
+ * loaded by other work, and how loaded (the same run's statistics step against bench:lambda's).
+ */
 export const MEASURED_PIPELINE_LOCAL = {
   rows2M: f(
-    15.99,
+    34.31,
     's',
-    'npm start -- pipeline-local t2m.parquet -o out (2,000,000 rows, 2 row groups): 11.78, 15.99, 16.20 s as it reports; median',
+    'npm run simulate:check -- --rows 2000000 --runs 3 (2026-12-02 17:55 UTC, after the scale-out merge; load average 6.8 to 9.8 from other work): 36.62, 33.53, 34.31 s as pipeline-local reports; median',
+  ),
+  loadFactor2M: f(
+    8.029 / 5.47,
+    '×',
+    `the last of those runs' manifest.json timingsMs.stats (8,029 ms) against ${BENCH}: stats step 5.47 s at 2M rows`,
   ),
 };

@@ -21,6 +21,8 @@ import { JOB_DEFAULTS } from '../aws/config.ts';
 import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from '../embedding/shard-plan.ts';
 import { DEFAULT_ROW_GROUP_SIZE } from '../generate/write-parquet.ts';
 import { MAPPING_FILE } from '../outputs/file-names.ts';
+import { DEFAULT_ID_PARTITION_ROWS } from '../outputs/id-index.ts';
+import type { JobError } from '../pipeline/records.ts';
 import { messageOf } from '../errors.ts';
 
 export interface SimulateOptions {
@@ -32,6 +34,8 @@ export interface SimulateOptions {
   platform?: Platform;
   shardRows?: number;
   statsPartRows?: number;
+  /** Records per id partition (JobSettings.idPartitionRows). */
+  idPartitionRows?: number;
   rowGroupRows?: number;
   memoryMb?: number;
   /** A template footer (templateMetadata()); made once when absent. */
@@ -42,6 +46,8 @@ export interface SimResult {
   options: Required<Omit<SimulateOptions, 'template' | 'platform'>> & { platform: Platform['name'] };
   status: string;
   error?: string;
+  /** error.json, when the job wrote one. */
+  errorJson?: JobError;
   wallMs: number;
   /** The job's own operations, in order: the critical path, phase by phase. */
   phases: Operation[];
@@ -63,6 +69,7 @@ export async function simulate(o: SimulateOptions): Promise<SimResult> {
     concurrency: o.concurrency ?? JOB_DEFAULTS.concurrency,
     shardRows: o.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
     statsPartRows: o.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
+    idPartitionRows: o.idPartitionRows ?? DEFAULT_ID_PARTITION_ROWS,
     rowGroupRows: o.rowGroupRows ?? DEFAULT_ROW_GROUP_SIZE,
     memoryMb: o.memoryMb ?? MEMORY_MB.value,
     platform: platform.name,
@@ -84,6 +91,7 @@ export async function simulate(o: SimulateOptions): Promise<SimResult> {
     reduceFunction: 'reduce',
     shardRows: opts.shardRows,
     statsPartRows: opts.statsPartRows,
+    idPartitionRows: opts.idPartitionRows,
     parquet: false,
     concurrency: opts.concurrency,
     attempts: JOB_DEFAULTS.attempts,
@@ -125,10 +133,13 @@ export async function simulate(o: SimulateOptions): Promise<SimResult> {
     }
   });
   const harnessMs = clock.now - (jobEnd - jobStart);
+  const errorBody = bucket.objects.get(outputKeys('tracks').error)?.body;
+  const errorJson = errorBody ? (JSON.parse(new TextDecoder().decode(errorBody)) as JobError) : undefined;
   return {
     options: opts,
     status,
     ...(error !== undefined && { error }),
+    ...(errorJson && { errorJson }),
     wallMs: clock.now,
     phases: engine.operations.filter((op) => op.depth === 0),
     operations: engine.operations,

@@ -116,7 +116,9 @@ export class SimBucket {
     await this.clock.sleep(s.firstByteMs.value);
     if (direction === 'in') count.bytesIn += bytes;
     else count.bytesOut += bytes;
-    if (kind === 'COPY') await this.clock.sleep(bytes / (s.copyMBps.value * 1e3));
+    // moto is one process: its copies share its one rate with its PUTs, as S3's do not.
+    if (kind === 'COPY' && this.putServer) await this.putServer.use(bytes);
+    else if (kind === 'COPY') await this.clock.sleep(bytes / (s.copyMBps.value * 1e3));
     else if (this.server && this.putServer) await (direction === 'in' ? this.putServer : this.server).use(bytes);
     else await network.use(bytes);
   }

@@ -1,0 +1,97 @@
+/**
+ * The repeated-id pass's two tasks as the simulator runs them (lib/pipeline/repeats-step.ts):
+ * `runIndexPartition` reads its slice of every shard's sorted keys and writes its piece of the
+ * index and, per shard a repeat touches, the mapping's changes; `runRewriteShard` reads those
+ * changes and the shard's fragment and writes the rewritten fragment. Same requests, same order,
+ * same JobStore; the CPU from the cost model; the bodies stubs of the sizes the repeats imply.
+ *
+ * The repeats: a fraction r of the rows repeat an earlier id once, spread evenly over the hash
+ * partitions and the shards. A partition of n records then holds n(1 − r) distinct ids, n·r of
+ * them repeated, and spills 2·n·r changes (the first occurrence's new index, the later one's drop).
+ */
+import type { Environment } from './sim-lambda.ts';
+import type { RepeatsPayload } from '../pipeline/payloads.ts';
+import type { PartitionOutcome } from '../pipeline/repeats-step.ts';
+import type { JobStore } from '../pipeline/job-store.ts';
+import { mapLimit } from '../io/concurrency.ts';
+import { partitionWork, rewrittenFragment } from '../pipeline/repeats-step.ts';
+import { CALIBRATION as C } from './figures.ts';
+import { partitionCpuMs, partitionPeakMiB, rewriteCpuMs, rewritePeakMiB } from './cost-model.ts';
+import { stub } from './sim-s3.ts';
+
+/** repeats-step.ts READS and CHUNK. */
+const READS = 16;
+const CHUNK = 8 << 20;
+/** repeats-step.ts changesWork (not exported). */
+const changesWork = (shard: number, p: number) => `repeats/s${shard}/p${p}`;
+
+/** The `k` of `of` shards a partition's changes touch, spread evenly. */
+function touched(of: number, changes: number): number[] {
+  const k = Math.min(of, Math.floor(changes));
+  return Array.from({ length: k }, (_, i) => Math.floor((i * of) / k));
+}
+
+/** runIndexPartition. */
+export async function indexPartition(
+  store: JobStore,
+  env: Environment,
+  x: RepeatsPayload & { partition: number },
+  /** The fraction of rows whose id repeats an earlier one. */
+  repeats: number,
+): Promise<PartitionOutcome> {
+  const { jobId, partition: p } = x;
+  const plan = await store.plan(jobId);
+  const layout = plan.idIndex!;
+  const done = await mapLimit(plan.shards, READS, async (s) => {
+    const d = await store.readShardRecord(jobId, s.index);
+    if (!d?.keyOffsets) throw new Error(`job ${jobId}: shard ${s.index} has no record with id keys: it did not finish`);
+    return d;
+  });
+  const sliceBytes = await mapLimit(done, READS, async (d) => {
+    const start = d.keyOffsets![p]!;
+    const end = d.keyOffsets![p + 1]!;
+    if (end === start) return 0;
+    await (await store.shardSource(jobId, d.shard, 'keys')).read(start, end - start);
+    return end - start;
+  });
+  const records = Math.round(sliceBytes.reduce((a, b) => a + b, 0) / (C.keyRecordHeadBytes.value + C.idBytes.value));
+  env.needs(partitionPeakMiB(records), `an id partition of ${records} records`);
+  await env.cpu(partitionCpuMs(records));
+  const repeatedIds = Math.round(records * repeats);
+  const entries = records - repeatedIds;
+  const bytes = 4 * (2 ** layout.bucketBits + 1) + entries * (C.keyRecordHeadBytes.value + C.idBytes.value);
+  await store.writeWork(jobId, partitionWork(p), stub(bytes));
+  const shards = touched(plan.shards.length, 2 * repeatedIds);
+  const perShard = shards.length ? (2 * repeatedIds) / shards.length : 0;
+  await mapLimit(shards, READS, (s) => store.writeWork(jobId, changesWork(s, p), stub(Math.round(perShard) * C.changePairBytes.value)));
+  return { partition: p, bytes, entries, repeatedIds, droppedEntries: repeatedIds, shards };
+}
+
+/** runRewriteShard. */
+export async function rewriteFragment(
+  store: JobStore,
+  env: Environment,
+  x: RepeatsPayload & { shard: number },
+  /** The fraction of rows whose id repeats an earlier one. */
+  repeats: number,
+): Promise<{ shard: number; bytes: number }> {
+  const { jobId, shard } = x;
+  const plan = await store.plan(jobId);
+  const rows = plan.shards[shard]!.rows;
+  // One change object per partition, read one after another, as the real step does.
+  for (const name of await store.listWork(jobId, `repeats/s${shard}/`)) await store.readWork(jobId, name);
+  const done = await store.readShardRecord(jobId, shard);
+  if (!done) throw new Error(`job ${jobId}: shard ${shard} has no record: it did not finish`);
+  const changes = 2 * rows * repeats;
+  const outBytes = Math.round(done.idBytes * (1 - repeats));
+  env.needs(rewritePeakMiB(changes, outBytes), `the rewrite of shard ${shard}'s fragment`);
+  const source = await store.shardSource(jobId, shard, 'ids');
+  // eachFragmentEntry: one chunk at a time, parsed before the next is read.
+  for (let at = 0; at < source.size; at += CHUNK) {
+    const n = Math.min(CHUNK, source.size - at);
+    await source.read(at, n);
+    await env.cpu(rewriteCpuMs((rows * n) / source.size));
+  }
+  await store.writeWork(jobId, rewrittenFragment(shard), stub(outBytes));
+  return { shard, bytes: outBytes };
+}
