@@ -100,7 +100,7 @@ export async function writeKeyDirectory(store: JobStore, jobId: string): Promise
 }
 
 /** Partition p's start and end in each shard's keys, from the key directory. */
-async function sliceBounds(store: JobStore, jobId: string, p: number, S: number): Promise<{ start: Float64Array; end: Float64Array }> {
+export async function sliceBounds(store: JobStore, jobId: string, p: number, S: number): Promise<{ start: Float64Array; end: Float64Array }> {
   const source = await store.workSource(jobId, KEY_DIRECTORY);
   const need = (p + 2) * S * 8;
   if (source.size < need)

@@ -1,6 +1,7 @@
 /**
  * The repeated-id pass's two tasks as the simulator runs them (lib/pipeline/repeats-step.ts):
- * `runIndexPartition` reads its slice of every shard's sorted keys and writes its piece of the
+ * `runIndexPartition` reads its two rows of the key directory (`sliceBounds`, the real code), then
+ * its slice of every shard's sorted keys by range, and writes its piece of the
  * index and, per shard a repeat touches, the mapping's changes; `runRewriteShard` reads those
  * changes and the shard's fragment and writes the rewritten fragment. Same requests, same order,
  * same JobStore; the CPU from the cost model; the bodies stubs of the sizes the repeats imply.
@@ -14,7 +15,7 @@ import type { RepeatsPayload } from '../pipeline/payloads.ts';
 import type { PartitionOutcome } from '../pipeline/repeats-step.ts';
 import type { JobStore } from '../pipeline/job-store.ts';
 import { mapLimit } from '../io/concurrency.ts';
-import { partitionWork, rewrittenFragment } from '../pipeline/repeats-step.ts';
+import { partitionWork, rewrittenFragment, sliceBounds } from '../pipeline/repeats-step.ts';
 import { CALIBRATION as C } from './figures.ts';
 import { partitionCpuMs, partitionPeakMiB, rewriteCpuMs, rewritePeakMiB } from './cost-model.ts';
 import { stub } from './sim-s3.ts';
@@ -42,17 +43,12 @@ export async function indexPartition(
   const { jobId, partition: p } = x;
   const plan = await store.plan(jobId);
   const layout = plan.idIndex!;
-  const done = await mapLimit(plan.shards, READS, async (s) => {
-    const d = await store.readShardRecord(jobId, s.index);
-    if (!d?.keyOffsets) throw new Error(`job ${jobId}: shard ${s.index} has no record with id keys: it did not finish`);
-    return d;
-  });
-  const sliceBytes = await mapLimit(done, READS, async (d) => {
-    const start = d.keyOffsets![p]!;
-    const end = d.keyOffsets![p + 1]!;
-    if (end === start) return 0;
-    await (await store.shardSource(jobId, d.shard, 'keys')).read(start, end - start);
-    return end - start;
+  // The real step's own reads: its two rows of the key directory, then each shard's slice by range.
+  const { start, end } = await sliceBounds(store, jobId, p, plan.shards.length);
+  const sliceBytes = await mapLimit(plan.shards, READS, async (shard, s) => {
+    if (end[s] === start[s]) return 0;
+    await store.readShardRange(jobId, shard.index, 'keys', start[s]!, end[s]! - start[s]!);
+    return end[s]! - start[s]!;
   });
   const records = Math.round(sliceBytes.reduce((a, b) => a + b, 0) / (C.keyRecordHeadBytes.value + C.idBytes.value));
   env.needs(partitionPeakMiB(records), `an id partition of ${records} records`);
@@ -78,8 +74,8 @@ export async function rewriteFragment(
   const { jobId, shard } = x;
   const plan = await store.plan(jobId);
   const rows = plan.shards[shard]!.rows;
-  // One change object per partition, read one after another, as the real step does.
-  for (const name of await store.listWork(jobId, `repeats/s${shard}/`)) await store.readWork(jobId, name);
+  // One change object per partition that found a repeat here, READS at a time, as the real step reads them.
+  await mapLimit(await store.listWork(jobId, `repeats/s${shard}/`), READS, (name) => store.readWork(jobId, name));
   const done = await store.readShardRecord(jobId, shard);
   if (!done) throw new Error(`job ${jobId}: shard ${shard} has no record: it did not finish`);
   const changes = 2 * rows * repeats;

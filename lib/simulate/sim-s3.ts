@@ -199,18 +199,17 @@ class SimObjects implements ObjectStore {
       etag: obj.etag,
       async read(offset: number, length: number): Promise<Uint8Array> {
         await req('GET', key, length, net, 'out');
-        const tailStart = obj.tail ? obj.size - obj.tail.length : obj.size;
-        // Bytes that were never materialised read as zeros, from one shared buffer (callers only count them).
-        if (!obj.body && offset + length <= tailStart) return zeros(length);
-        const out = new Uint8Array(length);
-        if (obj.body) out.set(obj.body.subarray(offset, offset + length));
-        else if (obj.tail) {
-          const from = Math.max(offset, tailStart);
-          if (from < offset + length) out.set(obj.tail.subarray(from - tailStart, offset + length - tailStart), from - offset);
-        }
-        return out;
+        return bytesOf(obj, offset, length);
       },
     } as ByteSource & { etag: string };
+  }
+
+  /** One ranged GET, no HEAD before it (JobStore.readShardRange). */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const obj = this.b.objects.get(key);
+    await this.req('GET', key, obj ? length : 0, this.net, 'out');
+    if (!obj) throw new Error(`NoSuchKey: ${key}`);
+    return bytesOf(obj, offset, length);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -316,4 +315,17 @@ class SimObjects implements ObjectStore {
     await this.req('LIST', prefix, 0, this.net, 'out'); // ListMultipartUploads
     return 0;
   }
+}
+
+/** Bytes of a simulated object: its real bytes where it has them; never materialised ones read as zeros (callers only count them). */
+function bytesOf(obj: { size: number; body?: Uint8Array | null; tail?: Uint8Array }, offset: number, length: number): Uint8Array {
+  const tailStart = obj.tail ? obj.size - obj.tail.length : obj.size;
+  if (!obj.body && offset + length <= tailStart) return zeros(length);
+  const out = new Uint8Array(length);
+  if (obj.body) out.set(obj.body.subarray(offset, offset + length));
+  else if (obj.tail) {
+    const from = Math.max(offset, tailStart);
+    if (from < offset + length) out.set(obj.tail.subarray(from - tailStart, offset + length - tailStart), from - offset);
+  }
+  return out;
 }
