@@ -14,6 +14,10 @@ import { openS3Source } from './s3-source.ts';
 import { exists, getBytes, isNotFound, isPreconditionFailed, listKeys, putIfAbsent } from './s3-objects.ts';
 import { stitchObjects } from './s3-stitch.ts';
 import { SourceError } from '../errors.ts';
+import { mapLimit } from '../io/concurrency.ts';
+
+/** DeleteObjects requests (1,000 keys each) in flight at once: a job's clean-up. */
+export const DELETE_BATCHES = 8;
 
 /** An ObjectStore for `bucket` through `client`. */
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
@@ -73,11 +77,10 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     currentEtag: async (key) => (await orNull(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))))?.ETag ?? null,
     list: (prefix) => listKeys(client, bucket, prefix),
     async delete(keys) {
-      for (let i = 0; i < keys.length; i += 1000) {
-        const batch = keys.slice(i, i + 1000);
-        if (batch.length === 0) continue;
-        await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-      }
+      const batches = Array.from({ length: Math.ceil(keys.length / 1000) }, (_, i) => keys.slice(i * 1000, (i + 1) * 1000));
+      await mapLimit(batches, DELETE_BATCHES, (batch) =>
+        client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+      );
     },
     async stitch(key: string, segments: readonly StitchSegment[], contentType?: string) {
       return (await stitchObjects(client, { bucket, key, contentType, segments: [...segments] })).etag;

@@ -146,8 +146,11 @@ export class JobStore {
   }
 
   /** Bytes of one of a shard's scratch objects, by a range known from its record (one GET where the store can). */
-  async readShardRange(jobId: string, shard: number, part: ShardPart, offset: number, length: number): Promise<Uint8Array> {
-    const key = this.shardKey(jobId, shard, part);
+  readShardRange(jobId: string, shard: number, part: ShardPart, offset: number, length: number): Promise<Uint8Array> {
+    return this.readRange(this.shardKey(jobId, shard, part), offset, length);
+  }
+
+  private async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     if (this.objects.getRange) return this.objects.getRange(key, offset, length);
     return (await this.objects.source(key)).read(offset, length);
   }
@@ -164,6 +167,11 @@ export class JobStore {
 
   readWork(jobId: string, name: string): Promise<Uint8Array> {
     return this.requiredBytes(jobId, this.workKey(jobId, name));
+  }
+
+  /** Bytes of a working object by a known range (one GET where the store can). */
+  readWorkRange(jobId: string, name: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.readRange(this.workKey(jobId, name), offset, length);
   }
 
   /** The names of the working objects under `work/<prefix>`, in the order they were numbered. */

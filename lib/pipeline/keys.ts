@@ -69,13 +69,15 @@ export function jobKeys(jobId: string, prefixes: Prefixes = DEFAULT_PREFIXES) {
     /** A statistics part's sums (its tasks' moments), and its deviations from the merged means. */
     statsPart: (part: number) => `${base}stats-parts/${part}`,
     deviationsPart: (part: number) => `${base}stats-deviations/${part}`,
-    vectors: (shard: number) => `${base}shards/${shard}.f32`,
-    ids: (shard: number) => `${base}shards/${shard}.ids`,
-    hashes: (shard: number) => `${base}shards/${shard}.hash`,
-    parquet: (shard: number) => `${base}shards/${shard}.parquet`,
+    // A prefix per shard: S3's request rates are per prefix, and every id partition reads a range
+    // of every shard's keys (P × S GETs: on one prefix, 12,000 at 100M rows already meet SlowDown).
+    vectors: (shard: number) => `${base}shards/${shard}/vectors.f32`,
+    ids: (shard: number) => `${base}shards/${shard}/ids`,
+    hashes: (shard: number) => `${base}shards/${shard}/hash`,
+    parquet: (shard: number) => `${base}shards/${shard}/rows.parquet`,
     /** The shard's id keys sorted by hash (the id index's and the repeated-id pass's input), and its row block. */
-    keys: (shard: number) => `${base}shards/${shard}.keys`,
-    rowids: (shard: number) => `${base}shards/${shard}.rowids`,
+    keys: (shard: number) => `${base}shards/${shard}/keys`,
+    rowids: (shard: number) => `${base}shards/${shard}/rowids`,
     /** What a shard wrote (sizes, timings): the reducer stitches from these. */
     shardRecord: (shard: number) => `${base}done/${shard}`,
     shardRecordPrefix: `${base}done/`,

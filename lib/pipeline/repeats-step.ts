@@ -27,8 +27,10 @@ export interface PartitionOutcome {
   entries: number;
   repeatedIds: number;
   droppedEntries: number;
-  /** The shards whose mapping fragment must be rewritten for this partition's repeats. */
+  /** The shards whose mapping fragment must be rewritten for this partition's repeats, ascending. */
   shards: number[];
+  /** For each of `shards`, how many (row, index) pairs this partition's change object holds for it, in that order. */
+  pairs: number[];
 }
 
 /** `id-index.json`: what the reducer needs to stitch the index and the mapping. */
@@ -51,7 +53,10 @@ const CHUNK = 8 << 20;
 
 export const partitionWork = (p: number): string => `id-index/${p}`;
 export const rewrittenFragment = (shard: number): string => `fragment-${shard}`;
-const changesWork = (shard: number, p: number) => `repeats/s${shard}/p${p}`;
+/** A partition's changes to the mapping: every shard's (row, index) pairs, f64, shard after shard. */
+export const changesWork = (p: number): string => `changes/${p}`;
+/** Where each shard's changes are in each partition's change object: S rows of P starts and P pair counts, f64. */
+const CHANGE_DIRECTORY = 'changes.bin';
 
 /** The shard holding file row `row`. */
 function shardOf(plan: JobPlan, row: number): number {
@@ -100,7 +105,12 @@ export async function writeKeyDirectory(store: JobStore, jobId: string): Promise
 }
 
 /** Partition p's start and end in each shard's keys, from the key directory. */
-export async function sliceBounds(store: JobStore, jobId: string, p: number, S: number): Promise<{ start: Float64Array; end: Float64Array }> {
+export async function sliceBounds(
+  store: JobStore,
+  jobId: string,
+  p: number,
+  S: number,
+): Promise<{ start: Float64Array; end: Float64Array }> {
   const source = await store.workSource(jobId, KEY_DIRECTORY);
   const need = (p + 2) * S * 8;
   if (source.size < need)
@@ -125,13 +135,19 @@ export async function runIndexPartition(store: JobStore, jobId: string, p: numbe
   });
   const built = buildPartition(slices, layout, (row) => shardOf(plan, row));
   await store.writeWork(jobId, partitionWork(p), built.bytes);
+  // One object for all its shards' changes (one PUT, not one per shard: P × S of them at 1B rows).
   const shards = [...built.changes.keys()].sort((a, b) => a - b);
-  await mapLimit(shards, READS, (s) => {
-    const pairs = built.changes.get(s)!;
-    return store.writeWork(jobId, changesWork(s, p), new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
-  });
+  const pairs = shards.map((sh) => built.changes.get(sh)!.length / 2);
+  if (shards.length > 0) {
+    const w = new ByteWriter(16 * pairs.reduce((a, b) => a + b, 0));
+    for (const sh of shards) {
+      const list = built.changes.get(sh)!;
+      w.push(new Uint8Array(list.buffer, list.byteOffset, list.byteLength));
+    }
+    await store.writeWork(jobId, changesWork(p), w.bytes());
+  }
   const { entries, repeatedIds, droppedEntries } = built;
-  return { partition: p, bytes: built.bytes.length, entries, repeatedIds, droppedEntries, shards };
+  return { partition: p, bytes: built.bytes.length, entries, repeatedIds, droppedEntries, shards, pairs };
 }
 
 /** Records what the partitions found, for the reducer; returns the shards to rewrite. */
@@ -146,8 +162,37 @@ export async function combineIndex(store: JobStore, jobId: string, outcomes: rea
     droppedEntries: sorted.reduce((n, o) => n + o.droppedEntries, 0),
     rewrite: [...rewrite].sort((a, b) => a - b),
   };
+  if (summary.rewrite.length > 0) await writeChangeDirectory(store, jobId, sorted);
   await store.writeWork(jobId, SUMMARY, new TextEncoder().encode(JSON.stringify(summary)));
   return summary;
+}
+
+/** Where every shard's changes are in the partitions' change objects, from the partitions' counts: a rewrite reads its row. */
+async function writeChangeDirectory(store: JobStore, jobId: string, sorted: readonly PartitionOutcome[]): Promise<void> {
+  const S = (await store.plan(jobId)).shards.length;
+  const P = sorted.length;
+  const dir = new Float64Array(S * 2 * P);
+  for (const o of sorted) {
+    let at = 0;
+    o.shards.forEach((sh, i) => {
+      dir[sh * 2 * P + o.partition] = at;
+      dir[sh * 2 * P + P + o.partition] = o.pairs[i]!;
+      at += 16 * o.pairs[i]!;
+    });
+  }
+  await store.writeWork(jobId, CHANGE_DIRECTORY, new Uint8Array(dir.buffer));
+}
+
+/** Shard `shard`'s changes: per partition, where they start in its change object and how many pairs, from the change directory. */
+export async function changeBounds(
+  store: JobStore,
+  jobId: string,
+  shard: number,
+  P: number,
+): Promise<{ start: Float64Array; pairs: Float64Array }> {
+  const row = (await store.readWorkRange(jobId, CHANGE_DIRECTORY, shard * 16 * P, 16 * P)).slice();
+  const both = new Float64Array(row.buffer);
+  return { start: both.subarray(0, P), pairs: both.subarray(P) };
 }
 
 /** The summary `combineIndex` wrote, or null (a plan without an id index). */
@@ -161,8 +206,11 @@ export async function runRewriteShard(store: JobStore, jobId: string, shard: num
   const plan = await store.plan(jobId);
   if (!plan.shards[shard]) throw new PipelineError(`job ${jobId}: shard ${shard} does not exist (the plan has ${plan.shards.length})`);
   const change = new Map<number, number>();
-  // Side by side (one per partition that found a repeat here); their rows do not overlap.
-  const spilled = await mapLimit(await store.listWork(jobId, `repeats/s${shard}/`), READS, (name) => store.readWork(jobId, name));
+  // Its part of each partition's change object that has one, side by side; their rows do not overlap.
+  const P = 2 ** layoutOf(plan).partBits;
+  const { start, pairs } = await changeBounds(store, jobId, shard, P);
+  const touched = [...pairs.keys()].filter((p) => pairs[p]! > 0);
+  const spilled = await mapLimit(touched, READS, (p) => store.readWorkRange(jobId, changesWork(p), start[p]!, 16 * pairs[p]!));
   for (const c of spilled) {
     const pairs = new Float64Array(c.slice().buffer);
     for (let i = 0; i < pairs.length; i += 2) change.set(pairs[i]!, pairs[i + 1]!);

@@ -15,7 +15,7 @@ import type { RepeatsPayload } from '../pipeline/payloads.ts';
 import type { PartitionOutcome } from '../pipeline/repeats-step.ts';
 import type { JobStore } from '../pipeline/job-store.ts';
 import { mapLimit } from '../io/concurrency.ts';
-import { partitionWork, rewrittenFragment, sliceBounds } from '../pipeline/repeats-step.ts';
+import { changeBounds, changesWork, partitionWork, rewrittenFragment, sliceBounds } from '../pipeline/repeats-step.ts';
 import { CALIBRATION as C } from './figures.ts';
 import { partitionCpuMs, partitionPeakMiB, rewriteCpuMs, rewritePeakMiB } from './cost-model.ts';
 import { stub } from './sim-s3.ts';
@@ -23,8 +23,6 @@ import { stub } from './sim-s3.ts';
 /** repeats-step.ts READS and CHUNK. */
 const READS = 16;
 const CHUNK = 8 << 20;
-/** repeats-step.ts changesWork (not exported). */
-const changesWork = (shard: number, p: number) => `repeats/s${shard}/p${p}`;
 
 /** The `k` of `of` shards a partition's changes touch, spread evenly. */
 function touched(of: number, changes: number): number[] {
@@ -58,9 +56,11 @@ export async function indexPartition(
   const bytes = 4 * (2 ** layout.bucketBits + 1) + entries * (C.keyRecordHeadBytes.value + C.idBytes.value);
   await store.writeWork(jobId, partitionWork(p), stub(bytes));
   const shards = touched(plan.shards.length, 2 * repeatedIds);
-  const perShard = shards.length ? (2 * repeatedIds) / shards.length : 0;
-  await mapLimit(shards, READS, (s) => store.writeWork(jobId, changesWork(s, p), stub(Math.round(perShard) * C.changePairBytes.value)));
-  return { partition: p, bytes, entries, repeatedIds, droppedEntries: repeatedIds, shards };
+  const perShard = shards.length ? Math.max(1, Math.round((2 * repeatedIds) / shards.length)) : 0;
+  const pairs = shards.map(() => perShard);
+  // One change object for all its shards, as the real step writes it.
+  if (shards.length > 0) await store.writeWork(jobId, changesWork(p), stub(shards.length * perShard * C.changePairBytes.value));
+  return { partition: p, bytes, entries, repeatedIds, droppedEntries: repeatedIds, shards, pairs };
 }
 
 /** runRewriteShard. */
@@ -74,8 +74,11 @@ export async function rewriteFragment(
   const { jobId, shard } = x;
   const plan = await store.plan(jobId);
   const rows = plan.shards[shard]!.rows;
-  // One change object per partition that found a repeat here, READS at a time, as the real step reads them.
-  await mapLimit(await store.listWork(jobId, `repeats/s${shard}/`), READS, (name) => store.readWork(jobId, name));
+  // Its row of the change directory (the real changeBounds), then its part of each partition's change object, READS at a time.
+  const P = 2 ** plan.idIndex!.partBits;
+  const { start, pairs } = await changeBounds(store, jobId, shard, P);
+  const touchedBy = [...pairs.keys()].filter((p) => pairs[p]! > 0);
+  await mapLimit(touchedBy, READS, (p) => store.readWorkRange(jobId, changesWork(p), start[p]!, pairs[p]! * C.changePairBytes.value));
   const done = await store.readShardRecord(jobId, shard);
   if (!done) throw new Error(`job ${jobId}: shard ${shard} has no record: it did not finish`);
   const changes = 2 * rows * repeats;

@@ -10,6 +10,9 @@ import type { ObjectStore, StitchSegment } from '../pipeline/object-store.ts';
 import { MULTIPART, type Platform } from './figures.ts';
 import { SharedRate, type Clock } from './clock.ts';
 import { planParts, partBytes } from '../aws/multipart-plan.ts';
+import { STITCH_CONCURRENCY } from '../aws/s3-stitch.ts';
+import { mapLimit } from '../io/concurrency.ts';
+import { DELETE_BATCHES } from '../aws/s3-store.ts';
 
 /** Sizes of bodies written as stubs: the bytes are not materialised, only their length. */
 const stubSizes = new WeakMap<Uint8Array, number>();
@@ -274,14 +277,15 @@ class SimObjects implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    // DeleteObjects: 1,000 keys per request.
-    for (let i = 0; i < keys.length; i += 1000) {
-      await this.req('DELETE', keys[i]!, 0, this.net, 'in');
-      for (const k of keys.slice(i, i + 1000)) this.b.objects.delete(k);
-    }
+    // DeleteObjects: 1,000 keys per request, DELETE_BATCHES at once (lib/aws/s3-store.ts).
+    const batches = Array.from({ length: Math.ceil(keys.length / 1000) }, (_, i) => keys.slice(i * 1000, (i + 1) * 1000));
+    await mapLimit(batches, DELETE_BATCHES, async (batch) => {
+      await this.req('DELETE', batch[0]!, 0, this.net, 'in');
+      for (const k of batch) this.b.objects.delete(k);
+    });
   }
 
-  /** What lib/aws/s3-stitch.ts does: one PUT when small, else a multipart upload of the planned parts, 16 at once. */
+  /** What lib/aws/s3-stitch.ts does: one PUT when small, else a multipart upload of the planned parts, STITCH_CONCURRENCY at once. */
   async stitch(key: string, segments: readonly StitchSegment[]): Promise<string> {
     const total = segments.reduce((n, s) => n + ('bytes' in s ? sizeOf(s.bytes) : s.size), 0);
     const parts = planParts(segments);
@@ -303,7 +307,7 @@ class SimObjects implements ObjectStore {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(16, parts.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(STITCH_CONCURRENCY, parts.length) }, worker));
       await this.req('PUT', key, 0, this.net, 'in'); // CompleteMultipartUpload
     }
     const etag = this.b.newEtag();

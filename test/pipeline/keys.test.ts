@@ -26,7 +26,7 @@ describe('the job layout', () => {
     expect(jobIdFor('b', 'incoming/x.parquet', '"e1"', 12)).toBe(`${a}-g12`);
     // Lambda's execution names: [a-zA-Z0-9-_], at most 64 characters.
     expect(`${a}-g12`).toMatch(/^[0-9a-f]{24}-g12$/);
-    expect(jobKeys(a).vectors(3)).toBe(`jobs/${a}/shards/3.f32`);
+    expect(jobKeys(a).vectors(3)).toBe(`jobs/${a}/shards/3/vectors.f32`);
   });
 
   it('keeps the publish lock and a refused key’s error.json at keys of fixed length, whatever the name', () => {
