@@ -55,7 +55,7 @@ export const DEFAULTS: PipelineProps = {
   jobsPrefix: 'jobs/',
   outputPrefix: 'embeddings/',
   shardRows: 1_048_576,
-  statsPartRows: 16_777_216,
+  statsPartRows: 2_097_152,
   // 1,769 MB is one full vCPU: the work is single-threaded and CPU-bound, so less memory costs the same and runs longer (docs/scaling.md).
   memoryMb: { start: 256, job: 512, stats: 1769, embed: 1769, reduce: 1769, query: 1769 },
   timeoutSeconds: { start: 60, job: 900, stats: 900, embed: 900, reduce: 900, query: 60 },

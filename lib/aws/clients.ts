@@ -14,8 +14,17 @@ export interface AwsClients {
 
 /** An S3 client for the environment; path-style addressing where a local S3 API (moto, SAM setups) needs it. */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3), region: localRegion(env, env.AWS_ENDPOINT_URL_S3) });
+  return new S3Client({
+    forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3),
+    region: localRegion(env, env.AWS_ENDPOINT_URL_S3),
+    // The SDK's default of 50 sockets would queue the reducer's three stitches (64 part copies in
+    // flight each) and a partition's 16 slice reads behind one another.
+    requestHandler: { httpsAgent: { maxSockets: S3_SOCKETS }, httpAgent: { maxSockets: S3_SOCKETS } },
+  });
 }
+
+/** Connections an S3 client keeps open at most. */
+export const S3_SOCKETS = 256;
 
 /** Both clients for the environment. */
 export function clientsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsClients {

@@ -25,8 +25,13 @@ import { ByteWriter } from '../io/byte-writer.ts';
 export const ID_INDEX_FILE = 'id_index.bin';
 export const ID_INDEX_MAGIC = 'TEIDX001';
 export const ID_INDEX_HEADER_BYTES = 64;
-/** Records a build partition holds at most by default (its memory: about 100 bytes each). */
+/** Records a build partition holds at most by default on one machine (its memory: about 100 bytes each). */
 export const DEFAULT_ID_PARTITION_ROWS = 1 << 20;
+/**
+ * The pipeline's: one reduce-function invocation each. 2Mi records (about 330 MiB) keep a 1B-row
+ * job's partitions within one wave of 1,000 and their P × S slice reads half as many (the simulator).
+ */
+export const PIPELINE_ID_PARTITION_ROWS = 1 << 21;
 /** Records per bucket on average: one lookup reads about this many (≈ 40 bytes each). */
 const BUCKET_IDS = 32;
 /** A key record's bytes before the id. */

@@ -35,7 +35,7 @@ export interface ReduceOptions {
 
 const utf8 = new TextEncoder();
 /** Parquet parts copied at once. */
-const PART_COPIES = 32;
+const PART_COPIES = 128;
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 
 /** Stitches and publishes job `jobId`; run again (a retry), it writes the same bytes. The caller holds the publish lock. */

@@ -48,13 +48,13 @@ const KEY_DIRECTORY = 'id-keys.bin';
 /** Shard slices read at once by a partition. */
 const READS = 16;
 /** Shard records read at once by the key directory step (small JSON objects). */
-const RECORD_READS = 32;
+const RECORD_READS = 64;
 const CHUNK = 8 << 20;
 
 export const partitionWork = (p: number): string => `id-index/${p}`;
 export const rewrittenFragment = (shard: number): string => `fragment-${shard}`;
-/** A partition's changes to the mapping: every shard's (row, index) pairs, f64, shard after shard. */
-export const changesWork = (p: number): string => `changes/${p}`;
+/** A partition's changes to the mapping: every shard's (row, index) pairs, f64, shard after shard; a prefix per partition (every rewrite reads a range of each: S × P GETs). */
+export const changesWork = (p: number): string => `changes/${p}/pairs`;
 /** Where each shard's changes are in each partition's change object: S rows of P starts and P pair counts, f64. */
 const CHANGE_DIRECTORY = 'changes.bin';
 

@@ -20,7 +20,7 @@ import { partitionWork, readIndexSummary, rewrittenFragment } from '../pipeline/
 import { reducePeakMiB } from './cost-model.ts';
 
 /** reduce-step.ts PART_COPIES. */
-const PART_COPIES = 32;
+const PART_COPIES = 128;
 const utf8 = new TextEncoder();
 
 /** runReduce and its publish. */

@@ -81,14 +81,14 @@ describe('the simulated job', () => {
     expect(r.invocations.filter((i) => i.fn === 'embed')).toHaveLength(20);
     expect(peakConcurrency(r).byFunction.embed).toBe(20);
     expect(r.invocations.filter((i) => i.fn === 'stats')).toHaveLength(2 * 3);
-    // 20M rows in partitions of at most 1Mi records: 32 partitions; then each of the 20 shards' fragments rewritten; then the reduce.
-    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(32 + 20 + 1);
+    // 20M rows in the pipeline's partitions of at most 2Mi records: 16 partitions; then each of the 20 shards' fragments rewritten; then the reduce.
+    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(16 + 20 + 1);
     // Each partition read its slice of every shard's sorted keys: one ranged GET per shard, no HEAD before it, on the shard's own prefix.
     const shardPrefixes = [...r.prefixes].filter(([p]) => /\/shards\/\d+\/$/.test(p));
     expect(shardPrefixes).toHaveLength(20);
     const gets = shardPrefixes.reduce((n, [, x]) => n + x.requests.GET, 0);
-    expect(gets).toBeGreaterThanOrEqual(32 * 20);
-    expect(gets).toBeLessThan(32 * 20 * 2);
+    expect(gets).toBeGreaterThanOrEqual(16 * 20);
+    expect(gets).toBeLessThan(16 * 20 * 2);
   });
 
   it('rewrites no fragment when no id repeats', async () => {
@@ -97,7 +97,7 @@ describe('the simulated job', () => {
     const names = r.phases.map((p) => p.name);
     expect(names).toContain('repeated ids: index partitions');
     expect(names).not.toContain('repeated ids: rewrite fragments');
-    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(4 + 1);
+    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(2 + 1);
   });
 
   it('fails the job with error.json, as Lambda would, when an invocation passes its timeout', async () => {
