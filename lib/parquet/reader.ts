@@ -5,7 +5,7 @@
  */
 import * as pw from 'parquet-wasm';
 import { parseRecordBatch } from 'arrow-js-ffi';
-import type { RecordBatch } from 'apache-arrow';
+import { Float64, Precision, RecordBatch, Type, makeData, tableFromIPC, type Data, type DataType } from 'apache-arrow';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { Footer, ParquetLayout } from './footer.ts';
 import type { RowRange } from './row-range.ts';
@@ -13,6 +13,7 @@ import { decoderFooter, loadFooter, runFooter } from './footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
 import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
+import { decodeNumericChunk, numericPlan, PageDecodeError, type NumericPhysical, type NumericPlan } from './numeric-pages.ts';
 
 export interface ReadTimings {
   readMs: number;
@@ -44,9 +45,20 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
   const cache = new RangeCache(source);
   const timings: ReadTimings = { readMs: 0, bytesRead: 0, decodeMs: 0 };
   const footer = decoderFooter(bytes);
+  /** What the page decoder reads of this file, parsed from the footer when first needed (false: nothing). */
+  let plan: NumericPlan | false | undefined;
   // The schema checked once, here: a file of no row groups with this footer's schema.
   const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
-  opened.free();
+  // The Arrow types the wasm decoder gives each column (the file's Arrow schema, if any, decides
+  // them): the page decoder reads only the columns where they are the plain numbers it makes.
+  let arrowTypes: Map<string, DataType> | null;
+  try {
+    arrowTypes = new Map(tableFromIPC(opened.schema().intoIPCStream()).schema.fields.map((f) => [f.name, f.type]));
+  } catch {
+    arrowTypes = null;
+  } finally {
+    opened.free();
+  }
 
   /** A decoder over a file of `groups` (the data bytes are the real file's; the footer holds only those row groups). */
   async function openDecoder(site: DecodeSite, groups: readonly number[], rows: number): Promise<pw.ParquetFile> {
@@ -171,13 +183,94 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     return null;
   }
 
-  /** One decoder stream: whole row groups, or part of one. */
+  /**
+   * One decoder stream: whole row groups, or part of one. The numeric columns the page decoder
+   * reads come from it (numeric-pages.ts); the others, or all when it declines any chunk, from
+   * the wasm decoder, and each batch holds both.
+   */
   async function* decodeRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
-    const first = run[0]!;
-    const partial = run.length === 1 && !isWhole(first);
-    let t = performance.now();
+    const t = performance.now();
     timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
     timings.readMs += performance.now() - t;
+    const direct = directColumns(run, columns);
+    const rest = direct ? columns.filter((c) => !direct.has(c)) : columns;
+    if (!direct) {
+      yield* wasmRun(run, rest, batchSize);
+      return;
+    }
+    if (rest.length === 0) {
+      cache.release();
+      // Batches as the wasm decoder cuts them: within a row group, of at most the batch size.
+      let at = 0;
+      for (const s of run) {
+        for (let i = 0; i < s.rows; i += batchSize) {
+          const n = Math.min(batchSize, s.rows - i);
+          yield directBatch(direct, at + i, n);
+        }
+        at += s.rows;
+      }
+      return;
+    }
+    // wasmRun refuses pages of more or fewer rows than the footer's, so the slices stay inside.
+    let at = 0;
+    for await (const batch of wasmRun(run, rest, batchSize)) {
+      const n = batch.numRows;
+      const children: Record<string, Data> = {};
+      for (const c of rest) children[c] = batch.getChild(c)!.data[0]!;
+      for (const [c, values] of direct) children[c] = float64Data(values, at, n);
+      at += n;
+      yield new RecordBatch(children);
+    }
+  }
+
+  /** The page decoder's columns of the run, decoded (null when it declines any of their chunks: all then go to the wasm decoder). */
+  function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, Float64Array> | null {
+    if (!READ_LIMITS.numericPages) return null;
+    plan ??= numericPlan(bytes) ?? false;
+    if (!plan) return null;
+    const known = plan;
+    const wanted = columns.filter((c) => {
+      const column = known.columns.get(c);
+      return column && sameNumbers(column.physical, arrowTypes?.get(c)) && run.every((s) => known.chunks[s.rowGroup]?.has(c));
+    });
+    if (wanted.length === 0) return null;
+    const t = performance.now();
+    const out = new Map<string, Float64Array>();
+    const total = run.reduce((n, s) => n + s.rows, 0);
+    try {
+      for (const c of wanted) {
+        const values = new Float64Array(total);
+        let at = 0;
+        for (const s of run) {
+          const range = chunkOf(s.rowGroup, c);
+          const chunkBytes = cache.lookup(range.start, range.end);
+          if (!chunkBytes) return null;
+          const rows = meta.rowGroups[s.rowGroup]!.numRows;
+          if (s.offset === 0 && s.rows === rows) {
+            decodeNumericChunk(chunkBytes, known.columns.get(c)!, known.chunks[s.rowGroup]!.get(c)!, rows, values, at);
+          } else {
+            const whole = new Float64Array(rows);
+            decodeNumericChunk(chunkBytes, known.columns.get(c)!, known.chunks[s.rowGroup]!.get(c)!, rows, whole, 0);
+            values.set(whole.subarray(s.offset, s.offset + s.rows), at);
+          }
+          at += s.rows;
+        }
+        out.set(c, values);
+      }
+    } catch (e: unknown) {
+      if (e instanceof PageDecodeError) return null;
+      throw e;
+    } finally {
+      timings.decodeMs += performance.now() - t;
+    }
+    return out;
+  }
+
+  /** The wasm decoder over a run whose chunks are loaded. */
+  async function* wasmRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    const first = run[0]!;
+    const partial = run.length === 1 && !isWhole(first);
+    let t: number;
     const where = run.length === 1 ? `row group ${first.rowGroup}` : `row groups ${first.rowGroup}–${run[run.length - 1]!.rowGroup}`;
     const site: DecodeSite = { file: source.name, where, columns };
     const groups = run.map((s) => s.rowGroup);
@@ -232,10 +325,44 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
 
 /** Compressed chunk bytes one decoder stream prefetches at most (a larger row group is a stream alone). */
 const RUN_BYTES = 64 * 1024 * 1024;
-/** Bytes of a string column one decoded batch aims to hold at most (see boundedBatch); lowerable for tests. */
-export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024 };
+/**
+ * Bytes of a string column one decoded batch aims to hold at most (see boundedBatch), lowerable
+ * for tests; and whether numeric columns may be decoded from their pages (numeric-pages.ts): off,
+ * everything goes through the wasm decoder, as tests compare.
+ */
+export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024, numericPages: true };
 /** Row groups one decoder stream reads at most: the decoder takes at most 32,767 row groups in a file. */
 const RUN_GROUPS = 8192;
+
+/** True when the wasm decoder gives a column of `physical` as the plain Arrow numbers of that type (not a duration, a narrower int...). */
+function sameNumbers(physical: NumericPhysical, type: DataType | undefined): boolean {
+  if (!type) return false;
+  const t = type as DataType & { precision?: Precision; bitWidth?: number; isSigned?: boolean };
+  switch (physical) {
+    case 'DOUBLE':
+      return t.typeId === Type.Float && t.precision === Precision.DOUBLE;
+    case 'FLOAT':
+      return t.typeId === Type.Float && t.precision === Precision.SINGLE;
+    case 'INT32':
+      return t.typeId === Type.Int && t.bitWidth === 32 && t.isSigned === true;
+    case 'INT64':
+      return t.typeId === Type.Int && t.bitWidth === 64 && t.isSigned === true;
+    case 'BOOLEAN':
+      return t.typeId === Type.Bool;
+  }
+}
+
+/** Rows [at, at + n) of decoded numbers as Arrow float64 data (nulls are NaN already, as toFloat64 makes them). */
+function float64Data(values: Float64Array, at: number, n: number): Data<Float64> {
+  return makeData({ type: new Float64(), length: n, nullCount: 0, data: values.subarray(at, at + n) });
+}
+
+/** Rows of decoded columns as one batch. */
+function directBatch(columns: ReadonlyMap<string, Float64Array>, at: number, n: number): RecordBatch {
+  const children: Record<string, Data> = {};
+  for (const [c, values] of columns) children[c] = float64Data(values, at, n);
+  return new RecordBatch(children);
+}
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */
 function toArrow(batch: pw.RecordBatch): RecordBatch {

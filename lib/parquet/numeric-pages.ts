@@ -1,0 +1,345 @@
+/**
+ * Numeric column chunks decoded straight from their Parquet pages into float64, as the kernels
+ * use them (null → NaN), without the wasm decoder and its Arrow copies: PLAIN and dictionary
+ * pages (v1 and v2) of BOOLEAN, INT32, INT64, FLOAT and DOUBLE columns, uncompressed or Snappy.
+ * Anything else, or anything unexpected in the bytes, throws a PageDecodeError: the reader then
+ * decodes the chunk the general way, which also gives the error a bad file deserves.
+ */
+import { readStruct, ThriftError, type Pick, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
+import { decodeDefinitions, decodeHybrid, PageDecodeError } from './rle-hybrid.ts';
+import { snappyDecompress, SnappyError } from './snappy.ts';
+
+export { PageDecodeError } from './rle-hybrid.ts';
+
+/** The physical types decoded here. */
+export type NumericPhysical = 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE';
+
+/** A top-level numeric column this decoder can read: its type and whether it may hold nulls. */
+export interface NumericColumn {
+  physical: NumericPhysical;
+  optional: boolean;
+}
+
+/** What the footer says of one chunk of such a column. */
+export interface NumericChunk {
+  codec: number;
+  numValues: number;
+}
+
+/** The numeric columns of a file (by name) and, per row group, their chunks' codec and value count. */
+export interface NumericPlan {
+  columns: Map<string, NumericColumn>;
+  chunks: Map<string, NumericChunk>[];
+}
+
+const CODEC_UNCOMPRESSED = 0;
+const CODEC_SNAPPY = 1;
+/** The codecs decoded here. */
+const CODECS = new Set([CODEC_UNCOMPRESSED, CODEC_SNAPPY]);
+
+const PHYSICAL: Record<number, NumericPhysical> = { 0: 'BOOLEAN', 1: 'INT32', 2: 'INT64', 4: 'FLOAT', 5: 'DOUBLE' };
+
+const FOOTER_PICK: Pick = {
+  2: true,
+  4: { 1: { 3: { 1: true, 3: true, 4: true, 5: true }, 8: true, 9: true } },
+};
+
+/**
+ * The columns of a footer (metadata, length, PAR1) that this decoder reads, with their chunks;
+ * null when the footer is anything but plain (the general decoder then reads every column).
+ */
+export function numericPlan(footer: Uint8Array): NumericPlan | null {
+  let fmd: ThriftStruct;
+  try {
+    fmd = readStruct(footer.subarray(0, footer.length - 8), 0, FOOTER_PICK).value;
+  } catch (e: unknown) {
+    if (e instanceof ThriftError) return null;
+    throw e;
+  }
+  const schema = fmd.get(2);
+  const groups = fmd.get(4);
+  if (!Array.isArray(schema) || !Array.isArray(groups)) return null;
+  const columns = new Map<string, NumericColumn>();
+  const root = schema[0];
+  if (!(root instanceof Map)) return null;
+  const rootChildren = num(root.get(5)) ?? 0;
+  let i = 1;
+  const skip = (): boolean => {
+    const el = schema[i++];
+    if (!(el instanceof Map)) return false;
+    const n = num(el.get(5)) ?? 0;
+    for (let k = 0; k < n; k++) if (!skip()) return false;
+    return true;
+  };
+  for (let c = 0; c < rootChildren; c++) {
+    const el = schema[i];
+    if (!(el instanceof Map)) return null;
+    const name = el.get(4);
+    const column = name instanceof Uint8Array && (num(el.get(5)) ?? 0) === 0 ? numericColumn(el) : null;
+    if (column) columns.set(utf8.decode(name as Uint8Array), column);
+    if (!skip()) return null;
+  }
+  const chunks = groups.map((g) => {
+    const out = new Map<string, NumericChunk>();
+    const list = g instanceof Map ? g.get(1) : undefined;
+    if (!Array.isArray(list)) return out;
+    for (const cc of list) {
+      if (!(cc instanceof Map) || cc.has(8) || cc.has(9)) continue;
+      const md = cc.get(3);
+      if (!(md instanceof Map)) continue;
+      const path = md.get(3);
+      if (!Array.isArray(path) || path.length !== 1 || !(path[0] instanceof Uint8Array)) continue;
+      const name = utf8.decode(path[0]);
+      const column = columns.get(name);
+      const codec = num(md.get(4));
+      const numValues = num(md.get(5));
+      if (!column || PHYSICAL[num(md.get(1)) ?? -1] !== column.physical || codec === undefined || numValues === undefined) continue;
+      if (!CODECS.has(codec)) continue;
+      out.set(name, { codec, numValues });
+    }
+    return out;
+  });
+  return { columns, chunks };
+}
+
+const utf8 = new TextDecoder();
+
+function num(v: ThriftValue | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * A schema leaf as this decoder reads it, or null: a numeric physical type, required or optional
+ * (not repeated), with no annotation but a signed integer of the type's own width (INT32 as
+ * int32, INT64 as int64); narrower, unsigned, dates, times, decimals go the general way.
+ */
+function numericColumn(el: ThriftStruct): NumericColumn | null {
+  const physical = PHYSICAL[num(el.get(1)) ?? -1];
+  const repetition = num(el.get(3)) ?? 0;
+  if (!physical || repetition > 1) return null;
+  const converted = num(el.get(6));
+  const logical = el.get(10);
+  const width = physical === 'INT32' ? 32 : physical === 'INT64' ? 64 : 0;
+  if (converted !== undefined && !(width === 32 && converted === 17) && !(width === 64 && converted === 18)) return null;
+  if (logical !== undefined) {
+    if (!(logical instanceof Map) || logical.size !== 1 || width === 0) return null;
+    const int = logical.get(10);
+    if (!(int instanceof Map) || num(int.get(1)) !== width || int.get(2) !== true) return null;
+  }
+  return { physical, optional: repetition === 1 };
+}
+
+const PAGE_PICK: Pick = { 1: true, 2: true, 3: true, 5: { 1: true, 2: true, 3: true }, 7: { 1: true, 2: true }, 8: true };
+
+const PAGE_DATA = 0;
+const PAGE_DICTIONARY = 2;
+const PAGE_DATA_V2 = 3;
+const ENC_PLAIN = 0;
+const ENC_PLAIN_DICTIONARY = 2;
+const ENC_RLE = 3;
+const ENC_RLE_DICTIONARY = 8;
+
+/**
+ * Decodes the pages of one column chunk (`bytes`, dictionary page included) into `out[at, at +
+ * rows)` as float64, null → NaN. Throws PageDecodeError unless the pages hold exactly `rows`
+ * values, end where the chunk ends, and use only what is decoded here.
+ */
+export function decodeNumericChunk(
+  bytes: Uint8Array,
+  column: NumericColumn,
+  chunk: NumericChunk,
+  rows: number,
+  out: Float64Array,
+  at: number,
+): void {
+  try {
+    decodePages(bytes, column, chunk, rows, out, at);
+  } catch (e: unknown) {
+    if (e instanceof SnappyError || e instanceof ThriftError || e instanceof RangeError) throw new PageDecodeError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+function decodePages(bytes: Uint8Array, column: NumericColumn, chunk: NumericChunk, rows: number, out: Float64Array, at: number): void {
+  if (chunk.numValues !== rows) throw new PageDecodeError(`the chunk holds ${chunk.numValues} values for ${rows} rows`);
+  let pos = 0;
+  let done = 0;
+  let dictionary: Float64Array | null = null;
+  while (done < rows) {
+    const { value: header, end: bodyStart } = readStruct(bytes, pos, PAGE_PICK);
+    const type = num(header.get(1));
+    const uncompressed = num(header.get(2));
+    const compressed = num(header.get(3));
+    if (uncompressed === undefined || compressed === undefined) throw new PageDecodeError('page header without sizes');
+    const bodyEnd = bodyStart + compressed;
+    if (compressed < 0 || uncompressed < 0 || bodyEnd > bytes.length) throw new PageDecodeError('page runs past the chunk');
+    const body = bytes.subarray(bodyStart, bodyEnd);
+    pos = bodyEnd;
+    if (type === PAGE_DICTIONARY) {
+      const dph = header.get(7);
+      if (dictionary || done > 0 || !(dph instanceof Map)) throw new PageDecodeError('unexpected dictionary page');
+      const count = num(dph.get(1));
+      const encoding = num(dph.get(2));
+      if (count === undefined || count < 0 || (encoding !== ENC_PLAIN && encoding !== ENC_PLAIN_DICTIONARY))
+        throw new PageDecodeError('unsupported dictionary page');
+      const plain = decompress(chunk.codec, body, uncompressed);
+      dictionary = new Float64Array(count);
+      decodePlain(column.physical, plain, 0, count, dictionary, 0);
+    } else if (type === PAGE_DATA || type === PAGE_DATA_V2) {
+      done += dataPage(type, header, body, uncompressed, column, chunk, dictionary, rows - done, out, at + done);
+    } else {
+      throw new PageDecodeError(`page type ${type}`);
+    }
+  }
+  if (pos !== bytes.length) throw new PageDecodeError('bytes after the last page');
+}
+
+/** One data page into `out[at..]`; returns its value count (at most `room`). */
+function dataPage(
+  type: number,
+  header: ThriftStruct,
+  body: Uint8Array,
+  uncompressed: number,
+  column: NumericColumn,
+  chunk: NumericChunk,
+  dictionary: Float64Array | null,
+  room: number,
+  out: Float64Array,
+  at: number,
+): number {
+  let count: number | undefined;
+  let encoding: number | undefined;
+  let values: Uint8Array;
+  let defs: Uint8Array | null = null;
+  let present = -1;
+  if (type === PAGE_DATA) {
+    const dph = header.get(5);
+    if (!(dph instanceof Map)) throw new PageDecodeError('data page without its header');
+    count = num(dph.get(1));
+    encoding = num(dph.get(2));
+    if (count === undefined || count < 0 || count > room) throw new PageDecodeError('bad value count');
+    const page = decompress(chunk.codec, body, uncompressed);
+    let start = 0;
+    if (column.optional) {
+      if (num(dph.get(3)) !== ENC_RLE || page.length < 4) throw new PageDecodeError('unsupported definition levels');
+      const len = page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24);
+      if (len < 0 || 4 + len > page.length) throw new PageDecodeError('definition levels run past the page');
+      defs = levels(count);
+      present = decodeDefinitions(page, 4, 4 + len, count, defs);
+      start = 4 + len;
+    }
+    values = page.subarray(start);
+  } else {
+    const v2 = header.get(8);
+    if (!(v2 instanceof Map)) throw new PageDecodeError('data page v2 without its header');
+    count = num(v2.get(1));
+    encoding = num(v2.get(4));
+    const defLen = num(v2.get(5)) ?? -1;
+    const repLen = num(v2.get(6)) ?? -1;
+    const isCompressed = v2.get(7) ?? true;
+    if (count === undefined || count < 0 || count > room) throw new PageDecodeError('bad value count');
+    if (repLen !== 0 || defLen < 0 || defLen > body.length || typeof isCompressed !== 'boolean')
+      throw new PageDecodeError('unsupported levels');
+    if (column.optional) {
+      defs = levels(count);
+      present = decodeDefinitions(body, 0, defLen, count, defs);
+    } else if (defLen !== 0) throw new PageDecodeError('definition levels on a required column');
+    const raw = body.subarray(defLen);
+    values = isCompressed && chunk.codec !== CODEC_UNCOMPRESSED ? decompress(chunk.codec, raw, uncompressed - defLen) : raw;
+  }
+  if (present < 0) present = count;
+  const target = present === count ? out : (scratch.gaps = grown(scratch.gaps, present));
+  const tat = present === count ? at : 0;
+  if (encoding === ENC_PLAIN) {
+    decodePlain(column.physical, values, 0, present, target, tat);
+  } else if (encoding === ENC_PLAIN_DICTIONARY || encoding === ENC_RLE_DICTIONARY) {
+    if (!dictionary) throw new PageDecodeError('dictionary page missing');
+    if (values.length < 1) throw new PageDecodeError('empty dictionary-encoded page');
+    const codes = (scratch.codes = grown(scratch.codes, present));
+    decodeHybrid(values, 1, values.length, values[0]!, present, codes);
+    const size = dictionary.length;
+    for (let i = 0; i < present; i++) {
+      const k = codes[i]!;
+      if (k < 0 || k >= size) throw new PageDecodeError('dictionary index out of range');
+      target[tat + i] = dictionary[k]!;
+    }
+  } else if (encoding === ENC_RLE && column.physical === 'BOOLEAN') {
+    if (values.length < 4) throw new PageDecodeError('truncated RLE booleans');
+    const len = values[0]! | (values[1]! << 8) | (values[2]! << 16) | (values[3]! << 24);
+    if (len < 0 || 4 + len > values.length) throw new PageDecodeError('RLE booleans run past the page');
+    const bits = (scratch.bits = grown(scratch.bits, present));
+    decodeHybrid(values, 4, 4 + len, 1, present, bits);
+    for (let i = 0; i < present; i++) target[tat + i] = bits[i]!;
+  } else {
+    throw new PageDecodeError(`encoding ${encoding}`);
+  }
+  if (defs && present !== count) {
+    // Values of a page with nulls were decoded to scratch: spread over the present rows.
+    let j = 0;
+    for (let i = 0; i < count; i++) out[at + i] = defs[i] === 1 ? target[j++]! : NaN;
+  }
+  return count;
+}
+
+function decompress(codec: number, body: Uint8Array, uncompressed: number): Uint8Array {
+  if (codec === CODEC_UNCOMPRESSED) {
+    if (body.length !== uncompressed) throw new PageDecodeError('uncompressed page of the wrong size');
+    return body;
+  }
+  if (codec === CODEC_SNAPPY) return snappyDecompress(body, uncompressed, (scratch.page = grown(scratch.page, uncompressed)));
+  throw new PageDecodeError(`codec ${codec}`);
+}
+
+/**
+ * Buffers reused from page to page (each page's are consumed before the next is decoded): the
+ * decompressed page, dictionary codes, values of a page with nulls, levels, RLE booleans.
+ */
+const scratch = {
+  page: new Uint8Array(0),
+  codes: new Int32Array(0),
+  gaps: new Float64Array(0),
+  levels: new Uint8Array(0),
+  bits: new Uint8Array(0),
+};
+
+/** `buf` if it holds `n` elements, else a new one of twice the size (or `n`). */
+function grown<T extends Uint8Array | Int32Array | Float64Array>(buf: T, n: number): T {
+  if (buf.length >= n) return buf;
+  const Ctor = buf.constructor as new (n: number) => T;
+  return new Ctor(Math.max(n, 2 * buf.length));
+}
+
+function levels(n: number): Uint8Array {
+  return (scratch.levels = grown(scratch.levels, n));
+}
+
+const TWO_32 = 4294967296;
+
+/** `n` PLAIN values of `physical` from `bytes[pos..]` into `out[at..]` as float64, as the Arrow path converts them. */
+function decodePlain(physical: NumericPhysical, bytes: Uint8Array, pos: number, n: number, out: Float64Array, at: number): void {
+  if (physical === 'BOOLEAN') {
+    if (pos + Math.ceil(n / 8) > bytes.length) throw new PageDecodeError('values run past the page');
+    for (let i = 0; i < n; i++) out[at + i] = (bytes[pos + (i >>> 3)]! >>> (i & 7)) & 1;
+    return;
+  }
+  const width = physical === 'INT32' || physical === 'FLOAT' ? 4 : 8;
+  if (pos + n * width > bytes.length) throw new PageDecodeError('values run past the page');
+  const start = bytes.byteOffset + pos;
+  // A typed-array view needs an aligned offset: otherwise the values are copied to one.
+  const buf = start % 8 === 0 ? bytes.buffer : bytes.slice(pos, pos + n * width).buffer;
+  const off = start % 8 === 0 ? start : 0;
+  if (physical === 'DOUBLE') out.set(new Float64Array(buf, off, n), at);
+  else if (physical === 'FLOAT') out.set(new Float32Array(buf, off, n), at);
+  else if (physical === 'INT32') out.set(new Int32Array(buf, off, n), at);
+  else {
+    const words = new Int32Array(buf, off, 2 * n);
+    let wide: BigInt64Array | null = null;
+    for (let i = 0; i < n; i++) {
+      const lo = words[2 * i]! >>> 0;
+      const hi = words[2 * i + 1]!;
+      // |hi| < 2^21 means |x| < 2^53: exact; beyond, BigInt's rounding, as columns.ts converts.
+      if (hi < 0x200000 && hi >= -0x200000) out[at + i] = hi * TWO_32 + lo;
+      else out[at + i] = Number((wide ??= new BigInt64Array(buf, off, n))[i]!);
+    }
+  }
+}
