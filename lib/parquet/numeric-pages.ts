@@ -5,9 +5,20 @@
  * Anything else, or anything unexpected in the bytes, throws a PageDecodeError: the reader then
  * decodes the chunk the general way, which also gives the error a bad file deserves.
  */
-import { readStruct, ThriftError, type Pick, type ThriftStruct, type ThriftValue } from './thrift-compact.ts';
-import { decodeDefinitions, decodeHybrid, PageDecodeError } from './rle-hybrid.ts';
-import { snappyDecompress, SnappyError } from './snappy.ts';
+import { readStruct, ThriftError, type Pick, type ThriftStruct } from './thrift-compact.ts';
+import { decodeHybrid, PageDecodeError } from './rle-hybrid.ts';
+import {
+  CODECS,
+  ENC_PLAIN,
+  ENC_PLAIN_DICTIONARY,
+  ENC_RLE,
+  ENC_RLE_DICTIONARY,
+  grown,
+  num,
+  walkPages,
+  type DataPage,
+  type PageChunk,
+} from './pages.ts';
 
 export { PageDecodeError } from './rle-hybrid.ts';
 
@@ -21,21 +32,13 @@ export interface NumericColumn {
 }
 
 /** What the footer says of one chunk of such a column. */
-export interface NumericChunk {
-  codec: number;
-  numValues: number;
-}
+export type NumericChunk = PageChunk;
 
 /** The numeric columns of a file (by name) and, per row group, their chunks' codec and value count. */
 export interface NumericPlan {
   columns: Map<string, NumericColumn>;
   chunks: Map<string, NumericChunk>[];
 }
-
-const CODEC_UNCOMPRESSED = 0;
-const CODEC_SNAPPY = 1;
-/** The codecs decoded here. */
-const CODECS = new Set([CODEC_UNCOMPRESSED, CODEC_SNAPPY]);
 
 const PHYSICAL: Record<number, NumericPhysical> = { 0: 'BOOLEAN', 1: 'INT32', 2: 'INT64', 4: 'FLOAT', 5: 'DOUBLE' };
 
@@ -104,10 +107,6 @@ export function numericPlan(footer: Uint8Array): NumericPlan | null {
 
 const utf8 = new TextDecoder();
 
-function num(v: ThriftValue | undefined): number | undefined {
-  return typeof v === 'number' ? v : undefined;
-}
-
 /**
  * A schema leaf as this decoder reads it, or null: a numeric physical type, required or optional
  * (not repeated), with no annotation but a signed integer of the type's own width (INT32 as
@@ -129,16 +128,6 @@ function numericColumn(el: ThriftStruct): NumericColumn | null {
   return { physical, optional: repetition === 1 };
 }
 
-const PAGE_PICK: Pick = { 1: true, 2: true, 3: true, 5: { 1: true, 2: true, 3: true }, 7: { 1: true, 2: true }, 8: true };
-
-const PAGE_DATA = 0;
-const PAGE_DICTIONARY = 2;
-const PAGE_DATA_V2 = 3;
-const ENC_PLAIN = 0;
-const ENC_PLAIN_DICTIONARY = 2;
-const ENC_RLE = 3;
-const ENC_RLE_DICTIONARY = 8;
-
 /**
  * Decodes the pages of one column chunk (`bytes`, dictionary page included) into `out[at, at +
  * rows)` as float64, null → NaN. Throws PageDecodeError unless the pages hold exactly `rows`
@@ -152,116 +141,38 @@ export function decodeNumericChunk(
   out: Float64Array,
   at: number,
 ): void {
-  try {
-    decodePages(bytes, column, chunk, rows, out, at);
-  } catch (e: unknown) {
-    if (e instanceof SnappyError || e instanceof ThriftError || e instanceof RangeError) throw new PageDecodeError(e.message, { cause: e });
-    throw e;
-  }
-}
-
-function decodePages(bytes: Uint8Array, column: NumericColumn, chunk: NumericChunk, rows: number, out: Float64Array, at: number): void {
-  if (chunk.numValues !== rows) throw new PageDecodeError(`the chunk holds ${chunk.numValues} values for ${rows} rows`);
-  let pos = 0;
-  let done = 0;
   let dictionary: Float64Array | null = null;
-  while (done < rows) {
-    const { value: header, end: bodyStart } = readStruct(bytes, pos, PAGE_PICK);
-    const type = num(header.get(1));
-    const uncompressed = num(header.get(2));
-    const compressed = num(header.get(3));
-    if (uncompressed === undefined || compressed === undefined) throw new PageDecodeError('page header without sizes');
-    const bodyEnd = bodyStart + compressed;
-    if (compressed < 0 || uncompressed < 0 || bodyEnd > bytes.length) throw new PageDecodeError('page runs past the chunk');
-    const body = bytes.subarray(bodyStart, bodyEnd);
-    pos = bodyEnd;
-    if (type === PAGE_DICTIONARY) {
-      const dph = header.get(7);
-      if (dictionary || done > 0 || !(dph instanceof Map)) throw new PageDecodeError('unexpected dictionary page');
-      const count = num(dph.get(1));
-      const encoding = num(dph.get(2));
-      if (count === undefined || count < 0 || (encoding !== ENC_PLAIN && encoding !== ENC_PLAIN_DICTIONARY))
-        throw new PageDecodeError('unsupported dictionary page');
-      const plain = decompress(chunk.codec, body, uncompressed);
+  walkPages(
+    bytes,
+    column.optional,
+    chunk,
+    rows,
+    ({ count, plain }) => {
       dictionary = new Float64Array(count);
       decodePlain(column.physical, plain, 0, count, dictionary, 0);
-    } else if (type === PAGE_DATA || type === PAGE_DATA_V2) {
-      done += dataPage(type, header, body, uncompressed, column, chunk, dictionary, rows - done, out, at + done);
-    } else {
-      throw new PageDecodeError(`page type ${type}`);
-    }
-  }
-  if (pos !== bytes.length) throw new PageDecodeError('bytes after the last page');
+    },
+    (page, row) => dataPage(page, column, dictionary, out, at + row),
+  );
 }
 
-/** One data page into `out[at..]`; returns its value count (at most `room`). */
-function dataPage(
-  type: number,
-  header: ThriftStruct,
-  body: Uint8Array,
-  uncompressed: number,
-  column: NumericColumn,
-  chunk: NumericChunk,
-  dictionary: Float64Array | null,
-  room: number,
-  out: Float64Array,
-  at: number,
-): number {
-  let count: number | undefined;
-  let encoding: number | undefined;
-  let values: Uint8Array;
-  let defs: Uint8Array | null = null;
-  let present = -1;
-  if (type === PAGE_DATA) {
-    const dph = header.get(5);
-    if (!(dph instanceof Map)) throw new PageDecodeError('data page without its header');
-    count = num(dph.get(1));
-    encoding = num(dph.get(2));
-    if (count === undefined || count < 0 || count > room) throw new PageDecodeError('bad value count');
-    const page = decompress(chunk.codec, body, uncompressed);
-    let start = 0;
-    if (column.optional) {
-      if (num(dph.get(3)) !== ENC_RLE || page.length < 4) throw new PageDecodeError('unsupported definition levels');
-      const len = page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24);
-      if (len < 0 || 4 + len > page.length) throw new PageDecodeError('definition levels run past the page');
-      defs = levels(count);
-      present = decodeDefinitions(page, 4, 4 + len, count, defs);
-      start = 4 + len;
-    }
-    values = page.subarray(start);
-  } else {
-    const v2 = header.get(8);
-    if (!(v2 instanceof Map)) throw new PageDecodeError('data page v2 without its header');
-    count = num(v2.get(1));
-    encoding = num(v2.get(4));
-    const defLen = num(v2.get(5)) ?? -1;
-    const repLen = num(v2.get(6)) ?? -1;
-    const isCompressed = v2.get(7) ?? true;
-    if (count === undefined || count < 0 || count > room) throw new PageDecodeError('bad value count');
-    if (repLen !== 0 || defLen < 0 || defLen > body.length || typeof isCompressed !== 'boolean')
-      throw new PageDecodeError('unsupported levels');
-    if (column.optional) {
-      defs = levels(count);
-      present = decodeDefinitions(body, 0, defLen, count, defs);
-    } else if (defLen !== 0) throw new PageDecodeError('definition levels on a required column');
-    const raw = body.subarray(defLen);
-    values = isCompressed && chunk.codec !== CODEC_UNCOMPRESSED ? decompress(chunk.codec, raw, uncompressed - defLen) : raw;
-  }
-  if (present < 0) present = count;
-  const target = present === count ? out : (scratch.gaps = grown(scratch.gaps, present));
-  const tat = present === count ? at : 0;
+/** One data page's values into `out[at..]`. */
+function dataPage(page: DataPage, column: NumericColumn, dictionary: Float64Array | null, out: Float64Array, at: number): void {
+  const { count, present, defs, encoding, values } = page;
+  const target = defs ? (scratch.gaps = grown(scratch.gaps, present)) : out;
+  const tat = defs ? 0 : at;
   if (encoding === ENC_PLAIN) {
     decodePlain(column.physical, values, 0, present, target, tat);
   } else if (encoding === ENC_PLAIN_DICTIONARY || encoding === ENC_RLE_DICTIONARY) {
     if (!dictionary) throw new PageDecodeError('dictionary page missing');
+    const dict: Float64Array = dictionary;
     if (values.length < 1) throw new PageDecodeError('empty dictionary-encoded page');
     const codes = (scratch.codes = grown(scratch.codes, present));
     decodeHybrid(values, 1, values.length, values[0]!, present, codes);
-    const size = dictionary.length;
+    const size = dict.length;
     for (let i = 0; i < present; i++) {
       const k = codes[i]!;
       if (k < 0 || k >= size) throw new PageDecodeError('dictionary index out of range');
-      target[tat + i] = dictionary[k]!;
+      target[tat + i] = dict[k]!;
     }
   } else if (encoding === ENC_RLE && column.physical === 'BOOLEAN') {
     if (values.length < 4) throw new PageDecodeError('truncated RLE booleans');
@@ -273,45 +184,19 @@ function dataPage(
   } else {
     throw new PageDecodeError(`encoding ${encoding}`);
   }
-  if (defs && present !== count) {
-    // Values of a page with nulls were decoded to scratch: spread over the present rows.
+  if (defs) {
+    // The values of a page with nulls were decoded to scratch: spread over the rows present.
     let j = 0;
     for (let i = 0; i < count; i++) out[at + i] = defs[i] === 1 ? target[j++]! : NaN;
   }
-  return count;
 }
 
-function decompress(codec: number, body: Uint8Array, uncompressed: number): Uint8Array {
-  if (codec === CODEC_UNCOMPRESSED) {
-    if (body.length !== uncompressed) throw new PageDecodeError('uncompressed page of the wrong size');
-    return body;
-  }
-  if (codec === CODEC_SNAPPY) return snappyDecompress(body, uncompressed, (scratch.page = grown(scratch.page, uncompressed)));
-  throw new PageDecodeError(`codec ${codec}`);
-}
-
-/**
- * Buffers reused from page to page (each page's are consumed before the next is decoded): the
- * decompressed page, dictionary codes, values of a page with nulls, levels, RLE booleans.
- */
+/** Buffers reused from page to page: dictionary codes, values of a page with nulls, RLE booleans. */
 const scratch = {
-  page: new Uint8Array(0),
   codes: new Int32Array(0),
   gaps: new Float64Array(0),
-  levels: new Uint8Array(0),
   bits: new Uint8Array(0),
 };
-
-/** `buf` if it holds `n` elements, else a new one of twice the size (or `n`). */
-function grown<T extends Uint8Array | Int32Array | Float64Array>(buf: T, n: number): T {
-  if (buf.length >= n) return buf;
-  const Ctor = buf.constructor as new (n: number) => T;
-  return new Ctor(Math.max(n, 2 * buf.length));
-}
-
-function levels(n: number): Uint8Array {
-  return (scratch.levels = grown(scratch.levels, n));
-}
 
 const TWO_32 = 4294967296;
 
