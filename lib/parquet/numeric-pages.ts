@@ -37,6 +37,9 @@ export type NumericChunk = PageChunk;
 /** The numeric columns of a file (by name) and, per row group, their chunks' codec and value count. */
 export interface NumericPlan {
   columns: Map<string, NumericColumn>;
+  /** The UTF-8 string columns (string-pages.ts), by name: whether each is optional. */
+  strings: Map<string, { optional: boolean }>;
+  /** Per row group, the chunks of both kinds of column that a page decoder may read. */
   chunks: Map<string, NumericChunk>[];
 }
 
@@ -63,6 +66,7 @@ export function numericPlan(footer: Uint8Array): NumericPlan | null {
   const groups = fmd.get(4);
   if (!Array.isArray(schema) || !Array.isArray(groups)) return null;
   const columns = new Map<string, NumericColumn>();
+  const strings = new Map<string, { optional: boolean }>();
   const root = schema[0];
   if (!(root instanceof Map)) return null;
   const rootChildren = num(root.get(5)) ?? 0;
@@ -80,6 +84,8 @@ export function numericPlan(footer: Uint8Array): NumericPlan | null {
     const name = el.get(4);
     const column = name instanceof Uint8Array && (num(el.get(5)) ?? 0) === 0 ? numericColumn(el) : null;
     if (column) columns.set(utf8.decode(name as Uint8Array), column);
+    else if (name instanceof Uint8Array && (num(el.get(5)) ?? 0) === 0 && isString(el))
+      strings.set(utf8.decode(name), { optional: num(el.get(3)) === 1 });
     if (!skip()) return null;
   }
   const chunks = groups.map((g) => {
@@ -93,19 +99,29 @@ export function numericPlan(footer: Uint8Array): NumericPlan | null {
       const path = md.get(3);
       if (!Array.isArray(path) || path.length !== 1 || !(path[0] instanceof Uint8Array)) continue;
       const name = utf8.decode(path[0]);
-      const column = columns.get(name);
+      const physical = columns.get(name)?.physical ?? (strings.has(name) ? 'BYTE_ARRAY' : undefined);
       const codec = num(md.get(4));
       const numValues = num(md.get(5));
-      if (!column || PHYSICAL[num(md.get(1)) ?? -1] !== column.physical || codec === undefined || numValues === undefined) continue;
+      const type = num(md.get(1));
+      if (!physical || (type === 6 ? 'BYTE_ARRAY' : PHYSICAL[type ?? -1]) !== physical || codec === undefined || numValues === undefined)
+        continue;
       if (!CODECS.has(codec)) continue;
       out.set(name, { codec, numValues });
     }
     return out;
   });
-  return { columns, chunks };
+  return { columns, strings, chunks };
 }
 
 const utf8 = new TextDecoder();
+
+/** A BYTE_ARRAY leaf annotated as UTF-8 (logical STRING or converted UTF8), not repeated. */
+function isString(el: ThriftStruct): boolean {
+  if (num(el.get(1)) !== 6 || (num(el.get(3)) ?? 0) > 1) return false;
+  const logical = el.get(10);
+  if (logical !== undefined) return logical instanceof Map && logical.size === 1 && logical.has(1);
+  return num(el.get(6)) === 0;
+}
 
 /**
  * A schema leaf as this decoder reads it, or null: a numeric physical type, required or optional

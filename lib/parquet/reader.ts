@@ -5,7 +5,7 @@
  */
 import * as pw from 'parquet-wasm';
 import { parseRecordBatch } from 'arrow-js-ffi';
-import { Float64, Precision, RecordBatch, Type, makeData, tableFromIPC, type Data, type DataType } from 'apache-arrow';
+import { Float64, Precision, RecordBatch, Type, Utf8, makeData, tableFromIPC, type Data, type DataType } from 'apache-arrow';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { Footer, ParquetLayout } from './footer.ts';
 import type { RowRange } from './row-range.ts';
@@ -13,6 +13,7 @@ import { decoderFooter, loadFooter, runFooter } from './footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
 import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
+import { decodeStringChunk, type StringChunk } from './string-pages.ts';
 import { decodeNumericChunk, numericPlan, PageDecodeError, type NumericPhysical, type NumericPlan } from './numeric-pages.ts';
 
 export interface ReadTimings {
@@ -202,9 +203,10 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
       cache.release();
       // Batches as the wasm decoder cuts them: within a row group, of at most the batch size.
       let at = 0;
+      const rowsPerBatch = boundedBatch(run, columns, batchSize);
       for (const s of run) {
-        for (let i = 0; i < s.rows; i += batchSize) {
-          const n = Math.min(batchSize, s.rows - i);
+        for (let i = 0; i < s.rows; i += rowsPerBatch) {
+          const n = Math.min(rowsPerBatch, s.rows - i);
           yield directBatch(direct, at + i, n);
         }
         at += s.rows;
@@ -217,45 +219,64 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
       const n = batch.numRows;
       const children: Record<string, Data> = {};
       for (const c of rest) children[c] = batch.getChild(c)!.data[0]!;
-      for (const [c, values] of direct) children[c] = float64Data(values, at, n);
+      for (const [c, values] of direct) children[c] = columnData(values, at, n);
       at += n;
       yield new RecordBatch(children);
     }
   }
 
-  /** The page decoder's columns of the run, decoded (null when it declines any of their chunks: all then go to the wasm decoder). */
-  function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, Float64Array> | null {
+  /**
+   * The columns of the run the page decoders read (numbers, UTF-8 strings), decoded; null when
+   * they decline any chunk (all columns then go to the wasm decoder, which gives bad files their error).
+   */
+  function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, DirectColumn> | null {
     if (!READ_LIMITS.numericPages) return null;
     plan ??= numericPlan(bytes) ?? false;
     if (!plan) return null;
     const known = plan;
     const wanted = columns.filter((c) => {
       const column = known.columns.get(c);
-      return column && sameNumbers(column.physical, arrowTypes?.get(c)) && run.every((s) => known.chunks[s.rowGroup]?.has(c));
+      const agrees = column ? sameNumbers(column.physical, arrowTypes?.get(c)) : known.strings.has(c) && plainStrings(arrowTypes?.get(c));
+      return agrees && run.every((s) => known.chunks[s.rowGroup]?.has(c));
     });
     if (wanted.length === 0) return null;
     const t = performance.now();
-    const out = new Map<string, Float64Array>();
+    const out = new Map<string, DirectColumn>();
     const total = run.reduce((n, s) => n + s.rows, 0);
     try {
       for (const c of wanted) {
-        const values = new Float64Array(total);
+        const numeric = known.columns.get(c);
+        const values = numeric ? new Float64Array(total) : null;
+        const parts: StringChunk[] = [];
         let at = 0;
         for (const s of run) {
           const range = chunkOf(s.rowGroup, c);
           const chunkBytes = cache.lookup(range.start, range.end);
           if (!chunkBytes) return null;
           const rows = meta.rowGroups[s.rowGroup]!.numRows;
-          if (s.offset === 0 && s.rows === rows) {
-            decodeNumericChunk(chunkBytes, known.columns.get(c)!, known.chunks[s.rowGroup]!.get(c)!, rows, values, at);
+          const chunk = known.chunks[s.rowGroup]!.get(c)!;
+          const whole = s.offset === 0 && s.rows === rows;
+          if (numeric && values && whole) {
+            decodeNumericChunk(chunkBytes, numeric, chunk, rows, values, at);
+          } else if (numeric && values) {
+            const all = new Float64Array(rows);
+            decodeNumericChunk(chunkBytes, numeric, chunk, rows, all, 0);
+            values.set(all.subarray(s.offset, s.offset + s.rows), at);
           } else {
-            const whole = new Float64Array(rows);
-            decodeNumericChunk(chunkBytes, known.columns.get(c)!, known.chunks[s.rowGroup]!.get(c)!, rows, whole, 0);
-            values.set(whole.subarray(s.offset, s.offset + s.rows), at);
+            const strings = decodeStringChunk(
+              chunkBytes,
+              known.strings.get(c)!.optional,
+              chunk,
+              rows,
+              range.uncompressed ?? 4 * chunkBytes.length,
+            );
+            parts.push(whole ? strings : { offsets: strings.offsets.subarray(s.offset, s.offset + s.rows + 1), data: strings.data });
           }
           at += s.rows;
         }
-        out.set(c, values);
+        const joined = values ?? concatStrings(parts);
+        if (!joined) return null;
+        out.set(c, joined);
       }
     } catch (e: unknown) {
       if (e instanceof PageDecodeError) return null;
@@ -352,16 +373,48 @@ function sameNumbers(physical: NumericPhysical, type: DataType | undefined): boo
   }
 }
 
-/** Rows [at, at + n) of decoded numbers as Arrow float64 data (nulls are NaN already, as toFloat64 makes them). */
-function float64Data(values: Float64Array, at: number, n: number): Data<Float64> {
-  return makeData({ type: new Float64(), length: n, nullCount: 0, data: values.subarray(at, at + n) });
+/** A column decoded by a page decoder: numbers as float64 (null → NaN), or strings. */
+type DirectColumn = Float64Array | StringChunk;
+
+/**
+ * Rows [at, at + n) of a decoded column as Arrow data: float64 with no nulls (they are NaN
+ * already, as toFloat64 makes them), or Utf8 (Arrow takes offsets that do not start at 0).
+ */
+function columnData(column: DirectColumn, at: number, n: number): Data {
+  if (column instanceof Float64Array) return makeData({ type: new Float64(), length: n, nullCount: 0, data: column.subarray(at, at + n) });
+  return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: column.offsets.subarray(at, at + n + 1), data: column.data });
 }
 
 /** Rows of decoded columns as one batch. */
-function directBatch(columns: ReadonlyMap<string, Float64Array>, at: number, n: number): RecordBatch {
+function directBatch(columns: ReadonlyMap<string, DirectColumn>, at: number, n: number): RecordBatch {
   const children: Record<string, Data> = {};
-  for (const [c, values] of columns) children[c] = float64Data(values, at, n);
+  for (const [c, values] of columns) children[c] = columnData(values, at, n);
   return new RecordBatch(children);
+}
+
+/** The strings of consecutive segments as one chunk (offsets from 0), or null past Int32 offsets. */
+function concatStrings(parts: readonly StringChunk[]): StringChunk | null {
+  if (parts.length === 1) return parts[0]!;
+  const rows = parts.reduce((n, p) => n + p.offsets.length - 1, 0);
+  const bytes = parts.reduce((n, p) => n + p.offsets[p.offsets.length - 1]! - p.offsets[0]!, 0);
+  if (bytes > 2 ** 31 - 1) return null;
+  const offsets = new Int32Array(rows + 1);
+  const data = new Uint8Array(bytes);
+  let row = 0;
+  let pos = 0;
+  for (const p of parts) {
+    const base = p.offsets[0]!;
+    const end = p.offsets[p.offsets.length - 1]!;
+    data.set(p.data.subarray(base, end), pos);
+    for (let i = 1; i < p.offsets.length; i++) offsets[++row] = p.offsets[i]! - base + pos;
+    pos += end - base;
+  }
+  return { offsets, data };
+}
+
+/** True when the wasm decoder gives a string column as plain Utf8 or LargeUtf8 (not dictionary-encoded, not a view). */
+function plainStrings(type: DataType | undefined): boolean {
+  return type !== undefined && (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8);
 }
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */

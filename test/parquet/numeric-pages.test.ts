@@ -7,7 +7,8 @@ import { openFileSource } from '../../lib/io/file-source.ts';
 import { loadFooter } from '../../lib/parquet/footer.ts';
 import { openParquet, READ_LIMITS } from '../../lib/parquet/reader.ts';
 import { decodeNumericChunk, numericPlan, PageDecodeError } from '../../lib/parquet/numeric-pages.ts';
-import { toFloat64 } from '../../lib/embedding/columns.ts';
+import { decodeStringChunk } from '../../lib/parquet/string-pages.ts';
+import { concatIds, toFloat64, toIdColumn, toPlain } from '../../lib/embedding/columns.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { writeParquet, type WriteOptions } from '../helpers/parquet-write.ts';
 
@@ -44,7 +45,8 @@ async function declined(path: string): Promise<string[]> {
     const plan = numericPlan(bytes)!;
     const out: string[] = [];
     for (const [g, group] of layout.rowGroups.entries()) {
-      for (const [name, column] of plan.columns) {
+      for (const name of [...plan.columns.keys(), ...plan.strings.keys()]) {
+        const column = plan.columns.get(name);
         const chunk = plan.chunks[g]!.get(name);
         if (!chunk) {
           out.push(`${name}@${g}: codec`);
@@ -53,7 +55,8 @@ async function declined(path: string): Promise<string[]> {
         const range = group.chunks.get(name)!;
         const data = await source.read(range.start, range.end - range.start);
         try {
-          decodeNumericChunk(data, column, chunk, group.numRows, new Float64Array(group.numRows), 0);
+          if (column) decodeNumericChunk(data, column, chunk, group.numRows, new Float64Array(group.numRows), 0);
+          else decodeStringChunk(data, plan.strings.get(name)!.optional, chunk, group.numRows, range.uncompressed ?? 1);
         } catch (e: unknown) {
           if (!(e instanceof PageDecodeError)) throw e;
           out.push(`${name}@${g}: ${e.message}`);
@@ -62,6 +65,23 @@ async function declined(path: string): Promise<string[]> {
     }
     return out;
   } finally {
+    await source.close();
+  }
+}
+
+/** The `id` column of `path`, through the reader, page decoder on or off: its ids written out. */
+async function readIds(path: string, pages: boolean): Promise<{ offsets: number[]; data: Buffer }> {
+  READ_LIMITS.numericPages = pages;
+  const source = await openFileSource(path);
+  try {
+    const reader = await openParquet(source);
+    const all = reader.layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
+    const chunks = [];
+    for await (const batch of reader.batches(all, ['id', 'energy'], 700)) chunks.push(toIdColumn(batch.getChild('id')!));
+    const plain = toPlain(concatIds(chunks));
+    return { offsets: [...plain.offsets], data: Buffer.from(plain.data) };
+  } finally {
+    READ_LIMITS.numericPages = true;
     await source.close();
   }
 }
@@ -93,6 +113,16 @@ describe('numeric columns decoded from their pages', () => {
     const path = fixture(name);
     expect(firstDifference(await readNumbers(path, true), await readNumbers(path, false))).toBeNull();
   });
+
+  it.each(fixtures.filter((f) => !f.startsWith('edge/') || /nulls|tricky|categorical|one-row|many/.test(f)))(
+    '%s: the same ids as through parquet-wasm',
+    async (name) => {
+      const path = fixture(name);
+      const [direct, wasm] = [await readIds(path, true), await readIds(path, false)];
+      expect(direct.offsets).toEqual(wasm.offsets);
+      expect(direct.data.equals(wasm.data)).toBe(true);
+    },
+  );
 
   // Snappy and uncompressed chunks of plain numbers are all read from their pages, whatever the writer.
   it.each([
