@@ -184,12 +184,7 @@ function dataPage(page: DataPage, column: NumericColumn, dictionary: Float64Arra
     if (values.length < 1) throw new PageDecodeError('empty dictionary-encoded page');
     const codes = (scratch.codes = grown(scratch.codes, present));
     decodeHybrid(values, 1, values.length, values[0]!, present, codes);
-    const size = dict.length;
-    for (let i = 0; i < present; i++) {
-      const k = codes[i]!;
-      if (k < 0 || k >= size) throw new PageDecodeError('dictionary index out of range');
-      target[tat + i] = dict[k]!;
-    }
+    if (!gather(codes, dict, target, tat, present)) throw new PageDecodeError('dictionary index out of range');
   } else if (encoding === ENC_RLE && column.physical === 'BOOLEAN') {
     if (values.length < 4) throw new PageDecodeError('truncated RLE booleans');
     const len = values[0]! | (values[1]! << 8) | (values[2]! << 16) | (values[3]! << 24);
@@ -200,11 +195,24 @@ function dataPage(page: DataPage, column: NumericColumn, dictionary: Float64Arra
   } else {
     throw new PageDecodeError(`encoding ${encoding}`);
   }
-  if (defs) {
-    // The values of a page with nulls were decoded to scratch: spread over the rows present.
-    let j = 0;
-    for (let i = 0; i < count; i++) out[at + i] = defs[i] === 1 ? target[j++]! : NaN;
+  if (defs) spread(defs, target, out, at, count);
+}
+
+/** `out[at + i] = dict[codes[i]]` for i < n; false (and `out` partly written) when a code is outside the dictionary. */
+function gather(codes: Int32Array, dict: Float64Array, out: Float64Array, at: number, n: number): boolean {
+  const size = dict.length;
+  for (let i = 0; i < n; i++) {
+    const k = codes[i]!;
+    if (k >= size || k < 0) return false;
+    out[at + i] = dict[k]!;
   }
+  return true;
+}
+
+/** The values present (`values`, in order) spread over `count` rows from `at`, NaN where `defs` is 0. */
+function spread(defs: Uint8Array, values: Float64Array, out: Float64Array, at: number, count: number): void {
+  let j = 0;
+  for (let i = 0; i < count; i++) out[at + i] = defs[i] === 1 ? values[j++]! : NaN;
 }
 
 /** Buffers reused from page to page: dictionary codes, values of a page with nulls, RLE booleans. */

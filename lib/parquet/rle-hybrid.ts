@@ -86,12 +86,28 @@ function unpack(bytes: Uint8Array, pos: number, bitWidth: number, out: Int32Arra
     for (let j = 0; j < n; j++) out[at + j] = (bytes[pos + (j >>> 3)]! >>> (j & 7)) & 1;
     return;
   }
-  if (bitWidth <= 24) {
-    // At most 23 + 8 bits are held: int32 arithmetic.
+  if (bitWidth <= 25) {
+    // Each value read from the 4 bytes that hold it (an offset of at most 7 bits + 25 fit in
+    // 32), while those 4 bytes are inside the array; bits of the next values are masked off.
     const mask = (1 << bitWidth) - 1;
+    let off = pos * 8;
+    let j = 0;
+    const last = bytes.length - 4;
+    for (; j < n; j++, off += bitWidth) {
+      const p = off >>> 3;
+      if (p > last) break;
+      const word = bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24);
+      out[at + j] = (word >>> (off & 7)) & mask;
+    }
+    // The last few, bit by bit from the bytes there are.
     let buffer = 0;
     let bits = 0;
-    for (let j = 0; j < n; j++) {
+    pos = off >>> 3;
+    if (j < n) {
+      buffer = bytes[pos++]! >>> (off & 7);
+      bits = 8 - (off & 7);
+    }
+    for (; j < n; j++) {
       while (bits < bitWidth) {
         buffer |= bytes[pos++]! << bits;
         bits += 8;

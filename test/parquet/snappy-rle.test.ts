@@ -54,7 +54,7 @@ function bitPacked(values: readonly number[], width: number): number[] {
 }
 
 describe('the RLE / bit-packed hybrid', () => {
-  it.each([1, 3, 8, 13, 20, 24, 27, 32])('bit-packed values of %i bits, then a run', (width) => {
+  it.each([1, 3, 8, 13, 20, 24, 25, 27, 32])('bit-packed values of %i bits, then a run', (width) => {
     const max = 2 ** width - 1;
     const values = Array.from({ length: 21 }, (_, i) => Math.floor((max * ((i * 7) % 21)) / 20));
     const runValue = max;
