@@ -230,7 +230,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
    * they decline any chunk (all columns then go to the wasm decoder, which gives bad files their error).
    */
   function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, DirectColumn> | null {
-    if (!READ_LIMITS.numericPages) return null;
+    if (!READ_LIMITS.pageDecoders) return null;
     plan ??= numericPlan(bytes) ?? false;
     if (!plan) return null;
     const known = plan;
@@ -239,7 +239,9 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
       const agrees = column ? sameNumbers(column.physical, arrowTypes?.get(c)) : known.strings.has(c) && plainStrings(arrowTypes?.get(c));
       return agrees && run.every((s) => known.chunks[s.rowGroup]?.has(c));
     });
-    if (wanted.length === 0) return null;
+    // A small part of a large row group (a shard of one huge group) is left to the wasm decoder,
+    // which skips the rest; the page decoders would decode and hold all of its chunks.
+    if (wanted.length === 0 || run.some((s) => 2 * s.rows < meta.rowGroups[s.rowGroup]!.numRows)) return null;
     const t = performance.now();
     const out = new Map<string, DirectColumn>();
     const total = run.reduce((n, s) => n + s.rows, 0);
@@ -348,10 +350,10 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
 const RUN_BYTES = 64 * 1024 * 1024;
 /**
  * Bytes of a string column one decoded batch aims to hold at most (see boundedBatch), lowerable
- * for tests; and whether numeric columns may be decoded from their pages (numeric-pages.ts): off,
- * everything goes through the wasm decoder, as tests compare.
+ * for tests; and whether numeric and string columns may be decoded from their pages
+ * (numeric-pages.ts, string-pages.ts): off, everything goes through the wasm decoder, as tests compare.
  */
-export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024, numericPages: true };
+export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024, pageDecoders: true };
 /** Row groups one decoder stream reads at most: the decoder takes at most 32,767 row groups in a file. */
 const RUN_GROUPS = 8192;
 

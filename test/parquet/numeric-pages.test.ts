@@ -14,8 +14,8 @@ import { writeParquet, type WriteOptions } from '../helpers/parquet-write.ts';
 
 /** Every numeric column of `path`, through the reader, with the page decoder on or off (the wasm decoder alone). */
 async function readNumbers(path: string, pages: boolean): Promise<Map<string, Float64Array>> {
-  const saved = READ_LIMITS.numericPages;
-  READ_LIMITS.numericPages = pages;
+  const saved = READ_LIMITS.pageDecoders;
+  READ_LIMITS.pageDecoders = pages;
   const source = await openFileSource(path);
   try {
     const reader = await openParquet(source);
@@ -32,7 +32,7 @@ async function readNumbers(path: string, pages: boolean): Promise<Map<string, Fl
     }
     return out;
   } finally {
-    READ_LIMITS.numericPages = saved;
+    READ_LIMITS.pageDecoders = saved;
     await source.close();
   }
 }
@@ -71,7 +71,7 @@ async function declined(path: string): Promise<string[]> {
 
 /** The `id` column of `path`, through the reader, page decoder on or off: its ids written out. */
 async function readIds(path: string, pages: boolean): Promise<{ offsets: number[]; data: Buffer }> {
-  READ_LIMITS.numericPages = pages;
+  READ_LIMITS.pageDecoders = pages;
   const source = await openFileSource(path);
   try {
     const reader = await openParquet(source);
@@ -81,7 +81,7 @@ async function readIds(path: string, pages: boolean): Promise<{ offsets: number[
     const plain = toPlain(concatIds(chunks));
     return { offsets: [...plain.offsets], data: Buffer.from(plain.data) };
   } finally {
-    READ_LIMITS.numericPages = true;
+    READ_LIMITS.pageDecoders = true;
     await source.close();
   }
 }
@@ -215,23 +215,23 @@ describe('numeric columns decoded from their pages', () => {
     const path = join(tmp(), 'numbers.parquet');
     writeParquet(numericTable(5000), path, { rowGroupRows: 5000 });
     const read = async (pages: boolean) => {
-      READ_LIMITS.numericPages = pages;
+      READ_LIMITS.pageDecoders = pages;
       const source = await openFileSource(path);
       try {
         const reader = await openParquet(source);
         const rows: number[] = [];
-        for await (const b of reader.batches([{ rowGroup: 0, offset: 1234, rows: 2000 }], ['f64', 'i64', 'bool'], 300)) {
+        for await (const b of reader.batches([{ rowGroup: 0, offset: 1234, rows: 3000 }], ['f64', 'i64', 'bool'], 300)) {
           const x = [toFloat64(b.getChild('f64')!), toFloat64(b.getChild('i64')!), toFloat64(b.getChild('bool')!)];
           for (let i = 0; i < b.numRows; i++) rows.push(x[0]![i]!, x[1]![i]!, x[2]![i]!);
         }
         return rows;
       } finally {
-        READ_LIMITS.numericPages = true;
+        READ_LIMITS.pageDecoders = true;
         await source.close();
       }
     };
     const direct = await read(true);
-    expect(direct).toHaveLength(6000);
+    expect(direct).toHaveLength(9000);
     expect(direct).toEqual(await read(false));
   });
 
