@@ -31,12 +31,22 @@ export interface ParquetReader {
   batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
 }
 
+export interface ReaderOptions {
+  /**
+   * Whether the page decoders (numeric-pages.ts, string-pages.ts) may read the columns they can
+   * (default true). They beat parquet-wasm's first pass in a process, whose code is still being
+   * compiled, but not its later ones: a reader whose process decodes the same columns again and
+   * again (a worker of the command) does better with the wasm decoder.
+   */
+  pageDecoders?: boolean;
+}
+
 /**
  * Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear
  * error. Given the footer as read (loadFooter), nothing is read again; given only its layout (a
  * worker's task), its bytes are.
  */
-export async function openParquet(source: ByteSource, known?: Footer | ParquetLayout): Promise<ParquetReader> {
+export async function openParquet(source: ByteSource, known?: Footer | ParquetLayout, options: ReaderOptions = {}): Promise<ParquetReader> {
   const { layout: meta, bytes } =
     known === undefined
       ? await loadFooter(source)
@@ -230,7 +240,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
    * they decline any chunk (all columns then go to the wasm decoder, which gives bad files their error).
    */
   function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, DirectColumn> | null {
-    if (!READ_LIMITS.pageDecoders) return null;
+    if (!READ_LIMITS.pageDecoders || options.pageDecoders === false) return null;
     plan ??= numericPlan(bytes) ?? false;
     if (!plan) return null;
     const known = plan;
