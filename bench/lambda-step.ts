@@ -46,7 +46,10 @@ if (step === 'stats') {
 }
 const wallMs = performance.now() - t0;
 // Before t0: Node start-up and loading the bundle (SDK, apache-arrow, the wasm module): a cold start's own share.
-process.stdout.write(`${JSON.stringify({ initMs: t0, wallMs, timings, peakRssMiB: peakRssMiB() })}\n`);
+// CPU of the whole process (user + system, every thread), start-up included: what Lambda bills as compute.
+const cpu = process.cpuUsage();
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(`${JSON.stringify({ initMs: t0, wallMs, cpuMs, timings, peakRssMiB: peakRssMiB() })}\n`);
 
 /**
  * This process's own peak RSS. Not getrusage's maxRSS: on Linux that starts from the forking

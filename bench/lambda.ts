@@ -45,6 +45,7 @@ const BUCKET = 'bench';
 interface StepResult {
   initMs: number;
   wallMs: number;
+  cpuMs: number;
   timings: Record<string, number>;
   peakRssMiB: number;
 }
@@ -78,12 +79,13 @@ async function runStep(endpoint: string, args: string[]): Promise<StepResult> {
 async function repeat(
   endpoint: string,
   args: (run: number) => string[] | Promise<string[]>,
-): Promise<{ init: number; wall: number; rss: number; t: (k: string) => number }> {
+): Promise<{ init: number; wall: number; cpu: number; rss: number; t: (k: string) => number }> {
   const results: StepResult[] = [];
   for (let r = 0; r < runs; r++) results.push(await runStep(endpoint, await args(r)));
   return {
     init: median(results.map((x) => x.initMs)) / 1000,
     wall: median(results.map((x) => x.wallMs)) / 1000,
+    cpu: median(results.map((x) => x.cpuMs)) / 1000,
     rss: median(results.map((x) => x.peakRssMiB)),
     t: (k) => median(results.map((x) => x.timings[k] ?? NaN)) / 1000,
   };
@@ -110,8 +112,8 @@ try {
       '',
       `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of tracks-${shardFileRows}.parquet), without and with the Parquet part (parquetOutput):`,
       '',
-      '| shard | start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | peak RSS (MiB) |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| shard | start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | CPU (s) | peak RSS (MiB) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const parquet of [false, true]) {
       // Another key for each: another job, planned with or without the Parquet part.
@@ -135,13 +137,14 @@ try {
         return ['embed', BUCKET, jobId, '0'];
       });
       lines.push(
-        `| ${parquet ? 'with Parquet part' : 'default'} | ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.rss, 0)} |`,
+        `| ${parquet ? 'with Parquet part' : 'default'} | ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.cpu)} | ${fmt(e.rss, 0)} |`,
       );
     }
     lines.push(
       '',
       'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: parquet-wasm to Arrow;',
-      'embed: the kernel, mapping fragment and id hashes (and the Parquet part); write: the shard objects and the shard record.',
+      'embed: the kernel, mapping fragment and id hashes (and the Parquet part); write: the shard objects and the shard record;',
+      'CPU: user + system of the whole step process, start-up included (process.cpuUsage).',
     );
   }
 

@@ -3,7 +3,7 @@
  * (as pandas reads them), ids as UTF-8 offsets + bytes or as dictionary codes. One pass per batch,
  * no per-row objects.
  */
-import { LargeUtf8, Type, Utf8, makeData, type Data, type Vector } from 'apache-arrow';
+import { LargeUtf8, Precision, Type, Utf8, makeData, type Data, type Vector } from 'apache-arrow';
 import { DataError } from '../errors.ts';
 
 /**
@@ -99,6 +99,23 @@ export function toFloat64(vector: Vector, out: Float64Array = new Float64Array(v
     at += data.length;
   }
   return out;
+}
+
+/**
+ * The numbers of a vector as float64, null → NaN: a view of its own values when it is one float64
+ * chunk without nulls (to be read, never written), else toFloat64's copy (into `out` if given).
+ */
+export function float64Values(vector: Vector, out?: Float64Array): Float64Array {
+  const data = vector.data.length === 1 ? vector.data[0]! : null;
+  if (
+    data &&
+    data.type.typeId === Type.Float &&
+    (data.type as unknown as { precision: Precision }).precision === Precision.DOUBLE &&
+    data.nullCount === 0
+  ) {
+    return (data.values as Float64Array).subarray(data.offset, data.offset + data.length);
+  }
+  return toFloat64(vector, out);
 }
 
 function numericChunk(data: Data, out: Float64Array, at: number): void {

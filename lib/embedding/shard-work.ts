@@ -10,7 +10,7 @@ import type { Shard, StatsTask } from './shard-plan.ts';
 import type { Moments } from './stats.ts';
 import { embedRows } from './kernel.ts';
 import { firstInfinite, infiniteProblem } from './finite.ts';
-import { ColumnTypeError, ID_LIMITS, IdBytesError, IdBytesOverflow, firstNull, idBytes, toFloat64, toIdColumn } from './columns.ts';
+import { ColumnTypeError, ID_LIMITS, IdBytesError, IdBytesOverflow, firstNull, float64Values, idBytes, toIdColumn } from './columns.ts';
 import { DeviationsAccumulator, MomentsAccumulator, type Deviations } from './stats.ts';
 import { DataError, InvalidInputError, SchemaError } from '../errors.ts';
 import { STATS_BLOCK_ROWS } from './shard-plan.ts';
@@ -26,7 +26,8 @@ function column(reader: ParquetReader, batch: RecordBatch, name: string) {
 
 function numbers(reader: ParquetReader, batch: RecordBatch, name: string, out?: Float64Array): Float64Array {
   try {
-    return toFloat64(column(reader, batch, name), out);
+    // Read only (the sums, deviations and kernel never write their inputs): a view where the batch holds float64 already.
+    return float64Values(column(reader, batch, name), out);
   } catch (e: unknown) {
     if (e instanceof ColumnTypeError)
       throw new SchemaError(reader.source.name, name, `expected a number or boolean column, found ${e.found}`, { cause: e });

@@ -44,7 +44,8 @@ export class RangeCache {
     if (e !== null) throw e;
   }
 
-  private lookup(start: number, end: number): Uint8Array | null {
+  /** The prefetched bytes of [start, end), or null when they are not all in one loaded block. */
+  lookup(start: number, end: number): Uint8Array | null {
     for (const b of this.blocks) {
       if (start >= b.start && end <= b.start + b.bytes.length) return b.bytes.subarray(start - b.start, end - b.start);
     }

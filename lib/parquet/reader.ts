@@ -5,7 +5,7 @@
  */
 import * as pw from 'parquet-wasm';
 import { parseRecordBatch } from 'arrow-js-ffi';
-import type { RecordBatch } from 'apache-arrow';
+import { Float64, Precision, RecordBatch, Type, Utf8, makeData, tableFromIPC, type Data, type DataType } from 'apache-arrow';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { Footer, ParquetLayout } from './footer.ts';
 import type { RowRange } from './row-range.ts';
@@ -13,6 +13,8 @@ import { decoderFooter, loadFooter, runFooter } from './footer.ts';
 import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
 import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
+import { decodeStringChunk, type StringChunk } from './string-pages.ts';
+import { decodeNumericChunk, numericPlan, PageDecodeError, type NumericPhysical, type NumericPlan } from './numeric-pages.ts';
 
 export interface ReadTimings {
   readMs: number;
@@ -29,12 +31,22 @@ export interface ParquetReader {
   batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
 }
 
+export interface ReaderOptions {
+  /**
+   * Whether the page decoders (numeric-pages.ts, string-pages.ts) may read the columns they can
+   * (default true). They beat parquet-wasm's first pass in a process, whose code is still being
+   * compiled, but not its later ones: a reader whose process decodes the same columns again and
+   * again (a worker of the command) does better with the wasm decoder.
+   */
+  pageDecoders?: boolean;
+}
+
 /**
  * Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear
  * error. Given the footer as read (loadFooter), nothing is read again; given only its layout (a
  * worker's task), its bytes are.
  */
-export async function openParquet(source: ByteSource, known?: Footer | ParquetLayout): Promise<ParquetReader> {
+export async function openParquet(source: ByteSource, known?: Footer | ParquetLayout, options: ReaderOptions = {}): Promise<ParquetReader> {
   const { layout: meta, bytes } =
     known === undefined
       ? await loadFooter(source)
@@ -44,9 +56,20 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
   const cache = new RangeCache(source);
   const timings: ReadTimings = { readMs: 0, bytesRead: 0, decodeMs: 0 };
   const footer = decoderFooter(bytes);
+  /** What the page decoder reads of this file, parsed from the footer when first needed (false: nothing). */
+  let plan: NumericPlan | false | undefined;
   // The schema checked once, here: a file of no row groups with this footer's schema.
   const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
-  opened.free();
+  // The Arrow types the wasm decoder gives each column (the file's Arrow schema, if any, decides
+  // them): the page decoder reads only the columns where they are the plain numbers it makes.
+  let arrowTypes: Map<string, DataType> | null;
+  try {
+    arrowTypes = new Map(tableFromIPC(opened.schema().intoIPCStream()).schema.fields.map((f) => [f.name, f.type]));
+  } catch {
+    arrowTypes = null;
+  } finally {
+    opened.free();
+  }
 
   /** A decoder over a file of `groups` (the data bytes are the real file's; the footer holds only those row groups). */
   async function openDecoder(site: DecodeSite, groups: readonly number[], rows: number): Promise<pw.ParquetFile> {
@@ -171,13 +194,116 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     return null;
   }
 
-  /** One decoder stream: whole row groups, or part of one. */
+  /**
+   * One decoder stream: whole row groups, or part of one. The numeric columns the page decoder
+   * reads come from it (numeric-pages.ts); the others, or all when it declines any chunk, from
+   * the wasm decoder, and each batch holds both.
+   */
   async function* decodeRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
-    const first = run[0]!;
-    const partial = run.length === 1 && !isWhole(first);
-    let t = performance.now();
+    const t = performance.now();
     timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
     timings.readMs += performance.now() - t;
+    const direct = directColumns(run, columns);
+    const rest = direct ? columns.filter((c) => !direct.has(c)) : columns;
+    if (!direct) {
+      yield* wasmRun(run, rest, batchSize);
+      return;
+    }
+    if (rest.length === 0) {
+      cache.release();
+      // Batches as the wasm decoder cuts them: within a row group, of at most the batch size.
+      let at = 0;
+      const rowsPerBatch = boundedBatch(run, columns, batchSize);
+      for (const s of run) {
+        for (let i = 0; i < s.rows; i += rowsPerBatch) {
+          const n = Math.min(rowsPerBatch, s.rows - i);
+          yield directBatch(direct, at + i, n);
+        }
+        at += s.rows;
+      }
+      return;
+    }
+    // wasmRun refuses pages of more or fewer rows than the footer's, so the slices stay inside.
+    let at = 0;
+    for await (const batch of wasmRun(run, rest, batchSize)) {
+      const n = batch.numRows;
+      const children: Record<string, Data> = {};
+      for (const c of rest) children[c] = batch.getChild(c)!.data[0]!;
+      for (const [c, values] of direct) children[c] = columnData(values, at, n);
+      at += n;
+      yield new RecordBatch(children);
+    }
+  }
+
+  /**
+   * The columns of the run the page decoders read (numbers, UTF-8 strings), decoded; null when
+   * they decline any chunk (all columns then go to the wasm decoder, which gives bad files their error).
+   */
+  function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, DirectColumn> | null {
+    if (!READ_LIMITS.pageDecoders || options.pageDecoders === false) return null;
+    plan ??= numericPlan(bytes) ?? false;
+    if (!plan) return null;
+    const known = plan;
+    const wanted = columns.filter((c) => {
+      const column = known.columns.get(c);
+      const agrees = column ? sameNumbers(column.physical, arrowTypes?.get(c)) : known.strings.has(c) && plainStrings(arrowTypes?.get(c));
+      return agrees && run.every((s) => known.chunks[s.rowGroup]?.has(c));
+    });
+    // A small part of a large row group (a shard of one huge group) is left to the wasm decoder,
+    // which skips the rest; the page decoders would decode and hold all of its chunks.
+    if (wanted.length === 0 || run.some((s) => 2 * s.rows < meta.rowGroups[s.rowGroup]!.numRows)) return null;
+    const t = performance.now();
+    const out = new Map<string, DirectColumn>();
+    const total = run.reduce((n, s) => n + s.rows, 0);
+    try {
+      for (const c of wanted) {
+        const numeric = known.columns.get(c);
+        const values = numeric ? new Float64Array(total) : null;
+        const parts: StringChunk[] = [];
+        let at = 0;
+        for (const s of run) {
+          const range = chunkOf(s.rowGroup, c);
+          const chunkBytes = cache.lookup(range.start, range.end);
+          if (!chunkBytes) return null;
+          const rows = meta.rowGroups[s.rowGroup]!.numRows;
+          const chunk = known.chunks[s.rowGroup]!.get(c)!;
+          const whole = s.offset === 0 && s.rows === rows;
+          if (numeric && values && whole) {
+            decodeNumericChunk(chunkBytes, numeric, chunk, rows, values, at);
+          } else if (numeric && values) {
+            const all = new Float64Array(rows);
+            decodeNumericChunk(chunkBytes, numeric, chunk, rows, all, 0);
+            values.set(all.subarray(s.offset, s.offset + s.rows), at);
+          } else {
+            const strings = decodeStringChunk(
+              chunkBytes,
+              known.strings.get(c)!.optional,
+              chunk,
+              rows,
+              range.uncompressed ?? 4 * chunkBytes.length,
+            );
+            parts.push(whole ? strings : { offsets: strings.offsets.subarray(s.offset, s.offset + s.rows + 1), data: strings.data });
+          }
+          at += s.rows;
+        }
+        const joined = values ?? concatStrings(parts);
+        if (!joined) return null;
+        out.set(c, joined);
+      }
+    } catch (e: unknown) {
+      if (e instanceof PageDecodeError) return null;
+      throw e;
+    } finally {
+      timings.decodeMs += performance.now() - t;
+    }
+    return out;
+  }
+
+  /** The wasm decoder over a run whose chunks are loaded. */
+  async function* wasmRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    const first = run[0]!;
+    const partial = run.length === 1 && !isWhole(first);
+    let t: number;
     const where = run.length === 1 ? `row group ${first.rowGroup}` : `row groups ${first.rowGroup}–${run[run.length - 1]!.rowGroup}`;
     const site: DecodeSite = { file: source.name, where, columns };
     const groups = run.map((s) => s.rowGroup);
@@ -232,10 +358,76 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
 
 /** Compressed chunk bytes one decoder stream prefetches at most (a larger row group is a stream alone). */
 const RUN_BYTES = 64 * 1024 * 1024;
-/** Bytes of a string column one decoded batch aims to hold at most (see boundedBatch); lowerable for tests. */
-export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024 };
+/**
+ * Bytes of a string column one decoded batch aims to hold at most (see boundedBatch), lowerable
+ * for tests; and whether numeric and string columns may be decoded from their pages
+ * (numeric-pages.ts, string-pages.ts): off, everything goes through the wasm decoder, as tests compare.
+ */
+export const READ_LIMITS = { stringBatchBytes: 128 * 1024 * 1024, pageDecoders: true };
 /** Row groups one decoder stream reads at most: the decoder takes at most 32,767 row groups in a file. */
 const RUN_GROUPS = 8192;
+
+/** True when the wasm decoder gives a column of `physical` as the plain Arrow numbers of that type (not a duration, a narrower int...). */
+function sameNumbers(physical: NumericPhysical, type: DataType | undefined): boolean {
+  if (!type) return false;
+  const t = type as DataType & { precision?: Precision; bitWidth?: number; isSigned?: boolean };
+  switch (physical) {
+    case 'DOUBLE':
+      return t.typeId === Type.Float && t.precision === Precision.DOUBLE;
+    case 'FLOAT':
+      return t.typeId === Type.Float && t.precision === Precision.SINGLE;
+    case 'INT32':
+      return t.typeId === Type.Int && t.bitWidth === 32 && t.isSigned === true;
+    case 'INT64':
+      return t.typeId === Type.Int && t.bitWidth === 64 && t.isSigned === true;
+    case 'BOOLEAN':
+      return t.typeId === Type.Bool;
+  }
+}
+
+/** A column decoded by a page decoder: numbers as float64 (null → NaN), or strings. */
+type DirectColumn = Float64Array | StringChunk;
+
+/**
+ * Rows [at, at + n) of a decoded column as Arrow data: float64 with no nulls (they are NaN
+ * already, as toFloat64 makes them), or Utf8 (Arrow takes offsets that do not start at 0).
+ */
+function columnData(column: DirectColumn, at: number, n: number): Data {
+  if (column instanceof Float64Array) return makeData({ type: new Float64(), length: n, nullCount: 0, data: column.subarray(at, at + n) });
+  return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: column.offsets.subarray(at, at + n + 1), data: column.data });
+}
+
+/** Rows of decoded columns as one batch. */
+function directBatch(columns: ReadonlyMap<string, DirectColumn>, at: number, n: number): RecordBatch {
+  const children: Record<string, Data> = {};
+  for (const [c, values] of columns) children[c] = columnData(values, at, n);
+  return new RecordBatch(children);
+}
+
+/** The strings of consecutive segments as one chunk (offsets from 0), or null past Int32 offsets. */
+function concatStrings(parts: readonly StringChunk[]): StringChunk | null {
+  if (parts.length === 1) return parts[0]!;
+  const rows = parts.reduce((n, p) => n + p.offsets.length - 1, 0);
+  const bytes = parts.reduce((n, p) => n + p.offsets[p.offsets.length - 1]! - p.offsets[0]!, 0);
+  if (bytes > 2 ** 31 - 1) return null;
+  const offsets = new Int32Array(rows + 1);
+  const data = new Uint8Array(bytes);
+  let row = 0;
+  let pos = 0;
+  for (const p of parts) {
+    const base = p.offsets[0]!;
+    const end = p.offsets[p.offsets.length - 1]!;
+    data.set(p.data.subarray(base, end), pos);
+    for (let i = 1; i < p.offsets.length; i++) offsets[++row] = p.offsets[i]! - base + pos;
+    pos += end - base;
+  }
+  return { offsets, data };
+}
+
+/** True when the wasm decoder gives a string column as plain Utf8 or LargeUtf8 (not dictionary-encoded, not a view). */
+function plainStrings(type: DataType | undefined): boolean {
+  return type !== undefined && (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8);
+}
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */
 function toArrow(batch: pw.RecordBatch): RecordBatch {
