@@ -60,6 +60,18 @@ export const STATS_TASK_ROWS = STATS_BLOCK_ROWS * STATS_TASK_BLOCKS;
 /** One statistics task: consecutive rows of the file, as segments of row groups (a shard of the stats pass). */
 export type StatsTask = Shard;
 
+/** The index of the shard (or task) holding file row `row`, by binary search over their start rows (ascending). */
+export function shardOfRow(shards: readonly { startRow: number }[], row: number): number {
+  let lo = 0;
+  let hi = shards.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (shards[mid]!.startRow <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /**
  * The statistics pass's tasks, fixed by the file's layout alone: small row groups packed together
  * and a large one split, as shards of at most a task's rows. The merged sums are the same bits for

@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { appendFile, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import type { Shard } from '../embedding/shard-plan.ts';
+import { shardOfRow, type Shard } from '../embedding/shard-plan.ts';
 import type { OutputFolder } from '../io/output-folder.ts';
 import { openFileSource } from '../io/file-source.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
@@ -44,16 +44,6 @@ export async function writeLocalIdIndex(
   fragmentOf: (s: number) => string,
 ): Promise<LocalIndex> {
   const P = 2 ** layout.partBits;
-  const shardOf = (row: number) => {
-    let lo = 0;
-    let hi = shards.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (shards[mid]!.startRow <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
   const sources = await Promise.all(shards.map((s) => openFileSource(out.path(keysPart(s.index)))));
   const partitionBytes: number[] = [];
   const changed = new Set<number>();
@@ -68,7 +58,7 @@ export async function writeLocalIdIndex(
           return end > start ? src.read(start, end - start) : Promise.resolve(new Uint8Array(0));
         }),
       );
-      const built = buildPartition(slices, layout, shardOf);
+      const built = buildPartition(slices, layout, (row) => shardOfRow(shards, row));
       await writeFile(out.path(indexPart(p)), built.bytes);
       partitionBytes.push(built.bytes.length);
       entries += built.entries;

@@ -19,6 +19,7 @@
  */
 import type { IdColumn, IdOffsets } from '../embedding/columns.ts';
 import { ID_LIMITS, idBytes, idCount, isDictIds, toPlain } from '../embedding/columns.ts';
+import { shardOfRow } from '../embedding/shard-plan.ts';
 import { hashIds } from './mapping.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 
@@ -388,26 +389,21 @@ export function idIndexHeader(x: IdIndexPieces): Uint8Array {
 export function idIndexOf(batches: readonly IdColumn[], partitionRows?: number): Uint8Array {
   const rows = batches.reduce((s, b) => s + idCount(b), 0);
   const layout = idIndexLayout(rows, partitionRows);
-  const firstRows: number[] = [];
+  const firstRows: { startRow: number }[] = [];
   const keys: ReturnType<typeof shardKeys>[] = [];
   let row = 0;
   for (const b of batches) {
-    firstRows.push(row);
+    firstRows.push({ startRow: row });
     keys.push(shardKeys(b, row, layout.partBits));
     row += idCount(b);
   }
-  const shardOfRow = (r: number) => {
-    let s = 0;
-    while (s + 1 < firstRows.length && firstRows[s + 1]! <= r) s++;
-    return s;
-  };
   const parts: BuiltPartition[] = [];
   for (let p = 0; p < 2 ** layout.partBits; p++)
     parts.push(
       buildPartition(
         keys.map((k) => k.records.subarray(k.offsets[p], k.offsets[p + 1])),
         layout,
-        shardOfRow,
+        (r) => shardOfRow(firstRows, r),
       ),
     );
   const blocks = batches.map((b) => rowBlock(b));
@@ -418,7 +414,7 @@ export function idIndexOf(batches: readonly IdColumn[], partitionRows?: number):
       rows,
       entries: parts.reduce((s, p) => s + p.entries, 0),
       partitionBytes: parts.map((p) => p.bytes.length),
-      blocks: blocks.map((b, s) => ({ firstRow: firstRows[s]!, bytes: b.length })),
+      blocks: blocks.map((b, s) => ({ firstRow: firstRows[s]!.startRow, bytes: b.length })),
     }),
   );
   for (const p of parts) w.push(p.bytes);

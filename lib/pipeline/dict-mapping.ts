@@ -16,6 +16,7 @@ import type { JobPlan, ShardDone } from './records.ts';
 import type { StitchSegment } from './object-store.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { parseEntries, writeEntry } from '../outputs/fragment.ts';
+import { shardOfRow } from '../embedding/shard-plan.ts';
 
 export interface DictMappingOptions {
   /** Entries per partition (pass 2 holds one partition). */
@@ -126,18 +127,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The shard holding file row `row`. */
-function shardOf(plan: JobPlan, row: number): number {
-  let lo = 0;
-  let hi = plan.shards.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (plan.shards[mid]!.startRow <= row) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 /** What the three passes share. */
 interface Pass {
   store: JobStore;
@@ -207,7 +196,7 @@ async function decideRepeats(x: Pass, stats: DictMappingStats): Promise<void> {
       if (s.count < 2) return;
       if (index === s.first) stats.repeatedIds++;
       else stats.droppedEntries++;
-      const w = decisions.buffer(`s${shardOf(plan, index)}`);
+      const w = decisions.buffer(`s${shardOfRow(plan.shards, index)}`);
       record.setFloat64(0, index, true);
       w.push(new Uint8Array(record.buffer).slice());
       record.setFloat64(0, index === s.first ? s.last : DROP, true);

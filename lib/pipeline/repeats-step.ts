@@ -17,6 +17,7 @@ import type { JobPlan, ShardDone } from './records.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { mapLimit } from '../io/concurrency.ts';
 import { buildPartition, DROP } from '../outputs/id-index.ts';
+import { shardOfRow } from '../embedding/shard-plan.ts';
 import { eachFragmentEntry, writeEntry } from '../outputs/fragment.ts';
 import { PipelineError } from '../errors.ts';
 
@@ -57,18 +58,6 @@ export const rewrittenFragment = (shard: number): string => `fragment-${shard}`;
 export const changesWork = (p: number): string => `changes/${p}/pairs`;
 /** Where each shard's changes are in each partition's change object: S rows of P starts and P pair counts, f64. */
 const CHANGE_DIRECTORY = 'changes.bin';
-
-/** The shard holding file row `row`. */
-function shardOf(plan: JobPlan, row: number): number {
-  let lo = 0;
-  let hi = plan.shards.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (plan.shards[mid]!.startRow <= row) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
 
 function layoutOf(plan: JobPlan) {
   if (!plan.idIndex) throw new PipelineError(`job ${plan.jobId}: its plan has no id index (written by an older version)`);
@@ -133,7 +122,7 @@ export async function runIndexPartition(store: JobStore, jobId: string, p: numbe
     if (end[s] === start[s]) return new Uint8Array(0);
     return store.readShardRange(jobId, shard.index, 'keys', start[s]!, end[s]! - start[s]!);
   });
-  const built = buildPartition(slices, layout, (row) => shardOf(plan, row));
+  const built = buildPartition(slices, layout, (row) => shardOfRow(plan.shards, row));
   await store.writeWork(jobId, partitionWork(p), built.bytes);
   // One object for all its shards' changes (one PUT, not one per shard: P × S of them at 1B rows).
   const shards = [...built.changes.keys()].sort((a, b) => a - b);
