@@ -11,7 +11,6 @@ import { mkdirSync, openSync, closeSync, writeSync, readSync, readFileSync, stat
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { IdColumn } from '../lib/embedding/columns.ts';
 import { DEFAULT_SPEC } from '../lib/embedding/spec.ts';
 import { ByteWriter } from '../lib/io/byte-writer.ts';
 import { npyHeader } from '../lib/outputs/npy.ts';
@@ -22,6 +21,7 @@ import { openFileSource } from '../lib/io/file-source.ts';
 import { openIdIndex } from '../lib/search/id-lookup.ts';
 import { ROOT } from './data.ts';
 import { median } from './measure.ts';
+import { idColumn, spotifyId } from './synthetic-ids.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,30 +37,6 @@ const shardRows = Number(values['shard-rows']);
 const queries = Number(values.queries);
 const dir = values.dir;
 const DIMS = DEFAULT_SPEC.features.length;
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** A 22-character Spotify-style id for row `r` (distinct per row). */
-function idOf(r: number): string {
-  let s = '';
-  let x = r * 2654435761 + 12345;
-  for (let i = 0; i < 22; i++) {
-    s += ALPHABET[x % 62];
-    x = Math.floor(x / 62) + (i + 1) * 7919 + r;
-  }
-  return s;
-}
-
-function idColumn(first: number, n: number): IdColumn {
-  const offsets = new Int32Array(n + 1);
-  const data = new Uint8Array(n * 22);
-  for (let i = 0; i < n; i++) {
-    const id = idOf(first + i);
-    for (let j = 0; j < 22; j++) data[i * 22 + j] = id.charCodeAt(j);
-    offsets[i + 1] = (i + 1) * 22;
-  }
-  return { offsets, data };
-}
-
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const layout = idIndexLayout(rows);
 const P = 2 ** layout.partBits;
@@ -166,11 +142,11 @@ const reverse: number[] = [];
 for (let q = 0; q < queries; q++) {
   const r = Math.floor(((q + 0.5) / queries) * rows);
   const before = performance.now();
-  const got = await lookup.rowOf(idOf(r));
+  const got = await lookup.rowOf(spotifyId(r));
   times.push(performance.now() - before);
   if (got !== r) throw new Error(`lookup of row ${r} gave ${got}`);
   const b2 = performance.now();
-  if ((await lookup.idOf(r)) !== idOf(r)) throw new Error(`row ${r}'s id is wrong`);
+  if ((await lookup.idOf(r)) !== spotifyId(r)) throw new Error(`row ${r}'s id is wrong`);
   reverse.push(performance.now() - b2);
 }
 const perLookup = (lookup.bytesRead - opened) / queries;
@@ -179,7 +155,7 @@ await source.close();
 // `similar --id` end to end: the built command, its wall time and peak RSS.
 const cli = join(ROOT, 'dist', 'track-embeddings.js');
 if (!existsSync(cli)) throw new Error(`${cli} is missing: npm run build`);
-const seedId = idOf(Math.floor(rows / 3));
+const seedId = spotifyId(Math.floor(rows / 3));
 const run = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, cli, 'similar', dir, '--id', seedId, '--k', '10', '--json'], {
   encoding: 'utf8',
   maxBuffer: 1 << 26,

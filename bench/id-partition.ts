@@ -8,12 +8,12 @@
  * runRewriteShard does. Prints medians, and the partition's heap + array-buffer growth.
  */
 import { parseArgs } from 'node:util';
-import type { IdColumn } from '../lib/embedding/columns.ts';
 import { ByteWriter } from '../lib/io/byte-writer.ts';
 import { writeMappingFragment } from '../lib/outputs/mapping.ts';
 import { buildPartition, DROP, rowBlock, shardKeys } from '../lib/outputs/id-index.ts';
 import { parseEntries, writeEntry } from '../lib/outputs/fragment.ts';
 import { median } from './measure.ts';
+import { idColumn, spotifyId } from './synthetic-ids.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,30 +27,8 @@ const records = Number(values.records);
 const shards = Number(values.shards);
 const every = Number(values['repeat-every']);
 const runs = Number(values.runs);
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** A 22-character Spotify-style id; every `every`th row takes the id of the row `every / 2` before it. */
-function idOf(r: number): string {
-  const base = every > 0 && r % every === every - 1 ? r - Math.ceil(every / 2) : r;
-  let s = '';
-  let x = base * 2654435761 + 12345;
-  for (let i = 0; i < 22; i++) {
-    s += ALPHABET[x % 62];
-    x = Math.floor(x / 62) + (i + 1) * 7919 + base;
-  }
-  return s;
-}
-
-function idColumn(first: number, n: number): IdColumn {
-  const offsets = new Int32Array(n + 1);
-  const data = new Uint8Array(n * 22);
-  for (let i = 0; i < n; i++) {
-    const id = idOf(first + i);
-    for (let j = 0; j < 22; j++) data[i * 22 + j] = id.charCodeAt(j);
-    offsets[i + 1] = (i + 1) * 22;
-  }
-  return { offsets, data };
-}
+/** Every `every`th row takes the id of the row `every / 2` before it. */
+const idOf = (r: number) => spotifyId(every > 0 && r % every === every - 1 ? r - Math.ceil(every / 2) : r);
 
 const timed = <T>(f: () => T): [T, number] => {
   const t = performance.now();
@@ -61,7 +39,7 @@ const fmt = (x: number, d = 2) => x.toFixed(d);
 const MI = 1 << 20;
 
 // One embed shard's id-index work: 1 Mi rows' keys (partBits 0: one partition) and row block.
-const shardIds = idColumn(0, MI);
+const shardIds = idColumn(0, MI, idOf);
 const embedTimes: number[] = [];
 let keyBytes = 0;
 let blockBytes = 0;
@@ -74,7 +52,10 @@ for (let r = 0; r < runs; r++) {
 
 // One partition: `records` records from `shards` shards (partBits 0, as if every record fell in it).
 const per = Math.ceil(records / shards);
-const slices = Array.from({ length: shards }, (_, s) => shardKeys(idColumn(s * per, Math.min(per, records - s * per)), s * per, 0).records);
+const slices = Array.from(
+  { length: shards },
+  (_, s) => shardKeys(idColumn(s * per, Math.min(per, records - s * per), idOf), s * per, 0).records,
+);
 const layout = { partBits: 0, bucketBits: 15 };
 global.gc?.();
 const before = process.memoryUsage();
