@@ -11,7 +11,7 @@ import { writeTracksParquet } from '../../lib/generate/write-parquet.ts';
 import { DEFAULT_SPEC } from '../../lib/embedding/spec.ts';
 import type { JobConfig } from '../../lib/aws/config.ts';
 import { localJobSettings } from '../../lib/emulators/serverless-pipeline.ts';
-import { s3Endpoint } from '../helpers/s3.ts';
+import { s3ChildEnv, s3Endpoint } from '../helpers/s3.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { readParquet } from '../helpers/parquet-write.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -280,13 +280,7 @@ describe('the query function, against hostile requests: a clear 4xx, and nothing
 });
 
 describe('track-embeddings similar s3://…, over outputs the pipeline published', () => {
-  const env = () => ({
-    ...process.env,
-    AWS_ENDPOINT_URL_S3: s3Endpoint(),
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-  });
+  const env = s3ChildEnv;
 
   beforeAll(async () => {
     const key = 'incoming/published.parquet';

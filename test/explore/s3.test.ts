@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFor } from '../../lib/emulators/moto.ts';
-import { keysUnder, s3Endpoint } from '../helpers/s3.ts';
+import { keysUnder, s3ChildEnv, s3Endpoint } from '../helpers/s3.ts';
 import { CLI, makeOutputFolderHere, startExplore, type RunningExplore } from './browser.ts';
 import { spawnSync } from 'node:child_process';
 import { openExplorer, type OpenedExplorer } from '../../lib/explore/open-explorer.ts';
@@ -22,13 +22,7 @@ let remote: RunningExplore;
 let opened: OpenedExplorer;
 let local: ExploreServer;
 
-const env = () => ({
-  ...process.env,
-  AWS_ENDPOINT_URL_S3: s3Endpoint(),
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_REGION: 'us-east-1',
-});
+const env = s3ChildEnv;
 const json = async (server: { url: string }, path: string) => (await fetch(new URL(path, server.url))).json() as Promise<unknown>;
 
 beforeAll(async () => {

@@ -19,6 +19,17 @@ export async function keysUnder(s3: S3Client, bucket: string, prefix: string): P
   return (out.Contents ?? []).map((c) => c.Key!).sort();
 }
 
+/** The environment a child process (the command line) needs to reach the shared moto_server as S3. */
+export function s3ChildEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ENDPOINT_URL_S3: s3Endpoint(),
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+  };
+}
+
 /** The shared moto_server's URL; fails the calling suite with the setup's one line when there is none. */
 export function s3Endpoint(): string {
   const endpoint = inject('s3Endpoint');
