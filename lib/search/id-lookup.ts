@@ -1,8 +1,8 @@
 /**
  * Lookups in an output's `id_index.bin` (lib/outputs/id-index.ts) over a byte-range source:
  * an id's row in two small reads (its partition's bucket offsets, then the bucket, whose
- * records carry the ids that confirm the match), a row's id in three (four from a block of
- * dictionary codes), after the header and its
+ * records carry the ids that confirm the match), a row's id in two (three from a block of
+ * dictionary codes) after its block's first bytes, read once per block, and after the header and its
  * directories are read once. Nothing here grows with the output but those directories.
  */
 import type { ByteSource } from '../io/byte-source.ts';
@@ -84,6 +84,20 @@ export async function openIdIndex(source: ByteSource, rows: number, repeatedIds:
     return undefined;
   };
 
+  // Whether each row block holds codes (its dictionary's size) or plain ids (null): read once per block, not per lookup.
+  const blockKinds = new Map<number, Promise<number | null>>();
+  const dictionaryEntries = (s: number): Promise<number | null> => {
+    let kind = blockKinds.get(s);
+    if (!kind) {
+      const base = blockStart(s);
+      kind = read(base, Math.min(12, blockStart(s + 1) - base)).then((head) =>
+        head.byteLength === 12 && head.getUint32(0, true) === DICT_BLOCK ? head.getUint32(4, true) : null,
+      );
+      blockKinds.set(s, kind);
+    }
+    return kind;
+  };
+
   const rawIdOf = async (row: number): Promise<string> => {
     let lo = 0;
     let hi = S - 1;
@@ -95,10 +109,9 @@ export async function openIdIndex(source: ByteSource, rows: number, repeatedIds:
     const base = blockStart(lo);
     const n = firstRow(lo + 1) - firstRow(lo);
     const i = row - firstRow(lo);
-    const head = await read(base, Math.min(12, blockStart(lo + 1) - base));
-    if (head.byteLength === 12 && head.getUint32(0, true) === DICT_BLOCK) {
+    const d = await dictionaryEntries(lo);
+    if (d !== null) {
       // Dictionary codes: the row's code, then that entry's bytes.
-      const d = head.getUint32(4, true);
       const code = (await read(base + 12 + 4 * i, 4)).getUint32(0, true);
       if (code >= d) fail(`damaged: row ${row} has dictionary code ${code} of ${d}`);
       const dict = base + 12 + 4 * n;
