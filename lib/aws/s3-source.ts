@@ -51,37 +51,41 @@ export async function openS3Source(client: S3Client, ref: S3ObjectRef): Promise<
     etag,
     ...(versionId === undefined ? {} : { versionId }),
     async read(offset, length) {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-        throw new SourceError(`${name}: invalid read of ${length} bytes at ${offset}`);
-      }
-      if (offset + length > size) {
+      if (offset >= 0 && length >= 0 && offset + length > size) {
         throw new SourceError(`${name}: read of ${length} bytes at ${offset} is past the end (${size} bytes)`);
       }
-      // An empty Range header is invalid HTTP; there is nothing to fetch anyway.
-      if (length === 0) return new Uint8Array(0);
       const release = await slot();
       try {
-        const out = await client.send(
-          new GetObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Range: `bytes=${offset}-${offset + length - 1}`,
-            IfMatch: etag,
-          }),
-        );
-        const bytes = new Uint8Array(length);
-        const got = await readBodyInto(out.Body, bytes, 0, name);
-        if (got !== length) {
-          throw new SourceError(`${name}: wanted ${length} bytes at ${offset}, S3 returned ${got}`);
-        }
-        return bytes;
-      } catch (e: unknown) {
-        throw toSourceError(e, name, etag);
+        return await getRange(client, { bucket, key, etag }, offset, length);
       } finally {
         release();
       }
     },
   };
+}
+
+/**
+ * Bytes [offset, offset + length) of an object in one ranged GET (of version `ref.etag`, when
+ * given): exactly that many, or a SourceError naming the object.
+ */
+export async function getRange(client: S3Client, ref: S3ObjectRef, offset: number, length: number): Promise<Uint8Array> {
+  const name = s3Url(ref.bucket, ref.key);
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new SourceError(`${name}: invalid read of ${length} bytes at ${offset}`);
+  }
+  // An empty Range header is invalid HTTP; there is nothing to fetch anyway.
+  if (length === 0) return new Uint8Array(0);
+  try {
+    const out = await client.send(
+      new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: `bytes=${offset}-${offset + length - 1}`, IfMatch: ref.etag }),
+    );
+    const bytes = new Uint8Array(length);
+    const got = await readBodyInto(out.Body, bytes, 0, name);
+    if (got !== length) throw new SourceError(`${name}: wanted ${length} bytes at ${offset}, S3 returned ${got}`);
+    return bytes;
+  } catch (e: unknown) {
+    throw toSourceError(e, name, ref.etag);
+  }
 }
 
 /** Maps an SDK failure to the error a user can act on; our own errors pass through. */

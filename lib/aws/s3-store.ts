@@ -10,10 +10,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ObjectStore, StitchSegment } from '../pipeline/object-store.ts';
-import { openS3Source } from './s3-source.ts';
+import { getRange, openS3Source } from './s3-source.ts';
 import { exists, getBytes, isNotFound, isPreconditionFailed, listKeys, putIfAbsent } from './s3-objects.ts';
 import { stitchObjects } from './s3-stitch.ts';
-import { SourceError } from '../errors.ts';
 import { mapLimit } from '../io/concurrency.ts';
 
 /** DeleteObjects requests (1,000 keys each) in flight at once: a job's clean-up. */
@@ -43,22 +42,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     bucket,
     source: (key, etag) => openS3Source(client, { bucket, key, etag }),
     get: (key) => orNull(() => getBytes(client, bucket, key)),
-    async getRange(key, offset, length) {
-      if (length === 0) return new Uint8Array(0);
-      try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
-        const body = await out.Body!.transformToByteArray();
-        if (body.length !== length)
-          throw new SourceError(`s3://${bucket}/${key}: ${body.length} bytes for a read of ${length} at ${offset}`);
-        return body;
-      } catch (e: unknown) {
-        if (e instanceof SourceError) throw e;
-        throw new SourceError(
-          `s3://${bucket}/${key}: a read of ${length} bytes at ${offset} failed: ${e instanceof Error ? e.message : String(e)}`,
-          { cause: e },
-        );
-      }
-    },
+    getRange: (key, offset, length) => getRange(client, { bucket, key }, offset, length),
     getVersioned: (key) =>
       orNull(async () => {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
