@@ -44,8 +44,11 @@ export interface OutputFiles {
    */
   read(file: string, etag?: string): Promise<Uint8Array>;
   /** A byte-range source over a file (that version, with `etag`), for reading a few KB of a large one; absent, `read` serves. */
-  source?(file: string, etag?: string): Promise<ByteSource>;
+  source?(file: string, etag?: string): Promise<ClosableSource>;
 }
+
+/** A byte source that may hold a handle (a local file's) to let go of. */
+export type ClosableSource = ByteSource & { close?(): Promise<void> };
 
 /** A file is no longer the version its manifest names: a newer publish is landing. */
 export class OutputChangedError extends OutputFolderError {
@@ -146,7 +149,7 @@ export function parseNpy(bytes: Uint8Array, where: string): { rows: number; cols
 }
 
 /** Runs `read` over a source, then closes it (a local file's handle). */
-async function readAll<T>(source: ByteSource & { close?(): Promise<void> }, read: (s: ByteSource) => Promise<T>): Promise<T> {
+async function readAll<T>(source: ClosableSource, read: (s: ByteSource) => Promise<T>): Promise<T> {
   try {
     return await read(source);
   } finally {
@@ -252,14 +255,14 @@ export async function openOutputs(
       if (indexFile === undefined) return await loadOnce(files, opts);
       const etag = head.etagOf(indexFile);
       const where = fileIn(files.where, indexFile);
-      const source = files.source
+      const source: ClosableSource = files.source
         ? await files.source(indexFile, etag)
         : await files
             .read(indexFile, etag)
             .then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
       // Up to `holdIndexUpTo` bytes the index is read whole and looked up in memory (a warm query function then reads nothing).
       const held = source.size <= (opts.holdIndexUpTo ?? 0) ? await source.read(0, source.size) : null;
-      if (held) await (source as { close?(): Promise<void> }).close?.();
+      if (held) await source.close?.();
       const named = held
         ? { name: where, size: held.length, read: async (o: number, n: number) => held.subarray(o, o + n) }
         : { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
