@@ -5,6 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { withUnsignedChecksummedPayloads } from './unsigned-payload.ts';
 
 /** The clients a handler uses. */
 export interface AwsClients {
@@ -14,13 +15,14 @@ export interface AwsClients {
 
 /** An S3 client for the environment; path-style addressing where a local S3 API (moto, SAM setups) needs it. */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3),
     region: localRegion(env, env.AWS_ENDPOINT_URL_S3),
     // The SDK's default of 50 sockets would queue the reducer's three stitches (64 part copies in
     // flight each) and a partition's 16 slice reads behind one another.
     requestHandler: { httpsAgent: { maxSockets: S3_SOCKETS }, httpAgent: { maxSockets: S3_SOCKETS } },
   });
+  return withUnsignedChecksummedPayloads(client);
 }
 
 /** Connections an S3 client keeps open at most. */

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PipelineError } from '../errors.ts';
 import { localMotoServer } from './moto-provision.ts';
+import { withUnsignedChecksummedPayloads } from '../aws/unsigned-payload.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -97,10 +98,11 @@ function startMotoCommand(command: string): Promise<Moto> {
 
 /** An S3 client for moto: path-style URLs, us-east-1, dummy credentials. */
 export function s3ClientFor(endpoint: string): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint,
     region: LOCAL_REGION,
     forcePathStyle: true,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
+  return withUnsignedChecksummedPayloads(client);
 }

@@ -75,24 +75,43 @@ export function hashOfId(id: Uint8Array): [number, number] {
   return [w[0]!, w[1]!];
 }
 
-/** A permutation of 0…n−1 sorting (hi, lo), stable: an LSD radix sort over four 16-bit digits. */
+/** Records in one bucket of the first pass past which the bucket is sorted by comparison. */
+const INSERTION_MAX = 256;
+
+/**
+ * A permutation of 0…n−1 sorting (hi, lo), stable: a counting pass over the top 16 bits of `hi`
+ * (uniform, so about n / 65,536 records a bucket), then each bucket sorted by (hi, lo, index) —
+ * by insertion where it is small, equal hashes (repeated ids) costing no moves.
+ */
 export function sortByHash(lo: Uint32Array, hi: Uint32Array): Uint32Array {
   const n = lo.length;
-  let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let next = new Uint32Array(n);
-  const count = new Uint32Array(65537);
-  for (let pass = 0; pass < 4; pass++) {
-    const words = pass < 2 ? lo : hi;
-    const shift = pass % 2 === 0 ? 0 : 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[((words[order[i]!]! >>> shift) & 0xffff) + 1]!++;
-    for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
-    for (let i = 0; i < n; i++) {
-      const o = order[i]!;
-      next[count[(words[o]! >>> shift) & 0xffff]!++] = o;
+  const start = new Uint32Array(65537);
+  for (let i = 0; i < n; i++) start[(hi[i]! >>> 16) + 1]!++;
+  for (let b = 1; b <= 65536; b++) start[b]! += start[b - 1]!;
+  const fill = start.slice(0, 65536);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[fill[hi[i]! >>> 16]!++] = i;
+  const before = (a: number, b: number) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b;
+  for (let b = 0; b < 65536; b++) {
+    const s = start[b]!;
+    const e = start[b + 1]!;
+    if (e - s < 2) continue;
+    if (e - s > INSERTION_MAX) {
+      order.subarray(s, e).sort(before);
+      continue;
     }
-    [order, next] = [next, order];
+    for (let k = s + 1; k < e; k++) {
+      const o = order[k]!;
+      const h = hi[o]!;
+      const l = lo[o]!;
+      let j = k - 1;
+      for (; j >= s; j--) {
+        const q = order[j]!;
+        if (hi[q]! < h || (hi[q] === h && lo[q]! <= l)) break;
+        order[j + 1] = q;
+      }
+      order[j + 1] = o;
+    }
   }
   return order;
 }
@@ -114,15 +133,13 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     hi[i] = words[2 * i + 1]!;
   }
   const order = sortByHash(lo, hi);
-  const plain = isDictIds(ids) ? ids.dictionary : ids;
+  const { offsets: idAt, data } = isDictIds(ids) ? ids.dictionary : ids;
   const codes = isDictIds(ids) ? ids.codes : null;
-  const entry = (i: number) => (codes ? codes[i]! : i);
-  // A record repeats the previous one's id when both are the same dictionary entry.
-  const same = (k: number) => codes !== null && k > 0 && codes[order[k]!] === codes[order[k - 1]!];
-  let bytes = 0;
-  for (let k = 0; k < n; k++) if (!same(k)) bytes += plain.offsets[entry(order[k]!) + 1]! - plain.offsets[entry(order[k]!)]!;
-  const out = new Uint8Array(n * RECORD_HEAD + bytes);
-  const view = new DataView(out.buffer);
+  // Where each row's record goes, in (hash, row) order; then the records are written in row
+  // order, so the id bytes are read in sequence (reading them in hash order missed the cache on
+  // every row: 60 % of this function's time).
+  const dest = new Float64Array(n);
+  const same = new Uint8Array(codes ? n : 0);
   const partitions = 2 ** partBits;
   const offsets = new Array<number>(partitions + 1).fill(0);
   let at = 0;
@@ -131,21 +148,36 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     const i = order[k]!;
     const part = partitionOf(hi[i]!, partBits);
     while (p < part) offsets[++p] = at;
-    view.setUint32(at, lo[i]!, true);
-    view.setUint32(at + 4, hi[i]!, true);
-    view.setFloat64(at + 8, firstRow + i, true);
-    if (same(k)) {
-      view.setUint32(at + 16, SAME, true);
+    dest[i] = at;
+    // A record repeats the previous one's id when both are the same dictionary entry.
+    if (codes && k > 0 && codes[i] === codes[order[k - 1]!]) {
+      same[i] = 1;
       at += RECORD_HEAD;
-      continue;
+    } else {
+      const e = codes ? codes[i]! : i;
+      at += RECORD_HEAD + idAt[e + 1]! - idAt[e]!;
     }
-    const s = plain.offsets[entry(i)]!;
-    const e = plain.offsets[entry(i) + 1]!;
-    view.setUint32(at + 16, e - s, true);
-    out.set(plain.data.subarray(s, e), at + RECORD_HEAD);
-    at += RECORD_HEAD + e - s;
   }
   while (p < partitions) offsets[++p] = at;
+  const out = new Uint8Array(at);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const d = dest[i]!;
+    view.setUint32(d, lo[i]!, true);
+    view.setUint32(d + 4, hi[i]!, true);
+    view.setFloat64(d + 8, firstRow + i, true);
+    if (codes && same[i]) {
+      view.setUint32(d + 16, SAME, true);
+      continue;
+    }
+    const e = codes ? codes[i]! : i;
+    const s = idAt[e]!;
+    const end = idAt[e + 1]!;
+    view.setUint32(d + 16, end - s, true);
+    // A short id byte by byte: a subarray per row costs more than the copy (and its garbage).
+    if (end - s > 64) out.set(data.subarray(s, end), d + RECORD_HEAD);
+    else for (let j = s, o = d + RECORD_HEAD; j < end; j++, o++) out[o] = data[j]!;
+  }
   return { records: out, offsets };
 }
 

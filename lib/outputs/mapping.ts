@@ -225,22 +225,23 @@ function hashInto(data: Uint8Array, start: number, end: number, words: Uint32Arr
 export function hashIds(ids: IdColumn): BigUint64Array {
   const n = idCount(ids);
   const out = new BigUint64Array(n);
+  const words = new Uint32Array(out.buffer);
   if (isDictIds(ids)) {
     const { codes, dictionary: dict } = ids;
-    const entries = new BigUint64Array(dict.offsets.length - 1);
-    const words = new Uint32Array(entries.buffer);
-    const hashed = new Uint8Array(entries.length);
+    const entries = new Uint32Array(2 * (dict.offsets.length - 1));
+    const hashed = new Uint8Array(entries.length / 2);
     for (let i = 0; i < n; i++) {
       const k = codes[i]!;
       if (!hashed[k]) {
-        hashInto(dict.data, dict.offsets[k]!, dict.offsets[k + 1]!, words, 2 * k);
+        hashInto(dict.data, dict.offsets[k]!, dict.offsets[k + 1]!, entries, 2 * k);
         hashed[k] = 1;
       }
-      out[i] = entries[k]!;
+      // Word by word: a BigUint64Array element read is a BigInt allocated.
+      words[2 * i] = entries[2 * k]!;
+      words[2 * i + 1] = entries[2 * k + 1]!;
     }
     return out;
   }
-  const words = new Uint32Array(out.buffer);
   const { offsets, data } = ids;
   for (let i = 0; i < n; i++) hashInto(data, offsets[i]!, offsets[i + 1]!, words, 2 * i);
   return out;

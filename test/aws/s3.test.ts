@@ -7,7 +7,10 @@ import {
   ListMultipartUploadsCommand,
   PutObjectCommand,
   type S3Client,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
 } from '@aws-sdk/client-s3';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Endpoint } from '../helpers/s3.ts';
 import { InvalidInputError, SourceError } from '../../lib/errors.ts';
@@ -226,6 +229,25 @@ describe('s3-objects', () => {
     const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect((left.Uploads ?? []).map((u) => u.Key)).toEqual(['out/b/z']);
     expect(await store.abortUploads('out/a/')).toBe(0);
+  });
+
+  it('signs a checksummed upload without hashing its body, and still sends the checksum', async () => {
+    const bucket = await newBucket();
+    const sent: Record<string, string>[] = [];
+    const spy = s3ClientFor(s3Endpoint());
+    const record: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
+      sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+      return next(args);
+    };
+    spy.middlewareStack.addRelativeTo(record, { name: 'spy', relation: 'after', toMiddleware: 'httpSigningMiddleware' });
+    const body = pattern(7, 0, 64 * KiB);
+    await spy.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: body }));
+    expect(sent[0]!['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(sent[0]!['x-amz-checksum-crc32']).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+    expect(Buffer.compare(Buffer.from(await getBytes(spy, bucket, 'k')), Buffer.from(body))).toBe(0);
+    // A request with no checksum (a GET) keeps its payload in the signature.
+    expect(sent[1]!['x-amz-content-sha256']).toBe(createHash('sha256').update('').digest('hex'));
+    spy.destroy();
   });
 
   it('exists tells present from missing', async () => {

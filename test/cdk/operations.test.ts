@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { PipelineStack } from '../../cdk/pipeline-stack.ts';
-import { propsFromContext, type FunctionId } from '../../cdk/props.ts';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthStack } from '../helpers/cdk-synth.ts';
+import type { FunctionId } from '../../cdk/props.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 
-/** As test/cdk/stack.test.ts: cdk-nag on, no bundling. */
-function synth(context: Record<string, unknown> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = new PipelineStack(app, 'Ops', propsFromContext(app.node));
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { template: Template.fromStack(stack), stack };
-}
+const synth = (context: Record<string, unknown> = {}) => synthStack('Ops', context);
 
 const FUNCTIONS: FunctionId[] = ['start', 'job', 'stats', 'embed', 'reduce', 'query'];
 const { template, stack } = synth();

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { App, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { PipelineStack } from '../../cdk/pipeline-stack.ts';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { PipelineStack } from '../../cdk/pipeline-stack.ts';
+import { contextNode, synthStack } from '../helpers/cdk-synth.ts';
 import { propsFromContext, type FunctionId } from '../../cdk/props.ts';
 
-/**
- * Synthesizes the stack with cdk-nag as cdk/app.ts does; synthesis throws on any unacknowledged finding.
- * Without bundling the functions' code (CDK's `aws:cdk:bundling-stacks` set to none): these tests
- * read the template; test/cdk/bundles.test.ts builds and runs the bundles.
- */
-function synth(context: Record<string, unknown> = {}, change?: (stack: PipelineStack) => void) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = new PipelineStack(app, 'Test', propsFromContext(app.node));
-  change?.(stack);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { template: Template.fromStack(stack), stack };
-}
+const synth = (context: Record<string, unknown> = {}, change?: (stack: PipelineStack) => void) => synthStack('Test', context, change);
 
 const FUNCTIONS = ['start', 'job', 'stats', 'embed', 'reduce', 'query'] as const satisfies readonly FunctionId[];
 const { template, stack } = synth();
@@ -453,6 +442,6 @@ describe('PipelineStack', () => {
     [{ invokeAttempts: 0 }, /invokeAttempts must be an integer from 1 to 20/],
     [{ retryDelaySeconds: 'soon' }, /retryDelaySeconds must be an integer from 1 to 3600, got 'soon'/],
   ])('refuses context %j with a message naming it', (context, message) => {
-    expect(() => propsFromContext(new App({ context }).node)).toThrow(message);
+    expect(() => propsFromContext(contextNode(context))).toThrow(message);
   });
 });
