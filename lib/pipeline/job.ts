@@ -111,9 +111,16 @@ export function jobWorkflow(storeOf: (bucket: string) => JobStore, s: JobSetting
         retryStrategy,
       });
     };
+    // Every item runs to its end, failed or not. The engine's default fails fast: the map returns at
+    // the first failure while the invocations it started still run, and those then write into the
+    // scratch the job's failure has just removed (and bill a job that has ended).
     const fanOut = <O>(name: string, n: number, item: string, call: (c: DurableContext, i: number) => Promise<O>) => {
       stage = name;
-      return ctx.map(name, range(n), (c, i) => call(c, i), { maxConcurrency: s.concurrency, itemNamer: (_, i) => `${item} ${i}` });
+      return ctx.map(name, range(n), (c, i) => call(c, i), {
+        maxConcurrency: s.concurrency,
+        itemNamer: (_, i) => `${item} ${i}`,
+        completionConfig: { toleratedFailurePercentage: 100 },
+      });
     };
 
     try {

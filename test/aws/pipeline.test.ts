@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
@@ -41,6 +42,8 @@ interface Hooks {
   before?: (fn: string, event: Event) => Promise<void>;
   /** Runs after every successful attempt, with its result; a throw loses the response. */
   after?: (fn: string, event: Event, result: unknown) => void;
+  /** Sees the key of every object a handler writes, as the write goes out. */
+  write?: (key: string) => void;
 }
 let hooks: Hooks = {};
 
@@ -61,6 +64,13 @@ beforeAll(async () => {
       hooks.after?.(fn, event, result);
       return result;
     },
+    wrapStore: (inner) => ({
+      ...inner,
+      getRange: inner.getRange?.bind(inner),
+      put: (key, body, ct) => (hooks.write?.(key), inner.put(key, body, ct)),
+      putIfAbsent: (key, body, ct) => (hooks.write?.(key), inner.putIfAbsent(key, body, ct)),
+      replaceIfMatch: (key, etag, body, ct) => (hooks.write?.(key), inner.replaceIfMatch(key, etag, body, ct)),
+    }),
   });
   ({ local, lambda } = stack);
 });
@@ -423,6 +433,41 @@ describe('the serverless pipeline on a real S3 API, the Lambda Invoke API and th
       'embeddings/doomed/manifest.json',
       'embeddings/doomed/spotify_vectors_14d.npy',
     ]);
+  });
+
+  it('ends a job whose shard fails for good only once every shard it started has ended: none writes into the scratch its failure removed', async () => {
+    const key = 'incoming/straggler.parquet';
+    const body = readFileSync(FIXTURE);
+    let job = '';
+    let failures = 0;
+    const failedForGood = gate();
+    const ended = gate();
+    let endedWhileShardRan = false;
+    hooks.write = (k) => {
+      if (k === 'embeddings/straggler/error.json') ended.open();
+    };
+    hooks.before = async (fn, { shard, jobId }) => {
+      if (fn !== 'embed' || jobId !== job) return;
+      if (shard === 0) {
+        if (++failures === 3) failedForGood.open();
+        throw new Error('disk on fire');
+      }
+      if (shard === 4) {
+        // Still running when shard 0 has failed for good. The job's ending must wait for it: a
+        // window for what must not happen (error.json written meanwhile), then the shard goes on.
+        await failedForGood.opened;
+        endedWhileShardRan = await Promise.race([ended.opened.then(() => true), delay(1500).then(() => false)]);
+      }
+    };
+    const etag = await upload(key, body);
+    job = jobIdFor(bucket, key, etag);
+    await notify(key, etag);
+    await stack.idle();
+
+    expect(endedWhileShardRan).toBe(false);
+    expect(stack.execution(job)?.status).toBe('FAILED');
+    expect((await getJson<{ error: { shard: number } }>('embeddings/straggler/error.json')).error.shard).toBe(0);
+    expect(await keysUnder('jobs/')).toEqual([]);
   });
 
   it('publishes an earlier version uploaded again after a later one (A, B, A): a name the engine has run is never reused', async () => {
