@@ -6,9 +6,9 @@ import { CALIBRATION as C } from './figures.ts';
 
 const MI = 1_048_576;
 
-/** Embedding `rows` rows: decode and kernel, plus the id index's sorted keys and row block, one core of this machine. */
-export const embedCpuMs = (rows: number) => (rows * (C.embedCpuPerRowUs.value + C.idKeysCpuPerRowUs.value)) / 1000;
-export const embedPeakMiB = (rows: number) => 100 + ((C.embedPeakMiBPerMiRows.value - 100 + C.idKeysPeakMiBPerMiRows.value) * rows) / MI;
+/** Embedding `rows` rows: decode, kernel, mapping fragment, the id index's sorted keys and row block; one core of this machine. */
+export const embedCpuMs = (rows: number) => (rows * C.embedCpuPerRowUs.value) / 1000;
+export const embedPeakMiB = (rows: number) => 100 + ((C.embedPeakMiBPerMiRows.value - 100) * rows) / MI;
 /** One statistics pass (sums, or deviations) over `rows` rows: half of the measured both-pass rate. */
 export const statsPassCpuMs = (rows: number) => (rows * C.statsCpuPerRowUs.value) / 2 / 1000;
 

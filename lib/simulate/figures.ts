@@ -29,7 +29,8 @@ const L_MEMORY = 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-mem
 const L_ENV = 'https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html';
 const L_PRICE = 'https://aws.amazon.com/lambda/pricing/';
 const S3_PRICE = 'https://aws.amazon.com/s3/pricing/';
-const BENCH =
+const BENCH = 'npm run bench:lambda -- --only embed,stats --runs 3 --stats-rows 2000000 (2026-12-03 07:20 UTC, quiet 2-core EPYC; medians)';
+const BENCH_BEFORE =
   'npm run bench:lambda -- --only embed,stats,repeats,merge --runs 1 --stats-rows 2000000 --repeat-rows 2000000 (2026-12-02, loaded 2-core EPYC)';
 const PIPELINE_LOCAL = 'npm start -- pipeline-local (2M rows, 2026-12-02): wall minus its steps';
 const ID_BENCH =
@@ -37,26 +38,24 @@ const ID_BENCH =
 
 /** CPU seconds of one core of this machine, per unit of work: the cost model. */
 export const CALIBRATION = {
-  embedStartupS: f(0.2, 's', `${BENCH}: embed start-up (Node + bundle)`),
-  embedCpuPerRowUs: f((0.59 + 0.39) / 1.048576, 'µs/row', `${BENCH}: embed decode 0.59 s + embed 0.39 s for 1,048,576 rows`),
+  embedStartupS: f(0.19, 's', `${BENCH}: embed start-up (Node + bundle)`),
+  embedCpuPerRowUs: f(
+    (0.31 + 0.62) / 1.048576,
+    'µs/row',
+    `${BENCH}: embed decode 0.31 s + embed 0.62 s for 1,048,576 rows (the kernel, mapping fragment, id keys and row block)`,
+  ),
   embedReadBytesPerRow: f(58e6 / 1_048_576, 'B/row', 'docs/scaling.md (bench:lambda): 58 MB read per 1Mi-row shard'),
-  embedPeakMiBPerMiRows: f(485, 'MiB', `${BENCH}: embed peak RSS, 1Mi-row shard`),
+  embedPeakMiBPerMiRows: f(419, 'MiB', `${BENCH}: embed peak RSS, 1Mi-row shard, the id keys included`),
   vectorBytesPerRow: f(56, 'B/row', '14 float32 (the .npy format)'),
   mappingBytesPerRow: f(37e6 / 1_048_576, 'B/row', 'docs/scaling.md (bench:lambda): 37 MB mapping fragment per 1Mi rows'),
-  statsCpuPerRowUs: f((5.47 - 3.4) / 2, 'µs/row', `${BENCH}: stats pass 2M rows, step 5.47 s − read 3.40 s (both passes)`),
+  statsCpuPerRowUs: f((3.94 - 2.66) / 2, 'µs/row', `${BENCH}: stats pass 2M rows, step 3.94 s − read 2.66 s (both passes)`),
   statsReadBytesPerRow: f(32e6 / 1_048_576, 'B/row per pass', 'docs/scaling.md (bench:lambda): 32 MB per 1Mi rows (11 columns)'),
-  statsPeakMiB: f(440, 'MiB', `${BENCH}: stats peak RSS at 2M rows (flat with rows per docs/scaling.md)`),
+  statsPeakMiB: f(358, 'MiB', `${BENCH}: stats peak RSS at 2M rows (flat with rows per docs/scaling.md)`),
   inputBytesPerRow: f((135.9 * 2 ** 20) / 2e6, 'B/row', 'npm start -- generate --rows 2000000: 135.9 MiB'),
   idBytes: f(22, 'B/id', 'a Spotify track id: 22 base-62 characters (lib/generate, bench:big-output)'),
   keyRecordHeadBytes: f(20, 'B/record', 'lib/outputs/id-index.ts RECORD_HEAD: hash lo, hash hi, row f64, length u32'),
   rowBlockHeadBytes: f(4, 'B/row', 'lib/outputs/id-index.ts rowBlock: one u32 offset per row'),
   changePairBytes: f(16, 'B/change', 'lib/outputs/id-index.ts buildPartition: (row f64, index f64) per change'),
-  idKeysCpuPerRowUs: f(0.414, 'µs/row', `${ID_BENCH}: shardKeys + rowBlock over 1,048,576 rows, 0.434 s (the embed shard's extra work)`),
-  idKeysPeakMiBPerMiRows: f(
-    42 + 26 + 22 + 16,
-    'MiB',
-    `${ID_BENCH}: keys 42 MiB + row block 26 MiB per 1Mi rows, + the copied ids (22 MiB) and the sort's four u32 arrays (16 MiB)`,
-  ),
   partitionCpuPerRecordUs: f(0.401, 'µs/record', `${ID_BENCH}: buildPartition, 1,048,576 records from 16 shards, 10 % repeated, 0.421 s`),
   partitionPeakMiBPerMiRecords: f(42 + 122, 'MiB', `${ID_BENCH}: the slices (42 MiB) + RSS growth of one build (122 MiB), per 1Mi records`),
   rewriteCpuPerRowUs: f(
@@ -128,7 +127,7 @@ export const AWS: Platform = {
     coldStartMs: f(
       500 + 200,
       'ms',
-      `${L_ENV} (cold starts "from under 100 ms to over 1 second": (A) 0.5 s sandbox) + ${BENCH} (0.20 s bundle load)`,
+      `${L_ENV} (cold starts "from under 100 ms to over 1 second": (A) 0.5 s sandbox) + ${BENCH_BEFORE} (0.20 s bundle load)`,
     ),
     newEnvironmentsPer10s: f(1000, 'environments', `${L_SCALE} (1,000 execution environments every 10 s per function)`),
     accountConcurrency: f(1000, 'executions', `${L_LIMITS} (default concurrent executions per account and Region)`),
@@ -156,13 +155,17 @@ export const LOCAL: Platform = {
   name: 'local',
   s3: {
     firstByteMs: f(5, 'ms', '(A) moto_server request on loopback'),
-    connectionMBps: f((2 * 64) / 3.4, 'MB/s', `${BENCH}: stats read 2 passes × 64 MB in 3.40 s, one range at a time`),
-    callerMBps: f(58 / 0.59, 'MB/s', `${BENCH}: embed read 58 MB in 0.59 s, 8 ranges in flight (moto is one process: shared by all)`),
+    connectionMBps: f((2 * 64) / 3.4, 'MB/s', `${BENCH_BEFORE}: stats read 2 passes × 64 MB in 3.40 s, one range at a time`),
+    callerMBps: f(
+      58 / 0.59,
+      'MB/s',
+      `${BENCH_BEFORE}: embed read 58 MB in 0.59 s, 8 ranges in flight (moto is one process: shared by all)`,
+    ),
     sharedServer: true,
     putPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),
     getPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),
-    copyMBps: f(104 / 0.58, 'MB/s', `${BENCH}: embed write 104 MB in 0.58 s (moto copies in memory like a PUT)`),
-    putMBps: f(104 / 0.58, 'MB/s', `${BENCH}: embed write 104 MB (3 PUTs) in 0.58 s`),
+    copyMBps: f(104 / 0.58, 'MB/s', `${BENCH_BEFORE}: embed write 104 MB in 0.58 s (moto copies in memory like a PUT)`),
+    putMBps: f(104 / 0.58, 'MB/s', `${BENCH_BEFORE}: embed write 104 MB (3 PUTs) in 0.58 s`),
     sdkAttempts: f(3, 'attempts', SDK_RETRY),
     sdkBaseBackoffMs: f(100, 'ms', SDK_RETRY),
     sdkMaxBackoffMs: f(20_000, 'ms', SDK_RETRY),
@@ -214,6 +217,6 @@ export const MEASURED_PIPELINE_LOCAL = {
   loadFactor2M: f(
     8.029 / 5.47,
     '×',
-    `the last of those runs' manifest.json timingsMs.stats (8,029 ms) against ${BENCH}: stats step 5.47 s at 2M rows`,
+    `the last of those runs' manifest.json timingsMs.stats (8,029 ms) against ${BENCH_BEFORE}: stats step 5.47 s at 2M rows`,
   ),
 };
