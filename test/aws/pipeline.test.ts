@@ -66,7 +66,6 @@ beforeAll(async () => {
     },
     wrapStore: (inner) => ({
       ...inner,
-      getRange: inner.getRange?.bind(inner),
       put: (key, body, ct) => (hooks.write?.(key), inner.put(key, body, ct)),
       putIfAbsent: (key, body, ct) => (hooks.write?.(key), inner.putIfAbsent(key, body, ct)),
       replaceIfMatch: (key, etag, body, ct) => (hooks.write?.(key), inner.replaceIfMatch(key, etag, body, ct)),
