@@ -21,12 +21,18 @@ export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client 
     // The SDK's default of 50 sockets would queue the reducer's three stitches (64 part copies in
     // flight each) and a partition's 16 slice reads behind one another.
     requestHandler: { httpsAgent: { maxSockets: S3_SOCKETS }, httpAgent: { maxSockets: S3_SOCKETS } },
+    // A thousand shards starting together read one input object past its prefix's 5,500 GETs a
+    // second: more of the SDK's backed-off retries ride out the 503 SlowDown inside the shard,
+    // where the default 3 attempts failed the shard and cost an engine retry (a new start-up).
+    maxAttempts: S3_ATTEMPTS,
   });
   return withUnsignedChecksummedPayloads(client);
 }
 
 /** Connections an S3 client keeps open at most. */
 export const S3_SOCKETS = 256;
+/** Attempts of one S3 request (the SDK's standard mode: full-jitter backoff, 1 s base for throttling). */
+export const S3_ATTEMPTS = 8;
 
 /** Both clients for the environment. */
 export function clientsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsClients {

@@ -61,15 +61,25 @@ export function writeEntry(w: ByteWriter, key: Uint8Array, index: number, first:
   w.uint(index);
 }
 
-/** Streams a fragment at `source` entry by entry, `chunkBytes` at a time (an entry may straddle two chunks). */
+/**
+ * Streams a fragment at `source` entry by entry, `chunkBytes` at a time (an entry may straddle two
+ * chunks); the next chunk is read while this one is parsed, so at most two are held.
+ */
 export async function eachFragmentEntry(source: ByteSource, chunkBytes: number, sink: EntrySink): Promise<void> {
-  let carry = new Uint8Array(0);
-  for (let at = 0; ;) {
+  const readAt = (at: number) => {
     const n = Math.min(chunkBytes, source.size - at);
-    const read = n > 0 ? await source.read(at, n) : new Uint8Array(0);
-    at += n;
+    const read = n > 0 ? source.read(at, n) : Promise.resolve(new Uint8Array(0));
+    // Awaited below unless the parse throws first; then its failure is not the one to report.
+    read.catch(() => undefined);
+    return { read, end: at + Math.max(0, n) };
+  };
+  let carry = new Uint8Array(0);
+  let next = readAt(0);
+  for (;;) {
+    const read = await next.read;
+    const last = next.end >= source.size;
+    if (!last) next = readAt(next.end);
     const chunk = carry.length === 0 ? read : joined(carry, read);
-    const last = at >= source.size;
     const used = parseEntries(chunk, last, sink);
     if (last) return;
     carry = chunk.slice(Math.min(used, chunk.length));

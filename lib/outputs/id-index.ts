@@ -28,11 +28,17 @@ export const ID_INDEX_MAGIC = 'TEIDX001';
 export const ID_INDEX_HEADER_BYTES = 64;
 /** Records a build partition holds at most by default on one machine (its memory: about 100 bytes each). */
 export const DEFAULT_ID_PARTITION_ROWS = 1 << 20;
+/** Partitions a pipeline job has at most by default: one wave of 1,000 invocations, even at 1B rows. */
+export const PIPELINE_ID_PARTITIONS = 512;
+
 /**
- * The pipeline's: one reduce-function invocation each. 2Mi records (about 330 MiB) keep a 1B-row
- * job's partitions within one wave of 1,000 and their P × S slice reads half as many (the simulator).
+ * The pipeline's records per partition (one reduce-function invocation each) for `rows` rows:
+ * 1Mi (about 170 MiB, a second or so), more past 512 partitions, so that a 1B-row job's pass is
+ * one wave and its P × S slice reads no more (the simulator: 100M rows 128 partitions, 1B 512).
  */
-export const PIPELINE_ID_PARTITION_ROWS = 1 << 21;
+export function pipelineIdPartitionRows(rows: number): number {
+  return Math.max(DEFAULT_ID_PARTITION_ROWS, Math.ceil(rows / PIPELINE_ID_PARTITIONS));
+}
 /** Records per bucket on average: one lookup reads about this many (≈ 40 bytes each). */
 const BUCKET_IDS = 32;
 /** A key record's bytes before the id. */

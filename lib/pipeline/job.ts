@@ -46,7 +46,7 @@ export interface JobSettings {
   /** Runs the repeated-id pass's tasks; absent, the reduce function does (it serves both). */
   repeatsFunction?: string;
   shardRows: number;
-  /** Records per partition of the id index and the repeated-id pass (absent: the default, 1 Mi). */
+  /** Records per partition of the id index and the repeated-id pass (absent: the default, pipelineIdPartitionRows). */
   idPartitionRows?: number;
   /** The functions' timeouts and memory, which a plan must fit (absent: the stack's defaults). */
   limits?: FunctionLimits;

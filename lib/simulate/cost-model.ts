@@ -18,9 +18,9 @@ export const partitionPeakMiB = (records: number) => C.reduceBaseMiB.value + (C.
 
 /** Rewriting `rows` entries of a mapping fragment with its changes. */
 export const rewriteCpuMs = (rows: number) => (rows * C.rewriteCpuPerRowUs.value) / 1000;
-/** The change map, one 8 MiB chunk (and its carry), and the rewritten fragment in one buffer. */
+/** The change map, two 8 MiB chunks (the one parsed, with its carry, and the next), and the rewritten fragment in one buffer. */
 export const rewritePeakMiB = (changes: number, outBytes: number) =>
-  C.reduceBaseMiB.value + (changes * C.mapEntryBytes.value + 2 * 8 * MI + outBytes) / MI;
+  C.reduceBaseMiB.value + (changes * C.mapEntryBytes.value + 3 * 8 * MI + outBytes) / MI;
 
 /** The reducer stitches only: its base and the stitches' part buffers (4 outputs side by side, 4 × 8 MiB each). */
 export const reducePeakMiB = () => C.reduceBaseMiB.value + 4 * 4 * 8;

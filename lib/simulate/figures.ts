@@ -8,6 +8,7 @@
  * `node --expose-gc --import tsx bench/id-partition.ts --runs 3`, and copy their medians into
  * CALIBRATION below (docs/simulator.md says which cell goes where).
  */
+import { S3_ATTEMPTS } from '../aws/clients.ts';
 
 /** A number and where it comes from. */
 export interface Figure {
@@ -23,6 +24,7 @@ const S3_GUIDE = 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizi
 const S3_PATTERNS = 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-design-patterns.html';
 const S3_MPU = 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html';
 const SDK_RETRY = 'https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html';
+const SMITHY_RETRY = '@smithy/core 3.41 (the installed SDK) util-retry/retries-2026-config.js';
 const L_SCALE = 'https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html';
 const L_LIMITS = 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html';
 const L_MEMORY = 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html';
@@ -119,8 +121,8 @@ export const AWS: Platform = {
     getPerPrefixPerS: f(5500, 'req/s', `${S3_PERF} (GET/HEAD per partitioned prefix)`),
     copyMBps: f(100, 'MB/s', '(A) one UploadPartCopy, server-side (docs/scaling.md assumption)'),
     putMBps: f(85, 'MB/s', `${S3_GUIDE} (per connection, as GETs)`),
-    sdkAttempts: f(3, 'attempts', `${SDK_RETRY} (standard mode: 3 attempts)`),
-    sdkBaseBackoffMs: f(100, 'ms', `${SDK_RETRY} (base delay, exponential, full jitter)`),
+    sdkAttempts: f(S3_ATTEMPTS, 'attempts', `lib/aws/clients.ts S3_ATTEMPTS (the client's maxAttempts; ${SDK_RETRY})`),
+    sdkBaseBackoffMs: f(1000, 'ms', `${SMITHY_RETRY} (throttlingDelay: a 503 SlowDown's base delay, exponential, full jitter)`),
     sdkMaxBackoffMs: f(20_000, 'ms', `${SDK_RETRY} (maximum backoff 20 s)`),
   },
   lambda: {
@@ -166,8 +168,8 @@ export const LOCAL: Platform = {
     getPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),
     copyMBps: f(104 / 0.58, 'MB/s', `${BENCH_BEFORE}: embed write 104 MB in 0.58 s (moto copies in memory like a PUT)`),
     putMBps: f(104 / 0.58, 'MB/s', `${BENCH_BEFORE}: embed write 104 MB (3 PUTs) in 0.58 s`),
-    sdkAttempts: f(3, 'attempts', SDK_RETRY),
-    sdkBaseBackoffMs: f(100, 'ms', SDK_RETRY),
+    sdkAttempts: f(S3_ATTEMPTS, 'attempts', 'lib/aws/clients.ts S3_ATTEMPTS'),
+    sdkBaseBackoffMs: f(1000, 'ms', SMITHY_RETRY),
     sdkMaxBackoffMs: f(20_000, 'ms', SDK_RETRY),
   },
   lambda: {

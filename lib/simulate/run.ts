@@ -21,7 +21,7 @@ import { JOB_DEFAULTS } from '../aws/config.ts';
 import { DEFAULT_MAX_SHARD_ROWS, DEFAULT_STATS_PART_ROWS } from '../embedding/shard-plan.ts';
 import { DEFAULT_ROW_GROUP_SIZE } from '../generate/write-parquet.ts';
 import { MAPPING_FILE } from '../outputs/file-names.ts';
-import { PIPELINE_ID_PARTITION_ROWS } from '../outputs/id-index.ts';
+import { pipelineIdPartitionRows } from '../outputs/id-index.ts';
 import type { JobError } from '../pipeline/records.ts';
 import { messageOf } from '../errors.ts';
 
@@ -69,7 +69,7 @@ export async function simulate(o: SimulateOptions): Promise<SimResult> {
     concurrency: o.concurrency ?? JOB_DEFAULTS.concurrency,
     shardRows: o.shardRows ?? DEFAULT_MAX_SHARD_ROWS,
     statsPartRows: o.statsPartRows ?? DEFAULT_STATS_PART_ROWS,
-    idPartitionRows: o.idPartitionRows ?? PIPELINE_ID_PARTITION_ROWS,
+    idPartitionRows: o.idPartitionRows ?? pipelineIdPartitionRows(o.rows),
     rowGroupRows: o.rowGroupRows ?? DEFAULT_ROW_GROUP_SIZE,
     memoryMb: o.memoryMb ?? MEMORY_MB.value,
     platform: platform.name,

@@ -15,14 +15,10 @@ import type { RepeatsPayload } from '../pipeline/payloads.ts';
 import type { PartitionOutcome } from '../pipeline/repeats-step.ts';
 import type { JobStore } from '../pipeline/job-store.ts';
 import { mapLimit } from '../io/concurrency.ts';
-import { changeBounds, changesWork, partitionWork, rewrittenFragment, sliceBounds } from '../pipeline/repeats-step.ts';
+import { CHUNK, READS, changeBounds, changesWork, partitionWork, rewrittenFragment, sliceBounds } from '../pipeline/repeats-step.ts';
 import { CALIBRATION as C } from './figures.ts';
 import { partitionCpuMs, partitionPeakMiB, rewriteCpuMs, rewritePeakMiB } from './cost-model.ts';
 import { stub } from './sim-s3.ts';
-
-/** repeats-step.ts READS and CHUNK. */
-const READS = 16;
-const CHUNK = 8 << 20;
 
 /** The `k` of `of` shards a partition's changes touch, spread evenly. */
 function touched(of: number, changes: number): number[] {
@@ -78,17 +74,22 @@ export async function rewriteFragment(
   const P = 2 ** plan.idIndex!.partBits;
   const { start, pairs } = await changeBounds(store, jobId, shard, P);
   const touchedBy = [...pairs.keys()].filter((p) => pairs[p]! > 0);
-  await mapLimit(touchedBy, READS, (p) => store.readWorkRange(jobId, changesWork(p), start[p]!, pairs[p]! * C.changePairBytes.value));
-  const done = await store.readShardRecord(jobId, shard);
+  const [, done] = await Promise.all([
+    mapLimit(touchedBy, READS, (p) => store.readWorkRange(jobId, changesWork(p), start[p]!, pairs[p]! * C.changePairBytes.value)),
+    store.readShardRecord(jobId, shard),
+  ]);
   if (!done) throw new Error(`job ${jobId}: shard ${shard} has no record: it did not finish`);
   const changes = 2 * rows * repeats;
   const outBytes = Math.round(done.idBytes * (1 - repeats));
   env.needs(rewritePeakMiB(changes, outBytes), `the rewrite of shard ${shard}'s fragment`);
   const source = await store.shardSource(jobId, shard, 'ids');
-  // eachFragmentEntry: one chunk at a time, parsed before the next is read.
-  for (let at = 0; at < source.size; at += CHUNK) {
+  // eachFragmentEntry: the next chunk is read while this one is parsed.
+  const readAt = (at: number) => source.read(at, Math.min(CHUNK, source.size - at));
+  let next = source.size > 0 ? readAt(0) : null;
+  for (let at = 0; next; at += CHUNK) {
+    await next;
     const n = Math.min(CHUNK, source.size - at);
-    await source.read(at, n);
+    next = at + n < source.size ? readAt(at + n) : null;
     await env.cpu(rewriteCpuMs((rows * n) / source.size));
   }
   await store.writeWork(jobId, rewrittenFragment(shard), stub(outBytes));

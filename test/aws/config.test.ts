@@ -22,7 +22,7 @@ describe('the job function’s configuration', () => {
       embedFunction: 'e',
       reduceFunction: 'r',
       shardRows: 1 << 20,
-      statsPartRows: 1 << 21,
+      statsPartRows: 1 << 20,
       parquet: false,
       concurrency: 20,
       attempts: 3,

@@ -81,14 +81,14 @@ describe('the simulated job', () => {
     expect(r.invocations.filter((i) => i.fn === 'embed')).toHaveLength(20);
     expect(peakConcurrency(r).byFunction.embed).toBe(20);
     expect(r.invocations.filter((i) => i.fn === 'stats')).toHaveLength(2 * 3);
-    // 20M rows in the pipeline's partitions of at most 2Mi records: 16 partitions; then each of the 20 shards' fragments rewritten; then the reduce.
-    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(16 + 20 + 1);
+    // 20M rows in the pipeline's partitions of at most 1Mi records: 32 partitions; then each of the 20 shards' fragments rewritten; then the reduce.
+    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(32 + 20 + 1);
     // Each partition read its slice of every shard's sorted keys: one ranged GET per shard, no HEAD before it, on the shard's own prefix.
     const shardPrefixes = [...r.prefixes].filter(([p]) => /\/shards\/\d+\/$/.test(p));
     expect(shardPrefixes).toHaveLength(20);
     const gets = shardPrefixes.reduce((n, [, x]) => n + x.requests.GET, 0);
-    expect(gets).toBeGreaterThanOrEqual(16 * 20);
-    expect(gets).toBeLessThan(16 * 20 * 2);
+    expect(gets).toBeGreaterThanOrEqual(32 * 20);
+    expect(gets).toBeLessThan(32 * 20 * 2);
   });
 
   it('rewrites no fragment when no id repeats', async () => {
@@ -97,13 +97,14 @@ describe('the simulated job', () => {
     const names = r.phases.map((p) => p.name);
     expect(names).toContain('repeated ids: index partitions');
     expect(names).not.toContain('repeated ids: rewrite fragments');
-    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(2 + 1);
+    // 4M rows: 4 partitions of 1Mi records at most, then the reduce.
+    expect(r.invocations.filter((i) => i.fn === 'reduce')).toHaveLength(4 + 1);
   });
 
   it('fails the job with error.json, as Lambda would, when an invocation passes its timeout', async () => {
-    // A 2 s timeout: the statistics of 2M rows (one invocation, both passes) take about 4 s.
+    // A 2 s timeout: the statistics of 2M rows in one part (one invocation, both passes) take about 4 s.
     const platform = { ...AWS, lambda: { ...AWS.lambda, timeoutS: { ...AWS.lambda.timeoutS, value: 2 } } };
-    const r = await simulate({ rows: 2_000_000, platform, concurrency: 20 });
+    const r = await simulate({ rows: 2_000_000, platform, concurrency: 20, statsPartRows: 1 << 22 });
     expect(r.status).toBe('failed');
     const stats = r.invocations.filter((i) => i.fn === 'stats');
     // The job's 3 attempts, each ended at the timeout; nothing after them ran.
