@@ -1,5 +1,6 @@
 /** The stack's settings, read from CDK context (`-c key=value` or cdk.json) with defaults. */
 import { DEFAULT_QUERY_MAX_ROWS, QUERY_BYTES_PER_ROW } from '../lib/aws/env.ts';
+import { DEFAULT_STATS_PART_ROWS } from '../lib/embedding/shard-plan.ts';
 import type { Node } from 'constructs';
 
 /** The pipeline's Lambda functions, each built from `functions/<id>/index.ts`. */
@@ -55,7 +56,7 @@ export const DEFAULTS: PipelineProps = {
   jobsPrefix: 'jobs/',
   outputPrefix: 'embeddings/',
   shardRows: 1_048_576,
-  statsPartRows: 2_097_152,
+  statsPartRows: DEFAULT_STATS_PART_ROWS,
   // 1,769 MB is one full vCPU: the work is single-threaded and CPU-bound, so less memory costs the same and runs longer (docs/scaling.md).
   memoryMb: { start: 256, job: 512, stats: 1769, embed: 1769, reduce: 1769, query: 1769 },
   timeoutSeconds: { start: 60, job: 900, stats: 900, embed: 900, reduce: 900, query: 60 },

@@ -32,8 +32,6 @@ const L_ENV = 'https://docs.aws.amazon.com/lambda/latest/operatorguide/execution
 const L_PRICE = 'https://aws.amazon.com/lambda/pricing/';
 const S3_PRICE = 'https://aws.amazon.com/s3/pricing/';
 const BENCH = 'npm run bench:lambda -- --only embed,stats --runs 3 --stats-rows 2000000 (2026-12-03 07:20 UTC, quiet 2-core EPYC; medians)';
-const BENCH_BEFORE =
-  'npm run bench:lambda -- --only embed,stats,repeats,merge --runs 1 --stats-rows 2000000 --repeat-rows 2000000 (2026-12-02, loaded 2-core EPYC)';
 const PIPELINE_LOCAL = 'npm start -- pipeline-local (2M rows, 2026-12-02): wall minus its steps';
 const ID_BENCH =
   'node --expose-gc --import tsx bench/id-partition.ts --runs 3 (2026-12-02 17:37 UTC, loaded 2-core EPYC, load average 5; medians)';
@@ -127,9 +125,9 @@ export const AWS: Platform = {
   },
   lambda: {
     coldStartMs: f(
-      500 + 200,
+      500 + CALIBRATION.embedStartupS.value * 1000,
       'ms',
-      `${L_ENV} (cold starts "from under 100 ms to over 1 second": (A) 0.5 s sandbox) + ${BENCH_BEFORE} (0.20 s bundle load)`,
+      `${L_ENV} (cold starts "from under 100 ms to over 1 second": (A) 0.5 s sandbox) + the bundle's load (embed start-up, ${BENCH})`,
     ),
     newEnvironmentsPer10s: f(1000, 'environments', `${L_SCALE} (1,000 execution environments every 10 s per function)`),
     accountConcurrency: f(1000, 'executions', `${L_LIMITS} (default concurrent executions per account and Region)`),
@@ -157,17 +155,17 @@ export const LOCAL: Platform = {
   name: 'local',
   s3: {
     firstByteMs: f(5, 'ms', '(A) moto_server request on loopback'),
-    connectionMBps: f((2 * 64) / 3.4, 'MB/s', `${BENCH_BEFORE}: stats read 2 passes × 64 MB in 3.40 s, one range at a time`),
+    connectionMBps: f((2 * 64) / 2.66, 'MB/s', `${BENCH}: stats read 2 passes × 64 MB in 2.66 s, one range at a time`),
     callerMBps: f(
-      58 / 0.59,
+      58 / 0.54,
       'MB/s',
-      `${BENCH_BEFORE}: embed read 58 MB in 0.59 s, 8 ranges in flight (moto is one process: shared by all)`,
+      `${BENCH}: embed read 58 MB in 0.54 s, 8 ranges in flight (moto is one process: shared by all)`,
     ),
     sharedServer: true,
     putPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),
     getPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),
-    copyMBps: f(104 / 0.58, 'MB/s', `${BENCH_BEFORE}: embed write 104 MB in 0.58 s (moto copies in memory like a PUT)`),
-    putMBps: f(104 / 0.58, 'MB/s', `${BENCH_BEFORE}: embed write 104 MB (3 PUTs) in 0.58 s`),
+    copyMBps: f(104 / 0.56, 'MB/s', `${BENCH}: embed write 104 MB in 0.56 s (moto copies in memory like a PUT)`),
+    putMBps: f(104 / 0.56, 'MB/s', `${BENCH}: embed write 104 MB (3 PUTs) in 0.56 s`),
     sdkAttempts: f(S3_ATTEMPTS, 'attempts', 'lib/aws/clients.ts S3_ATTEMPTS'),
     sdkBaseBackoffMs: f(1000, 'ms', SMITHY_RETRY),
     sdkMaxBackoffMs: f(20_000, 'ms', SDK_RETRY),
@@ -207,18 +205,18 @@ export const MEMORY_MB = f(1769, 'MB', 'cdk/props.ts memoryMb: stats, embed, red
 export const JOB_MEMORY_MB = f(512, 'MB', 'cdk/props.ts memoryMb.job');
 
 /**
- * What pipeline-local measured, for the check: the median of 3 on the id-index flow, on a machine
- * loaded by other work, and how loaded (the same run's statistics step against bench:lambda's).
+ * What pipeline-local measured, for the check: the median of 3 of today's flow (statistics in
+ * two 1Mi parts at 2M rows), and how loaded the machine was by other work (none: 1.0).
  */
 export const MEASURED_PIPELINE_LOCAL = {
   rows2M: f(
-    34.31,
+    14.38,
     's',
-    'npm run simulate:check -- --rows 2000000 --runs 3 (2026-12-02 17:55 UTC, after the scale-out merge; load average 6.8 to 9.8 from other work): 36.62, 33.53, 34.31 s as pipeline-local reports; median',
+    'npm run simulate:check -- --rows 2000000 --runs 3 (2026-12-03 09:28 UTC, quiet: load average 1.5–1.9, the run itself): 14.24, 14.38, 15.60 s as pipeline-local reports; median',
   ),
   loadFactor2M: f(
-    8.029 / 5.47,
+    1,
     '×',
-    `the last of those runs' manifest.json timingsMs.stats (8,029 ms) against ${BENCH_BEFORE}: stats step 5.47 s at 2M rows`,
+    'no other work ran (the 2026-12-02 check, run under load average 6.8–9.8, took its 34.31 s back by 1.47×: its statistics step against bench:lambda)',
   ),
 };

@@ -99,7 +99,7 @@ describe('PipelineStack', () => {
           EMBED_FUNCTION_NAME: 'Test-embed',
           REDUCE_FUNCTION_NAME: 'Test-reduce',
           SHARD_ROWS: '1048576',
-          STATS_PART_ROWS: '2097152',
+          STATS_PART_ROWS: '1048576',
           PARQUET_OUTPUT: 'false',
           EMBED_CONCURRENCY: '20',
           INVOKE_ATTEMPTS: '3',
@@ -130,7 +130,7 @@ describe('PipelineStack', () => {
       Environment: {
         Variables: Match.objectLike({
           SHARD_ROWS: '1048576',
-          STATS_PART_ROWS: '2097152',
+          STATS_PART_ROWS: '1048576',
           PARQUET_OUTPUT: 'false',
           STATS_FUNCTION_NAME: Match.absent(),
           JOB_FUNCTION_NAME: Match.absent(),
