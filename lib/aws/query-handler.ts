@@ -3,12 +3,15 @@
  * auth) or invoked directly. A warm instance keeps the outputs it loaded within a byte budget
  * (vectors plus ids, which may be long), evicting least recently used names before it loads
  * another, and reloads a name when its manifest's ETag changes (the outputs were republished).
+ * An output larger than the budget is searched as it is read (lib/search/streamed-outputs.ts):
+ * only its id index stays, and each query scans the vectors chunk by chunk from S3.
  * Answers never carry the bucket, an SDK or V8 message, or what the caller sent that was wrong.
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SearchOutputs } from '../search/embeddings.ts';
-import { openOutputs, OutputFolderError, OutputTooLargeError } from '../search/embeddings.ts';
-import { answerQuery, featuresVector, parseQuery, QueryError, type Query } from '../search/query.ts';
+import { openOutputs, OutputChangedError, OutputFolderError, OutputTooLargeError } from '../search/embeddings.ts';
+import { openStreamedOutputs, streamedMeanOf, streamedNearest } from '../search/streamed-outputs.ts';
+import { answerWith, featuresVector, heldSearch, parseQuery, QueryError, type Query, type VectorSearch } from '../search/query.ts';
 import { manifestETag, s3OutputFiles } from './s3-outputs.ts';
 import { isNotFound } from './s3-objects.ts';
 import { DEFAULT_QUERY_MAX_ROWS, ENV, QUERY_BYTES_PER_ROW } from './env.ts';
@@ -33,6 +36,8 @@ export interface QueryDeps {
   maxRows: number;
   /** Bytes of outputs this instance keeps loaded at most; default maxRows × QUERY_BYTES_PER_ROW. */
   maxBytes?: number;
+  /** Rows of an output too large to load that a query still scans as it reads the vectors (default STREAM_MAX_ROWS). */
+  maxStreamRows?: number;
   telemetry?: Telemetry;
 }
 
@@ -50,9 +55,29 @@ export interface QueryResponse {
   body: string;
 }
 
+/** An output as this instance serves it: loaded whole, or streamed (its vectors read by each query). */
+interface Served {
+  etag: string;
+  /** What it holds in memory between queries. */
+  bytes: number;
+  outputs: Pick<SearchOutputs, 'manifest' | 'lookup'>;
+  rows: number;
+  streamed: boolean;
+  search: VectorSearch;
+}
+
+/**
+ * Rows a streamed query scans at most. Each query reads the vectors once: 8.4 GB at 150M rows, 42 s
+ * at the 200 MB/s the simulator assumes for one function's network (not measured on AWS), inside
+ * the function's 60 s timeout; the scan itself is 3.0 s at 100M rows (bench:query-stream, local
+ * files). A larger output is refused with a 413.
+ */
+export const STREAM_MAX_ROWS = 150_000_000;
+
 /** The handler over the given clients: one query per invocation. */
 export function queryHandler(deps: QueryDeps): (event: unknown, context?: ContextLike) => Promise<QueryResponse> {
-  const loaded = new Map<string, { etag: string; bytes: number; embeddings: SearchOutputs }>();
+  const loaded = new Map<string, Served>();
+  const maxStreamRows = deps.maxStreamRows ?? STREAM_MAX_ROWS;
   const maxBytes = deps.maxBytes ?? deps.maxRows * QUERY_BYTES_PER_ROW;
   const telemetry = deps.telemetry ?? silentTelemetry('query');
   let inUse = 0;
@@ -62,8 +87,12 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
     loaded.delete(name);
   };
 
-  /** The name's outputs, loaded or reloaded as its manifest's ETag says; least recently used names make room first. */
-  async function outputsOf(name: string): Promise<SearchOutputs> {
+  /**
+   * The name's outputs, loaded or reloaded as its manifest's ETag says; least recently used names
+   * make room first. Outputs larger than the budget are opened without their vectors, which each
+   * query then reads as it scans them.
+   */
+  async function outputsOf(name: string): Promise<Served> {
     const prefix = `${deps.outputPrefix}${name}/`;
     const etag = await manifestETag(deps.s3, deps.bucket, prefix);
     if (etag === null) throw new QueryError(404, `no published outputs named '${name}'`);
@@ -71,34 +100,59 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
     if (hit && hit.etag === etag) {
       loaded.delete(name);
       loaded.set(name, hit);
-      return hit.embeddings;
+      return hit;
     }
     // Replaced or new: what it will take is known from its files' sizes, before anything is read.
     evict(name);
-    const bytes = await footprint(deps.s3, deps.bucket, prefix);
-    if (bytes > maxBytes) throw tooLarge(name);
+    const size = await footprint(deps.s3, deps.bucket, prefix);
+    const files = s3OutputFiles(deps.s3, deps.bucket, prefix);
+    // Loaded: the vectors and the ids (the parsed mapping, or the id index when small enough to hold).
+    const whole =
+      size.vectors + (size.index === 0 ? MAPPING_MEMORY_FACTOR * size.mapping : size.index <= HOLD_INDEX_BYTES ? size.index : 0);
+    const streamed = whole > maxBytes;
+    // Streamed, only the id index stays, when it fits the budget; an output without one cannot be streamed.
+    const holdIndexUpTo = streamed ? Math.min(HOLD_INDEX_BYTES, maxBytes) : HOLD_INDEX_BYTES;
+    const bytes = streamed ? (size.index <= holdIndexUpTo ? size.index : 0) : whole;
+    if (streamed && size.index === 0) throw tooLarge(name);
     for (const other of [...loaded.keys()]) {
       if (inUse + bytes <= maxBytes) break;
       evict(other);
     }
-    const embeddings = await openOutputs(s3OutputFiles(deps.s3, deps.bucket, prefix), {
-      maxRows: deps.maxRows,
-      limitNote: '',
-      holdIndexUpTo: HOLD_INDEX_BYTES,
-    });
+    let served: Served;
+    if (streamed) {
+      const s = await openStreamedOutputs(files, { holdIndexUpTo });
+      if (s.rows > maxStreamRows) throw tooLarge(name);
+      const search: VectorSearch = {
+        meanOf: (rows) => streamedMeanOf(s, rows),
+        nearest: (v, k, metric, exclude) => streamedNearest(s, v, k, metric, exclude),
+      };
+      served = { etag, bytes, outputs: s, rows: s.rows, streamed: true, search };
+    } else {
+      const e = await openOutputs(files, { maxRows: deps.maxRows, limitNote: '', holdIndexUpTo: HOLD_INDEX_BYTES });
+      served = { etag, bytes, outputs: e, rows: e.rows, streamed: false, search: heldSearch(e) };
+    }
     // The manifest read may be newer than the HEAD: keyed by the HEAD's ETag, a change reloads once more.
-    loaded.set(name, { etag, bytes, embeddings });
+    loaded.set(name, served);
     inUse += bytes;
-    return embeddings;
+    return served;
   }
 
   return (event, context) =>
     telemetry.run({}, context, async (inv) => {
       try {
         const query = parseQuery(checked(requestBody(event)));
-        const e = await outputsOf(query.name);
-        const neighbours = await answer(e, query);
-        inv.log.info('query answered', { k: query.k, rows: e.rows });
+        let e = await outputsOf(query.name);
+        let neighbours;
+        try {
+          neighbours = await answer(e, query);
+        } catch (err: unknown) {
+          // A streamed output republished while this query read it: once more, from the new manifest.
+          if (!(err instanceof OutputChangedError) || !e.streamed) throw err;
+          evict(query.name);
+          e = await outputsOf(query.name);
+          neighbours = await answer(e, query);
+        }
+        inv.log.info('query answered', { k: query.k, rows: e.rows, streamed: e.streamed });
         return respond(200, {
           name: query.name,
           k: query.k,
@@ -126,7 +180,8 @@ const tooLarge = (name: string) =>
   );
 
 /** Checks the request and answers it; features are checked against the output's spec and float32's range first. */
-async function answer(e: SearchOutputs, q: Query) {
+async function answer(served: Served, q: Query) {
+  const e = served.outputs;
   if (q.features) {
     const unknown = unknownFeatures(
       q.features,
@@ -144,14 +199,14 @@ async function answer(e: SearchOutputs, q: Query) {
       // Other refusals are answerQuery's, which says them as 400s.
     }
   }
-  return answerQuery(e, q);
+  return answerWith(e, served.search, q);
 }
 
 /**
- * What loading the output takes in memory, from its files' sizes: the vectors, and the mapping's
- * ids, or the id index when it has one small enough to hold (a larger one is read a few KB per lookup).
+ * The sizes of the output's vectors, mapping and id index (0 for a file it lacks), from which the
+ * handler knows what loading it would take before anything is read.
  */
-async function footprint(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+async function footprint(s3: S3Client, bucket: string, prefix: string): Promise<{ vectors: number; mapping: number; index: number }> {
   const size = async (file: string) => {
     try {
       return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}${file}` }))).ContentLength ?? 0;
@@ -161,8 +216,7 @@ async function footprint(s3: S3Client, bucket: string, prefix: string): Promise<
     }
   };
   const [vectors, mapping, index] = await Promise.all([size(vectorsFileName(DIMS)), size(MAPPING_FILE), size(ID_INDEX_FILE)]);
-  if (index === 0) return vectors + MAPPING_MEMORY_FACTOR * mapping;
-  return vectors + (index <= HOLD_INDEX_BYTES ? index : 0);
+  return { vectors, mapping, index };
 }
 
 function checked(body: unknown): unknown {

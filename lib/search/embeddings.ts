@@ -158,8 +158,8 @@ async function readAll<T>(source: ClosableSource, read: (s: ByteSource) => Promi
 }
 
 /** Bytes a ranged read of the vectors asks for at once, and how many such reads are in flight. */
-const NPY_CHUNK = 64 << 20;
-const NPY_READS = 4;
+export const NPY_CHUNK = 64 << 20;
+export const NPY_READS = 4;
 
 /**
  * Reads a .npy through ranged reads straight into its matrix, so it may be larger than one
@@ -167,14 +167,7 @@ const NPY_READS = 4;
  * and is held once.
  */
 export async function readNpy(source: ByteSource, where: string): Promise<{ rows: number; cols: number; data: Float32Array }> {
-  const first = await source.read(0, Math.min(source.size, 12));
-  let head = first;
-  if (first.length >= 10 && first[0] === 0x93) {
-    const view = new DataView(first.buffer, first.byteOffset, first.byteLength);
-    const start = first[6] === 1 ? 10 + view.getUint16(8, true) : first.length >= 12 ? 12 + view.getUint32(8, true) : 0;
-    if (start > first.length && start <= source.size) head = await source.read(0, start);
-  }
-  const { rows, cols, start } = npyLayout(head, source.size, where);
+  const { rows, cols, start } = await readNpyLayout(source, where);
   const data = new Float32Array(rows * cols);
   // Views of one chunk each: a Uint8Array over all of a 5.6 GB matrix is past V8's typed array length on Node 20.
   const total = data.byteLength;
@@ -184,6 +177,18 @@ export async function readNpy(source: ByteSource, where: string): Promise<{ rows
     new Uint8Array(data.buffer, at, n).set(await source.read(start + at, n));
   });
   return { rows, cols, data };
+}
+
+/** The layout of the .npy at `source` from its header (one or two small reads), checked as `npyLayout` does. */
+export async function readNpyLayout(source: ByteSource, where: string): Promise<{ rows: number; cols: number; start: number }> {
+  const first = await source.read(0, Math.min(source.size, 12));
+  let head = first;
+  if (first.length >= 10 && first[0] === 0x93) {
+    const view = new DataView(first.buffer, first.byteOffset, first.byteLength);
+    const start = first[6] === 1 ? 10 + view.getUint16(8, true) : first.length >= 12 ? 12 + view.getUint32(8, true) : 0;
+    if (start > first.length && start <= source.size) head = await source.read(0, start);
+  }
+  return npyLayout(head, source.size, where);
 }
 
 /** A file's text as JSON; one line naming the file when it is not JSON. */
@@ -251,22 +256,8 @@ export async function openOutputs(
   for (let attempt = 1; ; attempt++) {
     try {
       const head = await loadVectors(files, opts);
-      const indexFile = head.manifest.outputs.idIndex;
-      if (indexFile === undefined) return await loadOnce(files, opts);
-      const etag = head.etagOf(indexFile);
-      const where = fileIn(files.where, indexFile);
-      const source: ClosableSource = files.source
-        ? await files.source(indexFile, etag)
-        : await files
-            .read(indexFile, etag)
-            .then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
-      // Up to `holdIndexUpTo` bytes the index is read whole and looked up in memory (a warm query function then reads nothing).
-      const held = source.size <= (opts.holdIndexUpTo ?? 0) ? await source.read(0, source.size) : null;
-      if (held) await source.close?.();
-      const named = held
-        ? { name: where, size: held.length, read: async (o: number, n: number) => held.subarray(o, o + n) }
-        : { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
-      const lookup = await openIdIndex(named, head.rows, head.manifest.outputs.repeatedIds);
+      if (head.manifest.outputs.idIndex === undefined) return await loadOnce(files, opts);
+      const lookup = await openIndexLookup(files, head, opts.holdIndexUpTo ?? 0);
       return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
     } catch (e: unknown) {
       if (!(e instanceof OutputChangedError) || attempt >= PINNED_ATTEMPTS) throw e;
@@ -275,8 +266,34 @@ export async function openOutputs(
   }
 }
 
-/** The manifest and the vectors, checked against each other. */
-async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }) {
+/**
+ * Looks ids up through the folder's `id_index.bin` (the manifest names it): up to `holdUpTo`
+ * bytes it is read whole and looked up in memory (a warm query function then reads nothing),
+ * a larger one a few KB per lookup.
+ */
+export async function openIndexLookup(
+  files: OutputFiles,
+  head: { manifest: Manifest; rows: number; etagOf: (file: string) => string | undefined },
+  holdUpTo: number,
+): Promise<IdLookup> {
+  const indexFile = head.manifest.outputs.idIndex!;
+  const etag = head.etagOf(indexFile);
+  const where = fileIn(files.where, indexFile);
+  const source: ClosableSource = files.source
+    ? await files.source(indexFile, etag)
+    : await files
+        .read(indexFile, etag)
+        .then((b) => ({ name: where, size: b.length, read: async (o: number, n: number) => b.subarray(o, o + n) }));
+  const held = source.size <= holdUpTo ? await source.read(0, source.size) : null;
+  if (held) await source.close?.();
+  const named = held
+    ? { name: where, size: held.length, read: async (o: number, n: number) => held.subarray(o, o + n) }
+    : { name: where, size: source.size, read: (o: number, n: number) => source.read(o, n) };
+  return openIdIndex(named, head.rows, head.manifest.outputs.repeatedIds);
+}
+
+/** The folder's manifest, checked, with the ETag it names for each file; a folder of more than `maxRows` rows is refused. */
+export async function readFolderManifest(files: OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}) {
   const dir = files.where;
   const manifest = checkManifest(parseJson(await files.read(MANIFEST_FILE), fileIn(dir, MANIFEST_FILE)), fileIn(dir, MANIFEST_FILE));
   const [rows, cols] = manifest.outputs.shape;
@@ -284,18 +301,32 @@ async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNo
     throw new OutputTooLargeError(
       `${dir}: ${rows.toLocaleString('en-US')} rows, more than the ${opts.maxRows.toLocaleString('en-US')} this loader serves${opts.limitNote ? ` (${opts.limitNote})` : ''}`,
     );
-  const { vectors } = manifest.outputs;
   const etags = manifest.outputs.etags ?? {};
   const etagOf = (file: string) => (Object.hasOwn(etags, file) ? etags[file] : undefined);
-  const npy = files.source
-    ? await readAll(await files.source(vectors, etagOf(vectors)), (src) => readNpy(src, fileIn(dir, vectors)))
-    : parseNpy(await files.read(vectors, etagOf(vectors)), fileIn(dir, vectors));
+  return { manifest, rows, cols, etagOf };
+}
+
+/** Refuses vectors whose shape is not the manifest's, or whose columns are not its spec's features. */
+export function checkVectorsShape(dir: string, manifest: Manifest, npy: { rows: number; cols: number }): void {
+  const { vectors } = manifest.outputs;
+  const [rows, cols] = manifest.outputs.shape;
   if (npy.rows !== rows || npy.cols !== cols)
     throw new OutputFolderError(`${fileIn(dir, vectors)}: the vectors are ${npy.rows} × ${npy.cols}, the manifest says ${rows} × ${cols}`);
   if (npy.cols !== manifest.dims)
     throw new OutputFolderError(
       `${fileIn(dir, vectors)}: the vectors have ${npy.cols} columns, the manifest's spec ${manifest.dims} features (${fileIn(dir, MANIFEST_FILE)})`,
     );
+}
+
+/** The manifest and the vectors, checked against each other. */
+async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }) {
+  const dir = files.where;
+  const { manifest, rows, etagOf } = await readFolderManifest(files, opts);
+  const { vectors } = manifest.outputs;
+  const npy = files.source
+    ? await readAll(await files.source(vectors, etagOf(vectors)), (src) => readNpy(src, fileIn(dir, vectors)))
+    : parseNpy(await files.read(vectors, etagOf(vectors)), fileIn(dir, vectors));
+  checkVectorsShape(dir, manifest, npy);
   return { manifest, rows, dims: npy.cols, vectors: npy.data, etagOf };
 }
 

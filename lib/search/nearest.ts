@@ -94,7 +94,7 @@ class TopK {
  * The euclidean scan for the 14 dimensions of the default spec, unrolled with the query in
  * locals: V8 keeps them in registers (about 2× the generic loop at 10M rows).
  */
-function scan14(v: Float32Array, q: Float64Array, top: TopK, exclude: ReadonlySet<number>): void {
+function scan14(v: Float32Array, first: number, q: Float64Array, top: TopK, exclude: ReadonlySet<number>): void {
   const [q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13] = q as unknown as number[];
   const rows = v.length / 14;
   let bar = top.bar;
@@ -121,8 +121,8 @@ function scan14(v: Float32Array, q: Float64Array, top: TopK, exclude: ReadonlySe
       d13 = v[b + 13]! - q13!;
     s = s + d8 * d8 + d9 * d9 + d10 * d10 + d11 * d11 + d12 * d12 + d13 * d13;
     if (s !== s) s = squaredWithNaN(v, b, q, 14);
-    if (s < bar && !exclude.has(r)) {
-      top.offer(r, s);
+    if (s < bar && !exclude.has(first + r)) {
+      top.offer(first + r, s);
       bar = top.bar;
     }
   }
@@ -137,36 +137,72 @@ export function nearest(
   metric: Metric,
   exclude: ReadonlySet<number> = new Set(),
 ): Neighbour[] {
-  const rows = vectors.length / dims;
+  const scan = nearestScan(vectors.length / dims, dims, query, k, metric, exclude);
+  scan.offer(vectors, 0);
+  return scan.result();
+}
+
+/** A scan fed the matrix a block of rows at a time, in row order (a file read in chunks); the same answer as `nearest`. */
+export interface NearestScan {
+  /** Rows `first` … of the matrix; blocks must come in row order, each starting where the last ended. */
+  offer(block: Float32Array, first: number): void;
+  result(): Neighbour[];
+}
+
+/** A scan for the k rows of `rows` nearest to `query` (see `nearest`). */
+export function nearestScan(
+  rows: number,
+  dims: number,
+  query: Float64Array,
+  k: number,
+  metric: Metric,
+  exclude: ReadonlySet<number> = new Set(),
+): NearestScan {
   // Sized by what can be found, not by what was asked: --k 4294967296 is "all of them".
   const top = new TopK(Math.max(0, Math.min(k, rows)));
-  if (k > 0 && metric === 'euclidean' && dims === 14) {
-    scan14(vectors, query, top, exclude);
-  } else if (k > 0 && metric === 'euclidean') {
-    let bar = top.bar;
-    for (let r = 0, base = 0; r < rows; r++, base += dims) {
-      // The plain sum first; a NaN in it means a NaN dimension, summed again without it.
-      let s = 0;
-      for (let d = 0; d < dims; d++) {
-        const diff = vectors[base + d]! - query[d]!;
-        s += diff * diff;
-      }
-      if (s !== s) s = squaredWithNaN(vectors, base, query, dims);
-      if (s < bar && !exclude.has(r)) {
-        top.offer(r, s);
-        bar = top.bar;
-      }
+  let next = 0;
+  return {
+    offer(vectors, first) {
+      if (first !== next) throw new RangeError(`nearestScan: offered rows from ${first}, expected ${next}`);
+      next += vectors.length / dims;
+      if (k <= 0) return;
+      if (metric === 'euclidean' && dims === 14) scan14(vectors, first, query, top, exclude);
+      else if (metric === 'euclidean') scanEuclidean(vectors, first, dims, query, top, exclude);
+      else scanCosine(vectors, first, dims, query, top, exclude);
+    },
+    result() {
+      const out: Neighbour[] = [];
+      for (let i = 0; i < top.size; i++)
+        out.push({ row: top.rows[i]!, distance: metric === 'euclidean' ? Math.sqrt(top.scores[i]!) : top.scores[i]! });
+      return out.sort((a, b) => a.distance - b.distance || a.row - b.row);
+    },
+  };
+}
+
+function scanEuclidean(vectors: Float32Array, first: number, dims: number, query: Float64Array, top: TopK, exclude: ReadonlySet<number>) {
+  const rows = vectors.length / dims;
+  let bar = top.bar;
+  for (let r = 0, base = 0; r < rows; r++, base += dims) {
+    // The plain sum first; a NaN in it means a NaN dimension, summed again without it.
+    let s = 0;
+    for (let d = 0; d < dims; d++) {
+      const diff = vectors[base + d]! - query[d]!;
+      s += diff * diff;
     }
-  } else if (k > 0) {
-    for (let r = 0, base = 0; r < rows; r++, base += dims) {
-      const c = cosine(vectors, base, query, dims);
-      if (c < top.bar && !exclude.has(r)) top.offer(r, c);
+    if (s !== s) s = squaredWithNaN(vectors, base, query, dims);
+    if (s < bar && !exclude.has(first + r)) {
+      top.offer(first + r, s);
+      bar = top.bar;
     }
   }
-  const out: Neighbour[] = [];
-  for (let i = 0; i < top.size; i++)
-    out.push({ row: top.rows[i]!, distance: metric === 'euclidean' ? Math.sqrt(top.scores[i]!) : top.scores[i]! });
-  return out.sort((a, b) => a.distance - b.distance || a.row - b.row);
+}
+
+function scanCosine(vectors: Float32Array, first: number, dims: number, query: Float64Array, top: TopK, exclude: ReadonlySet<number>) {
+  const rows = vectors.length / dims;
+  for (let r = 0, base = 0; r < rows; r++, base += dims) {
+    const c = cosine(vectors, base, query, dims);
+    if (c < top.bar && !exclude.has(first + r)) top.offer(first + r, c);
+  }
 }
 
 /** The mean of some rows (a playlist's seeds), NaN dimensions left out of each dimension's mean. */

@@ -81,14 +81,33 @@ export function parseQuery(body: unknown): Query {
   return query;
 }
 
+/** An output as a query reads it besides its vectors: the spec and scaler, and its ids. */
+type Outputs = Pick<SearchOutputs, 'manifest' | 'lookup'>;
+
+/** How a query reaches the vectors: held in memory, or read as it scans (streamed-outputs.ts). */
+export interface VectorSearch {
+  meanOf(rows: readonly number[]): Promise<Float64Array>;
+  nearest(query: Float64Array, k: number, metric: Metric, exclude: ReadonlySet<number>): Promise<Neighbour[]>;
+}
+
+/** The search over vectors held in memory. */
+export const heldSearch = (e: SearchOutputs): VectorSearch => ({
+  meanOf: async (rows) => meanOf(e.vectors, e.dims, rows),
+  nearest: async (v, k, metric, exclude) => nearest(e.vectors, e.dims, v, k, metric, exclude),
+});
+
 /** The neighbours as shown. */
-export async function ranked(e: SearchOutputs, found: readonly Neighbour[]): Promise<RankedNeighbour[]> {
+export async function ranked(e: Pick<SearchOutputs, 'lookup'>, found: readonly Neighbour[]): Promise<RankedNeighbour[]> {
   const ids = await Promise.all(found.map((n) => e.lookup.idOf(n.row)));
   return found.map((n, i) => ({ rank: i + 1, id: ids[i] ?? `#${n.row}`, row: n.row, distance: n.distance }));
 }
 
 /** The rows of the seed ids; an unknown id is refused by `unknownId(id)`. */
-export async function seedRows(e: SearchOutputs, ids: readonly string[], unknownId: (id: string) => Error): Promise<number[]> {
+export async function seedRows(
+  e: Pick<SearchOutputs, 'lookup'>,
+  ids: readonly string[],
+  unknownId: (id: string) => Error,
+): Promise<number[]> {
   const rows = await Promise.all(ids.map((id) => e.lookup.rowOf(id)));
   return rows.map((row, i) => {
     if (row === undefined) throw unknownId(ids[i]!);
@@ -97,19 +116,28 @@ export async function seedRows(e: SearchOutputs, ids: readonly string[], unknown
 }
 
 /** The embedding of a track given by its features, with the output's spec and fitted scaler. */
-export function featuresVector(e: SearchOutputs, features: Record<string, unknown>, label: string): Float64Array {
+export function featuresVector(e: Pick<SearchOutputs, 'manifest'>, features: Record<string, unknown>, label: string): Float64Array {
   return embedFeatures(features, parseSpec(e.manifest.spec, 'manifest.json'), scalerFromSection(e.manifest.scaler), label);
 }
 
-/** Answers a checked query: the k nearest rows, the seeds themselves left out. */
+/** Answers a checked query over vectors held in memory: the k nearest rows, the seeds themselves left out. */
 export async function answerQuery(e: SearchOutputs, q: Query): Promise<RankedNeighbour[]> {
+  return answerWith(e, heldSearch(e), q);
+}
+
+/** Answers a checked query through `search`: the k nearest rows, the seeds themselves left out. */
+export async function answerWith(e: Outputs, search: VectorSearch, q: Query): Promise<RankedNeighbour[]> {
   const seeds = q.ids ? await seedRows(e, q.ids, (id) => new QueryError(404, `'${q.name}' has no track with id '${id}'`)) : [];
-  let vector: Float64Array;
+  const vector = q.features ? requestedFeatures(e, q.features) : await search.meanOf(seeds);
+  return ranked(e, await search.nearest(vector, q.k, q.metric, new Set(seeds)));
+}
+
+/** The features' vector; a feature the spec refuses is the request's fault (400). */
+function requestedFeatures(e: Outputs, features: Record<string, unknown>): Float64Array {
   try {
-    vector = q.features ? featuresVector(e, q.features, 'features') : meanOf(e.vectors, e.dims, seeds);
+    return featuresVector(e, features, 'features');
   } catch (err: unknown) {
     if (err instanceof PipelineError && !(err instanceof QueryError)) throw new QueryError(400, err.message);
     throw err;
   }
-  return ranked(e, nearest(e.vectors, e.dims, vector, q.k, q.metric, new Set(seeds)));
 }

@@ -156,11 +156,7 @@ export const LOCAL: Platform = {
   s3: {
     firstByteMs: f(5, 'ms', '(A) moto_server request on loopback'),
     connectionMBps: f((2 * 64) / 2.66, 'MB/s', `${BENCH}: stats read 2 passes × 64 MB in 2.66 s, one range at a time`),
-    callerMBps: f(
-      58 / 0.54,
-      'MB/s',
-      `${BENCH}: embed read 58 MB in 0.54 s, 8 ranges in flight (moto is one process: shared by all)`,
-    ),
+    callerMBps: f(58 / 0.54, 'MB/s', `${BENCH}: embed read 58 MB in 0.54 s, 8 ranges in flight (moto is one process: shared by all)`),
     sharedServer: true,
     putPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),
     getPerPrefixPerS: f(Infinity, 'req/s', 'moto has no request-rate limit'),

@@ -274,6 +274,34 @@ describe('the query function, against hostile requests: a clear 4xx, and nothing
     expect(await loads('copy-a')).toBeGreaterThan(0);
   });
 
+  it('searches an output larger than its budget as it reads it: numpy’s neighbours, the vectors read again by every query', async () => {
+    // 5,000 rows: a .npy of 280 KB and an id index of about 350 KB, a budget of 200 KB: neither is held.
+    const handler = queryHandler({ s3, bucket: BUCKET, outputPrefix: 'embeddings/', maxRows: 100_000, maxBytes: 200_000 });
+    for (const { ids, metric, neighbours } of expected) {
+      const before = gets;
+      const r = await handler(ids.length === 1 ? { name: 'tracks-5k', id: ids[0], metric } : { name: 'tracks-5k', ids, metric });
+      expect(r.statusCode).toBe(200);
+      const body = JSON.parse(r.body) as Record<string, unknown>;
+      expect(body).toMatchObject({ name: 'tracks-5k', rows: 5000, metric });
+      expect(neighbourIds(body)).toEqual(neighbours.map((n) => n.id));
+      (body.neighbours as { distance: number }[]).forEach((n, i) =>
+        expect(Math.abs(n.distance - neighbours[i]!.distance)).toBeLessThan(1e-9),
+      );
+      // The vectors (one chunk at this size) and the seeds' rows, read for this query.
+      expect(gets - before).toBeGreaterThanOrEqual(1 + ids.length);
+    }
+    const refused = queryHandler({
+      s3,
+      bucket: BUCKET,
+      outputPrefix: 'embeddings/',
+      maxRows: 100_000,
+      maxBytes: 200_000,
+      maxStreamRows: 4_000,
+    });
+    const r = await refused({ name: 'tracks-5k', id: expected[0]!.ids[0] });
+    expect(r.statusCode).toBe(413);
+  });
+
   it('answers a hostile request in full and then still serves good ones', async () => {
     expect((await query({ name: 'tracks-5k', id: expected[0]!.ids[0], k: 1 })).status).toBe(200);
   });

@@ -35,6 +35,8 @@ export function synthStack(
 /** An app's construct node carrying `context`, for reading props from it (its cloud assembly folder removed at once). */
 export function contextNode(context: Record<string, unknown>): App['node'] {
   const outdir = mkdtempSync(join(tmpdir(), 'track-embeddings-cdk-'));
+  // The App makes its folder as it is built: removed after, not before (each call left an empty one).
+  const app = new App({ outdir, context });
   rmSync(outdir, { recursive: true, force: true });
-  return new App({ outdir, context }).node;
+  return app.node;
 }

@@ -1,0 +1,113 @@
+/**
+ * An output folder too large to hold, searched as it is read: its manifest, its id index (looked
+ * up a few KB at a time) and its vectors' layout are opened once; each query then reads the
+ * vectors in chunks, in row order, scanning each chunk as it arrives while the next ones are on
+ * their way. Memory: the chunks in flight (NPY_READS × NPY_CHUNK), whatever the row count. The
+ * answer is `nearest`'s over the whole matrix, bit for bit: the same scan, fed in blocks.
+ */
+import type { SearchOutputs, ClosableSource, OutputFiles } from './embeddings.ts';
+import {
+  NPY_CHUNK,
+  NPY_READS,
+  OutputTooLargeError,
+  checkVectorsShape,
+  openIndexLookup,
+  readFolderManifest,
+  readNpyLayout,
+} from './embeddings.ts';
+import { meanOf, nearestScan, type Metric, type Neighbour } from './nearest.ts';
+import { fileIn } from '../outputs/manifest-check.ts';
+import { mapLimit } from '../io/concurrency.ts';
+
+/** Seed rows read at once (one small ranged read each). */
+const SEED_READS = 16;
+
+/** An output as a streamed search reads it: everything `SearchOutputs` has but the vectors in memory. */
+export interface StreamedOutputs extends Omit<SearchOutputs, 'vectors'> {
+  /** The vectors file (that version), where its data starts, and how much of it one read asks for. */
+  vectors: { source: ClosableSource; start: number; chunkBytes: number };
+}
+
+/**
+ * Opens a folder for streamed search. It must have an id index (the mapping of a folder this
+ * large is not read): an older folder without one is refused as too large.
+ */
+export async function openStreamedOutputs(
+  files: OutputFiles,
+  opts: { holdIndexUpTo?: number; chunkBytes?: number } = {},
+): Promise<StreamedOutputs> {
+  const dir = files.where;
+  const head = await readFolderManifest(files);
+  const { manifest } = head;
+  if (manifest.outputs.idIndex === undefined || !files.source)
+    throw new OutputTooLargeError(
+      `${dir}: too large to load, and it has no id index to search it as it is read (an older output: publish it again)`,
+    );
+  const file = manifest.outputs.vectors;
+  const source = await files.source(file, head.etagOf(file));
+  try {
+    const layout = await readNpyLayout(source, fileIn(dir, file));
+    checkVectorsShape(dir, manifest, layout);
+    const lookup = await openIndexLookup(files, head, opts.holdIndexUpTo ?? 0);
+    return {
+      dir,
+      manifest,
+      rows: head.rows,
+      dims: layout.cols,
+      lookup,
+      vectors: { source, start: layout.start, chunkBytes: opts.chunkBytes ?? NPY_CHUNK },
+    };
+  } catch (e: unknown) {
+    await source.close?.();
+    throw e;
+  }
+}
+
+/** The mean of some rows' vectors (a playlist's seeds), each read by its own small range. */
+export async function streamedMeanOf(s: StreamedOutputs, rows: readonly number[]): Promise<Float64Array> {
+  const { source, start } = s.vectors;
+  const width = s.dims * 4;
+  const packed = new Float32Array(rows.length * s.dims);
+  await mapLimit([...rows.keys()], SEED_READS, async (i) => {
+    const bytes = await source.read(start + rows[i]! * width, width);
+    new Uint8Array(packed.buffer, i * width, width).set(bytes);
+  });
+  return meanOf(packed, s.dims, [...rows.keys()]);
+}
+
+/** The k rows nearest to `query` (see `nearest`), the vectors read chunk by chunk. */
+export async function streamedNearest(
+  s: StreamedOutputs,
+  query: Float64Array,
+  k: number,
+  metric: Metric,
+  exclude: ReadonlySet<number> = new Set(),
+): Promise<Neighbour[]> {
+  const { source, start, chunkBytes } = s.vectors;
+  const width = s.dims * 4;
+  const chunkRows = Math.max(1, Math.floor(chunkBytes / width));
+  const chunks = Math.ceil(s.rows / chunkRows);
+  const scan = nearestScan(s.rows, s.dims, query, k, metric, exclude);
+  const inFlight: Promise<Uint8Array>[] = [];
+  let issued = 0;
+  const issue = () => {
+    const first = issued++ * chunkRows;
+    const read = source.read(start + first * width, Math.min(chunkRows, s.rows - first) * width);
+    // Awaited in turn below, unless an earlier chunk's read fails first.
+    read.catch(() => undefined);
+    inFlight.push(read);
+  };
+  while (issued < Math.min(chunks, NPY_READS)) issue();
+  for (let c = 0; c < chunks; c++) {
+    const bytes = await inFlight.shift()!;
+    if (issued < chunks) issue();
+    scan.offer(floats(bytes), c * chunkRows);
+  }
+  return scan.result();
+}
+
+/** The bytes as float32s: in place when aligned, else copied. */
+function floats(bytes: Uint8Array): Float32Array {
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Float32Array(bytes.slice().buffer);
+}
