@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { folderFiles } from '../lib/search/embeddings.ts';
-import { openStreamedOutputs, streamedMeanOf, streamedNearest } from '../lib/search/streamed-outputs.ts';
+import { openStreamedOutputs, streamedSearch } from '../lib/search/streamed-outputs.ts';
 import { answerWith } from '../lib/search/query.ts';
 import { startMoto, s3ClientFor } from '../lib/emulators/moto.ts';
 import { queryHandler } from '../lib/aws/query-handler.ts';
@@ -43,10 +43,7 @@ const peakMiB = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB
 const t0 = performance.now();
 const s = await openStreamedOutputs(folderFiles(values.dir));
 const openMs = performance.now() - t0;
-const search = {
-  meanOf: (rows: readonly number[]) => streamedMeanOf(s, rows),
-  nearest: (v: Float64Array, k: number, m: 'euclidean' | 'cosine', ex: ReadonlySet<number>) => streamedNearest(s, v, k, m, ex),
-};
+const search = streamedSearch(s);
 const rowsAsked = Array.from({ length: queries }, (_, i) => Math.floor(((i + 0.5) / queries) * s.rows));
 const ids = await Promise.all(rowsAsked.map((r) => s.lookup.idOf(r)));
 const times: number[] = [];

@@ -3,13 +3,14 @@ import { info } from '../../lib/cli/messages.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ByteSource } from '../../lib/io/byte-source.ts';
-import { openOutputs, type SearchOutputs as Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
+import { folderFiles, openOutputs, type SearchOutputs as Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
+import { openForOneQuery } from '../../lib/search/streamed-outputs.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/nearest.ts';
 import { searchMany } from '../../lib/search/search-pool.ts';
 import { availableParallelism } from 'node:os';
 import { workersOption } from '../../lib/cli/options.ts';
-import { METRICS, featuresVector, ranked, seedRows, type RankedNeighbour } from '../../lib/search/query.ts';
+import { METRICS, featuresVector, meanOfRows, ranked, seedRows, type RankedNeighbour, type VectorSearch } from '../../lib/search/query.ts';
 import { FORMATS, columnsOf, flatten, formatRows, type Format, type Row } from '../../lib/cli/rows-format.ts';
 import { didYouMean } from '../../lib/cli/suggest.ts';
 import { readQueryTracks } from '../../lib/search/query-tracks.ts';
@@ -23,12 +24,14 @@ import { openS3Folder } from '../../lib/cli/s3-folder.ts';
 import { intOption, positionals, stringOption, usageError, type Command } from '../../lib/cli/command.ts';
 
 type Input = ByteSource & { close(): Promise<void> };
+/** An output folder as a query reads it, the vectors apart (held, or streamed through the scan). */
+type Outputs = Omit<Embeddings, 'vectors'>;
 
 /** Where the outputs and the input they name are read: this machine, or S3. */
 interface Place {
   files: string | OutputFiles;
   /** The input named in the manifest, or null (and one line on stderr) when it cannot be read from here. */
-  openInput(e: Embeddings, columns: readonly string[]): Promise<Input | null>;
+  openInput(e: Outputs, columns: readonly string[]): Promise<Input | null>;
   close(): void;
 }
 
@@ -38,7 +41,7 @@ const unreachable = (input: string, columns: readonly string[]): null => {
 };
 
 /** The input Parquet on this machine (`--input`, or the path the manifest names), if it is the file the embeddings came from. */
-async function openLocalInput(input: string, e: Embeddings, columns: readonly string[]): Promise<Input | null> {
+async function openLocalInput(input: string, e: Outputs, columns: readonly string[]): Promise<Input | null> {
   if (input.startsWith('s3://') || !existsSync(input)) return unreachable(input, columns);
   const source = await openFileSource(input);
   // Another file now at that path would show another table's columns beside these neighbours.
@@ -85,7 +88,7 @@ async function s3Place(url: string): Promise<Place> {
 }
 
 /** The input's columns for the rows, or an empty map when the input cannot be read from here. */
-async function joinColumns(place: Place, e: Embeddings, columns: string[], rows: number[]): Promise<Map<number, Record<string, unknown>>> {
+async function joinColumns(place: Place, e: Outputs, columns: string[], rows: number[]): Promise<Map<number, Record<string, unknown>>> {
   const source = await place.openInput(e, columns);
   if (!source) return new Map();
   try {
@@ -218,7 +221,7 @@ async function searchFeatureFile(e: Embeddings, path: string, k: number, metric:
 }
 
 /** The embedding of `--features`, with the manifest's spec and fitted scaler. */
-function queryFromFeatures(text: string, e: Embeddings): Float64Array {
+function queryFromFeatures(text: string, e: Outputs): Float64Array {
   const features = parseJsonText(text, '--features');
   if (features === null || typeof features !== 'object' || Array.isArray(features))
     throw new SpecError('--features: expected a JSON object of column → value');
@@ -229,9 +232,14 @@ function queryFromFeatures(text: string, e: Embeddings): Float64Array {
  * The query's own tracks as rank-0 rows, each at its distance from the query (0 for one seed;
  * from the seeds' mean for several), so a data frame holds the query beside its neighbours.
  */
-async function seedRowsRanked(e: Embeddings, seeds: readonly number[], query: Float64Array, metric: Metric): Promise<RankedNeighbour[]> {
-  const own = new Float32Array(seeds.length * e.dims);
-  seeds.forEach((row, i) => own.set(e.vectors.subarray(row * e.dims, (row + 1) * e.dims), i * e.dims));
+async function seedRowsRanked(
+  e: Outputs,
+  search: VectorSearch,
+  seeds: readonly number[],
+  query: Float64Array,
+  metric: Metric,
+): Promise<RankedNeighbour[]> {
+  const own = await search.rowsOf(seeds);
   const found = nearest(own, e.dims, query, seeds.length, metric, new Set());
   const ids = await Promise.all(found.map((n) => e.lookup.idOf(seeds[n.row]!)));
   return found
@@ -332,10 +340,15 @@ ENVIRONMENT (for s3://)
     const base = dir!.startsWith('s3://') ? await s3Place(dir!) : localPlace(dir!);
     const place = input === undefined ? base : withInput(base, input);
     try {
-      const e = await openOutputs(place.files);
       const workers = workersOption(this, args) ?? availableParallelism();
-      if (idsFile !== undefined) {
-        const ids = await readIds(idsFile);
+      if (idsFile !== undefined || featuresFile !== undefined) {
+        // A batch scans the vectors once a query: held in memory.
+        const e = await openOutputs(place.files);
+        if (featuresFile !== undefined) {
+          await writeAnswers(place, e, extra, format ?? 'jsonl', (emit) => searchFeatureFile(e, featuresFile, k, metric, workers, emit));
+          return 0;
+        }
+        const ids = await readIds(idsFile!);
         let code = 0;
         await writeAnswers(
           place,
@@ -346,19 +359,17 @@ ENVIRONMENT (for s3://)
         );
         return code;
       }
-      if (featuresFile !== undefined) {
-        await writeAnswers(place, e, extra, format ?? 'jsonl', (emit) => searchFeatureFile(e, featuresFile, k, metric, workers, emit));
-        return 0;
-      }
+      // One query scans them once: streamed through the scan where the folder has an id index, never held.
+      const { outputs: e, search } = await openForOneQuery(typeof place.files === 'string' ? folderFiles(place.files) : place.files);
       const known = (e.manifest.outputs.uniqueIds ?? e.rows).toLocaleString('en-US');
       const seeds = await seedRows(
         e,
         ids,
         (id) => new PipelineError(`${e.dir}: no track with id '${id}' (${known} ids in ${e.manifest.outputs.mapping})`),
       );
-      const query = featuresText === undefined ? meanOf(e.vectors, e.dims, seeds) : queryFromFeatures(featuresText, e);
-      const found = nearest(e.vectors, e.dims, query, k, metric, new Set(seeds));
-      const own = format === undefined ? [] : await seedRowsRanked(e, seeds, query, metric);
+      const query = featuresText === undefined ? await meanOfRows(search, e.dims, seeds) : queryFromFeatures(featuresText, e);
+      const found = await search.nearest(query, k, metric, new Set(seeds));
+      const own = format === undefined ? [] : await seedRowsRanked(e, search, seeds, query, metric);
       const all = [...own, ...(await ranked(e, found))];
       const joined =
         extra.length > 0

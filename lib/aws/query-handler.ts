@@ -10,7 +10,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SearchOutputs } from '../search/embeddings.ts';
 import { openOutputs, OutputChangedError, OutputFolderError, OutputTooLargeError } from '../search/embeddings.ts';
-import { openStreamedOutputs, streamedMeanOf, streamedNearest } from '../search/streamed-outputs.ts';
+import { openStreamedOutputs, streamedSearch } from '../search/streamed-outputs.ts';
 import { answerWith, featuresVector, heldSearch, parseQuery, QueryError, type Query, type VectorSearch } from '../search/query.ts';
 import { manifestETag, s3OutputFiles } from './s3-outputs.ts';
 import { isNotFound } from './s3-objects.ts';
@@ -122,11 +122,7 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
     if (streamed) {
       const s = await openStreamedOutputs(files, { holdIndexUpTo });
       if (s.rows > maxStreamRows) throw tooLarge(name);
-      const search: VectorSearch = {
-        meanOf: (rows) => streamedMeanOf(s, rows),
-        nearest: (v, k, metric, exclude) => streamedNearest(s, v, k, metric, exclude),
-      };
-      served = { etag, bytes, outputs: s, rows: s.rows, streamed: true, search };
+      served = { etag, bytes, outputs: s, rows: s.rows, streamed: true, search: streamedSearch(s) };
     } else {
       const e = await openOutputs(files, { maxRows: deps.maxRows, limitNote: '', holdIndexUpTo: HOLD_INDEX_BYTES });
       served = { etag, bytes, outputs: e, rows: e.rows, streamed: false, search: heldSearch(e) };

@@ -253,12 +253,22 @@ export async function openOutputs(
   opts: { maxRows?: number; limitNote?: string; holdIndexUpTo?: number } = {},
 ): Promise<SearchOutputs> {
   const files = typeof from === 'string' ? folderFiles(from) : from;
+  return pinned(async () => {
+    const head = await loadVectors(files, opts);
+    if (head.manifest.outputs.idIndex === undefined) return await loadOnce(files, opts);
+    const lookup = await openIndexLookup(files, head, opts.holdIndexUpTo ?? 0);
+    return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
+  });
+}
+
+/**
+ * Runs `open` again from the manifest while a file is no longer the version the manifest names
+ * (a newer publish is landing: files first, manifest last), a few times with backoff.
+ */
+export async function pinned<T>(open: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const head = await loadVectors(files, opts);
-      if (head.manifest.outputs.idIndex === undefined) return await loadOnce(files, opts);
-      const lookup = await openIndexLookup(files, head, opts.holdIndexUpTo ?? 0);
-      return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
+      return await open();
     } catch (e: unknown) {
       if (!(e instanceof OutputChangedError) || attempt >= PINNED_ATTEMPTS) throw e;
       await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));

@@ -86,15 +86,25 @@ type Outputs = Pick<SearchOutputs, 'manifest' | 'lookup'>;
 
 /** How a query reaches the vectors: held in memory, or read as it scans (streamed-outputs.ts). */
 export interface VectorSearch {
-  meanOf(rows: readonly number[]): Promise<Float64Array>;
+  /** Some rows' vectors, packed in the order given. */
+  rowsOf(rows: readonly number[]): Promise<Float32Array>;
   nearest(query: Float64Array, k: number, metric: Metric, exclude: ReadonlySet<number>): Promise<Neighbour[]>;
 }
 
 /** The search over vectors held in memory. */
 export const heldSearch = (e: SearchOutputs): VectorSearch => ({
-  meanOf: async (rows) => meanOf(e.vectors, e.dims, rows),
+  rowsOf: async (rows) => {
+    const packed = new Float32Array(rows.length * e.dims);
+    rows.forEach((row, i) => packed.set(e.vectors.subarray(row * e.dims, (row + 1) * e.dims), i * e.dims));
+    return packed;
+  },
   nearest: async (v, k, metric, exclude) => nearest(e.vectors, e.dims, v, k, metric, exclude),
 });
+
+/** The mean of some rows' vectors (see `meanOf`), read through `search`. */
+export async function meanOfRows(search: VectorSearch, dims: number, rows: readonly number[]): Promise<Float64Array> {
+  return meanOf(await search.rowsOf(rows), dims, [...rows.keys()]);
+}
 
 /** The neighbours as shown. */
 export async function ranked(e: Pick<SearchOutputs, 'lookup'>, found: readonly Neighbour[]): Promise<RankedNeighbour[]> {
@@ -128,7 +138,7 @@ export async function answerQuery(e: SearchOutputs, q: Query): Promise<RankedNei
 /** Answers a checked query through `search`: the k nearest rows, the seeds themselves left out. */
 export async function answerWith(e: Outputs, search: VectorSearch, q: Query): Promise<RankedNeighbour[]> {
   const seeds = q.ids ? await seedRows(e, q.ids, (id) => new QueryError(404, `'${q.name}' has no track with id '${id}'`)) : [];
-  const vector = q.features ? requestedFeatures(e, q.features) : await search.meanOf(seeds);
+  const vector = q.features ? requestedFeatures(e, q.features) : await meanOfRows(search, e.manifest.dims, seeds);
   return ranked(e, await search.nearest(vector, q.k, q.metric, new Set(seeds)));
 }
 

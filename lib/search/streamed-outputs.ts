@@ -12,10 +12,13 @@ import {
   OutputTooLargeError,
   checkVectorsShape,
   openIndexLookup,
+  openOutputs,
+  pinned,
   readFolderManifest,
   readNpyLayout,
 } from './embeddings.ts';
-import { meanOf, nearestScan, type Metric, type Neighbour } from './nearest.ts';
+import { nearestScan, type Metric, type Neighbour } from './nearest.ts';
+import { heldSearch, type VectorSearch } from './query.ts';
 import { fileIn } from '../outputs/manifest-check.ts';
 import { mapLimit } from '../io/concurrency.ts';
 
@@ -36,6 +39,24 @@ export async function openStreamedOutputs(
   files: OutputFiles,
   opts: { holdIndexUpTo?: number; chunkBytes?: number } = {},
 ): Promise<StreamedOutputs> {
+  return pinned(() => openOnce(files, opts));
+}
+
+/**
+ * An output opened for one query: streamed where it has an id index (the vectors are scanned
+ * once either way, and streamed they are never held), else loaded (an older folder).
+ */
+export async function openForOneQuery(files: OutputFiles): Promise<{ outputs: Omit<SearchOutputs, 'vectors'>; search: VectorSearch }> {
+  const { manifest } = await pinned(() => readFolderManifest(files));
+  if (manifest.outputs.idIndex === undefined || !files.source) {
+    const held = await openOutputs(files);
+    return { outputs: held, search: heldSearch(held) };
+  }
+  const streamed = await openStreamedOutputs(files);
+  return { outputs: streamed, search: streamedSearch(streamed) };
+}
+
+async function openOnce(files: OutputFiles, opts: { holdIndexUpTo?: number; chunkBytes?: number }): Promise<StreamedOutputs> {
   const dir = files.where;
   const head = await readFolderManifest(files);
   const { manifest } = head;
@@ -63,8 +84,8 @@ export async function openStreamedOutputs(
   }
 }
 
-/** The mean of some rows' vectors (a playlist's seeds), each read by its own small range. */
-export async function streamedMeanOf(s: StreamedOutputs, rows: readonly number[]): Promise<Float64Array> {
+/** Some rows' vectors, packed in the order given (a playlist's seeds), each read by its own small range. */
+export async function streamedRows(s: StreamedOutputs, rows: readonly number[]): Promise<Float32Array> {
   const { source, start } = s.vectors;
   const width = s.dims * 4;
   const packed = new Float32Array(rows.length * s.dims);
@@ -72,8 +93,14 @@ export async function streamedMeanOf(s: StreamedOutputs, rows: readonly number[]
     const bytes = await source.read(start + rows[i]! * width, width);
     new Uint8Array(packed.buffer, i * width, width).set(bytes);
   });
-  return meanOf(packed, s.dims, [...rows.keys()]);
+  return packed;
 }
+
+/** The search over a streamed output: rows read by range, the scan fed chunk by chunk. */
+export const streamedSearch = (s: StreamedOutputs): VectorSearch => ({
+  rowsOf: (rows) => streamedRows(s, rows),
+  nearest: (v, k, metric, exclude) => streamedNearest(s, v, k, metric, exclude),
+});
 
 /** The k rows nearest to `query` (see `nearest`), the vectors read chunk by chunk. */
 export async function streamedNearest(

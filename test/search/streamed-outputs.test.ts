@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.ts';
 import { folderFiles, openOutputs, type OutputFiles, type SearchOutputs } from '../../lib/search/embeddings.ts';
 import { nearest, meanOf, type Metric } from '../../lib/search/nearest.ts';
-import { openStreamedOutputs, streamedMeanOf, streamedNearest } from '../../lib/search/streamed-outputs.ts';
+import { openStreamedOutputs, streamedRows, streamedNearest } from '../../lib/search/streamed-outputs.ts';
 import { fixture } from '../helpers/tmp.ts';
 
 let root: string;
@@ -56,7 +56,7 @@ describe('a search that reads the vectors as it scans them', () => {
     for (const [, k, metric, seeds] of queries) {
       const q = meanOf(held.vectors, held.dims, seeds);
       const exclude = new Set(seeds);
-      expect(await streamedMeanOf(s, seeds)).toEqual(q);
+      expect(meanOf(await streamedRows(s, seeds), held.dims, [...seeds.keys()])).toEqual(q);
       expect(await streamedNearest(s, q, k, metric, exclude)).toEqual(nearest(held.vectors, held.dims, q, k, metric, exclude));
     }
     await s.vectors.source.close?.();
