@@ -3,7 +3,7 @@ import { info } from '../../lib/cli/messages.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ByteSource } from '../../lib/io/byte-source.ts';
-import { folderFiles, openOutputs, type SearchOutputs as Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
+import { openOutputs, type SearchOutputs as Embeddings, type OutputFiles } from '../../lib/search/embeddings.ts';
 import { openForOneQuery } from '../../lib/search/streamed-outputs.ts';
 import { readRows } from '../../lib/search/join-columns.ts';
 import { meanOf, nearest, type Metric, type Neighbour } from '../../lib/search/nearest.ts';
@@ -360,7 +360,7 @@ ENVIRONMENT (for s3://)
         return code;
       }
       // One query scans them once: streamed through the scan where the folder has an id index, never held.
-      const { outputs: e, search } = await openForOneQuery(typeof place.files === 'string' ? folderFiles(place.files) : place.files);
+      const { outputs: e, search } = await openForOneQuery(place.files);
       const known = (e.manifest.outputs.uniqueIds ?? e.rows).toLocaleString('en-US');
       const seeds = await seedRows(
         e,

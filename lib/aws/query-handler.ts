@@ -60,8 +60,7 @@ interface Served {
   etag: string;
   /** What it holds in memory between queries. */
   bytes: number;
-  outputs: Pick<SearchOutputs, 'manifest' | 'lookup'>;
-  rows: number;
+  outputs: Pick<SearchOutputs, 'manifest' | 'lookup' | 'rows'>;
   streamed: boolean;
   search: VectorSearch;
 }
@@ -120,12 +119,14 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
     }
     let served: Served;
     if (streamed) {
-      const s = await openStreamedOutputs(files, { holdIndexUpTo });
-      if (s.rows > maxStreamRows) throw tooLarge(name);
-      served = { etag, bytes, outputs: s, rows: s.rows, streamed: true, search: streamedSearch(s) };
+      // Past the streamed rows' limit it is refused from its manifest, before the vectors or the index are opened.
+      const s = await openStreamedOutputs(files, { holdIndexUpTo, maxRows: maxStreamRows }).catch((err: unknown) => {
+        throw err instanceof OutputTooLargeError ? tooLarge(name) : err;
+      });
+      served = { etag, bytes, outputs: s, streamed: true, search: streamedSearch(s) };
     } else {
       const e = await openOutputs(files, { maxRows: deps.maxRows, limitNote: '', holdIndexUpTo: HOLD_INDEX_BYTES });
-      served = { etag, bytes, outputs: e, rows: e.rows, streamed: false, search: heldSearch(e) };
+      served = { etag, bytes, outputs: e, streamed: false, search: heldSearch(e) };
     }
     // The manifest read may be newer than the HEAD: keyed by the HEAD's ETag, a change reloads once more.
     loaded.set(name, served);
@@ -148,12 +149,12 @@ export function queryHandler(deps: QueryDeps): (event: unknown, context?: Contex
           e = await outputsOf(query.name);
           neighbours = await answer(e, query);
         }
-        inv.log.info('query answered', { k: query.k, rows: e.rows, streamed: e.streamed });
+        inv.log.info('query answered', { k: query.k, rows: e.outputs.rows, streamed: e.streamed });
         return respond(200, {
           name: query.name,
           k: query.k,
           metric: query.metric,
-          rows: e.rows,
+          rows: e.outputs.rows,
           ...(query.ids ? { ids: query.ids } : {}),
           neighbours: neighbours.map(({ rank, id, distance }) => ({ rank, id, distance })),
         });

@@ -71,7 +71,7 @@ export async function eachFragmentEntry(source: ByteSource, chunkBytes: number, 
     const read = n > 0 ? source.read(at, n) : Promise.resolve(new Uint8Array(0));
     // Awaited below unless the parse throws first; then its failure is not the one to report.
     read.catch(() => undefined);
-    return { read, end: at + Math.max(0, n) };
+    return { read, end: at + n };
   };
   let carry = new Uint8Array(0);
   let next = readAt(0);

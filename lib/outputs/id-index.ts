@@ -39,6 +39,11 @@ export const PIPELINE_ID_PARTITIONS = 512;
 export function pipelineIdPartitionRows(rows: number): number {
   return Math.max(DEFAULT_ID_PARTITION_ROWS, Math.ceil(rows / PIPELINE_ID_PARTITIONS));
 }
+
+/** A pipeline job's id index layout: `partitionRows` records a partition when set, else the pipeline's default for `rows`. */
+export function pipelineIdLayout(rows: number, partitionRows?: number): IdIndexLayout {
+  return idIndexLayout(rows, partitionRows ?? pipelineIdPartitionRows(rows));
+}
 /** Records per bucket on average: one lookup reads about this many (≈ 40 bytes each). */
 const BUCKET_IDS = 32;
 /** A key record's bytes before the id. */

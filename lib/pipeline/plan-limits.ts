@@ -5,7 +5,7 @@
  * instead of failing at the reducer after every shard was embedded.
  */
 import { PipelineError } from '../errors.ts';
-import { idIndexLayout, pipelineIdPartitionRows } from '../outputs/id-index.ts';
+import { pipelineIdLayout } from '../outputs/id-index.ts';
 
 const MiB = 1024 * 1024;
 /** S3: parts of a multipart upload; smallest part but the last; largest part; the stitcher's assembled part. */
@@ -102,7 +102,7 @@ export function planProblems(x: PlanShape, limits: FunctionLimits = DEFAULT_LIMI
     problems.push(
       `a statistics part of ${n(x.statsPartRows)} rows takes about ${n(statsSeconds)} s, near the stats function's ${limits.timeoutSeconds.stats} s timeout: lower STATS_PART_ROWS (statsPartRows)`,
     );
-  const layout = idIndexLayout(x.rows, x.idPartitionRows ?? pipelineIdPartitionRows(x.rows));
+  const layout = pipelineIdLayout(x.rows, x.idPartitionRows);
   // Hashes spread evenly: a partition holds about rows / P records, a few percent more at most.
   const partitionRows = (1.1 * x.rows) / 2 ** layout.partBits;
   const partitionMb = (RATES.baseBytes + partitionRows * RATES.partitionBytesPerRow) / 1e6;

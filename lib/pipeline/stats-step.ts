@@ -35,12 +35,12 @@ import {
   type Moments,
 } from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
-import { idIndexLayout, pipelineIdPartitionRows } from '../outputs/id-index.ts';
+import { pipelineIdLayout } from '../outputs/id-index.ts';
 import { checkPlanLimits, type FunctionLimits } from './plan-limits.ts';
 import { PipelineError, SourceError } from '../errors.ts';
 import { mapLimit } from '../io/concurrency.ts';
 
-/** Part results read at once by the job's means and scaler steps (small objects; one after another they were seconds at 100M rows; 256 is the S3 client's sockets). */
+/** Part results read at once by the job's means and scaler steps (small objects; one after another they were seconds at 100M rows; past the S3 client's 256 sockets, as when the scaler step reads sums and deviations side by side, requests queue). */
 const PART_READS = 256;
 
 /** Bad input, found by a statistics step: the job ends with error.json carrying this. */
@@ -286,7 +286,7 @@ function finishPlan(
     ...(parquet && { parquet }),
     scaler: scalerSection(standardizedColumns(spec), fitScaler(moments, deviations, dtypes)),
     shards: planShards(input.rowGroupRows, shardRows),
-    idIndex: idIndexLayout(rows, input.idPartitionRows ?? pipelineIdPartitionRows(rows)),
+    idIndex: pipelineIdLayout(rows, input.idPartitionRows),
     createdAt: new Date().toISOString(),
     timingsMs,
   };

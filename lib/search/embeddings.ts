@@ -255,7 +255,8 @@ export async function openOutputs(
   const files = typeof from === 'string' ? folderFiles(from) : from;
   return pinned(async () => {
     const head = await loadVectors(files, opts);
-    if (head.manifest.outputs.idIndex === undefined) return await loadOnce(files, opts);
+    // A folder written before the id index: its ids through the parsed mapping (the vectors are not read again).
+    if (head.manifest.outputs.idIndex === undefined) return await withMapping(files, head);
     const lookup = await openIndexLookup(files, head, opts.holdIndexUpTo ?? 0);
     return { dir: files.where, manifest: head.manifest, rows: head.rows, dims: head.dims, vectors: head.vectors, lookup };
   });
@@ -283,7 +284,7 @@ export async function pinned<T>(open: () => Promise<T>): Promise<T> {
  */
 export async function openIndexLookup(
   files: OutputFiles,
-  head: { manifest: Manifest; rows: number; etagOf: (file: string) => string | undefined },
+  head: Pick<FolderManifest, 'manifest' | 'rows' | 'etagOf'>,
   holdUpTo: number,
 ): Promise<IdLookup> {
   const indexFile = head.manifest.outputs.idIndex!;
@@ -302,8 +303,16 @@ export async function openIndexLookup(
   return openIdIndex(named, head.rows, head.manifest.outputs.repeatedIds);
 }
 
+/** A folder's manifest, checked: its rows and columns, and the ETag it names for each file. */
+export interface FolderManifest {
+  manifest: Manifest;
+  rows: number;
+  cols: number;
+  etagOf: (file: string) => string | undefined;
+}
+
 /** The folder's manifest, checked, with the ETag it names for each file; a folder of more than `maxRows` rows is refused. */
-export async function readFolderManifest(files: OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}) {
+export async function readFolderManifest(files: OutputFiles, opts: { maxRows?: number; limitNote?: string } = {}): Promise<FolderManifest> {
   const dir = files.where;
   const manifest = checkManifest(parseJson(await files.read(MANIFEST_FILE), fileIn(dir, MANIFEST_FILE)), fileIn(dir, MANIFEST_FILE));
   const [rows, cols] = manifest.outputs.shape;
@@ -341,8 +350,13 @@ async function loadVectors(files: OutputFiles, opts: { maxRows?: number; limitNo
 }
 
 async function loadOnce(files: OutputFiles, opts: { maxRows?: number; limitNote?: string }): Promise<Embeddings> {
+  return withMapping(files, await loadVectors(files, opts));
+}
+
+/** The loaded vectors with the folder's mapping, parsed and checked against them. */
+async function withMapping(files: OutputFiles, head: Awaited<ReturnType<typeof loadVectors>>): Promise<Embeddings> {
   const dir = files.where;
-  const { manifest, rows, dims, vectors, etagOf } = await loadVectors(files, opts);
+  const { manifest, rows, dims, vectors, etagOf } = head;
   const { mapping } = manifest.outputs;
   const { index, ids } = checkMapping(
     parseJson(await files.read(mapping, etagOf(mapping)), fileIn(dir, mapping)),

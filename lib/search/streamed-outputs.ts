@@ -2,15 +2,17 @@
  * An output folder too large to hold, searched as it is read: its manifest, its id index (looked
  * up a few KB at a time) and its vectors' layout are opened once; each query then reads the
  * vectors in chunks, in row order, scanning each chunk as it arrives while the next ones are on
- * their way. Memory: the chunks in flight (NPY_READS × NPY_CHUNK), whatever the row count. The
+ * their way. Memory: the chunk scanned and the NPY_READS read meanwhile ((NPY_READS + 1) ×
+ * NPY_CHUNK), whatever the row count. The
  * answer is `nearest`'s over the whole matrix, bit for bit: the same scan, fed in blocks.
  */
-import type { SearchOutputs, ClosableSource, OutputFiles } from './embeddings.ts';
+import type { SearchOutputs, ClosableSource, FolderManifest, OutputFiles } from './embeddings.ts';
 import {
   NPY_CHUNK,
   NPY_READS,
   OutputTooLargeError,
   checkVectorsShape,
+  folderFiles,
   openIndexLookup,
   openOutputs,
   pinned,
@@ -31,41 +33,51 @@ export interface StreamedOutputs extends Omit<SearchOutputs, 'vectors'> {
   vectors: { source: ClosableSource; start: number; chunkBytes: number };
 }
 
+interface StreamOptions {
+  /** Rows it may have at most: past them it is refused from its manifest (OutputTooLargeError), before anything else is read. */
+  maxRows?: number;
+  holdIndexUpTo?: number;
+  chunkBytes?: number;
+}
+
 /**
  * Opens a folder for streamed search. It must have an id index (the mapping of a folder this
  * large is not read): an older folder without one is refused as too large.
  */
-export async function openStreamedOutputs(
-  files: OutputFiles,
-  opts: { holdIndexUpTo?: number; chunkBytes?: number } = {},
-): Promise<StreamedOutputs> {
-  return pinned(() => openOnce(files, opts));
+export async function openStreamedOutputs(files: OutputFiles, opts: StreamOptions = {}): Promise<StreamedOutputs> {
+  return pinned(async () => {
+    const head = await readFolderManifest(files, opts);
+    if (head.manifest.outputs.idIndex === undefined || !files.source)
+      throw new OutputTooLargeError(
+        `${files.where}: too large to load, and it has no id index to search it as it is read (an older output: publish it again)`,
+      );
+    return openWith(files, head, opts);
+  });
 }
 
 /**
  * An output opened for one query: streamed where it has an id index (the vectors are scanned
  * once either way, and streamed they are never held), else loaded (an older folder).
  */
-export async function openForOneQuery(files: OutputFiles): Promise<{ outputs: Omit<SearchOutputs, 'vectors'>; search: VectorSearch }> {
-  const { manifest } = await pinned(() => readFolderManifest(files));
-  if (manifest.outputs.idIndex === undefined || !files.source) {
-    const held = await openOutputs(files);
-    return { outputs: held, search: heldSearch(held) };
-  }
-  const streamed = await openStreamedOutputs(files);
-  return { outputs: streamed, search: streamedSearch(streamed) };
+export async function openForOneQuery(
+  from: string | OutputFiles,
+): Promise<{ outputs: Omit<SearchOutputs, 'vectors'>; search: VectorSearch }> {
+  const files = typeof from === 'string' ? folderFiles(from) : from;
+  const streamed = await pinned(async () => {
+    const head = await readFolderManifest(files);
+    return head.manifest.outputs.idIndex === undefined || !files.source ? null : openWith(files, head, {});
+  });
+  if (streamed) return { outputs: streamed, search: streamedSearch(streamed) };
+  const held = await openOutputs(files);
+  return { outputs: held, search: heldSearch(held) };
 }
 
-async function openOnce(files: OutputFiles, opts: { holdIndexUpTo?: number; chunkBytes?: number }): Promise<StreamedOutputs> {
+/** The vectors' layout and the id lookup of a folder whose manifest `head` has been read and names an id index. */
+async function openWith(files: OutputFiles, head: FolderManifest, opts: StreamOptions): Promise<StreamedOutputs> {
   const dir = files.where;
-  const head = await readFolderManifest(files);
   const { manifest } = head;
-  if (manifest.outputs.idIndex === undefined || !files.source)
-    throw new OutputTooLargeError(
-      `${dir}: too large to load, and it has no id index to search it as it is read (an older output: publish it again)`,
-    );
   const file = manifest.outputs.vectors;
-  const source = await files.source(file, head.etagOf(file));
+  const source = await files.source!(file, head.etagOf(file));
   try {
     const layout = await readNpyLayout(source, fileIn(dir, file));
     checkVectorsShape(dir, manifest, layout);

@@ -19,7 +19,7 @@ import { planShards } from '../embedding/shard-plan.ts';
 import { standardizedColumns } from '../embedding/spec.ts';
 import { momentsToBytes } from '../embedding/stats.ts';
 import { scalerSection } from '../outputs/manifest.ts';
-import { idIndexLayout } from '../outputs/id-index.ts';
+import { pipelineIdLayout } from '../outputs/id-index.ts';
 import { CALIBRATION as C } from './figures.ts';
 import { embedCpuMs, embedPeakMiB, statsPassCpuMs } from './cost-model.ts';
 import { indexPartition, rewriteFragment } from './sim-repeats.ts';
@@ -112,7 +112,7 @@ function planOf(sp: StatsPlan, k: number): JobPlan {
     ...input,
     scaler: scalerSection(columns, scaler),
     shards: planShards(rowGroupRows, sp.shardRows),
-    idIndex: idIndexLayout(sp.rows, idPartitionRows),
+    idIndex: pipelineIdLayout(sp.rows, idPartitionRows),
     createdAt: sp.createdAt,
     timingsMs: {},
   };
