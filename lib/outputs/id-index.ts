@@ -371,8 +371,10 @@ export function rowBlock(ids: IdColumn): Uint8Array {
   const { offsets, data } = toPlain(ids);
   const base = offsets[0]!;
   const out = new Uint8Array(4 * (n + 1) + (offsets[n]! - base));
-  const view = new DataView(out.buffer);
-  for (let i = 0; i <= n; i++) view.setUint32(4 * i, offsets[i]! - base, true);
+  // Little-endian u32s, as the typed arrays of this platform hold them (the .npy relies on it too).
+  const words = new Uint32Array(out.buffer, 0, n + 1);
+  if (base === 0) words.set(offsets);
+  else for (let i = 0; i <= n; i++) words[i] = offsets[i]! - base;
   out.set(data.subarray(base, offsets[n]!), 4 * (n + 1));
   return out;
 }

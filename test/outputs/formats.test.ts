@@ -58,6 +58,23 @@ describe('id → row mapping', () => {
     expect(Buffer.from(w.bytes()).toString('latin1')).toBe(whole.toString('latin1'));
   });
 
+  it.each([
+    [0, 12],
+    [95, 10],
+    [9_990, 20],
+    [999_999, 1],
+    [2 ** 31 - 3, 6],
+    [2 ** 53 - 10, 9],
+  ])('writes plain ids from index %i (%i rows) as JSON.stringify of the same entries would', (first, n) => {
+    const plain = Array.from({ length: n }, (_, i) => `id${i}~ok ${'x'.repeat(i % 3)}`);
+    for (const leading of [false, true]) {
+      const w = new ByteWriter(4);
+      writeMappingFragment(w, idColumn(plain), first, leading);
+      const want = plain.map((id, i) => `${JSON.stringify(id)}: ${first + i}`).join(', ');
+      expect(Buffer.from(w.bytes()).toString('latin1')).toBe((leading ? ', ' : '') + want);
+    }
+  });
+
   it('hashes equal ids equally, so repeats across fragments are found', async () => {
     const a = hashIds(idColumn(['x', 'y', 'zz'])).sort();
     const b = hashIds(idColumn(['q', 'zz'])).sort();
