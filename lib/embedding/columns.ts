@@ -216,17 +216,25 @@ export function concatIds(chunks: readonly IdColumn[]): IdColumn {
   return concatPlain(chunks.map(toPlain));
 }
 
-/** Consecutive plain id columns as one. */
+/**
+ * Consecutive plain id columns as one. Batches sliced from one decoded chunk (their bytes follow
+ * each other in one buffer) are joined as a view of that buffer; others are copied.
+ */
 function concatPlain(chunks: readonly PlainIds[]): PlainIds {
   if (chunks.length === 1) return chunks[0]!;
   const n = chunks.reduce((s, c) => s + c.offsets.length - 1, 0);
   const bytes = chunks.reduce((s, c) => s + c.data.length, 0);
   const offsets = offsetsFor(n, bytes);
-  const data = new Uint8Array(bytes);
+  const first = chunks[0]!.data;
+  const adjoining = chunks.every(
+    (c, k) =>
+      k === 0 || (c.data.buffer === first.buffer && c.data.byteOffset === chunks[k - 1]!.data.byteOffset + chunks[k - 1]!.data.length),
+  );
+  const data = adjoining ? new Uint8Array(first.buffer, first.byteOffset, bytes) : new Uint8Array(bytes);
   let row = 0;
   let pos = 0;
   for (const c of chunks) {
-    data.set(c.data, pos);
+    if (!adjoining) data.set(c.data, pos);
     for (let i = 1; i < c.offsets.length; i++) offsets[++row] = c.offsets[i]! + pos;
     pos += c.data.length;
   }

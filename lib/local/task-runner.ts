@@ -15,7 +15,7 @@ import { dictRepeats, writeMappingFragment } from '../outputs/mapping.ts';
 import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
 import { concatIds, type IdColumn } from '../embedding/columns.ts';
-import { copyIds, rowBlock, shardKeys } from '../outputs/id-index.ts';
+import { rowBlock, shardKeys } from '../outputs/id-index.ts';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
@@ -56,7 +56,7 @@ export class TaskRunner {
         repeats ||= dictRepeats(b.ids);
         // Fragments after the first carry their leading ", ", as in the serverless shards.
         if (!repeats) writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-        idBatches.push(copyIds(b.ids));
+        idBatches.push(b.ids);
         onRows(b.rows);
       });
     } finally {

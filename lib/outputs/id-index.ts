@@ -329,21 +329,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * A batch's ids in buffers of their own (a batch's plain ids are views into its buffers), offsets
- * from 0 and as wide as they were. Dictionary ids are kept as they are: their codes are the
- * batch's own and their dictionary is converted once per Arrow dictionary (so shared batches
- * still join it once, see `concatIds`).
- */
-export function copyIds(ids: IdColumn): IdColumn {
-  if (isDictIds(ids)) return ids;
-  const n = ids.offsets.length - 1;
-  const base = ids.offsets[0]!;
-  const offsets = ids.offsets instanceof Float64Array ? new Float64Array(n + 1) : new Int32Array(n + 1);
-  for (let i = 0; i <= n; i++) offsets[i] = ids.offsets[i]! - base;
-  return { offsets, data: ids.data.slice(base, ids.offsets[n]!) };
-}
-
-/**
  * One shard's row block, in row order: `[(n + 1) u32 offsets into the bytes][id bytes]`, or, for
  * dictionary ids that take less that way, `[DICT_BLOCK u32][d u32][n u32 codes][(d + 1) u32
  * offsets][the d entries' bytes]`. A shard's ids are at most 4 GiB − 1 bytes (IdBytesError), so

@@ -16,7 +16,7 @@ import { embeddingsBatch } from '../outputs/embeddings-parquet.ts';
 import { tableToParquet } from '../parquet/writer.ts';
 import { Table, type RecordBatch } from 'apache-arrow';
 import { concatIds, type IdColumn } from '../embedding/columns.ts';
-import { copyIds, rowBlock, shardKeys } from '../outputs/id-index.ts';
+import { rowBlock, shardKeys } from '../outputs/id-index.ts';
 import { PipelineError } from '../errors.ts';
 
 /** What the job's map keeps of a shard: small, whatever the shard's size. */
@@ -62,7 +62,7 @@ async function embedAndWrite(store: JobStore, plan: JobPlan, at: number): Promis
     // Fragments after the first carry their leading ", " so the reducer can copy them whole.
     writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
     if (hashes) hashes.set(hashIds(b.ids), b.rowInShard);
-    else idBatches.push(copyIds(b.ids));
+    else idBatches.push(b.ids);
   });
   hashes?.sort();
   const shardIds = index ? concatIds(idBatches) : null;

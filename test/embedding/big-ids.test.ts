@@ -108,6 +108,26 @@ describe('dictionary ids in memory', () => {
     writeMappingFragment(v, plain(rows), 0, false);
     expect(Buffer.from(w.bytes()).equals(Buffer.from(v.bytes()))).toBe(true);
   });
+
+  it('joins plain batches sliced from one buffer as a view of it, and others as a copy', () => {
+    const bytes = new TextEncoder().encode('..abcdefg');
+    const a = { offsets: Int32Array.of(0, 1, 3), data: bytes.subarray(2, 5) };
+    const b = { offsets: Int32Array.of(0, 4), data: bytes.subarray(5, 9) };
+    const view = concatIds([a, b]) as { offsets: Int32Array; data: Uint8Array };
+    expect([...view.offsets]).toEqual([0, 1, 3, 7]);
+    expect(view.data.buffer).toBe(bytes.buffer);
+    expect(Buffer.from(view.data).toString()).toBe('abcdefg');
+    // Not adjoining (a gap, or another buffer): copied.
+    for (const other of [
+      { offsets: Int32Array.of(0, 3), data: bytes.subarray(6, 9) },
+      { offsets: Int32Array.of(0, 3), data: new TextEncoder().encode('efg') },
+    ]) {
+      const copy = concatIds([a, other]) as { offsets: Int32Array; data: Uint8Array };
+      expect(copy.data.buffer).not.toBe(bytes.buffer);
+      expect([...copy.offsets]).toEqual([0, 1, 3, 6]);
+      expect(Buffer.from(copy.data).toString()).toBe('abcefg');
+    }
+  });
 });
 
 describe('the reader', () => {

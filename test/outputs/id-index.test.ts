@@ -1,17 +1,7 @@
 /** id_index.bin: built in pieces, read back through the lookup, against Python's dict semantics computed here by hand. */
 import { describe, expect, it } from 'vitest';
 import type { IdColumn } from '../../lib/embedding/columns.ts';
-import {
-  DICT_BLOCK,
-  SAME,
-  copyIds,
-  idIndexLayout,
-  idIndexOf,
-  rowBlock,
-  rowBlockIds,
-  shardKeys,
-  sortByHash,
-} from '../../lib/outputs/id-index.ts';
+import { DICT_BLOCK, SAME, idIndexLayout, idIndexOf, rowBlock, rowBlockIds, shardKeys, sortByHash } from '../../lib/outputs/id-index.ts';
 import { toPlain } from '../../lib/embedding/columns.ts';
 import { openIdIndex } from '../../lib/search/id-lookup.ts';
 import { OutputFolderError } from '../../lib/outputs/manifest-check.ts';
@@ -146,13 +136,5 @@ describe('id index', () => {
       expect(new DataView(plain.buffer).getUint32(0, true)).toBe(0);
       expect(Buffer.from(toPlain(rowBlockIds(plain, 3)).data).toString()).toBe('abc');
     });
-  });
-
-  it('copies a batch of plain ids with offsets as wide as they came (float64 past 2 GiB)', () => {
-    const wide = { offsets: Float64Array.of(5, 7, 10), data: utf8.encode('.....abcde') };
-    const copy = copyIds(wide) as { offsets: Float64Array; data: Uint8Array };
-    expect(copy.offsets).toBeInstanceOf(Float64Array);
-    expect([...copy.offsets]).toEqual([0, 2, 5]);
-    expect(Buffer.from(copy.data).toString()).toBe('abcde');
   });
 });
