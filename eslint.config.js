@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.node24/', 'dist/', 'cdk.out/', 'demo/', 'scratch/', 'test/fixtures/'] },
+  { ignores: ['node_modules/', '.node24/', 'dist/', 'cdk.out/', 'demo/', 'scratch/', 'test/fixtures/', 'bench/.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['scripts/**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
