@@ -86,43 +86,53 @@ export function hashOfId(id: Uint8Array): [number, number] {
   return [w[0]!, w[1]!];
 }
 
-/** Records in one bucket of the first pass past which the bucket is sorted by comparison. */
-const INSERTION_MAX = 256;
-
 /**
- * A permutation of 0…n−1 sorting (hi, lo), stable: a counting pass over the top 16 bits of `hi`
- * (uniform, so about n / 65,536 records a bucket), then each bucket sorted by (hi, lo, index) —
- * by insertion where it is small, equal hashes (repeated ids) costing no moves.
+ * A permutation of 0…n−1 sorting (hi, lo), stable: two counting passes over the 16-bit halves
+ * of `hi` (least significant first, so its order is kept), then each run of equal `hi` (rare
+ * but for repeated ids) ordered by (lo, index). A partition's hashes share their top bits, which
+ * costs the passes nothing.
  */
 export function sortByHash(lo: Uint32Array, hi: Uint32Array): Uint32Array {
   const n = lo.length;
-  const start = new Uint32Array(65537);
-  for (let i = 0; i < n; i++) start[(hi[i]! >>> 16) + 1]!++;
-  for (let b = 1; b <= 65536; b++) start[b]! += start[b - 1]!;
-  const fill = start.slice(0, 65536);
+  const low = new Uint32Array(65537);
+  const high = new Uint32Array(65537);
+  for (let i = 0; i < n; i++) {
+    const h = hi[i]!;
+    low[(h & 0xffff) + 1]!++;
+    high[(h >>> 16) + 1]!++;
+  }
+  for (let b = 1; b <= 65536; b++) {
+    low[b]! += low[b - 1]!;
+    high[b]! += high[b - 1]!;
+  }
+  // Pass 1 keeps each row's hi beside it, so pass 2 and the runs read them in sequence.
+  const rows = new Uint32Array(n);
+  const keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hi[i]!;
+    const p = low[h & 0xffff]!++;
+    rows[p] = i;
+    keys[p] = h;
+  }
   const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[fill[hi[i]! >>> 16]!++] = i;
-  const before = (a: number, b: number) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b;
-  for (let b = 0; b < 65536; b++) {
-    const s = start[b]!;
-    const e = start[b + 1]!;
-    if (e - s < 2) continue;
-    if (e - s > INSERTION_MAX) {
-      order.subarray(s, e).sort(before);
-      continue;
-    }
-    for (let k = s + 1; k < e; k++) {
-      const o = order[k]!;
-      const h = hi[o]!;
-      const l = lo[o]!;
-      let j = k - 1;
-      for (; j >= s; j--) {
-        const q = order[j]!;
-        if (hi[q]! < h || (hi[q] === h && lo[q]! <= l)) break;
-        order[j + 1] = q;
-      }
-      order[j + 1] = o;
-    }
+  const sorted = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const h = keys[k]!;
+    const p = high[h >>> 16]!++;
+    order[p] = rows[k]!;
+    sorted[p] = h;
+  }
+  const byLo = (a: number, b: number) => lo[a]! - lo[b]! || a - b;
+  for (let s = 0; s < n;) {
+    let e = s + 1;
+    while (e < n && sorted[e] === sorted[s]) e++;
+    if (e - s === 2) {
+      // The usual run (an id on two rows): a swap, not a sort call.
+      const a = order[s]!;
+      const b = order[s + 1]!;
+      if (byLo(a, b) > 0) [order[s], order[s + 1]] = [b, a];
+    } else if (e - s > 2) order.subarray(s, e).sort(byLo);
+    s = e;
   }
   return order;
 }

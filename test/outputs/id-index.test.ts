@@ -84,6 +84,22 @@ describe('id index', () => {
     expect([...sortByHash(lo, hi)]).toEqual([4, 0, 2, 3, 1]);
   });
 
+  it.each([0, 9, 16, 20])('sorts hashes sharing their top %i bits, with runs of equal ones, as a comparison sort does', (top) => {
+    let seed = 7 + top;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const n = 5000;
+    const lo = new Uint32Array(n);
+    const hi = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const copy = i > 0 && next() % 4 === 0 ? Math.floor((next() / 2 ** 32) * i) : -1;
+      // Copies: the same hash (a repeated id), or the same hi only.
+      hi[i] = copy >= 0 ? hi[copy]! : top === 0 ? next() : ((0x2a << (32 - top)) | (next() >>> top)) >>> 0;
+      lo[i] = copy >= 0 && next() % 2 === 0 ? lo[copy]! : next();
+    }
+    const want = Array.from({ length: n }, (_, i) => i).sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
+    expect([...sortByHash(lo, hi)]).toEqual(want);
+  });
+
   it('refuses a file that is not an index, and one for another row count', async () => {
     await expect(openIdIndex(source(new Uint8Array(100)), 10, false)).rejects.toThrow(OutputFolderError);
     const bytes = idIndexOf([column(['a', 'b'])]);
