@@ -64,7 +64,7 @@ export class TaskRunner {
       await parquet?.close();
     }
     await writeFile(task.fragmentPath, repeats ? new Uint8Array(0) : fragment.bytes());
-    // The shard's id keys grouped by partition (here, in parallel across workers) and its row block.
+    // The shard's id keys sorted by hash (sorted here, in parallel across workers) and its row block.
     const ids = concatIds(idBatches);
     const keys = shardKeys(ids, shard.startRow, task.keys.partBits);
     await writeFile(task.keys.keysPath, keys.records);
