@@ -49,6 +49,36 @@ export function planShards(rowGroupRows: readonly number[], shardRows: number): 
 /** Largest shard planned unless told otherwise: bounds one worker's (or one Lambda's) memory. */
 export const DEFAULT_MAX_SHARD_ROWS = 1 << 20;
 
+/**
+ * Which of `workers` runs each shard: contiguous runs of shards, by where each shard's middle row
+ * falls, so every worker gets about rows / workers rows (and the same worker every pass).
+ */
+export function homesOf(shards: readonly Shard[], workers: number): number[] {
+  const rows = shards.reduce((n, s) => n + s.rows, 0);
+  return shards.map((s) => Math.min(workers - 1, Math.floor((workers * (s.startRow + s.rows / 2)) / Math.max(1, rows))));
+}
+
+/**
+ * Shards for `workers` workers that each keep their shards (homesOf): of at most `maxRows` rows,
+ * the plan whose busiest worker has the fewest rows, then the one of fewest shards. Besides an
+ * even split it tries shards of each row group's size, so that a file of row groups about one
+ * worker's share is read a row group a shard, not each cut in two.
+ */
+export function planWorkerShards(rowGroupRows: readonly number[], workers: number, maxRows = DEFAULT_MAX_SHARD_ROWS): Shard[] {
+  const rows = rowGroupRows.reduce((n, r) => n + r, 0);
+  const even = Math.max(1, Math.min(maxRows, Math.ceil(rows / workers)));
+  const sizes = new Set([even, ...rowGroupRows.filter((r) => r > even && r <= maxRows)]);
+  let best: { shards: Shard[]; load: number } | null = null;
+  for (const size of sizes) {
+    const shards = planShards(rowGroupRows, size);
+    const load = new Array<number>(workers).fill(0);
+    homesOf(shards, workers).forEach((w, i) => (load[w]! += shards[i]!.rows));
+    const busiest = Math.max(...load);
+    if (!best || busiest < best.load || (busiest === best.load && shards.length < best.shards.length)) best = { shards, load: busiest };
+  }
+  return best!.shards;
+}
+
 /** Rows per statistics block: the unit whose partial moments are merged, fixed so results never depend on sharding. */
 export const STATS_BLOCK_ROWS = 65_536;
 /** Blocks per statistics task: a task is what one worker (or one stats Lambda call) reads at once. */

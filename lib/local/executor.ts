@@ -7,8 +7,8 @@ import type { Task, TaskResult } from './worker-protocol.ts';
 import { TaskRunner } from './task-runner.ts';
 
 export interface Executor {
-  /** Runs every task; results come back in task order; the first failure fails the run. */
-  run(tasks: readonly Task[], onRows: (rows: number) => void): Promise<TaskResult[]>;
+  /** Runs every task; results come back in task order; the first failure fails the run. `homes`: the worker of each task, if it matters. */
+  run(tasks: readonly Task[], onRows: (rows: number) => void, homes?: readonly number[]): Promise<TaskResult[]>;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The command line's id index and repeated-id pass, over the workers' part files, in the memory
- * of one partition and one shard whatever the row count (the pipeline's repeats-step.ts, on one
- * machine): each partition is built from every shard's slice of it and its changes to the
- * mapping appended per shard; each shard with changes has its fragment rewritten; then
+ * of one partition a worker and one shard whatever the row count (the pipeline's repeats-step.ts,
+ * on one machine): each partition is built from every shard's slice of it (the partitions side by
+ * side in the workers) and its changes to the mapping appended per shard; each shard with changes
+ * has its fragment rewritten; then
  * id_index.bin is the header, the partitions and the row blocks, streamed together.
  */
 import { createReadStream } from 'node:fs';
@@ -34,7 +35,47 @@ export interface LocalIndex {
   fragments: string[];
 }
 
-/** Builds `id_index.bin` in the output folder and the shards' final fragments (`fragmentOf(s)` as the workers wrote them). */
+/** One partition of the index to build (a task of the runner's workers): every shard's slice of it, and where the piece goes. */
+export interface PartitionTask {
+  slices: { path: string; start: number; end: number }[];
+  layout: IdIndexLayout;
+  /** Each shard's first row (shard order), to name a row's shard. */
+  shardStarts: number[];
+  piecePath: string;
+}
+
+/** What a partition found: its piece's size, and per shard with a change the (row, index or DROP) pairs. */
+export interface PartitionResult {
+  bytes: number;
+  entries: number;
+  repeatedIds: number;
+  changes: [number, Float64Array][];
+}
+
+/** Builds one partition from the shards' key files into its piece file. */
+export async function buildPartitionPiece(task: PartitionTask): Promise<PartitionResult> {
+  const slices = await Promise.all(
+    task.slices.map(async ({ path, start, end }) => {
+      if (end <= start) return new Uint8Array(0);
+      const source = await openFileSource(path);
+      try {
+        return await source.read(start, end - start);
+      } finally {
+        await source.close();
+      }
+    }),
+  );
+  const firstRows = task.shardStarts.map((startRow) => ({ startRow }));
+  const built = buildPartition(slices, task.layout, (row) => shardOfRow(firstRows, row));
+  await writeFile(task.piecePath, built.bytes);
+  return { bytes: built.bytes.length, entries: built.entries, repeatedIds: built.repeatedIds, changes: [...built.changes] };
+}
+
+/**
+ * Builds `id_index.bin` in the output folder and the shards' final fragments (`fragmentOf(s)` as
+ * the workers wrote them); `build` runs the partitions (buildPartitionPiece: one at a time in
+ * process, side by side in the workers) and gives their results in order.
+ */
 export async function writeLocalIdIndex(
   shards: readonly Shard[],
   keys: readonly ShardKeys[],
@@ -42,34 +83,26 @@ export async function writeLocalIdIndex(
   rows: number,
   out: OutputFolder,
   fragmentOf: (s: number) => string,
+  build: (tasks: PartitionTask[]) => Promise<PartitionResult[]>,
 ): Promise<LocalIndex> {
   const P = 2 ** layout.partBits;
-  const sources = await Promise.all(shards.map((s) => openFileSource(out.path(keysPart(s.index)))));
-  const partitionBytes: number[] = [];
+  const shardStarts = shards.map((s) => s.startRow);
+  const tasks = Array.from({ length: P }, (_, p) => ({
+    slices: shards.map((s, k) => ({ path: out.path(keysPart(s.index)), start: keys[k]!.keyOffsets[p]!, end: keys[k]!.keyOffsets[p + 1]! })),
+    layout,
+    shardStarts,
+    piecePath: out.path(indexPart(p)),
+  }));
+  const built = await build(tasks);
+  const partitionBytes = built.map((b) => b.bytes);
+  const entries = built.reduce((n, b) => n + b.entries, 0);
+  const repeated = built.reduce((n, b) => n + b.repeatedIds, 0);
   const changed = new Set<number>();
-  let entries = 0;
-  let repeated = 0;
-  try {
-    for (let p = 0; p < P; p++) {
-      const slices = await Promise.all(
-        sources.map((src, s) => {
-          const start = keys[s]!.keyOffsets[p]!;
-          const end = keys[s]!.keyOffsets[p + 1]!;
-          return end > start ? src.read(start, end - start) : Promise.resolve(new Uint8Array(0));
-        }),
-      );
-      const built = buildPartition(slices, layout, (row) => shardOfRow(shards, row));
-      await writeFile(out.path(indexPart(p)), built.bytes);
-      partitionBytes.push(built.bytes.length);
-      entries += built.entries;
-      repeated += built.repeatedIds;
-      for (const [s, pairs] of built.changes) {
-        changed.add(s);
-        await appendFile(out.path(changesPart(s)), new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
-      }
+  for (const b of built) {
+    for (const [s, pairs] of b.changes) {
+      changed.add(s);
+      await appendFile(out.path(changesPart(s)), new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
     }
-  } finally {
-    await Promise.all(sources.map((s) => s.close()));
   }
   const fragments = shards.map((s) => fragmentOf(s.index));
   for (const s of changed) fragments[s] = await rewriteFragment(out, shards[s]!, keys[s]!.fragmentWritten ? fragmentOf(s) : null);

@@ -2,7 +2,7 @@
  * The whole job on one machine: footer and schema check, statistics and embedding in worker
  * threads, then the .npy, the mapping and the manifest, renamed into place only when complete.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
@@ -11,13 +11,13 @@ import type { Manifest } from '../outputs/manifest.ts';
 import type { Moments, Scaler } from '../embedding/stats.ts';
 import type { Shard } from '../embedding/shard-plan.ts';
 import { OutputFolder } from '../io/output-folder.ts';
-import type { Task } from './worker-protocol.ts';
+import type { Task, TaskResult } from './worker-protocol.ts';
 import type { ParquetLayout } from '../parquet/footer.ts';
 import { DEFAULT_SPEC, requiredColumns, standardizedColumns, vectorsFileName } from '../embedding/spec.ts';
 import { openFileSource } from '../io/file-source.ts';
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
-import { DEFAULT_MAX_SHARD_ROWS, planShards, planStatsTasks } from '../embedding/shard-plan.ts';
+import { homesOf, planShards, planWorkerShards } from '../embedding/shard-plan.ts';
 import { fitScaler, fittedMeans, mergeAll, mergeDeviations, type Deviations } from '../embedding/stats.ts';
 import { compileSpec } from '../embedding/kernel.ts';
 import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
@@ -37,7 +37,7 @@ export interface RunOptions {
   input: string;
   outDir: string;
   spec?: FeatureSpec;
-  /** Target rows per shard; default: the file split evenly over the workers, at most DEFAULT_MAX_SHARD_ROWS. */
+  /** Target rows per shard; default: the file split evenly over the workers (or a shard a row group when that is as even), at most DEFAULT_MAX_SHARD_ROWS (planWorkerShards). */
   shardRows?: number;
   /** Records per partition of the id index and the repeated-id pass (its memory); default 1 Mi. */
   idPartitionRows?: number;
@@ -73,6 +73,18 @@ interface RunPlan {
   parquet: boolean;
   idIndex: IdIndexLayout;
   onProgress: RunOptions['onProgress'];
+  /** The worker of each shard, the same in every pass. */
+  homes: number[];
+  /** In worker threads: what a worker decodes once and keeps of its shards (see kept-shards.ts). */
+  keep: { columns: string[]; maxBytes: number } | undefined;
+}
+
+/**
+ * Decoded bytes a worker keeps of its shards between the passes at most: 1 GiB, less on a
+ * machine of under 8 GiB (a quarter of its memory over the workers). About 150 bytes a row.
+ */
+function keepMaxBytes(workers: number): number {
+  return Math.floor(Math.min(2 ** 30, totalmem() / 4 / workers));
 }
 
 /** Runs the job; on any failure nothing is left in `outDir` but what was there before. */
@@ -89,11 +101,9 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const workers = opts.workers ?? (layout.numRows < INLINE_MAX_ROWS ? 1 : availableParallelism());
     pool = workers > 1 ? new WorkerPool(workers) : new InlineExecutor(requiredColumns(spec));
     const rows = layout.numRows;
-    const shardRows = opts.shardRows ?? Math.min(DEFAULT_MAX_SHARD_ROWS, Math.ceil(rows / workers));
-    const shards = planShards(
-      layout.rowGroups.map((g) => g.numRows),
-      shardRows,
-    );
+    const groupRows = layout.rowGroups.map((g) => g.numRows);
+    const shards = opts.shardRows ? planShards(groupRows, opts.shardRows) : planWorkerShards(groupRows, workers);
+    const shardRows = opts.shardRows ?? Math.max(0, ...shards.map((s) => s.rows));
     // Worker threads share this process's working directory, so the user's own path works there too.
     const plan: RunPlan = {
       input: opts.input,
@@ -104,6 +114,8 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       parquet: opts.parquet ?? false,
       idIndex: idIndexLayout(rows, opts.idPartitionRows),
       onProgress: opts.onProgress,
+      homes: homesOf(shards, workers),
+      keep: workers > 1 ? { columns: requiredColumns(spec), maxBytes: keepMaxBytes(workers) } : undefined,
     };
     const out = (folder = await OutputFolder.open(opts.outDir));
 
@@ -114,10 +126,23 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     t = performance.now();
     const shardKeys = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
+    t = performance.now();
+    const executor = pool;
+    const index = await writeLocalIdIndex(
+      plan.shards,
+      shardKeys,
+      plan.idIndex,
+      rows,
+      out,
+      (s) => out.path(`ids-${s}.part`),
+      async (tasks) =>
+        (await executor.run(
+          tasks.map((task): Task => ({ kind: 'partition', ...task })),
+          () => {},
+        )) as Extract<TaskResult, { kind: 'partition' }>[],
+    );
     // The workers' part is done: their heaps go before the mapping and the Parquet write.
     await pool.close();
-    t = performance.now();
-    const index = await writeLocalIdIndex(plan.shards, shardKeys, plan.idIndex, rows, out, (s) => out.path(`ids-${s}.part`));
     lap('idIndex', t);
     t = performance.now();
     await concatFragments(index.fragments, out.path(MAPPING_FILE));
@@ -163,23 +188,25 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
 }
 
 /**
- * Pass 1: the statistics tasks in the workers, in two rounds as scikit-learn computes them: the
- * column sums (the means), then the deviations from those means (the variances). Each round is
- * merged in task order into numpy's pairwise sums.
+ * Pass 1: the statistics of each shard in the workers, in two rounds as scikit-learn computes
+ * them: the column sums (the means), then the deviations from those means (the variances). Each
+ * round is merged in shard order into numpy's pairwise sums (the same bits for any shards). A
+ * worker runs the statistics of the shards it embeds, and keeps what it decoded for them.
  */
 async function statsPass(pool: Executor, plan: RunPlan): Promise<Scaler> {
-  const { input, layout, spec, onProgress } = plan;
+  const { input, layout, spec, onProgress, homes, keep } = plan;
   const rows = layout.numRows;
   const columns = standardizedColumns(spec);
-  const tasks = planStatsTasks(layout.rowGroups.map((g) => g.numRows));
+  const tasks = plan.shards;
   const dtypes = matrixDtypes(spec, layout);
   const chunks = sumChunks(dtypes);
   let done = 0;
   onProgress?.('stats', 0, 2 * rows);
   const progress = (n: number) => onProgress?.('stats', (done += n), 2 * rows);
   const sums = await pool.run(
-    tasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns, chunks })),
+    tasks.map((task): Task => ({ kind: 'stats', input, layout, task, columns, chunks, keep })),
     progress,
+    homes,
   );
   const moments = mergeAll(
     columns.length,
@@ -189,6 +216,7 @@ async function statsPass(pool: Executor, plan: RunPlan): Promise<Scaler> {
   const deviations = await pool.run(
     tasks.map((task): Task => ({ kind: 'deviations', input, layout, task, columns, means })),
     progress,
+    homes,
   );
   return fitScaler(moments, mergeDeviations(deviations.map((r) => (r as { deviations: Deviations }).deviations)), dtypes);
 }
@@ -225,6 +253,7 @@ async function embedPass(pool: Executor, plan: RunPlan, scaler: Scaler, out: Out
       keys: { keysPath: out.path(keysPart(shard.index)), rowidsPath: out.path(rowidsPart(shard.index)), partBits: plan.idIndex.partBits },
     })),
     (n) => onProgress?.('embed', (done += n), rows),
+    plan.homes,
   );
   return results.map((r) => r as ShardKeys);
 }

@@ -9,6 +9,8 @@ import type { ParquetReader } from '../parquet/reader.ts';
 import { openFileSource, type FileSource } from '../io/file-source.ts';
 import { openParquet } from '../parquet/reader.ts';
 import { retainColumns } from './retained-reader.ts';
+import { KeptShards } from './kept-shards.ts';
+import { buildPartitionPiece } from './id-index-files.ts';
 import { embedShard, taskDeviations, taskMoments } from '../embedding/shard-work.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 import { dictRepeats, writeMappingFragment } from '../outputs/mapping.ts';
@@ -19,24 +21,30 @@ import { rowBlock, shardKeys } from '../outputs/id-index.ts';
 
 export class TaskRunner {
   private current: { input: string; source: FileSource; reader: ParquetReader } | null = null;
+  /** Shards decoded by their statistics task, kept for their deviations and embedding. */
+  private readonly kept = new KeptShards();
 
   /** `retain`: columns to decode once per input and keep in memory (see retained-reader.ts). */
   constructor(private readonly retain: readonly string[] = []) {}
 
   /** Runs `task`, reporting rows as they finish. */
   async run(task: Task, onRows: (rows: number) => void): Promise<TaskResult> {
-    const reader = await this.readerFor(task);
+    if (task.kind === 'partition') return { kind: 'partition', ...(await buildPartitionPiece(task)) };
+    const file = await this.readerFor(task);
     if (task.kind === 'stats') {
+      const { keep } = task;
+      const reader = keep ? this.kept.keeping(file, task.task.index, keep.columns, keep.maxBytes) : file;
       const moments = await taskMoments(reader, task.task, task.columns, task.chunks);
       onRows(task.task.rows);
       return { kind: 'stats', moments };
     }
     if (task.kind === 'deviations') {
-      const deviations = await taskDeviations(reader, task.task, task.columns, task.means);
+      const deviations = await taskDeviations(this.kept.serving(file, task.task.index), task.task, task.columns, task.means);
       onRows(task.task.rows);
       return { kind: 'deviations', deviations };
     }
     const { shard, features } = task;
+    const reader = this.kept.serving(file, shard.index);
     const dims = features.length;
     const out = await open(task.vectorsPath, 'r+');
     const fragment = new ByteWriter(shard.rows * 36);
@@ -60,6 +68,7 @@ export class TaskRunner {
         onRows(b.rows);
       });
     } finally {
+      this.kept.drop(shard.index);
       await out.close();
       await parquet?.close();
     }
@@ -76,15 +85,20 @@ export class TaskRunner {
   async close(): Promise<void> {
     await this.current?.source.close();
     this.current = null;
+    this.kept.clear();
   }
 
-  private async readerFor(task: Task): Promise<ParquetReader> {
+  private async readerFor(task: Exclude<Task, { kind: 'partition' }>): Promise<ParquetReader> {
     if (this.current?.input === task.input) return this.current.reader;
     await this.close();
     const source = await openFileSource(task.input);
-    // A worker decodes each column three times (sums, deviations, embedding): parquet-wasm's warm
-    // passes beat the page decoders there; in process the columns are decoded once (retainColumns).
-    const reader = await openParquet(source, task.layout, { pageDecoders: this.retain.length > 0 });
+    // The page decoders beat parquet-wasm's first pass, not its warm ones: they read columns
+    // decoded once (kept shards in a worker, retainColumns in process, an embedding with a fitted
+    // scaler); a worker that decodes its shards three times (sums, deviations, embedding) without
+    // keeping them does better with parquet-wasm.
+    const reader = await openParquet(source, task.layout, {
+      pageDecoders: this.retain.length > 0 || task.kind !== 'stats' || task.keep !== undefined,
+    });
     this.current = { input: task.input, source, reader: this.retain.length > 0 ? await retainColumns(reader, this.retain) : reader };
     return this.current.reader;
   }

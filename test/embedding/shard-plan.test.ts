@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  homesOf,
   planShards,
+  planWorkerShards,
   planStatsParts,
   planStatsTasks,
   STATS_BLOCK_ROWS,
@@ -103,5 +105,35 @@ describe('planStatsParts', () => {
 
   it('refuses a part size that is not a positive integer', () => {
     expect(() => planStatsParts(tasks, 0)).toThrow(RangeError);
+  });
+});
+
+describe('planWorkerShards and homesOf', () => {
+  const loads = (shards: Shard[], workers: number) => {
+    const load = new Array<number>(workers).fill(0);
+    homesOf(shards, workers).forEach((w, i) => (load[w]! += shards[i]!.rows));
+    return load;
+  };
+
+  it.each([
+    // Two row groups of about half the file each: a shard a row group, not three shards.
+    { groups: [1_048_576, 951_424], workers: 2, shards: 2, load: [1_048_576, 951_424] },
+    // One big row group: cut evenly.
+    { groups: [2_000_000], workers: 2, shards: 2, load: [1_000_000, 1_000_000] },
+    // Many small row groups: packed, about rows / workers a worker.
+    { groups: new Array<number>(100).fill(10_000), workers: 2, shards: 2, load: [500_000, 500_000] },
+    // More rows than shards of 1Mi hold: shards of at most 1Mi, contiguous runs a worker.
+    { groups: new Array<number>(10).fill(1_000_000), workers: 2, shards: 10, load: [5_000_000, 5_000_000] },
+    // Fewer row groups than workers, no plan evener than a row group a shard: the fewer shards.
+    { groups: [300, 300, 300], workers: 4, shards: 3, load: [300, 0, 300, 300] },
+  ])('$groups.length row group(s) on $workers workers: $shards shards, loads $load', ({ groups, workers, shards, load }) => {
+    const plan = planWorkerShards(groups, workers);
+    expectCovers(plan, groups);
+    expect(plan.length).toBe(shards);
+    expect(loads(plan, workers)).toEqual(load);
+    expect(Math.max(...plan.map((s) => s.rows))).toBeLessThanOrEqual(1 << 20);
+    const homes = homesOf(plan, workers);
+    // Each worker's shards are consecutive.
+    expect([...homes].sort((a, b) => a - b)).toEqual(homes);
   });
 });
