@@ -33,6 +33,7 @@ export class KeptShards {
     const batches = async function* (this: KeptShards, segments: readonly RowRange[], columns: readonly string[], size: number) {
       const all = [...new Set([...columns, ...keep])];
       const kept: Kept = { segments, columns: new Set(all), batches: [], bytes: 0 };
+      const batchBytes = byteCounter();
       for await (const batch of reader.batches(segments, all, size)) {
         if (kept.bytes >= 0) {
           kept.bytes += batchBytes(batch);
@@ -87,14 +88,29 @@ function sameSegments(a: readonly RowRange[], b: readonly RowRange[]): boolean {
   return a.length === b.length && a.every((s, i) => s.rowGroup === b[i]!.rowGroup && s.offset === b[i]!.offset && s.rows === b[i]!.rows);
 }
 
-/** The bytes a batch's buffers hold (views of a larger buffer count their own length). */
-function batchBytes(batch: RecordBatch): number {
-  let bytes = 0;
-  const visit = (d: Data) => {
-    bytes += (d.values?.byteLength ?? 0) + (d.valueOffsets?.byteLength ?? 0) + (d.nullBitmap?.byteLength ?? 0);
-    for (const c of d.children) visit(c);
-    if (d.dictionary) for (const c of d.dictionary.data) visit(c);
+/**
+ * A counter of the bytes batches hold: each view of a buffer counted once, however many batches
+ * share it (the page decoders' string batches share their chunk's bytes).
+ */
+function byteCounter(): (batch: RecordBatch) => number {
+  const seen = new Map<ArrayBufferLike, Set<string>>();
+  const count = (a: ArrayBufferView | undefined | null): number => {
+    if (!a) return 0;
+    let views = seen.get(a.buffer);
+    if (!views) seen.set(a.buffer, (views = new Set()));
+    const key = `${a.byteOffset}:${a.byteLength}`;
+    if (views.has(key)) return 0;
+    views.add(key);
+    return a.byteLength;
   };
-  for (const d of batch.data.children) visit(d);
-  return bytes;
+  return (batch) => {
+    let bytes = 0;
+    const visit = (d: Data) => {
+      bytes += count(d.values) + count(d.valueOffsets) + count(d.nullBitmap);
+      for (const c of d.children) visit(c);
+      if (d.dictionary) for (const c of d.dictionary.data) visit(c);
+    };
+    for (const d of batch.data.children) visit(d);
+    return bytes;
+  };
 }

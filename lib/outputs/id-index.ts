@@ -204,20 +204,15 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
   return { records: out, offsets };
 }
 
-/**
- * Calls `fn` for every record of `bytes` (a run of records): `at` and `len` locate its id bytes
- * (a `SAME` record's are the previous record's).
- */
-export function eachRecord(bytes: Uint8Array, fn: (at: number, lo: number, hi: number, row: number, len: number) => void): void {
+/** The records of a run of records. */
+function recordCount(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let idAt = 0;
-  let idLen = 0;
-  for (let at = 0; at < bytes.length;) {
+  let n = 0;
+  for (let at = 0; at < bytes.length; n++) {
     const len = view.getUint32(at + 16, true);
-    if (len !== SAME) [idAt, idLen] = [at, len];
-    fn(idAt, view.getUint32(at, true), view.getUint32(at + 4, true), view.getFloat64(at + 8, true), idLen);
     at += RECORD_HEAD + (len === SAME ? 0 : len);
   }
+  return n;
 }
 
 /** What a build partition found: its piece of the index, and what the mapping must change. */
@@ -240,28 +235,35 @@ export interface BuiltPartition {
  * others are dropped. `shardOfRow` names the shard of a row. Memory: the partition's records.
  */
 export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition {
-  let n = 0;
-  for (const s of slices) eachRecord(s, () => n++);
+  const n = slices.reduce((sum, s) => sum + recordCount(s), 0);
   const lo = new Uint32Array(n);
   const hi = new Uint32Array(n);
   const row = new Float64Array(n);
   const slice = new Uint32Array(n);
+  // Where each record's id bytes are (a `SAME` record's: the previous record's).
   const at = new Uint32Array(n);
   const len = new Uint32Array(n);
   let k = 0;
-  slices.forEach((s, si) =>
-    eachRecord(s, (a, l0, h0, r, ln) => {
-      lo[k] = l0;
-      hi[k] = h0;
-      row[k] = r;
+  slices.forEach((s, si) => {
+    const view = new DataView(s.buffer, s.byteOffset, s.byteLength);
+    let idAt = 0;
+    let idLen = 0;
+    for (let a = 0; a < s.length; k++) {
+      const ln = view.getUint32(a + 16, true);
+      if (ln !== SAME) [idAt, idLen] = [a, ln];
+      lo[k] = view.getUint32(a, true);
+      hi[k] = view.getUint32(a + 4, true);
+      row[k] = view.getFloat64(a + 8, true);
       slice[k] = si;
-      at[k] = a;
-      len[k++] = ln;
-    }),
-  );
+      at[k] = idAt;
+      len[k] = idLen;
+      a += RECORD_HEAD + (ln === SAME ? 0 : ln);
+    }
+  });
   const order = sortByHash(lo, hi);
   const idOf = (i: number) => slices[slice[i]!]!.subarray(at[i]! + RECORD_HEAD, at[i]! + RECORD_HEAD + len[i]!);
-  const kept: number[] = [];
+  const kept = new Uint32Array(n);
+  let keptCount = 0;
   const changes = new Map<number, number[]>();
   const change = (r: number, to: number) => {
     const s = shardOfRow(r);
@@ -274,7 +276,7 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
   for (let a = 0; a < n;) {
     let b = a + 1;
     while (b < n && lo[order[b]!] === lo[order[a]!] && hi[order[b]!] === hi[order[a]!]) b++;
-    if (b === a + 1) kept.push(order[a]!);
+    if (b === a + 1) kept[keptCount++] = order[a]!;
     else {
       // Equal hashes: group by id (a hash collision keeps both), rows ascending within a run.
       const groups: number[][] = [];
@@ -287,7 +289,7 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
       }
       for (const g of groups) {
         const last = g[g.length - 1]!;
-        kept.push(last);
+        kept[keptCount++] = last;
         if (g.length === 1) continue;
         repeatedIds++;
         change(row[g[0]!]!, row[last]!);
@@ -301,26 +303,32 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
   }
   const buckets = 2 ** l.bucketBits;
   let body = 0;
-  for (const i of kept) body += RECORD_HEAD + len[i]!;
+  for (let j = 0; j < keptCount; j++) body += RECORD_HEAD + len[kept[j]!]!;
   const head = 4 * (buckets + 1);
   const bytes = new Uint8Array(head + body);
   const view = new DataView(bytes.buffer);
   let w = head;
   let bucket = 0;
   view.setUint32(0, head, true);
-  for (const i of kept) {
+  for (let j = 0; j < keptCount; j++) {
+    const i = kept[j]!;
     const bk = bucketOf(hi[i]!, l);
     while (bucket < bk) view.setUint32(4 * ++bucket, w, true);
     view.setUint32(w, lo[i]!, true);
     view.setUint32(w + 4, hi[i]!, true);
     view.setFloat64(w + 8, row[i]!, true);
-    view.setUint32(w + 16, len[i]!, true);
-    bytes.set(idOf(i), w + RECORD_HEAD);
-    w += RECORD_HEAD + len[i]!;
+    const idLen = len[i]!;
+    view.setUint32(w + 16, idLen, true);
+    // A short id byte by byte: a subarray per record costs more than the copy (and its garbage).
+    const src = slices[slice[i]!]!;
+    const from = at[i]! + RECORD_HEAD;
+    if (idLen > 64) bytes.set(src.subarray(from, from + idLen), w + RECORD_HEAD);
+    else for (let j = 0; j < idLen; j++) bytes[w + RECORD_HEAD + j] = src[from + j]!;
+    w += RECORD_HEAD + idLen;
   }
   while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);
   const asPairs = new Map([...changes].map(([s, list]) => [s, Float64Array.from(list)]));
-  return { bytes, entries: kept.length, repeatedIds, droppedEntries, changes: asPairs };
+  return { bytes, entries: keptCount, repeatedIds, droppedEntries, changes: asPairs };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -52,6 +52,22 @@ describe('KeptShards', () => {
     expect(reads).toHaveLength(2);
   });
 
+  it('counts bytes that batches share once (the page decoders’ string batches share their chunk’s bytes)', async () => {
+    const { reader } = countingReader();
+    const shared: ParquetReader = {
+      ...reader,
+      async *batches(segments, columns, size) {
+        for await (const b of reader.batches(segments, columns, size)) {
+          yield b;
+          yield b;
+        }
+      },
+    };
+    const kept = new KeptShards();
+    await collect(kept.keeping(shared, 0, ['a'], 1 << 20), ['a']);
+    expect(kept.bytes).toBe(10 * 8);
+  });
+
   it('reads from the file what it does not hold: another shard, other rows, another column, or over the budget', async () => {
     const { reader, reads } = countingReader();
     const kept = new KeptShards();
