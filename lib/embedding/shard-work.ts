@@ -99,13 +99,18 @@ export interface EmbeddedBatch {
   ids: IdColumn;
 }
 
-/** Embeds one shard batch by batch, handing each to `sink` in row order; a null id is a DataError naming its row. */
+/**
+ * Embeds one shard batch by batch, handing each to `sink` in row order; a null id is a DataError
+ * naming its row. `into(rowInShard, rows)` gives where a batch's vectors go (rows × dims floats):
+ * the shard's own matrix, or a buffer the sink is done with when it returns; by default a new one.
+ */
 export async function embedShard(
   reader: ParquetReader,
   shard: Shard,
   features: readonly CompiledFeature[],
   idColumn: string,
   sink: (batch: EmbeddedBatch) => Promise<void> | void,
+  into: (rowInShard: number, rows: number) => Float32Array = (_, rows) => new Float32Array(rows * features.length),
 ): Promise<void> {
   const names = [...new Set([...features.map((f) => f.column), idColumn])];
   const dims = features.length;
@@ -133,7 +138,8 @@ export async function embedShard(
       const where = `rows ${shard.startRow}–${shard.startRow + rowInShard + n - 1} (shard ${shard.index})`;
       throw new IdBytesError(reader.source.name, idColumn, where, idBytesHeld);
     }
-    const vectors = new Float32Array(n * dims);
+    const vectors = into(rowInShard, n);
+    if (vectors.length !== n * dims) throw new RangeError(`room for ${vectors.length} floats, ${n} rows × ${dims} need ${n * dims}`);
     embedRows(
       features,
       features.map((f) => values.get(f.column)!),

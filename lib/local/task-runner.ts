@@ -52,21 +52,30 @@ export class TaskRunner {
     let repeats = false;
     // The shard's rows for embeddings.parquet, streamed to its part file as Arrow IPC while it embeds.
     const parquet = task.parquetPath ? await ipcPartWriter(task.parquetPath) : null;
+    // The batches' vectors, reused once written (the Parquet part's writer keeps views: fresh ones then).
+    let scratch = new Float32Array(0);
     try {
-      await embedShard(reader, shard, features, task.idColumn, async (b) => {
-        parquet?.write(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
-        const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
-        const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
-        await out.write(bytes, 0, bytes.length, position);
-        // A dictionary entry on two rows is a repeated id: the shard's fragment will be rewritten
-        // anyway (from its row block, which holds each entry once), so it is not written on
-        // (with ids of a megabyte on many rows, it would be the whole cost).
-        repeats ||= dictRepeats(b.ids);
-        // Fragments after the first carry their leading ", ", as in the serverless shards.
-        if (!repeats) writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-        idBatches.push(b.ids);
-        onRows(b.rows);
-      });
+      await embedShard(
+        reader,
+        shard,
+        features,
+        task.idColumn,
+        async (b) => {
+          parquet?.write(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
+          const position = task.headerBytes + (shard.startRow + b.rowInShard) * dims * 4;
+          const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
+          await out.write(bytes, 0, bytes.length, position);
+          // A dictionary entry on two rows is a repeated id: the shard's fragment will be rewritten
+          // anyway (from its row block, which holds each entry once), so it is not written on
+          // (with ids of a megabyte on many rows, it would be the whole cost).
+          repeats ||= dictRepeats(b.ids);
+          // Fragments after the first carry their leading ", ", as in the serverless shards.
+          if (!repeats) writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
+          idBatches.push(b.ids);
+          onRows(b.rows);
+        },
+        parquet ? undefined : (_, n) => (scratch = scratch.length >= n * dims ? scratch : new Float32Array(n * dims)).subarray(0, n * dims),
+      );
     } finally {
       this.kept.drop(shard.index);
       await out.close();

@@ -56,14 +56,22 @@ async function embedAndWrite(store: JobStore, plan: JobPlan, at: number): Promis
   const hashes = index ? null : new BigUint64Array(shard.rows);
   const idBatches: IdColumn[] = [];
   const rows: RecordBatch[] = [];
-  await embedShard(reader, shard, features, plan.spec.id, (b) => {
-    vectors.set(b.vectors, b.rowInShard * dims);
-    if (plan.parquet) rows.push(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
-    // Fragments after the first carry their leading ", " so the reducer can copy them whole.
-    writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
-    if (hashes) hashes.set(hashIds(b.ids), b.rowInShard);
-    else idBatches.push(b.ids);
-  });
+  // Each batch is embedded straight into the shard's matrix.
+  const into = (at: number, n: number) => vectors.subarray(at * dims, (at + n) * dims);
+  await embedShard(
+    reader,
+    shard,
+    features,
+    plan.spec.id,
+    (b) => {
+      if (plan.parquet) rows.push(embeddingsBatch(b.ids, shard.startRow + b.rowInShard, b.vectors, dims));
+      // Fragments after the first carry their leading ", " so the reducer can copy them whole.
+      writeMappingFragment(fragment, b.ids, shard.startRow + b.rowInShard, shard.index > 0 || b.rowInShard > 0);
+      if (hashes) hashes.set(hashIds(b.ids), b.rowInShard);
+      else idBatches.push(b.ids);
+    },
+    into,
+  );
   hashes?.sort();
   const shardIds = index ? concatIds(idBatches) : null;
   const keys = index && shardIds ? shardKeys(shardIds, shard.startRow, index.partBits) : null;
