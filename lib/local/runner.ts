@@ -80,11 +80,21 @@ interface RunPlan {
 }
 
 /**
- * Decoded bytes a worker keeps of its shards between the passes at most: 1 GiB, less on a
- * machine of under 8 GiB (a quarter of its memory over the workers). About 150 bytes a row.
+ * What each worker keeps of its shards between the passes (kept-shards.ts): every column the
+ * embedding reads, up to 1 GiB a worker (a quarter of the machine's memory over the workers
+ * below 8 GiB). Only when the busiest worker's shards are estimated to fit (8 bytes a number,
+ * the id column's uncompressed bytes; about 150 bytes a row here): a worker that could keep only
+ * some would decode the others three times, which parquet-wasm does faster than the page
+ * decoders, so then nothing is kept and the run is as before (for 2 workers, past about 15M rows).
  */
-function keepMaxBytes(workers: number): number {
-  return Math.floor(Math.min(2 ** 30, totalmem() / 4 / workers));
+export function keepPlan(layout: ParquetLayout, spec: FeatureSpec, shards: readonly Shard[], workers: number): RunPlan['keep'] {
+  const columns = requiredColumns(spec);
+  const maxBytes = Math.floor(Math.min(2 ** 30, totalmem() / 4 / workers));
+  const idBytes = layout.rowGroups.reduce((n, g) => n + (g.chunks.get(spec.id)?.uncompressed ?? 64 * g.numRows), 0);
+  const perRow = 8 * (columns.length - 1) + 4 + idBytes / Math.max(1, layout.numRows);
+  const share = new Array<number>(workers).fill(0);
+  homesOf(shards, workers).forEach((w, i) => (share[w]! += shards[i]!.rows));
+  return Math.max(...share) * perRow <= maxBytes ? { columns, maxBytes } : undefined;
 }
 
 /** Runs the job; on any failure nothing is left in `outDir` but what was there before. */
@@ -115,7 +125,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       idIndex: idIndexLayout(rows, opts.idPartitionRows),
       onProgress: opts.onProgress,
       homes: homesOf(shards, workers),
-      keep: workers > 1 ? { columns: requiredColumns(spec), maxBytes: keepMaxBytes(workers) } : undefined,
+      keep: workers > 1 ? keepPlan(layout, spec, shards, workers) : undefined,
     };
     const out = (folder = await OutputFolder.open(opts.outDir));
 

@@ -4,6 +4,10 @@ import { RecordBatch, makeData, Float64 } from 'apache-arrow';
 import type { ParquetReader } from '../../lib/parquet/reader.ts';
 import type { RowRange } from '../../lib/parquet/row-range.ts';
 import { KeptShards } from '../../lib/local/kept-shards.ts';
+import { keepPlan } from '../../lib/local/runner.ts';
+import { planWorkerShards } from '../../lib/embedding/shard-plan.ts';
+import { DEFAULT_SPEC, requiredColumns } from '../../lib/embedding/spec.ts';
+import type { ParquetLayout } from '../../lib/parquet/footer.ts';
 
 /** A reader of two float64 columns `a` and `b` (row r holds r and −r) that counts the reads it makes. */
 function countingReader() {
@@ -82,5 +86,25 @@ describe('KeptShards', () => {
     expect(kept.bytes).toBe(80);
     await collect(kept.serving(reader, 5), ['a']);
     expect(reads).toHaveLength(6);
+  });
+});
+
+describe('keepPlan', () => {
+  const layout = (groups: number, rowsEach: number, idBytesPerRow: number) =>
+    ({
+      numRows: groups * rowsEach,
+      rowGroups: Array.from({ length: groups }, () => ({
+        numRows: rowsEach,
+        chunks: new Map([['id', { start: 0, end: 0, nullCount: 0, uncompressed: rowsEach * idBytesPerRow }]]),
+      })),
+    }) as unknown as ParquetLayout;
+
+  it('keeps every column the embedding reads when the busiest worker’s shards fit, and nothing when they do not', () => {
+    const small = layout(4, 1_000_000, 26);
+    const plan = keepPlan(small, DEFAULT_SPEC, planWorkerShards(Array(4).fill(1_000_000), 2), 2);
+    expect(plan?.columns).toEqual(requiredColumns(DEFAULT_SPEC));
+    expect(plan!.maxBytes).toBeGreaterThan(0);
+    // 40M rows: 20M a worker, about 3 GB each, past the 1 GiB a worker kept at most.
+    expect(keepPlan(layout(40, 1_000_000, 26), DEFAULT_SPEC, planWorkerShards(Array(40).fill(1_000_000), 2), 2)).toBeUndefined();
   });
 });
