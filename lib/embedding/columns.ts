@@ -222,6 +222,7 @@ export function concatIds(chunks: readonly IdColumn[]): IdColumn {
  */
 function concatPlain(chunks: readonly PlainIds[]): PlainIds {
   if (chunks.length === 1) return chunks[0]!;
+  if (chunks.length === 0) return { offsets: new Int32Array(1), data: new Uint8Array(0) };
   const n = chunks.reduce((s, c) => s + c.offsets.length - 1, 0);
   const bytes = chunks.reduce((s, c) => s + c.data.length, 0);
   const offsets = offsetsFor(n, bytes);

@@ -7,7 +7,7 @@
  * id_index.bin is the header, the partitions and the row blocks, streamed together.
  */
 import { createReadStream } from 'node:fs';
-import { appendFile, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { shardOfRow, type Shard } from '../embedding/shard-plan.ts';
 import type { OutputFolder } from '../io/output-folder.ts';
 import { openFileSource } from '../io/file-source.ts';
@@ -19,7 +19,8 @@ import { eachFragmentEntry, writeEntry } from '../outputs/fragment.ts';
 /** The part files of shard `s` the workers wrote. */
 export const keysPart = (s: number): string => `keys-${s}.part`;
 export const rowidsPart = (s: number): string => `rowids-${s}.part`;
-const changesPart = (s: number) => `changes-${s}.part`;
+/** Partition p's changes to shard s's mapping. */
+const changesPart = (p: number, s: number) => `changes-${p}-${s}.part`;
 const indexPart = (p: number) => `index-${p}.part`;
 
 /** What a worker reports of a shard's keys: where each partition's slice starts, and whether it wrote the shard's fragment. */
@@ -42,33 +43,40 @@ export interface PartitionTask {
   /** Each shard's first row (shard order), to name a row's shard. */
   shardStarts: number[];
   piecePath: string;
+  /** Where the changes to shard s's mapping go: `${changesPrefix}${s}.part`. */
+  changesPrefix: string;
 }
 
-/** What a partition found: its piece's size, and per shard with a change the (row, index or DROP) pairs. */
+/** What a partition found: its piece's size, and the shards whose mapping it changes (their (row, index or DROP) pairs written beside). */
 export interface PartitionResult {
   bytes: number;
   entries: number;
   repeatedIds: number;
-  changes: [number, Float64Array][];
+  changedShards: number[];
 }
 
-/** Builds one partition from the shards' key files into its piece file. */
+/** Builds one partition from the shards' key files into its piece file, and its changes to the mapping beside it. */
 export async function buildPartitionPiece(task: PartitionTask): Promise<PartitionResult> {
-  const slices = await Promise.all(
-    task.slices.map(async ({ path, start, end }) => {
-      if (end <= start) return new Uint8Array(0);
-      const source = await openFileSource(path);
-      try {
-        return await source.read(start, end - start);
-      } finally {
-        await source.close();
-      }
-    }),
-  );
+  // One key file open at a time: the workers build partitions side by side, over every shard's file.
+  const slices: Uint8Array[] = [];
+  for (const { path, start, end } of task.slices) {
+    if (end <= start) {
+      slices.push(new Uint8Array(0));
+      continue;
+    }
+    const source = await openFileSource(path);
+    try {
+      slices.push(await source.read(start, end - start));
+    } finally {
+      await source.close();
+    }
+  }
   const firstRows = task.shardStarts.map((startRow) => ({ startRow }));
   const built = buildPartition(slices, task.layout, (row) => shardOfRow(firstRows, row));
   await writeFile(task.piecePath, built.bytes);
-  return { bytes: built.bytes.length, entries: built.entries, repeatedIds: built.repeatedIds, changes: [...built.changes] };
+  for (const [s, pairs] of built.changes)
+    await writeFile(`${task.changesPrefix}${s}.part`, new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
+  return { bytes: built.bytes.length, entries: built.entries, repeatedIds: built.repeatedIds, changedShards: [...built.changes.keys()] };
 }
 
 /**
@@ -92,20 +100,18 @@ export async function writeLocalIdIndex(
     layout,
     shardStarts,
     piecePath: out.path(indexPart(p)),
+    changesPrefix: out.path(`changes-${p}-`),
   }));
   const built = await build(tasks);
   const partitionBytes = built.map((b) => b.bytes);
   const entries = built.reduce((n, b) => n + b.entries, 0);
   const repeated = built.reduce((n, b) => n + b.repeatedIds, 0);
-  const changed = new Set<number>();
-  for (const b of built) {
-    for (const [s, pairs] of b.changes) {
-      changed.add(s);
-      await appendFile(out.path(changesPart(s)), new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
-    }
-  }
+  // Per shard with changes, the partitions that wrote them.
+  const changed = new Map<number, number[]>();
+  built.forEach((b, p) => b.changedShards.forEach((s) => changed.set(s, [...(changed.get(s) ?? []), p])));
   const fragments = shards.map((s) => fragmentOf(s.index));
-  for (const s of changed) fragments[s] = await rewriteFragment(out, shards[s]!, keys[s]!.fragmentWritten ? fragmentOf(s) : null);
+  for (const [s, parts] of changed)
+    fragments[s] = await rewriteFragment(out, shards[s]!, parts, keys[s]!.fragmentWritten ? fragmentOf(s) : null);
 
   const header = idIndexHeader({
     layout,
@@ -130,16 +136,19 @@ export async function writeLocalIdIndex(
 }
 
 /**
- * Rewrites a shard's fragment with Python's dict semantics from its spilled changes: from the
+ * Rewrites a shard's fragment with Python's dict semantics from its spilled changes (written by
+ * `partitions`): from the
  * fragment the worker wrote, or, where it wrote none (dictionary ids that repeat), from the
  * shard's row block, each dictionary entry escaped once. Returns the new fragment's path.
  */
-async function rewriteFragment(out: OutputFolder, shard: Shard, fragment: string | null): Promise<string> {
+async function rewriteFragment(out: OutputFolder, shard: Shard, partitions: readonly number[], fragment: string | null): Promise<string> {
   const s = shard.index;
-  const bytes = await readFile(out.path(changesPart(s)));
-  const pairs = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const change = new Map<number, number>();
-  for (let i = 0; i < pairs.length; i += 2) change.set(pairs[i]!, pairs[i + 1]!);
+  for (const p of partitions) {
+    const bytes = await readFile(out.path(changesPart(p, s)));
+    const pairs = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    for (let i = 0; i < pairs.length; i += 2) change.set(pairs[i]!, pairs[i + 1]!);
+  }
   const w = new ByteWriter(1 << 16);
   if (fragment === null) {
     const ids = rowBlockIds(await readFile(out.path(rowidsPart(s))), shard.rows);
@@ -158,6 +167,6 @@ async function rewriteFragment(out: OutputFolder, shard: Shard, fragment: string
   }
   const path = out.path(`ids-${s}.dict.part`);
   await writeFile(path, w.bytes());
-  await rm(out.path(changesPart(s)));
+  for (const p of partitions) await rm(out.path(changesPart(p, s)));
   return path;
 }

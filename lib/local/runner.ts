@@ -73,8 +73,8 @@ interface RunPlan {
   parquet: boolean;
   idIndex: IdIndexLayout;
   onProgress: RunOptions['onProgress'];
-  /** The worker of each shard, the same in every pass. */
-  homes: number[];
+  /** The worker of each shard, the same in every pass, when they keep their shards; else (undefined) each takes the next. */
+  homes: number[] | undefined;
   /** In worker threads: what a worker decodes once and keeps of its shards (see kept-shards.ts). */
   keep: { columns: string[]; maxBytes: number } | undefined;
 }
@@ -112,8 +112,9 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     pool = workers > 1 ? new WorkerPool(workers) : new InlineExecutor(requiredColumns(spec));
     const rows = layout.numRows;
     const groupRows = layout.rowGroups.map((g) => g.numRows);
-    const shards = opts.shardRows ? planShards(groupRows, opts.shardRows) : planWorkerShards(groupRows, workers);
+    const shards = opts.shardRows !== undefined ? planShards(groupRows, opts.shardRows) : planWorkerShards(groupRows, workers);
     const shardRows = opts.shardRows ?? Math.max(0, ...shards.map((s) => s.rows));
+    const keep = workers > 1 ? keepPlan(layout, spec, shards, workers) : undefined;
     // Worker threads share this process's working directory, so the user's own path works there too.
     const plan: RunPlan = {
       input: opts.input,
@@ -124,8 +125,8 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       parquet: opts.parquet ?? false,
       idIndex: idIndexLayout(rows, opts.idPartitionRows),
       onProgress: opts.onProgress,
-      homes: homesOf(shards, workers),
-      keep: workers > 1 ? keepPlan(layout, spec, shards, workers) : undefined,
+      keep,
+      homes: keep ? homesOf(shards, workers) : undefined,
     };
     const out = (folder = await OutputFolder.open(opts.outDir));
 

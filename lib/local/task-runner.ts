@@ -1,6 +1,6 @@
 /**
- * Runs one task of the local runner (statistics of a row range, or the embedding of a shard)
- * against a reader kept open across tasks of the same input. Both the worker threads and the
+ * Runs one task of the local runner (a shard's statistics or deviations, its embedding, or one
+ * partition of the id index) against a reader kept open across tasks of the same input. Both the worker threads and the
  * in-process executor call this, so a task gives the same bytes wherever it runs.
  */
 import { open, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-/** Worker thread entry of the local runner: runs stats and embed tasks on its own wasm instance. */
+/** Worker thread entry of the local runner: runs its statistics, embedding and id-partition tasks on its own wasm instance. */
 import { parentPort } from 'node:worker_threads';
 import type { Task, WorkerMessage } from './worker-protocol.ts';
 import { panicGuard } from '../parquet/panic-guard.ts';

@@ -36,7 +36,7 @@ export interface ReaderOptions {
    * Whether the page decoders (numeric-pages.ts, string-pages.ts) may read the columns they can
    * (default true). They beat parquet-wasm's first pass in a process, whose code is still being
    * compiled, but not its later ones: a reader whose process decodes the same columns again and
-   * again (a worker of the command) does better with the wasm decoder.
+   * again (a worker of the command that does not keep its shards) does better with the wasm decoder.
    */
   pageDecoders?: boolean;
 }

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.ts';
 import { assertParity } from '../helpers/npy-compare.ts';
@@ -23,6 +23,23 @@ describe('golden parity on the 5k fixture (5 row groups of 1,000)', () => {
     expect(parity.identical / parity.elements).toBeGreaterThanOrEqual(0.999);
     expect(readFileSync(mappingPath)).toEqual(readFileSync(join(REFERENCE, 'id_to_index.json')));
     expect(readdirSync(out).sort()).toEqual(['id_index.bin', 'id_to_index.json', 'manifest.json', 'spotify_vectors_14d.npy']);
+  });
+
+  it('gives the same outputs in workers with their default shards kept, ids repeated across shards and the index in 16 partitions', async () => {
+    const input = fixture('edge', 'tricky-ids.parquet');
+    const inline = await runLocal({ input, outDir: tmp(), workers: 1, idPartitionRows: 16 });
+    const pooled = await runLocal({ input, outDir: tmp(), workers: 2, idPartitionRows: 16 });
+    expect(pooled.workers).toBe(2);
+    expect(pooled.manifest.shards.count).toBeGreaterThan(1);
+    expect(pooled.manifest.outputs).toMatchObject({ repeatedIds: true });
+    expect(readFileSync(pooled.vectorsPath).equals(readFileSync(inline.vectorsPath))).toBe(true);
+    expect(readFileSync(pooled.mappingPath).equals(readFileSync(inline.mappingPath))).toBe(true);
+    expect(readdirSync(dirname(pooled.mappingPath)).sort()).toEqual([
+      'id_index.bin',
+      'id_to_index.json',
+      'manifest.json',
+      'spotify_vectors_14d.npy',
+    ]);
   });
 
   // The first run stays in-process, the others use two worker threads: where a task runs changes no byte.
