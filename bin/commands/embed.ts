@@ -21,7 +21,12 @@ export const command: Command = {
   options: {
     out: { type: 'string', short: 'o', value: 'DIR', description: 'Output folder; created if missing, filled only when the run succeeds' },
     spec: { type: 'string', value: 'FILE', default: 'the notebook’s 14 features', description: 'Feature spec JSON (see README)' },
-    'shard-rows': { type: 'string', value: 'N', default: 'rows ÷ workers, at most 1,048,576', description: 'Rows per embedding shard' },
+    'shard-rows': {
+      type: 'string',
+      value: 'N',
+      default: 'rows ÷ workers (or a row group), at most 1,048,576',
+      description: 'Rows per embedding shard',
+    },
     workers: {
       type: 'string',
       value: 'N',
