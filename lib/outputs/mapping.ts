@@ -98,10 +98,6 @@ export function writeMappingFragment(w: ByteWriter, ids: IdColumn, firstIndex: n
     return;
   }
   const { offsets, data } = ids;
-  if (n > 0 && needsNoEscape(data, offsets[0]!, offsets[n]!)) {
-    plainFragment(w, ids, firstIndex, leadingSeparator);
-    return;
-  }
   for (let i = 0; i < n; i++) {
     if (i > 0 || leadingSeparator) w.ascii(', ');
     writeKey(w, data, offsets[i]!, offsets[i + 1]!);
@@ -110,52 +106,6 @@ export function writeMappingFragment(w: ByteWriter, ids: IdColumn, firstIndex: n
     buf[w.length++] = 0x20;
     w.length = writeDigits(buf, w.length, firstIndex + i);
   }
-}
-
-/** True when `data[start..end)` is printable ASCII without `"` or `\\`: JSON strings of it need no escape. */
-function needsNoEscape(data: Uint8Array, start: number, end: number): boolean {
-  for (let j = start; j < end; j++) {
-    const b = data[j]!;
-    if (b < 0x20 || b >= 0x7f || b === 0x22 || b === 0x5c) return false;
-  }
-  return true;
-}
-
-/**
- * `writeMappingFragment` for ids that need no escape (every real track id): one reservation, the
- * bytes copied as they are, and the indices counted up in decimal digits rather than each
- * converted (rows are consecutive).
- */
-function plainFragment(w: ByteWriter, ids: PlainIds, firstIndex: number, leadingSeparator: boolean): void {
-  const { offsets, data } = ids;
-  const n = offsets.length - 1;
-  const last = String(firstIndex + n - 1);
-  // Per row at most ", " + two quotes + ": " + the last index's digits.
-  const buf = w.reserve(offsets[n]! - offsets[0]! + n * (6 + last.length));
-  const digits = new Uint8Array(last.length);
-  let width = writeDigits(digits, 0, firstIndex);
-  let p = w.length;
-  for (let i = 0; i < n; i++) {
-    if (i > 0 || leadingSeparator) {
-      buf[p++] = 0x2c;
-      buf[p++] = 0x20;
-    }
-    buf[p++] = 0x22;
-    for (let j = offsets[i]!, end = offsets[i + 1]!; j < end; j++) buf[p++] = data[j]!;
-    buf[p++] = 0x22;
-    buf[p++] = 0x3a;
-    buf[p++] = 0x20;
-    for (let k = 0; k < width; k++) buf[p++] = digits[k]!;
-    // The next index: add one, carrying; a carry out of the first digit makes it one digit wider.
-    let k = width - 1;
-    while (k >= 0 && digits[k] === 0x39) digits[k--] = 0x30;
-    if (k >= 0) digits[k]!++;
-    else if (i + 1 < n) {
-      digits[0] = 0x31;
-      digits.fill(0x30, 1, ++width);
-    }
-  }
-  w.length = p;
 }
 
 /**
