@@ -23,7 +23,7 @@ import { compileSpec } from '../embedding/kernel.ts';
 import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
 import { npyHeader } from '../outputs/npy.ts';
 import { ID_INDEX_FILE, idIndexLayout, type IdIndexLayout } from '../outputs/id-index.ts';
-import { keysPart, rowidsPart, writeLocalIdIndex, type ShardKeys } from './id-index-files.ts';
+import { keysPart, rowidsPart, writeLocalIdIndex, type PartitionResult, type PartitionTask, type ShardKeys } from './id-index-files.ts';
 import { buildManifest } from '../outputs/manifest.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { InlineExecutor, type Executor } from './executor.ts';
@@ -87,13 +87,19 @@ interface RunPlan {
  * some would decode the others three times, which parquet-wasm does faster than the page
  * decoders, so then nothing is kept and the run is as before (for 2 workers, past about 15M rows).
  */
-export function keepPlan(layout: ParquetLayout, spec: FeatureSpec, shards: readonly Shard[], workers: number): RunPlan['keep'] {
+export function keepPlan(
+  layout: ParquetLayout,
+  spec: FeatureSpec,
+  shards: readonly Shard[],
+  homes: readonly number[],
+  workers: number,
+): RunPlan['keep'] {
   const columns = requiredColumns(spec);
   const maxBytes = Math.floor(Math.min(2 ** 30, totalmem() / 4 / workers));
   const idBytes = layout.rowGroups.reduce((n, g) => n + (g.chunks.get(spec.id)?.uncompressed ?? 64 * g.numRows), 0);
   const perRow = 8 * (columns.length - 1) + 4 + idBytes / Math.max(1, layout.numRows);
   const share = new Array<number>(workers).fill(0);
-  homesOf(shards, workers).forEach((w, i) => (share[w]! += shards[i]!.rows));
+  homes.forEach((w, i) => (share[w]! += shards[i]!.rows));
   return Math.max(...share) * perRow <= maxBytes ? { columns, maxBytes } : undefined;
 }
 
@@ -114,7 +120,8 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const groupRows = layout.rowGroups.map((g) => g.numRows);
     const shards = opts.shardRows !== undefined ? planShards(groupRows, opts.shardRows) : planWorkerShards(groupRows, workers);
     const shardRows = opts.shardRows ?? Math.max(0, ...shards.map((s) => s.rows));
-    const keep = workers > 1 ? keepPlan(layout, spec, shards, workers) : undefined;
+    const homes = homesOf(shards, workers);
+    const keep = workers > 1 ? keepPlan(layout, spec, shards, homes, workers) : undefined;
     // Worker threads share this process's working directory, so the user's own path works there too.
     const plan: RunPlan = {
       input: opts.input,
@@ -126,7 +133,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       idIndex: idIndexLayout(rows, opts.idPartitionRows),
       onProgress: opts.onProgress,
       keep,
-      homes: keep ? homesOf(shards, workers) : undefined,
+      homes: keep ? homes : undefined,
     };
     const out = (folder = await OutputFolder.open(opts.outDir));
 
@@ -138,7 +145,6 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     const shardKeys = await embedPass(pool, plan, scaler, out);
     lap('embed', t);
     t = performance.now();
-    const executor = pool;
     const index = await writeLocalIdIndex(
       plan.shards,
       shardKeys,
@@ -146,11 +152,7 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
       rows,
       out,
       (s) => out.path(`ids-${s}.part`),
-      async (tasks) =>
-        (await executor.run(
-          tasks.map((task): Task => ({ kind: 'partition', ...task })),
-          () => {},
-        )) as Extract<TaskResult, { kind: 'partition' }>[],
+      partitionsIn(pool),
     );
     // The workers' part is done: their heaps go before the mapping and the Parquet write.
     await pool.close();
@@ -196,6 +198,17 @@ export async function runLocal(opts: RunOptions): Promise<RunResult> {
     await pool?.close();
     await folder?.discard();
   }
+}
+
+/** The id index's partitions as tasks of `pool` (side by side in the workers), their results in order. */
+function partitionsIn(pool: Executor): (tasks: PartitionTask[]) => Promise<PartitionResult[]> {
+  return async (tasks) => {
+    const results = await pool.run(
+      tasks.map((task): Task => ({ kind: 'partition', ...task })),
+      () => {},
+    );
+    return results as Extract<TaskResult, { kind: 'partition' }>[];
+  };
 }
 
 /**

@@ -197,11 +197,15 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     const s = idAt[e]!;
     const end = idAt[e + 1]!;
     view.setUint32(d + 16, end - s, true);
-    // A short id byte by byte: a subarray per row costs more than the copy (and its garbage).
-    if (end - s > 64) out.set(data.subarray(s, end), d + RECORD_HEAD);
-    else for (let j = s, o = d + RECORD_HEAD; j < end; j++, o++) out[o] = data[j]!;
+    copyId(data, s, end, out, d + RECORD_HEAD);
   }
   return { records: out, offsets };
+}
+
+/** `src[start..end)` (an id's bytes) into `dst` at `at`; a short id byte by byte: a subarray per record costs more than the copy (and its garbage). */
+function copyId(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+  if (end - start > 64) dst.set(src.subarray(start, end), at);
+  else for (let j = start, o = at; j < end; j++, o++) dst[o] = src[j]!;
 }
 
 /** The records of a run of records. */
@@ -319,11 +323,8 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
     view.setFloat64(w + 8, row[i]!, true);
     const idLen = len[i]!;
     view.setUint32(w + 16, idLen, true);
-    // A short id byte by byte: a subarray per record costs more than the copy (and its garbage).
-    const src = slices[slice[i]!]!;
     const from = at[i]! + RECORD_HEAD;
-    if (idLen > 64) bytes.set(src.subarray(from, from + idLen), w + RECORD_HEAD);
-    else for (let j = 0; j < idLen; j++) bytes[w + RECORD_HEAD + j] = src[from + j]!;
+    copyId(slices[slice[i]!]!, from, from + idLen, bytes, w + RECORD_HEAD);
     w += RECORD_HEAD + idLen;
   }
   while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);

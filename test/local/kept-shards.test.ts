@@ -5,7 +5,7 @@ import type { ParquetReader } from '../../lib/parquet/reader.ts';
 import type { RowRange } from '../../lib/parquet/row-range.ts';
 import { KeptShards } from '../../lib/local/kept-shards.ts';
 import { keepPlan } from '../../lib/local/runner.ts';
-import { planWorkerShards } from '../../lib/embedding/shard-plan.ts';
+import { homesOf, planWorkerShards } from '../../lib/embedding/shard-plan.ts';
 import { DEFAULT_SPEC, requiredColumns } from '../../lib/embedding/spec.ts';
 import type { ParquetLayout } from '../../lib/parquet/footer.ts';
 
@@ -101,10 +101,12 @@ describe('keepPlan', () => {
 
   it('keeps every column the embedding reads when the busiest worker’s shards fit, and nothing when they do not', () => {
     const small = layout(4, 1_000_000, 26);
-    const plan = keepPlan(small, DEFAULT_SPEC, planWorkerShards(Array(4).fill(1_000_000), 2), 2);
+    const shards = planWorkerShards(Array(4).fill(1_000_000), 2);
+    const plan = keepPlan(small, DEFAULT_SPEC, shards, homesOf(shards, 2), 2);
     expect(plan?.columns).toEqual(requiredColumns(DEFAULT_SPEC));
     expect(plan!.maxBytes).toBeGreaterThan(0);
     // 40M rows: 20M a worker, about 3 GB each, past the 1 GiB a worker kept at most.
-    expect(keepPlan(layout(40, 1_000_000, 26), DEFAULT_SPEC, planWorkerShards(Array(40).fill(1_000_000), 2), 2)).toBeUndefined();
+    const big = planWorkerShards(Array(40).fill(1_000_000), 2);
+    expect(keepPlan(layout(40, 1_000_000, 26), DEFAULT_SPEC, big, homesOf(big, 2), 2)).toBeUndefined();
   });
 });
