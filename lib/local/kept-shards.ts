@@ -34,15 +34,18 @@ export class KeptShards {
       const all = [...new Set([...columns, ...keep])];
       const kept: Kept = { segments, columns: new Set(all), batches: [], bytes: 0 };
       const batchBytes = byteCounter();
+      let fits = true;
       for await (const batch of reader.batches(segments, all, size)) {
-        if (kept.bytes >= 0) {
+        if (fits) {
           kept.bytes += batchBytes(batch);
-          if (this.held + kept.bytes <= maxBytes) kept.batches.push(batch);
-          else [kept.bytes, kept.batches] = [-1, []];
+          fits = this.held + kept.bytes <= maxBytes;
+          // Past the budget nothing of the shard is kept: its batches go as they are consumed.
+          if (fits) kept.batches.push(batch);
+          else kept.batches = [];
         }
         yield batch;
       }
-      if (kept.bytes < 0) return;
+      if (!fits) return;
       this.drop(index);
       this.kept.set(index, kept);
       this.held += kept.bytes;
