@@ -1,11 +1,13 @@
 /**
  * Decodes chosen columns of chosen row ranges of a Parquet file, from any ByteSource, into
- * apache-arrow RecordBatches: our footer parser plans the reads, RangeCache prefetches them,
- * parquet-wasm decodes from memory, and arrow-js-ffi copies the result out of wasm memory.
+ * apache-arrow RecordBatches: our footer parser plans the reads, RangeCache prefetches them, and
+ * the page decoders (numeric-pages.ts, string-pages.ts) decode what they can; parquet-wasm
+ * decodes the rest from memory (loaded only then), and arrow-js-ffi copies it out of wasm memory.
  */
-import * as pw from 'parquet-wasm';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { Float64, Precision, RecordBatch, Type, Utf8, makeData, tableFromIPC, type Data, type DataType } from 'apache-arrow';
+import { parquetWasm, type ParquetWasm } from './wasm.ts';
+import { arrowHint, FOOTER_TYPES } from './arrow-hint.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { Footer, ParquetLayout } from './footer.ts';
 import type { RowRange } from './row-range.ts';
@@ -58,22 +60,26 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
   const footer = decoderFooter(bytes);
   /** What the page decoder reads of this file, parsed from the footer when first needed (false: nothing). */
   let plan: NumericPlan | false | undefined;
-  // The schema checked once, here: a file of no row groups with this footer's schema.
-  const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
-  // The Arrow types the wasm decoder gives each column (the file's Arrow schema, if any, decides
-  // them): the page decoder reads only the columns where they are the plain numbers it makes.
-  let arrowTypes: Map<string, DataType> | null;
-  try {
-    arrowTypes = new Map(tableFromIPC(opened.schema().intoIPCStream()).schema.fields.map((f) => [f.name, f.type]));
-  } catch {
-    arrowTypes = null;
-  } finally {
-    opened.free();
+  // The Arrow types the wasm decoder gives each column: the page decoders read only the columns
+  // where they are the plain numbers and strings they make. Read from the footer where it can
+  // (arrow-hint.ts); else the decoder is asked, on a file of no row groups with this footer's
+  // schema, which also checks that schema once, here.
+  let arrowTypes = arrowHint(bytes, meta.columns);
+  if (arrowTypes === null) {
+    const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
+    try {
+      arrowTypes = new Map(tableFromIPC(opened.schema().intoIPCStream()).schema.fields.map((f) => [f.name, f.type]));
+    } catch {
+      arrowTypes = null;
+    } finally {
+      opened.free();
+    }
   }
 
   /** A decoder over a file of `groups` (the data bytes are the real file's; the footer holds only those row groups). */
-  async function openDecoder(site: DecodeSite, groups: readonly number[], rows: number): Promise<pw.ParquetFile> {
+  async function openDecoder(site: DecodeSite, groups: readonly number[], rows: number): Promise<ParquetWasm.ParquetFile> {
     const blob = cache.asBlob(meta.footer.start, runFooter(footer, groups, rows));
+    const pw = await parquetWasm();
     const file = await decoding(site, () => pw.ParquetFile.fromFile(blob as unknown as Blob));
     cache.rethrowMiss();
     return file;
@@ -244,9 +250,13 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     plan ??= numericPlan(bytes) ?? false;
     if (!plan) return null;
     const known = plan;
+    const types = arrowTypes;
     const wanted = columns.filter((c) => {
       const column = known.columns.get(c);
-      const agrees = column ? sameNumbers(column.physical, arrowTypes?.get(c)) : known.strings.has(c) && plainStrings(arrowTypes?.get(c));
+      const own = types === FOOTER_TYPES;
+      const agrees = column
+        ? own || sameNumbers(column.physical, types?.get(c))
+        : known.strings.has(c) && (own || plainStrings(types?.get(c)));
       return agrees && run.every((s) => known.chunks[s.rowGroup]?.has(c));
     });
     // A small part of a large row group (a shard of one huge group) is left to the wasm decoder,
@@ -309,6 +319,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     const groups = run.map((s) => s.rowGroup);
     const footerRows = groups.reduce((n, g) => n + meta.rowGroups[g]!.numRows, 0);
     const file = await openDecoder(site, groups, footerRows);
+    const pw = await parquetWasm();
     const rowsPerBatch = boundedBatch(run, columns, batchSize);
     // The footer's count against the pages': a file where they disagree is refused, not half-read.
     const expected = partial ? first.rows : footerRows;
@@ -334,7 +345,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
           const next = await decoding(site, () => reader.read());
           cache.rethrowMiss();
           if (next.done) break;
-          const batch = toArrow(next.value as pw.RecordBatch);
+          const batch = toArrow(pw, next.value as ParquetWasm.RecordBatch);
           timings.decodeMs += performance.now() - t;
           produced += batch.numRows;
           if (produced > expected) throw disagree();
@@ -430,7 +441,7 @@ function plainStrings(type: DataType | undefined): boolean {
 }
 
 /** Copies a wasm RecordBatch into JS memory as an apache-arrow RecordBatch and frees the wasm side. */
-function toArrow(batch: pw.RecordBatch): RecordBatch {
+function toArrow(pw: typeof ParquetWasm, batch: ParquetWasm.RecordBatch): RecordBatch {
   const ffi = batch.intoFFI();
   try {
     return parseRecordBatch(pw.wasmMemory().buffer, ffi.arrayAddr(), ffi.schemaAddr(), true);

@@ -77,7 +77,7 @@ async function embedAndWrite(store: JobStore, plan: JobPlan, at: number): Promis
   const keys = index && shardIds ? shardKeys(shardIds, shard.startRow, index.partBits) : null;
   const rowids = shardIds ? rowBlock(shardIds) : null;
   const idBytes = fragment.bytes();
-  const parquet = plan.parquet ? tableToParquet(new Table(rows)) : undefined;
+  const parquet = plan.parquet ? await tableToParquet(new Table(rows)) : undefined;
   const { readMs, decodeMs, bytesRead } = reader.timings;
   const t1 = performance.now();
   const parts = {
