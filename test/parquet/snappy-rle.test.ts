@@ -40,7 +40,107 @@ describe('snappy blocks', () => {
   it('refuses a block of another length than expected', () => {
     expect(() => snappyDecompress(bytes(4, 0x0c, 'abcd'), 5)).toThrow(SnappyError);
   });
+
+  // The fast paths (16 bytes moved at once) against a byte-by-byte decoder of the format, on
+  // random blocks of short literals and copies (overlapping, at every offset), and on damaged ones.
+  it('gives what a byte-by-byte decoder gives, on random blocks and on damaged ones', () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 300; round++) {
+      const block = randomBlock(rand, rand(4000));
+      const expected = referenceDecode(block);
+      expect(expected).not.toBeNull();
+      expect(text(snappyDecompress(block))).toBe(text(expected!));
+      expect(text(snappyDecompress(block, expected!.length, new Uint8Array(expected!.length + rand(40))))).toBe(text(expected!));
+      const damaged = block.slice(0, block.length - rand(3));
+      for (let k = rand(4); k > 0; k--) damaged[1 + rand(damaged.length - 1)] = rand(256);
+      const want = referenceDecode(damaged);
+      if (want === null) expect(() => snappyDecompress(damaged)).toThrow(SnappyError);
+      else expect(text(snappyDecompress(damaged))).toBe(text(want));
+    }
+  });
 });
+
+/** A valid block of random literals (1–70 bytes) and copies (1–64 bytes, offsets 1–40, any of the three copy tags) of about `target` bytes. */
+function randomBlock(rand: (n: number) => number, target: number): Uint8Array {
+  const tags: number[] = [];
+  let at = 0;
+  while (at < target) {
+    if (at === 0 || rand(3) === 0) {
+      const len = 1 + rand(rand(4) === 0 ? 70 : 16);
+      if (len <= 60) tags.push((len - 1) << 2);
+      else tags.push(60 << 2, len - 1);
+      for (let i = 0; i < len; i++) tags.push(rand(256));
+      at += len;
+      continue;
+    }
+    const offset = 1 + rand(Math.min(at, 40));
+    const kind = rand(3);
+    if (kind === 0) {
+      const len = 4 + rand(8);
+      tags.push(((offset >> 8) << 5) | ((len - 4) << 2) | 1, offset & 0xff);
+      at += len;
+    } else {
+      const len = 1 + rand(64);
+      tags.push(((len - 1) << 2) | (kind === 1 ? 2 : 3), offset & 0xff, offset >> 8);
+      if (kind === 2) tags.push(0, 0);
+      at += len;
+    }
+  }
+  const preamble: number[] = [];
+  for (let n = at; ; n >>>= 7) {
+    if (n < 0x80) {
+      preamble.push(n);
+      break;
+    }
+    preamble.push((n & 0x7f) | 0x80);
+  }
+  return Uint8Array.from([...preamble, ...tags]);
+}
+
+/** Snappy's format, decoded one byte at a time; null where the block is malformed. */
+function referenceDecode(block: Uint8Array): Uint8Array | null {
+  let pos = 0;
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= block.length || shift > 28) return null;
+    const b = block[pos++]!;
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  const out: number[] = [];
+  const byte = () => (pos < block.length ? block[pos++]! : -1);
+  while (pos < block.length) {
+    const tag = byte();
+    let len: number;
+    if ((tag & 3) === 0) {
+      len = (tag >> 2) + 1;
+      if (len > 60) {
+        let v = 0;
+        for (let i = 0; i < len - 60; i++) {
+          const b = byte();
+          if (b < 0) return null;
+          v += b * 2 ** (8 * i);
+        }
+        len = v + 1;
+      }
+      if (pos + len > block.length || out.length + len > length) return null;
+      for (let i = 0; i < len; i++) out.push(block[pos++]!);
+      continue;
+    }
+    const extra = [0, 1, 2, 4][tag & 3]!;
+    if (pos + extra > block.length) return null;
+    let offset = 0;
+    for (let i = 0; i < extra; i++) offset += block[pos++]! * 2 ** (8 * i);
+    if ((tag & 3) === 1) {
+      len = ((tag >> 2) & 7) + 4;
+      offset += (tag >> 5) << 8;
+    } else len = (tag >> 2) + 1;
+    if (offset === 0 || offset > out.length || out.length + len > length) return null;
+    for (let i = 0; i < len; i++) out.push(out[out.length - offset]!);
+  }
+  return out.length === length ? Uint8Array.from(out) : null;
+}
 
 /** `values` bit-packed `width` bits each, LSB first, as one bit-packed run (with its header). */
 function bitPacked(values: readonly number[], width: number): number[] {
