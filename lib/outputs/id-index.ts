@@ -93,6 +93,11 @@ export function hashOfId(id: Uint8Array): [number, number] {
  * costs the passes nothing.
  */
 export function sortByHash(lo: Uint32Array, hi: Uint32Array): Uint32Array {
+  return sortedByHash(lo, hi).order;
+}
+
+/** sortByHash's permutation, and the high words in its order (`hi[order[k]]`, read in sequence). */
+function sortedByHash(lo: Uint32Array, hi: Uint32Array): { order: Uint32Array; hi: Uint32Array } {
   const n = lo.length;
   const low = new Uint32Array(65537);
   const high = new Uint32Array(65537);
@@ -134,7 +139,7 @@ export function sortByHash(lo: Uint32Array, hi: Uint32Array): Uint32Array {
     } else if (e - s > 2) order.subarray(s, e).sort(byLo);
     s = e;
   }
-  return order;
+  return { order, hi: sorted };
 }
 
 /**
@@ -157,11 +162,11 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
   }
   const { offsets: idAt, data } = isDictIds(ids) ? ids.dictionary : ids;
   const codes = isDictIds(ids) ? ids.codes : null;
-  const order = sortByHash(lo, hi);
+  const { order, hi: sortedHi } = sortedByHash(lo, hi);
   // Where each row's record goes, in that order; then the records are written in row order, so
   // the id bytes are read in sequence (reading them in hash order missed the cache on every row:
-  // 60 % of this function's time).
-  const dest = new Float64Array(n);
+  // 60 % of this function's time). Plain ids' records fit u32 offsets but past 4 GiB.
+  const dest = !codes && RECORD_HEAD * n + data.length < 2 ** 32 ? new Uint32Array(n) : new Float64Array(n);
   const same = new Uint8Array(codes ? n : 0);
   const partitions = 2 ** partBits;
   const offsets = new Array<number>(partitions + 1).fill(0);
@@ -169,7 +174,7 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
   let p = 0;
   for (let k = 0; k < n; k++) {
     const i = order[k]!;
-    const part = partitionOf(hi[i]!, partBits);
+    const part = partitionOf(sortedHi[k]!, partBits);
     while (p < part) offsets[++p] = at;
     dest[i] = at;
     // A record repeats the previous one's id when both are the same dictionary entry.
