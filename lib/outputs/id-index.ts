@@ -189,6 +189,7 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
   while (p < partitions) offsets[++p] = at;
   const out = new Uint8Array(at);
   const view = new DataView(out.buffer);
+  const dataView = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let i = 0; i < n; i++) {
     const d = dest[i]!;
     view.setUint32(d, lo[i]!, true);
@@ -202,15 +203,25 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     const s = idAt[e]!;
     const end = idAt[e + 1]!;
     view.setUint32(d + 16, end - s, true);
-    copyId(data, s, end, out, d + RECORD_HEAD);
+    copyId(data, dataView, s, end, out, view, d + RECORD_HEAD);
   }
   return { records: out, offsets };
 }
 
-/** `src[start..end)` (an id's bytes) into `dst` at `at`; a short id byte by byte: a subarray per record costs more than the copy (and its garbage). */
-function copyId(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
-  if (end - start > 64) dst.set(src.subarray(start, end), at);
-  else for (let j = start, o = at; j < end; j++, o++) dst[o] = src[j]!;
+/**
+ * `src[start..end)` (an id's bytes) into `dst` at `at`, exactly (records around it may be
+ * written already): a short id 4 bytes at a time through the views, then byte by byte (a
+ * subarray per record costs more than the copy, and its garbage).
+ */
+function copyId(src: Uint8Array, from: DataView, start: number, end: number, dst: Uint8Array, to: DataView, at: number): void {
+  if (end - start > 64) {
+    dst.set(src.subarray(start, end), at);
+    return;
+  }
+  let j = start;
+  let o = at;
+  for (; j + 4 <= end; j += 4, o += 4) to.setUint32(o, from.getUint32(j, true), true);
+  for (; j < end; j++, o++) dst[o] = src[j]!;
 }
 
 /** The records of a run of records. */
@@ -316,6 +327,7 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
   const head = 4 * (buckets + 1);
   const bytes = new Uint8Array(head + body);
   const view = new DataView(bytes.buffer);
+  const sliceViews = slices.map((s) => new DataView(s.buffer, s.byteOffset, s.byteLength));
   let w = head;
   let bucket = 0;
   view.setUint32(0, head, true);
@@ -329,7 +341,7 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
     const idLen = len[i]!;
     view.setUint32(w + 16, idLen, true);
     const from = at[i]! + RECORD_HEAD;
-    copyId(slices[slice[i]!]!, from, from + idLen, bytes, w + RECORD_HEAD);
+    copyId(slices[slice[i]!]!, sliceViews[slice[i]!]!, from, from + idLen, bytes, view, w + RECORD_HEAD);
     w += RECORD_HEAD + idLen;
   }
   while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);
