@@ -1,10 +1,17 @@
 /** An append-only byte buffer that grows by doubling; `bytes()` is a view of what was written. */
 export class ByteWriter {
   private buf: Uint8Array;
+  private dataView: DataView;
   length = 0;
 
   constructor(initialCapacity = 1 << 16) {
     this.buf = new Uint8Array(Math.max(16, initialCapacity));
+    this.dataView = new DataView(this.buf.buffer);
+  }
+
+  /** A DataView of the buffer `reserve` last returned (for writing several bytes at once). */
+  get view(): DataView {
+    return this.dataView;
   }
 
   /** Makes room for `n` more bytes and returns the buffer to write them into at `length`. */
@@ -15,6 +22,7 @@ export class ByteWriter {
       const next = new Uint8Array(cap);
       next.set(this.buf.subarray(0, this.length));
       this.buf = next;
+      this.dataView = new DataView(next.buffer);
     }
     return this.buf;
   }

@@ -75,6 +75,22 @@ describe('id → row mapping', () => {
     }
   });
 
+  // The plain-ASCII fast path checks 4 bytes at once: every byte at every place in a word.
+  it('escapes every ASCII byte that needs it wherever it falls in an id, as Python does', () => {
+    const pythonKey = (s: string) =>
+      JSON.stringify(s)
+        // ensure_ascii: DEL and every non-ASCII char as \\uXXXX (JSON.stringify leaves them be).
+        .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const ids: string[] = [];
+    for (let b = 0; b < 0x80; b++)
+      for (let at = 0; at < 9; at++) ids.push('abcdefgh'.slice(0, at) + String.fromCharCode(b) + 'ijklmnop'.slice(at));
+    for (let at = 0; at < 9; at++) ids.push('abcdefgh'.slice(0, at) + 'é' + 'ijklmnop'.slice(at));
+    const w = new ByteWriter(4);
+    writeMappingFragment(w, idColumn(ids), 0, false);
+    const want = ids.map((id, i) => `${pythonKey(id)}: ${i}`).join(', ');
+    expect(Buffer.from(w.bytes()).toString('latin1')).toBe(want);
+  });
+
   it('hashes equal ids equally, so repeats across fragments are found', async () => {
     const a = hashIds(idColumn(['x', 'y', 'zz'])).sort();
     const b = hashIds(idColumn(['q', 'zz'])).sort();
