@@ -46,26 +46,36 @@ export function embedRows(
   outRow = 0,
 ): void {
   const dims = features.length;
-  features.forEach((f, d) => {
-    const x = columns[d]!;
-    let k = outRow * dims + d;
-    if (f.standardize && f.float32) {
-      // Each step rounds to float32; the float64 result of one operation on float32 values rounds to the float32 result.
-      const { mean, scale } = f;
-      const w = f.weight ?? 1;
-      for (let i = 0; i < rows; i++, k += dims) out[k] = Math.fround(Math.fround(x[i]! - mean) / scale) * w;
-    } else if (f.standardize) {
-      const { mean, scale, weight } = f;
-      if (weight === null) {
-        for (let i = 0; i < rows; i++, k += dims) out[k] = (x[i]! - mean) / scale;
-      } else {
-        for (let i = 0; i < rows; i++, k += dims) out[k] = Math.fround((x[i]! - mean) / scale) * weight;
-      }
-    } else if (f.weight === null) {
-      for (let i = 0; i < rows; i++, k += dims) out[k] = x[i]!;
+  // In tiles of rows whose output stays in cache while every feature writes its column of it
+  // (a 64Ki-row batch is 3.6 MB of output at 14 dimensions: one pass per feature over all of it
+  // went to memory 14 times).
+  for (let r0 = 0; r0 < rows; r0 += TILE_ROWS) {
+    const r1 = Math.min(rows, r0 + TILE_ROWS);
+    for (let d = 0; d < dims; d++) embedColumn(features[d]!, columns[d]!, r0, r1, out, (outRow + r0) * dims + d, dims);
+  }
+}
+
+/** Rows a tile of the kernel: 1,024 × 14 dimensions is 56 KiB of output. */
+const TILE_ROWS = 1024;
+
+/** Feature `f` of rows [r0, r1) of column `x` into `out` from `k`, every `dims` floats. */
+function embedColumn(f: CompiledFeature, x: Float64Array, r0: number, r1: number, out: Float32Array, k: number, dims: number): void {
+  if (f.standardize && f.float32) {
+    // Each step rounds to float32; the float64 result of one operation on float32 values rounds to the float32 result.
+    const { mean, scale } = f;
+    const w = f.weight ?? 1;
+    for (let i = r0; i < r1; i++, k += dims) out[k] = Math.fround(Math.fround(x[i]! - mean) / scale) * w;
+  } else if (f.standardize) {
+    const { mean, scale, weight } = f;
+    if (weight === null) {
+      for (let i = r0; i < r1; i++, k += dims) out[k] = (x[i]! - mean) / scale;
     } else {
-      const w = f.weight;
-      for (let i = 0; i < rows; i++, k += dims) out[k] = Math.fround(x[i]!) * w;
+      for (let i = r0; i < r1; i++, k += dims) out[k] = Math.fround((x[i]! - mean) / scale) * weight;
     }
-  });
+  } else if (f.weight === null) {
+    for (let i = r0; i < r1; i++, k += dims) out[k] = x[i]!;
+  } else {
+    const w = f.weight;
+    for (let i = r0; i < r1; i++, k += dims) out[k] = Math.fround(x[i]!) * w;
+  }
 }
