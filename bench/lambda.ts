@@ -20,6 +20,7 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Clie
 import { startMoto, s3ClientFor } from '../lib/emulators/moto.ts';
 import { DEFAULT_MAX_SHARD_ROWS } from '../lib/embedding/shard-plan.ts';
 import { jobIdFor, jobKeys } from '../lib/pipeline/keys.ts';
+import { getBytes } from '../lib/aws/s3-objects.ts';
 import { collect, median } from './measure.ts';
 import { sortedArraysRepeat } from '../lib/outputs/repeated-ids.ts';
 import { ROOT, benchFile, fmt } from './data.ts';
@@ -115,9 +116,14 @@ try {
       '| shard | start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | CPU (s) | peak RSS (MiB) |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
-    for (const parquet of [false, true]) {
-      // Another key for each: another job, planned with or without the Parquet part.
-      const shardKey = `incoming/tracks-${shardFileRows}${parquet ? '-parquet' : ''}.parquet`;
+    // The third: a plan without the id index (as plans were before it, and as the shard still
+    // reads them), so the shard writes sorted hashes instead of its id keys and row block: the
+    // work of the issue-24 baseline (c9ea57e), for a like-for-like comparison with it.
+    for (const variant of ['default', 'with Parquet part', 'without the id index (older plan)'] as const) {
+      const parquet = variant === 'with Parquet part';
+      // Another key for each: another job.
+      const tag = { default: '', 'with Parquet part': '-parquet', 'without the id index (older plan)': '-noindex' }[variant];
+      const shardKey = `incoming/tracks-${shardFileRows}${tag}.parquet`;
       const shardEtag = await upload(s3, shardKey, benchFile(shardFileRows));
       process.stderr.write(`embed: planning ${shardKey}\n`);
       await runStep(moto.endpoint, [
@@ -130,6 +136,12 @@ try {
         ...(parquet ? ['parquet'] : []),
       ]);
       const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
+      if (variant === 'without the id index (older plan)') {
+        const planKey = jobKeys(jobId).plan;
+        const plan = JSON.parse(Buffer.from(await getBytes(s3, BUCKET, planKey)).toString('utf8')) as Record<string, unknown>;
+        delete plan.idIndex;
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: planKey, Body: JSON.stringify(plan) }));
+      }
       process.stderr.write(`embed: shard 0 of ${shardKey}\n`);
       // Each run embeds: the shard record of the run before would make it skip the shard.
       const e = await repeat(moto.endpoint, async () => {
@@ -137,7 +149,7 @@ try {
         return ['embed', BUCKET, jobId, '0'];
       });
       lines.push(
-        `| ${parquet ? 'with Parquet part' : 'default'} | ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.cpu)} | ${fmt(e.rss, 0)} |`,
+        `| ${variant} | ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.cpu)} | ${fmt(e.rss, 0)} |`,
       );
     }
     lines.push(
