@@ -154,8 +154,8 @@ try {
     }
     lines.push(
       '',
-      'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: parquet-wasm to Arrow;',
-      'embed: the kernel, mapping fragment and id hashes (and the Parquet part); write: the shard objects and the shard record;',
+      'start-up: Node and the bundle loaded, before the step; read: ranged GETs of the column chunks; decode: the page decoders (or parquet-wasm) to typed arrays;',
+      'embed: the kernel, mapping fragment and id keys or hashes (and the Parquet part); write: the shard objects and the shard record;',
       'CPU: user + system of the whole step process, start-up included (process.cpuUsage).',
     );
   }
