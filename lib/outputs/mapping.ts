@@ -33,8 +33,7 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
  * checked for a byte that needs escaping, with no allocation; other ids go through the escaper.
  */
 function writeKey(w: ByteWriter, data: Uint8Array, ids: DataView, start: number, end: number): void {
-  // 4 bytes of slack: the last word may be written whole.
-  const buf = w.reserve(end - start + 6);
+  const buf = w.reserve(end - start + 2);
   const view = w.view;
   const begin = w.length;
   let p = begin;

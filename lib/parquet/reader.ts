@@ -44,9 +44,10 @@ export interface ReaderOptions {
 }
 
 /**
- * Reads and checks the footer, then opens the decoder on it; bad files fail here with a clear
- * error. Given the footer as read (loadFooter), nothing is read again; given only its layout (a
- * worker's task), its bytes are.
+ * Reads and checks the footer (a bad one fails here with a clear error), and learns the columns'
+ * Arrow types: from the footer (arrow-hint.ts), or, where only the wasm decoder can say, by
+ * opening it on the footer, which also gives its refusal. Given the footer as read (loadFooter),
+ * nothing is read again; given only its layout (a worker's task), its bytes are.
  */
 export async function openParquet(source: ByteSource, known?: Footer | ParquetLayout, options: ReaderOptions = {}): Promise<ParquetReader> {
   const { layout: meta, bytes } =

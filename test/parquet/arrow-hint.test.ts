@@ -1,4 +1,5 @@
-import { openAsBlob, readdirSync } from 'node:fs';
+import { openAsBlob, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as pw from 'parquet-wasm';
 import { tableFromIPC } from 'apache-arrow';
@@ -7,7 +8,9 @@ import { loadFooter } from '../../lib/parquet/footer.ts';
 import { numericPlan } from '../../lib/parquet/numeric-pages.ts';
 import { encodeList, encodeStruct, LIST_TYPE, STRUCT_TYPE, structFields } from '../../lib/parquet/thrift-compact.ts';
 import { openFileSource } from '../../lib/io/file-source.ts';
-import { fixture } from '../helpers/tmp.ts';
+import { fixture, useTmp } from '../helpers/tmp.ts';
+import { openParquet } from '../../lib/parquet/reader.ts';
+import { InvalidInputError } from '../../lib/errors.ts';
 
 const files = ['writers', 'edge', 'adversarial'].flatMap((group) =>
   readdirSync(fixture(group))
@@ -36,9 +39,9 @@ async function wasmTypes(path: string): Promise<Map<string, string>> {
 }
 
 /** The footer with its key-value metadata replaced by `entries` (none: the field left out). */
-function withMetadata(footer: Uint8Array, entries: [string, string][]): Uint8Array {
-  const binary = (s: string) => {
-    const bytes = new TextEncoder().encode(s);
+function withMetadata(footer: Uint8Array, entries: [string | Uint8Array, string][]): Uint8Array {
+  const binary = (s: string | Uint8Array) => {
+    const bytes = typeof s === 'string' ? new TextEncoder().encode(s) : s;
     const len: number[] = [];
     for (let n = bytes.length; ; n >>>= 7) {
       if (n < 0x80) {
@@ -68,7 +71,24 @@ function withMetadata(footer: Uint8Array, entries: [string, string][]): Uint8Arr
   return out;
 }
 
+/** The footer's ARROW:schema value (base64 text). */
+function arrowSchemaOf(footer: Uint8Array): string {
+  const text = Buffer.from(footer).toString('latin1');
+  const at = text.indexOf('ARROW:schema');
+  // The value follows its key: a varint length, then the text.
+  let p = at + 'ARROW:schema'.length + 1;
+  let len = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = footer[p++]!;
+    len |= (b & 0x7f) << shift;
+    if (b < 0x80) break;
+  }
+  return text.slice(p, p + len);
+}
+
 describe('arrowHint: the Arrow types of the columns without the wasm decoder', () => {
+  const tmp = useTmp();
+
   it.each(files)('%s: the wasm decoder’s types, for every column the page decoders may read', async (name) => {
     const path = fixture(name);
     const { layout, bytes } = await footerOf(path);
@@ -105,8 +125,40 @@ describe('arrowHint: the Arrow types of the columns without the wasm decoder', (
     expect(arrowHint(withMetadata(bytes, []), layout.columns)).toBe(FOOTER_TYPES);
     expect(arrowHint(withMetadata(bytes, [['pandas', '{}']]), layout.columns)).toBe(FOOTER_TYPES);
     expect(arrowHint(withMetadata(bytes, [['ARROW:schema', 'not base64 of a schema']]), layout.columns)).toBeNull();
+    // What arrow-rs refuses in a footer is left to it: base64 other than strict and padded, a
+    // schema without its continuation marker, metadata that is not UTF-8.
+    const schema = arrowSchemaOf(bytes);
+    const stripped = Buffer.from(schema, 'base64');
+    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema]]), layout.columns)).toBeInstanceOf(Map);
+    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', `${schema.slice(0, 8)}\n${schema.slice(8)}`]]), layout.columns)).toBeNull();
+    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema.replace(/=+$/, '')]]), layout.columns)).toBe(
+      schema.endsWith('=') ? null : arrowHint(bytes, layout.columns),
+    );
+    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', stripped.subarray(4).toString('base64')]]), layout.columns)).toBeNull();
+    expect(arrowHint(withMetadata(bytes, [[Uint8Array.of(0x66, 0xff), 'x']]), layout.columns)).toBeNull();
     // One column fewer than the file has: arrow-rs pairs them by position.
     expect(arrowHint(bytes, layout.columns.slice(1))).toBeNull();
     expect(arrowHint(Uint8Array.of(0x19, 0xff, 0xff, 0, 0, 0, 0, 0x50, 0x41, 0x52, 0x31), layout.columns)).toBeNull();
+  });
+
+  it('refuses a file whose footer arrow-rs refuses, whichever decoder reads its columns', async () => {
+    const path = fixture('writers/pyarrow-snappy.parquet');
+    const { layout, bytes } = await footerOf(path);
+    const damaged = withMetadata(bytes, [[Uint8Array.of(0x66, 0xff), 'x']]);
+    const file = join(tmp(), 'bad-metadata.parquet');
+    writeFileSync(file, Buffer.concat([readFileSync(path).subarray(0, layout.footer.start), damaged]));
+    for (const pageDecoders of [true, false]) {
+      const source = await openFileSource(file);
+      try {
+        const read = async () => {
+          const reader = await openParquet(source, undefined, { pageDecoders });
+          const all = reader.layout.rowGroups.map((g, i) => ({ rowGroup: i, offset: 0, rows: g.numRows }));
+          for await (const batch of reader.batches(all, ['danceability', 'id'], 1000)) void batch;
+        };
+        await expect(read()).rejects.toThrow(InvalidInputError);
+      } finally {
+        await source.close();
+      }
+    }
   });
 });
