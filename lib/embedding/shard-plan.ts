@@ -58,6 +58,13 @@ export function homesOf(shards: readonly Shard[], workers: number): number[] {
   return shards.map((s) => Math.min(workers - 1, Math.floor((workers * (s.startRow + s.rows / 2)) / Math.max(1, rows))));
 }
 
+/** The rows of the busiest worker when shard i runs on worker `homes[i]`. */
+export function busiestRows(shards: readonly Shard[], homes: readonly number[], workers: number): number {
+  const load = new Array<number>(workers).fill(0);
+  homes.forEach((w, i) => (load[w]! += shards[i]!.rows));
+  return Math.max(...load);
+}
+
 /**
  * Shards for `workers` workers that each keep their shards (homesOf): of at most `maxRows` rows,
  * the plan whose busiest worker has the fewest rows, then the one of fewest shards. Besides an
@@ -71,9 +78,7 @@ export function planWorkerShards(rowGroupRows: readonly number[], workers: numbe
   let best: { shards: Shard[]; load: number } | null = null;
   for (const size of sizes) {
     const shards = planShards(rowGroupRows, size);
-    const load = new Array<number>(workers).fill(0);
-    homesOf(shards, workers).forEach((w, i) => (load[w]! += shards[i]!.rows));
-    const busiest = Math.max(...load);
+    const busiest = busiestRows(shards, homesOf(shards, workers), workers);
     if (!best || busiest < best.load || (busiest === best.load && shards.length < best.shards.length)) best = { shards, load: busiest };
   }
   return best!.shards;

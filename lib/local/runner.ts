@@ -17,7 +17,7 @@ import { DEFAULT_SPEC, requiredColumns, standardizedColumns, vectorsFileName } f
 import { openFileSource } from '../io/file-source.ts';
 import { readFooter } from '../parquet/footer.ts';
 import { checkSchema } from '../embedding/schema-check.ts';
-import { homesOf, planShards, planWorkerShards } from '../embedding/shard-plan.ts';
+import { busiestRows, homesOf, planShards, planWorkerShards } from '../embedding/shard-plan.ts';
 import { fitScaler, fittedMeans, mergeAll, mergeDeviations, type Deviations } from '../embedding/stats.ts';
 import { compileSpec } from '../embedding/kernel.ts';
 import { matrixDtypes, sumChunks } from '../embedding/dtypes.ts';
@@ -98,9 +98,7 @@ export function keepPlan(
   const maxBytes = Math.floor(Math.min(2 ** 30, totalmem() / 4 / workers));
   const idBytes = layout.rowGroups.reduce((n, g) => n + (g.chunks.get(spec.id)?.uncompressed ?? 64 * g.numRows), 0);
   const perRow = 8 * (columns.length - 1) + 4 + idBytes / Math.max(1, layout.numRows);
-  const share = new Array<number>(workers).fill(0);
-  homes.forEach((w, i) => (share[w]! += shards[i]!.rows));
-  return Math.max(...share) * perRow <= maxBytes ? { columns, maxBytes } : undefined;
+  return busiestRows(shards, homes, workers) * perRow <= maxBytes ? { columns, maxBytes } : undefined;
 }
 
 /** Runs the job; on any failure nothing is left in `outDir` but what was there before. */
