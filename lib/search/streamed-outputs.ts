@@ -47,7 +47,7 @@ interface StreamOptions {
 export async function openStreamedOutputs(files: OutputFiles, opts: StreamOptions = {}): Promise<StreamedOutputs> {
   return pinned(async () => {
     const head = await readFolderManifest(files, opts);
-    if (head.manifest.outputs.idIndex === undefined || !files.source)
+    if (!streamable(files, head))
       throw new OutputTooLargeError(
         `${files.where}: too large to load, and it has no id index to search it as it is read (an older output: publish it again)`,
       );
@@ -65,11 +65,16 @@ export async function openForOneQuery(
   const files = typeof from === 'string' ? folderFiles(from) : from;
   const streamed = await pinned(async () => {
     const head = await readFolderManifest(files);
-    return head.manifest.outputs.idIndex === undefined || !files.source ? null : openWith(files, head, {});
+    return streamable(files, head) ? openWith(files, head, {}) : null;
   });
   if (streamed) return { outputs: streamed, search: streamedSearch(streamed) };
   const held = await openOutputs(files);
   return { outputs: held, search: heldSearch(held) };
+}
+
+/** Whether the folder can be searched as it is read: it has an id index, and its files can be read in ranges. */
+function streamable(files: OutputFiles, head: FolderManifest): boolean {
+  return head.manifest.outputs.idIndex !== undefined && files.source !== undefined;
 }
 
 /** The vectors' layout and the id lookup of a folder whose manifest `head` has been read and names an id index. */
