@@ -131,9 +131,9 @@ describe('arrowHint: the Arrow types of the columns without the wasm decoder', (
     const stripped = Buffer.from(schema, 'base64');
     expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema]]), layout.columns)).toBeInstanceOf(Map);
     expect(arrowHint(withMetadata(bytes, [['ARROW:schema', `${schema.slice(0, 8)}\n${schema.slice(8)}`]]), layout.columns)).toBeNull();
-    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema.replace(/=+$/, '')]]), layout.columns)).toBe(
-      schema.endsWith('=') ? null : arrowHint(bytes, layout.columns),
-    );
+    // pyarrow pads this schema: unpadded, arrow-rs's decoder refuses it.
+    expect(schema).toMatch(/=$/);
+    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema.replace(/=+$/, '')]]), layout.columns)).toBeNull();
     expect(arrowHint(withMetadata(bytes, [['ARROW:schema', stripped.subarray(4).toString('base64')]]), layout.columns)).toBeNull();
     expect(arrowHint(withMetadata(bytes, [[Uint8Array.of(0x66, 0xff), 'x']]), layout.columns)).toBeNull();
     // One column fewer than the file has: arrow-rs pairs them by position.
