@@ -111,7 +111,7 @@ try {
     const shardRows = Math.min(DEFAULT_MAX_SHARD_ROWS, shardFileRows);
     lines.push(
       '',
-      `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of tracks-${shardFileRows}.parquet), without and with the Parquet part (parquetOutput):`,
+      `**Embed one shard** (${shardRows.toLocaleString('en-US')} rows, one row group, of tracks-${shardFileRows}.parquet): by default, with the Parquet part (parquetOutput), and from a plan without the id index:`,
       '',
       '| shard | start-up (s) | read (s) | decode (s) | embed (s) | write (s) | step (s) | rows/s | CPU (s) | peak RSS (MiB) |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -119,10 +119,13 @@ try {
     // The third: a plan without the id index (as plans were before it, and as the shard still
     // reads them), so the shard writes sorted hashes instead of its id keys and row block: the
     // work of the issue-24 baseline (c9ea57e), for a like-for-like comparison with it.
-    for (const variant of ['default', 'with Parquet part', 'without the id index (older plan)'] as const) {
-      const parquet = variant === 'with Parquet part';
+    const variants = [
+      { name: 'default', tag: '', parquet: false, idIndex: true },
+      { name: 'with Parquet part', tag: '-parquet', parquet: true, idIndex: true },
+      { name: 'without the id index (older plan)', tag: '-noindex', parquet: false, idIndex: false },
+    ];
+    for (const { name, tag, parquet, idIndex } of variants) {
       // Another key for each: another job.
-      const tag = { default: '', 'with Parquet part': '-parquet', 'without the id index (older plan)': '-noindex' }[variant];
       const shardKey = `incoming/tracks-${shardFileRows}${tag}.parquet`;
       const shardEtag = await upload(s3, shardKey, benchFile(shardFileRows));
       process.stderr.write(`embed: planning ${shardKey}\n`);
@@ -136,7 +139,7 @@ try {
         ...(parquet ? ['parquet'] : []),
       ]);
       const jobId = jobIdFor(BUCKET, shardKey, shardEtag);
-      if (variant === 'without the id index (older plan)') {
+      if (!idIndex) {
         const planKey = jobKeys(jobId).plan;
         const plan = JSON.parse(Buffer.from(await getBytes(s3, BUCKET, planKey)).toString('utf8')) as Record<string, unknown>;
         delete plan.idIndex;
@@ -149,7 +152,7 @@ try {
         return ['embed', BUCKET, jobId, '0'];
       });
       lines.push(
-        `| ${variant} | ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.cpu)} | ${fmt(e.rss, 0)} |`,
+        `| ${name} | ${fmt(e.init)} | ${fmt(e.t('read'))} | ${fmt(e.t('decode'))} | ${fmt(e.t('embed'))} | ${fmt(e.t('write'))} | ${fmt(e.wall)} | ${fmt(shardRows / e.wall, 0)} | ${fmt(e.cpu)} | ${fmt(e.rss, 0)} |`,
       );
     }
     lines.push(
