@@ -3,6 +3,7 @@
  * decoder: bad input (empty, not Parquet, truncated, corrupt) becomes a clear InvalidInputError,
  * and we learn each column chunk's byte range so reads can be planned and prefetched.
  */
+import { isUtf8 } from 'node:buffer';
 import type { ByteSource } from '../io/byte-source.ts';
 import { InvalidInputError } from '../errors.ts';
 import {
@@ -61,6 +62,13 @@ export interface ParquetLayout {
   rowGroups: RowGroup[];
   /** Byte range of the footer (metadata + length + magic), which the decoder reads first. */
   footer: { start: number; end: number };
+  /** The writer's Arrow schema (its `ARROW:schema` metadata, base64), when it wrote one (arrow-hint.ts reads it). */
+  arrowSchema?: string;
+  /**
+   * Set when the footer holds what arrow-rs may refuse and only the wasm decoder can judge: a
+   * name, `created_by` or metadata key or value that is not UTF-8, or key-value metadata of another shape.
+   */
+  unsureText?: true;
 }
 
 const INITIAL_TAIL = 64 * 1024;
@@ -173,8 +181,8 @@ export function runFooter(footer: DecoderFooter, groups: readonly number[], rows
 }
 
 /**
- * The fields of FileMetaData we read (parquet.thrift's ids): the schema, num_rows, created_by, and
- * per row group its rows and each chunk's path, location, sizes and null count.
+ * The fields of FileMetaData we read (parquet.thrift's ids): the schema, num_rows, the key-value
+ * metadata, created_by, and per row group its rows and each chunk's path, location, sizes and null count.
  */
 const FOOTER_FIELDS: Pick = {
   2: true,
@@ -183,6 +191,7 @@ const FOOTER_FIELDS: Pick = {
     1: { 1: true, 3: { 3: true, 6: true, 7: true, 9: true, 11: true, 12: { 3: true } } },
     3: true,
   },
+  5: { 1: true, 2: true },
   6: true,
 };
 
@@ -250,6 +259,11 @@ function decodeFileMetaData(fmd: ThriftStruct, fileSize: number, footerLen: numb
 
   const sum = rowGroups.reduce((n, g) => n + g.numRows, 0);
   if (sum !== numRows) throw new FooterShapeError(`row groups hold ${sum} rows but the file declares ${numRows}`);
+  const metadata = keyValues(fmd.get(5));
+  const arrowSchema = metadata?.get(ARROW_SCHEMA_KEY);
+  const names = schema.map((el) => (kindOf(el) === 'struct' ? (el as ThriftStruct).get(4) : undefined));
+  const unsure =
+    metadata === null || ![...names, ...(createdByBytes ? [createdByBytes] : [])].every((b) => b instanceof Uint8Array && isUtf8(b));
   return {
     fileSize,
     numRows,
@@ -257,7 +271,27 @@ function decodeFileMetaData(fmd: ThriftStruct, fileSize: number, footerLen: numb
     columns,
     rowGroups,
     footer: { start: fileSize - footerLen, end: fileSize },
+    ...(arrowSchema !== undefined && { arrowSchema }),
+    ...(unsure && { unsureText: true as const }),
   };
+}
+
+const ARROW_SCHEMA_KEY = 'ARROW:schema';
+
+/** Key-value metadata (FileMetaData 5) by key (the last of a key wins, as in arrow-rs); null where it is not UTF-8 text of the expected shape. */
+function keyValues(kv: ThriftValue | undefined): Map<string, string> | null {
+  const out = new Map<string, string>();
+  if (kv === undefined) return out;
+  if (!Array.isArray(kv)) return null;
+  for (const entry of kv) {
+    if (!(entry instanceof Map)) return null;
+    const key = entry.get(1);
+    const value = entry.get(2);
+    if (!(key instanceof Uint8Array) || !isUtf8(key) || (value !== undefined && !(value instanceof Uint8Array && isUtf8(value))))
+      return null;
+    out.set(utf8.decode(key), value === undefined ? '' : utf8.decode(value));
+  }
+  return out;
 }
 
 /** Walks the depth-first schema list and returns the root's direct children. */

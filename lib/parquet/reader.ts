@@ -65,7 +65,7 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
   // where they are the plain numbers and strings they make. Read from the footer where it can
   // (arrow-hint.ts); else the decoder is asked, on a file of no row groups with this footer's
   // schema, which also checks that schema once, here.
-  let arrowTypes = arrowHint(bytes, meta.columns);
+  let arrowTypes = arrowHint(meta);
   if (arrowTypes === null) {
     const opened = await openDecoder({ file: source.name, where: 'footer', columns: [] }, [], 0);
     try {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as pw from 'parquet-wasm';
 import { tableFromIPC } from 'apache-arrow';
 import { arrowHint, FOOTER_TYPES } from '../../lib/parquet/arrow-hint.ts';
-import { loadFooter } from '../../lib/parquet/footer.ts';
+import { loadFooter, type ParquetLayout } from '../../lib/parquet/footer.ts';
 import { numericPlan } from '../../lib/parquet/numeric-pages.ts';
 import { encodeList, encodeStruct, LIST_TYPE, STRUCT_TYPE, structFields } from '../../lib/parquet/thrift-compact.ts';
 import { openFileSource } from '../../lib/io/file-source.ts';
@@ -71,19 +71,11 @@ function withMetadata(footer: Uint8Array, entries: [string | Uint8Array, string]
   return out;
 }
 
-/** The footer's ARROW:schema value (base64 text). */
-function arrowSchemaOf(footer: Uint8Array): string {
-  const text = Buffer.from(footer).toString('latin1');
-  const at = text.indexOf('ARROW:schema');
-  // The value follows its key: a varint length, then the text.
-  let p = at + 'ARROW:schema'.length + 1;
-  let len = 0;
-  for (let shift = 0; ; shift += 7) {
-    const b = footer[p++]!;
-    len |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-  }
-  return text.slice(p, p + len);
+/** The layout of the file at `path` with its footer replaced by `footer` (its data, and so its chunks' offsets, as they are). */
+async function layoutWithFooter(path: string, footer: Uint8Array): Promise<ParquetLayout> {
+  const { layout } = await footerOf(path);
+  const bytes = Buffer.concat([readFileSync(path).subarray(0, layout.footer.start), footer]);
+  return (await loadFooter({ name: path, size: bytes.length, read: async (at, n) => bytes.subarray(at, at + n) })).layout;
 }
 
 describe('arrowHint: the Arrow types of the columns without the wasm decoder', () => {
@@ -92,7 +84,7 @@ describe('arrowHint: the Arrow types of the columns without the wasm decoder', (
   it.each(files)('%s: the wasm decoder’s types, for every column the page decoders may read', async (name) => {
     const path = fixture(name);
     const { layout, bytes } = await footerOf(path);
-    const hint = arrowHint(bytes, layout.columns);
+    const hint = arrowHint(layout);
     const wasm = await wasmTypes(path);
     const plan = numericPlan(bytes);
     expect(hint).not.toBeNull();
@@ -112,33 +104,36 @@ describe('arrowHint: the Arrow types of the columns without the wasm decoder', (
   it('covers writers with an Arrow schema and writers without one', async () => {
     const kinds = await Promise.all(
       files.map(async (name) => {
-        const { layout, bytes } = await footerOf(fixture(name));
-        return arrowHint(bytes, layout.columns) === FOOTER_TYPES ? 'footer' : 'schema';
+        const { layout } = await footerOf(fixture(name));
+        return arrowHint(layout) === FOOTER_TYPES ? 'footer' : 'schema';
       }),
     );
     expect(new Set(kinds)).toEqual(new Set(['footer', 'schema']));
   });
 
   it('leaves it to the wasm decoder when the Arrow schema cannot be read or does not match the columns', async () => {
-    const { layout, bytes } = await footerOf(fixture('writers/pyarrow-snappy.parquet'));
-    expect(arrowHint(bytes, layout.columns)).toBeInstanceOf(Map);
-    expect(arrowHint(withMetadata(bytes, []), layout.columns)).toBe(FOOTER_TYPES);
-    expect(arrowHint(withMetadata(bytes, [['pandas', '{}']]), layout.columns)).toBe(FOOTER_TYPES);
-    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', 'not base64 of a schema']]), layout.columns)).toBeNull();
+    const path = fixture('writers/pyarrow-snappy.parquet');
+    const { layout, bytes } = await footerOf(path);
+    /** arrowHint of the fixture with its key-value metadata replaced by `entries`. */
+    const hintWith = async (entries: [string | Uint8Array, string][]) =>
+      arrowHint(await layoutWithFooter(path, withMetadata(bytes, entries)));
+    expect(arrowHint(layout)).toBeInstanceOf(Map);
+    expect(await hintWith([])).toBe(FOOTER_TYPES);
+    expect(await hintWith([['pandas', '{}']])).toBe(FOOTER_TYPES);
+    expect(await hintWith([['ARROW:schema', 'not base64 of a schema']])).toBeNull();
     // What arrow-rs refuses in a footer is left to it: base64 other than strict and padded, a
     // schema without its continuation marker, metadata that is not UTF-8.
-    const schema = arrowSchemaOf(bytes);
+    const schema = layout.arrowSchema!;
     const stripped = Buffer.from(schema, 'base64');
-    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema]]), layout.columns)).toBeInstanceOf(Map);
-    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', `${schema.slice(0, 8)}\n${schema.slice(8)}`]]), layout.columns)).toBeNull();
+    expect(await hintWith([['ARROW:schema', schema]])).toBeInstanceOf(Map);
+    expect(await hintWith([['ARROW:schema', `${schema.slice(0, 8)}\n${schema.slice(8)}`]])).toBeNull();
     // pyarrow pads this schema: unpadded, arrow-rs's decoder refuses it.
     expect(schema).toMatch(/=$/);
-    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', schema.replace(/=+$/, '')]]), layout.columns)).toBeNull();
-    expect(arrowHint(withMetadata(bytes, [['ARROW:schema', stripped.subarray(4).toString('base64')]]), layout.columns)).toBeNull();
-    expect(arrowHint(withMetadata(bytes, [[Uint8Array.of(0x66, 0xff), 'x']]), layout.columns)).toBeNull();
+    expect(await hintWith([['ARROW:schema', schema.replace(/=+$/, '')]])).toBeNull();
+    expect(await hintWith([['ARROW:schema', stripped.subarray(4).toString('base64')]])).toBeNull();
+    expect(await hintWith([[Uint8Array.of(0x66, 0xff), 'x']])).toBeNull();
     // One column fewer than the file has: arrow-rs pairs them by position.
-    expect(arrowHint(bytes, layout.columns.slice(1))).toBeNull();
-    expect(arrowHint(Uint8Array.of(0x19, 0xff, 0xff, 0, 0, 0, 0, 0x50, 0x41, 0x52, 0x31), layout.columns)).toBeNull();
+    expect(arrowHint({ ...layout, columns: layout.columns.slice(1) })).toBeNull();
   });
 
   it('refuses a file whose footer arrow-rs refuses, whichever decoder reads its columns', async () => {
