@@ -117,7 +117,8 @@ export async function embedShard(
   const scratch = new Map<string, Float64Array>();
   let rowInShard = 0;
   let idBytesHeld = 0;
-  for await (const batch of reader.batches(shard.segments, names, EMBED_BATCH_ROWS)) {
+  // Each batch's numbers are embedded before the next is asked for: the reader may reuse their memory.
+  for await (const batch of reader.batches(shard.segments, names, EMBED_BATCH_ROWS, { transient: true })) {
     const n = batch.numRows;
     const values = new Map<string, Float64Array>();
     for (const f of features) {

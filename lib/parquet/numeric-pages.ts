@@ -14,10 +14,14 @@ import {
   ENC_RLE,
   ENC_RLE_DICTIONARY,
   grown,
+  nextPage,
   num,
+  pageError,
+  pageEvents,
   walkPages,
   type DataPage,
   type PageChunk,
+  type PageEvent,
 } from './pages.ts';
 
 export { PageDecodeError } from './rle-hybrid.ts';
@@ -169,6 +173,68 @@ export function decodeNumericChunk(
     },
     (page, row) => dataPage(page, column, dictionary, out, at + row),
   );
+}
+
+/**
+ * The values of one column chunk read a few at a time, its pages decoded as `read` reaches them
+ * into a buffer of one page, so that the chunk's column is never held whole (a reader of batches
+ * it is done with before the next: an embed shard). Throws PageDecodeError as decodeNumericChunk
+ * does, from the read that reaches the page at fault; the chunk is checked to end where its
+ * pages do when its last value is read.
+ */
+export class NumericCursor {
+  private readonly pages: Generator<PageEvent, void>;
+  private dictionary: Float64Array | null = null;
+  private page = new Float64Array(0);
+  private at = 0;
+  private end = 0;
+  private left: number;
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly column: NumericColumn,
+    chunk: NumericChunk,
+    rows: number,
+  ) {
+    this.pages = pageEvents(bytes, column.optional, chunk, rows);
+    this.left = rows;
+  }
+
+  /** The next `n` values into `out[at, at + n)`; `out` null skips them. */
+  read(out: Float64Array | null, at: number, n: number): void {
+    while (n > 0) {
+      if (this.at === this.end) this.nextPage();
+      const k = Math.min(n, this.end - this.at);
+      out?.set(this.page.subarray(this.at, this.at + k), at);
+      this.at += k;
+      at += k;
+      n -= k;
+    }
+  }
+
+  private nextPage(): void {
+    for (;;) {
+      const event = nextPage(this.pages);
+      if (!event) throw new PageDecodeError('fewer values than rows');
+      try {
+        if (event.kind === 'dictionary') {
+          this.dictionary = new Float64Array(event.page.count);
+          decodePlain(this.column.physical, event.page.plain, 0, event.page.count, this.dictionary, 0);
+          continue;
+        }
+        this.page = grown(this.page, event.page.count);
+        dataPage(event.page, this.column, this.dictionary, this.page, 0);
+      } catch (e: unknown) {
+        throw pageError(e);
+      }
+      this.at = 0;
+      this.end = event.page.count;
+      this.left -= event.page.count;
+      // After the last page: the walk's check that the chunk ends there.
+      if (this.left === 0 && nextPage(this.pages) !== null) throw new PageDecodeError('more pages than rows');
+      return;
+    }
+  }
 }
 
 /** One data page's values into `out[at..]`. */

@@ -50,6 +50,9 @@ const PAGE_DATA_V2 = 3;
 
 const PAGE_PICK: Pick = { 1: true, 2: true, 3: true, 5: { 1: true, 2: true, 3: true }, 7: { 1: true, 2: true }, 8: true };
 
+/** What a chunk's pages yield in order: its dictionary page (first, if any), then its data pages, each with the row it starts at. */
+export type PageEvent = { kind: 'dictionary'; page: DictionaryPage } | { kind: 'data'; page: DataPage; row: number };
+
 /**
  * Walks the pages of a chunk (`bytes`, dictionary page first if any) holding `rows` values of a
  * top-level column (`optional`: definition levels of at most 1): the dictionary page, then each
@@ -65,21 +68,41 @@ export function walkPages(
   onData: (page: DataPage, row: number) => void,
 ): void {
   try {
-    walk(bytes, optional, chunk, rows, onDictionary, onData);
+    for (const next of pageEvents(bytes, optional, chunk, rows)) {
+      if (next.kind === 'dictionary') onDictionary(next.page);
+      else onData(next.page, next.row);
+    }
   } catch (e: unknown) {
-    if (e instanceof SnappyError || e instanceof ThriftError || e instanceof RangeError) throw new PageDecodeError(e.message, { cause: e });
-    throw e;
+    throw pageError(e);
   }
 }
 
-function walk(
-  bytes: Uint8Array,
-  optional: boolean,
-  chunk: PageChunk,
-  rows: number,
-  onDictionary: (page: DictionaryPage) => void,
-  onData: (page: DataPage, row: number) => void,
-): void {
+/**
+ * The chunk's pages one at a time, as walkPages walks them (null after the last, once the chunk
+ * is checked to end there); decode each before asking for the next: a decompressed page is
+ * scratch that the next one, of any chunk, overwrites. Throws PageDecodeError.
+ */
+export function pageEvents(bytes: Uint8Array, optional: boolean, chunk: PageChunk, rows: number): Generator<PageEvent, void> {
+  return walk(bytes, optional, chunk, rows);
+}
+
+/** The next page of `pages`, or null after the last; the decoders' own errors (Snappy, Thrift, ranges) as PageDecodeError. */
+export function nextPage(pages: Generator<PageEvent, void>): PageEvent | null {
+  try {
+    const next = pages.next();
+    return next.done ? null : next.value;
+  } catch (e: unknown) {
+    throw pageError(e);
+  }
+}
+
+/** `e` as a PageDecodeError when it is one of the errors malformed pages cause, else `e`. */
+export function pageError(e: unknown): unknown {
+  if (e instanceof SnappyError || e instanceof ThriftError || e instanceof RangeError) return new PageDecodeError(e.message, { cause: e });
+  return e;
+}
+
+function* walk(bytes: Uint8Array, optional: boolean, chunk: PageChunk, rows: number): Generator<PageEvent, void> {
   if (chunk.numValues !== rows) throw new PageDecodeError(`the chunk holds ${chunk.numValues} values for ${rows} rows`);
   let pos = 0;
   let done = 0;
@@ -102,15 +125,16 @@ function walk(
       if (count === undefined || count < 0 || (encoding !== ENC_PLAIN && encoding !== ENC_PLAIN_DICTIONARY))
         throw new PageDecodeError('unsupported dictionary page');
       dictionary = true;
-      onDictionary({ count, plain: decompress(chunk.codec, body, uncompressed) });
+      yield { kind: 'dictionary', page: { count, plain: decompress(chunk.codec, body, uncompressed) } };
     } else if (type === PAGE_DATA || type === PAGE_DATA_V2) {
       const page =
         type === PAGE_DATA
           ? dataPageV1(header, body, uncompressed, optional, chunk)
           : dataPageV2(header, body, uncompressed, optional, chunk);
       if (page.count > rows - done) throw new PageDecodeError('more values than rows');
-      onData(page, done);
+      const row = done;
       done += page.count;
+      yield { kind: 'data', page, row };
     } else {
       throw new PageDecodeError(`page type ${type}`);
     }

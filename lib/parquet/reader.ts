@@ -16,7 +16,14 @@ import { RangeCache } from './range-cache.ts';
 import { InvalidInputError, PipelineError, messageOf } from '../errors.ts';
 import { columnsNote, panicGuard, type DecodeSite } from './panic-guard.ts';
 import { decodeStringChunk, type StringChunk } from './string-pages.ts';
-import { decodeNumericChunk, numericPlan, PageDecodeError, type NumericPhysical, type NumericPlan } from './numeric-pages.ts';
+import {
+  decodeNumericChunk,
+  numericPlan,
+  NumericCursor,
+  PageDecodeError,
+  type NumericPhysical,
+  type NumericPlan,
+} from './numeric-pages.ts';
 
 export interface ReadTimings {
   readMs: number;
@@ -30,7 +37,22 @@ export interface ParquetReader {
   /** Running totals over every batch read so far (the consumer's own time excluded). */
   readonly timings: ReadTimings;
   /** Yields batches of at most `batchSize` rows of `columns` (any order) for the segments, in order. */
-  batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch>;
+  batches(
+    segments: readonly RowRange[],
+    columns: readonly string[],
+    batchSize: number,
+    options?: BatchOptions,
+  ): AsyncGenerator<RecordBatch>;
+}
+
+export interface BatchOptions {
+  /**
+   * The caller is done with a batch's numbers before it asks for the next (default false): the
+   * page decoders may then decode a row group's numbers a batch at a time into buffers they reuse,
+   * not its whole columns into fresh memory (an embed shard: 117 MB, and their page faults, for
+   * 1Mi rows). Strings are never reused.
+   */
+  transient?: boolean;
 }
 
 export interface ReaderOptions {
@@ -90,10 +112,15 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
    * Decodes the columns together; when that fails with several columns, decodes each alone to
    * name the one at fault (only then: a failure is rare, and the file is refused anyway).
    */
-  async function* batches(segments: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+  async function* batches(
+    segments: readonly RowRange[],
+    columns: readonly string[],
+    batchSize: number,
+    batchOptions: BatchOptions = {},
+  ): AsyncGenerator<RecordBatch> {
     for (const run of decoderRuns(segments, columns)) {
       try {
-        yield* decodeRun(run, columns, batchSize);
+        yield* decodeRun(run, columns, batchSize, batchOptions.transient === true);
       } catch (e: unknown) {
         if (!decoderFailures.has(e as Error)) throw e;
         // Narrowed to the row group, then to the column, for the message.
@@ -206,14 +233,25 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
    * reads come from it (numeric-pages.ts); the others, or all when it declines any chunk, from
    * the wasm decoder, and each batch holds both.
    */
-  async function* decodeRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+  async function* decodeRun(
+    run: readonly RowRange[],
+    columns: readonly string[],
+    batchSize: number,
+    transient = false,
+  ): AsyncGenerator<RecordBatch> {
     const t = performance.now();
     timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
     timings.readMs += performance.now() - t;
-    const direct = directColumns(run, columns);
-    const rest = direct ? columns.filter((c) => !direct.has(c)) : columns;
+    const wanted = directWanted(run, columns);
+    const streamed = transient && wanted?.length === columns.length;
+    const direct = wanted && directColumns(run, streamed ? wanted.filter((c) => !plan || !plan.columns.has(c)) : wanted);
+    const rest = direct ? columns.filter((c) => !wanted.includes(c)) : columns;
     if (!direct) {
       yield* wasmRun(run, rest, batchSize);
+      return;
+    }
+    if (streamed) {
+      yield* streamRun(run, columns, direct, batchSize);
       return;
     }
     if (rest.length === 0) {
@@ -243,10 +281,85 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
   }
 
   /**
-   * The columns of the run the page decoders read (numbers, UTF-8 strings), decoded; null when
-   * they decline any chunk (all columns then go to the wasm decoder, which gives bad files their error).
+   * A run whose columns the page decoders all read, its numbers decoded a batch at a time as
+   * they are asked for (`strings`: its string columns, decoded whole). A page they decline on the
+   * way (an encoding they do not read, a corrupt page) hands the rest of the run, from the batch
+   * that met it, to the wasm decoder, which reads it or gives the file its error.
    */
-  function directColumns(run: readonly RowRange[], columns: readonly string[]): Map<string, DirectColumn> | null {
+  async function* streamRun(
+    run: readonly RowRange[],
+    columns: readonly string[],
+    strings: ReadonlyMap<string, DirectColumn>,
+    batchSize: number,
+  ): AsyncGenerator<RecordBatch> {
+    const known = plan as NumericPlan;
+    const numeric = columns.filter((c) => known.columns.has(c));
+    const rowsPerBatch = boundedBatch(run, columns, batchSize);
+    const buffers = new Map(numeric.map((c) => [c, new Float64Array(Math.min(rowsPerBatch, Math.max(...run.map((s) => s.rows))))]));
+    const chunkBytes = run.map((s) =>
+      numeric.map((c) => {
+        const range = chunkOf(s.rowGroup, c);
+        return cache.lookup(range.start, range.end);
+      }),
+    );
+    cache.release();
+    let at = 0;
+    let declined = false;
+    for (const [k, s] of run.entries()) {
+      const rows = meta.rowGroups[s.rowGroup]!.numRows;
+      let cursors: NumericCursor[] = [];
+      for (let i = 0; i < s.rows; i += rowsPerBatch) {
+        const n = Math.min(rowsPerBatch, s.rows - i);
+        const t = performance.now();
+        try {
+          if (i === 0) {
+            cursors = numeric.map((c, j) => {
+              const bytes = chunkBytes[k]![j];
+              if (!bytes) throw new PageDecodeError('chunk not loaded');
+              const cursor = new NumericCursor(bytes, known.columns.get(c)!, known.chunks[s.rowGroup]!.get(c)!, rows);
+              cursor.read(null, 0, s.offset);
+              return cursor;
+            });
+          }
+          cursors.forEach((cursor, j) => cursor.read(buffers.get(numeric[j]!)!, 0, n));
+        } catch (e: unknown) {
+          if (!(e instanceof PageDecodeError)) throw e;
+          declined = true;
+        } finally {
+          timings.decodeMs += performance.now() - t;
+        }
+        if (declined) {
+          const remaining = [{ ...s, offset: s.offset + i, rows: s.rows - i }, ...run.slice(k + 1)];
+          for (const r of decoderRuns(remaining, columns)) yield* wasmOnly(r, columns, batchSize);
+          return;
+        }
+        const children: Record<string, Data> = {};
+        for (const c of columns) {
+          const buffer = buffers.get(c);
+          children[c] = buffer ? columnData(buffer, 0, n) : columnData(strings.get(c)!, at + i, n);
+        }
+        yield new RecordBatch(children);
+      }
+      at += s.rows;
+      chunkBytes[k] = [];
+    }
+  }
+
+  /** A run decoded by the wasm decoder alone, its chunks loaded again (the prefetch of a run is released as it is decoded). */
+  async function* wasmOnly(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+    const t = performance.now();
+    timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
+    timings.readMs += performance.now() - t;
+    yield* wasmRun(run, columns, batchSize);
+  }
+
+  /**
+   * The columns of the run the page decoders may read (numbers, UTF-8 strings whose Arrow types
+   * they make, in every chunk of the run); null when none, or when the run is a small part of a
+   * large row group (left to the wasm decoder, which skips the rest; the page decoders would
+   * decode and hold all of its chunks).
+   */
+  function directWanted(run: readonly RowRange[], columns: readonly string[]): string[] | null {
     if (!READ_LIMITS.pageDecoders || options.pageDecoders === false) return null;
     plan ??= numericPlan(bytes) ?? false;
     if (!plan) return null;
@@ -260,9 +373,16 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
         : known.strings.has(c) && (own || plainStrings(types?.get(c)));
       return agrees && run.every((s) => known.chunks[s.rowGroup]?.has(c));
     });
-    // A small part of a large row group (a shard of one huge group) is left to the wasm decoder,
-    // which skips the rest; the page decoders would decode and hold all of its chunks.
     if (wanted.length === 0 || run.some((s) => 2 * s.rows < meta.rowGroups[s.rowGroup]!.numRows)) return null;
+    return wanted;
+  }
+
+  /**
+   * The `wanted` columns of the run (directWanted's), decoded whole; null when the page decoders
+   * decline any chunk (all columns then go to the wasm decoder, which gives bad files their error).
+   */
+  function directColumns(run: readonly RowRange[], wanted: readonly string[]): Map<string, DirectColumn> | null {
+    const known = plan as NumericPlan;
     const t = performance.now();
     const out = new Map<string, DirectColumn>();
     const total = run.reduce((n, s) => n + s.rows, 0);

@@ -9,6 +9,10 @@ export interface WriteOptions {
   statistics?: boolean;
   dictionary?: boolean;
   pageV2?: boolean;
+  /** Bytes of a column's dictionary past which the writer falls back to its plain encoding for the chunk's later pages. */
+  dictionaryPageBytes?: number;
+  /** Bytes of a data page the writer aims at. */
+  dataPageBytes?: number;
 }
 
 /** Writes `table` to `path` with the given writer settings. */
@@ -19,6 +23,8 @@ export function writeParquet(table: Table, path: string, o: WriteOptions = {}): 
     .setDictionaryEnabled(o.dictionary ?? true)
     .setWriterVersion(o.pageV2 ? pw.WriterVersion.V2 : pw.WriterVersion.V1);
   if (o.rowGroupRows) props = props.setMaxRowGroupSize(o.rowGroupRows);
+  if (o.dictionaryPageBytes) props = props.setDictionaryPageSizeLimit(o.dictionaryPageBytes);
+  if (o.dataPageBytes) props = props.setDataPageSizeLimit(o.dataPageBytes);
   const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
   writeFileSync(path, pw.writeParquet(wasmTable, props.build()));
 }

@@ -6,14 +6,18 @@ import { Compression } from 'parquet-wasm';
 import { openFileSource } from '../../lib/io/file-source.ts';
 import { loadFooter } from '../../lib/parquet/footer.ts';
 import { openParquet, READ_LIMITS } from '../../lib/parquet/reader.ts';
-import { decodeNumericChunk, numericPlan, PageDecodeError } from '../../lib/parquet/numeric-pages.ts';
+import { decodeNumericChunk, numericPlan, NumericCursor, PageDecodeError } from '../../lib/parquet/numeric-pages.ts';
+import { pageEvents } from '../../lib/parquet/pages.ts';
 import { decodeStringChunk } from '../../lib/parquet/string-pages.ts';
 import { concatIds, toFloat64, toIdColumn, toPlain } from '../../lib/embedding/columns.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
 import { writeParquet, type WriteOptions } from '../helpers/parquet-write.ts';
 
-/** Every numeric column of `path`, through the reader, with the page decoder on or off (the wasm decoder alone). */
-async function readNumbers(path: string, pages: boolean): Promise<Map<string, Float64Array>> {
+/**
+ * Every numeric column of `path`, through the reader, with the page decoder on or off (the wasm
+ * decoder alone), in batches of `batchRows`; `transient`: each batch copied before the next is asked for.
+ */
+async function readNumbers(path: string, pages: boolean, transient = false, batchRows = 1000): Promise<Map<string, Float64Array>> {
   const saved = READ_LIMITS.pageDecoders;
   READ_LIMITS.pageDecoders = pages;
   const source = await openFileSource(path);
@@ -26,7 +30,7 @@ async function readNumbers(path: string, pages: boolean): Promise<Map<string, Fl
     const out = new Map(names.map((c) => [c, new Float64Array(layout.numRows)]));
     const all = layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
     let at = 0;
-    for await (const batch of reader.batches(all, names, 1000)) {
+    for await (const batch of reader.batches(all, names, batchRows, { transient })) {
       for (const c of names) toFloat64(batch.getChild(c)!, out.get(c)!.subarray(at, at + batch.numRows));
       at += batch.numRows;
     }
@@ -109,9 +113,11 @@ const fixtures = ['writers', 'edge']
 describe('numeric columns decoded from their pages', () => {
   const tmp = useTmp();
 
-  it.each(fixtures)('%s: the same bits as through parquet-wasm', async (name) => {
+  it.each(fixtures)('%s: the same bits as through parquet-wasm, whole columns or a batch at a time', async (name) => {
     const path = fixture(name);
-    expect(firstDifference(await readNumbers(path, true), await readNumbers(path, false))).toBeNull();
+    const wasm = await readNumbers(path, false);
+    expect(firstDifference(await readNumbers(path, true), wasm)).toBeNull();
+    expect(firstDifference(await readNumbers(path, true, true), wasm)).toBeNull();
   });
 
   it.each(fixtures.filter((f) => !f.startsWith('edge/') || /nulls|tricky|categorical|one-row|many/.test(f)))(
@@ -214,13 +220,13 @@ describe('numeric columns decoded from their pages', () => {
   it('a partial row group and batches across it: the same rows as parquet-wasm gives', async () => {
     const path = join(tmp(), 'numbers.parquet');
     writeParquet(numericTable(5000), path, { rowGroupRows: 5000 });
-    const read = async (pages: boolean) => {
+    const read = async (pages: boolean, transient = false) => {
       READ_LIMITS.pageDecoders = pages;
       const source = await openFileSource(path);
       try {
         const reader = await openParquet(source);
         const rows: number[] = [];
-        for await (const b of reader.batches([{ rowGroup: 0, offset: 1234, rows: 3000 }], ['f64', 'i64', 'bool'], 300)) {
+        for await (const b of reader.batches([{ rowGroup: 0, offset: 1234, rows: 3000 }], ['f64', 'i64', 'bool'], 300, { transient })) {
           const x = [toFloat64(b.getChild('f64')!), toFloat64(b.getChild('i64')!), toFloat64(b.getChild('bool')!)];
           for (let i = 0; i < b.numRows; i++) rows.push(x[0]![i]!, x[1]![i]!, x[2]![i]!);
         }
@@ -233,6 +239,7 @@ describe('numeric columns decoded from their pages', () => {
     const direct = await read(true);
     expect(direct).toHaveLength(9000);
     expect(direct).toEqual(await read(false));
+    expect(await read(true, true)).toEqual(direct);
   });
 
   it('corrupt pages are declined, never misread', async () => {
@@ -269,5 +276,75 @@ describe('numeric columns decoded from their pages', () => {
     } finally {
       await source.close();
     }
+  });
+  it('a chunk read a few values at a time: the values decoded whole, and the same refusals', async () => {
+    const path = join(tmp(), 'numbers.parquet');
+    writeParquet(numericTable(30_001), path, { rowGroupRows: 30_001, dataPageBytes: 4096 });
+    const source = await openFileSource(path);
+    try {
+      const { layout, bytes } = await loadFooter(source);
+      const plan = numericPlan(bytes)!;
+      const rows = 30_001;
+      for (const name of ['f64', 'f32', 'i32', 'i64', 'bool', 'small', 'req']) {
+        const range = layout.rowGroups[0]!.chunks.get(name)!;
+        const data = await source.read(range.start, range.end - range.start);
+        const column = plan.columns.get(name)!;
+        const chunk = plan.chunks[0]!.get(name)!;
+        const whole = new Float64Array(rows);
+        decodeNumericChunk(data, column, chunk, rows, whole, 0);
+        // Steps of 1 to 5,000 values, across page boundaries, some skipped.
+        const stepped = new Float64Array(rows).fill(7);
+        const cursor = new NumericCursor(data, column, chunk, rows);
+        for (let at = 0, k = 0; at < rows; k++) {
+          const n = Math.min(rows - at, [1, 77, 5000, 333, 2][k % 5]!);
+          cursor.read(k % 7 === 3 ? null : stepped, at, n);
+          if (k % 7 === 3) stepped.set(whole.subarray(at, at + n), at);
+          at += n;
+        }
+        expect(new BigUint64Array(stepped.buffer)).toEqual(new BigUint64Array(whole.buffer));
+        // The checks of a whole decode, met by the read that reaches them.
+        const readAll = (bytes: Uint8Array, n: number) => new NumericCursor(bytes, column, chunk, n).read(new Float64Array(n), 0, n);
+        expect(() => readAll(data, rows - 1)).toThrow(PageDecodeError);
+        expect(() => readAll(data.subarray(0, data.length - 10), rows)).toThrow(PageDecodeError);
+        const longer = new Uint8Array(data.length + 3);
+        longer.set(data);
+        expect(() => readAll(longer, rows)).toThrow(PageDecodeError);
+        // Only the read that reaches the bad bytes throws: the first values come out first.
+        const cut = new NumericCursor(data.subarray(0, data.length - 10), column, chunk, rows);
+        expect(() => cut.read(new Float64Array(100), 0, 100)).not.toThrow();
+      }
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('a later page the page decoders do not read: the run goes on from the wasm decoder, from the batch that met it', async () => {
+    const n = 20_000;
+    // Distinct int64s outgrow a small dictionary: arrow-rs's v2 pages then fall back to DELTA_BINARY_PACKED.
+    const table = new Table({
+      big: vectorFromArray(BigInt64Array.from({ length: n }, (_, i) => BigInt(i * 7919 - 50_000))),
+      x: vectorFromArray(Float64Array.from({ length: n }, (_, i) => Math.sqrt(i))),
+    });
+    const path = join(tmp(), 'fallback.parquet');
+    writeParquet(table, path, { pageV2: true, rowGroupRows: 8_000, dictionaryPageBytes: 8192, dataPageBytes: 2048 });
+    // The test's premise: dictionary pages first, then a page the decoders decline, in each row group.
+    const source = await openFileSource(path);
+    try {
+      const { layout, bytes } = await loadFooter(source);
+      const plan = numericPlan(bytes)!;
+      for (const [g, group] of layout.rowGroups.entries()) {
+        const range = group.chunks.get('big')!;
+        const data = await source.read(range.start, range.end - range.start);
+        const encodings = [...pageEvents(data, false, plan.chunks[g]!.get('big')!, group.numRows)].flatMap((e) =>
+          e.kind === 'data' ? [e.page.encoding] : [],
+        );
+        expect(encodings[0]).toBe(8);
+        expect(encodings).toContain(5);
+      }
+    } finally {
+      await source.close();
+    }
+    const wasm = await readNumbers(path, false);
+    for (const batchRows of [300, 1000, 8_000]) expect(firstDifference(await readNumbers(path, true, true, batchRows), wasm)).toBeNull();
   });
 });
