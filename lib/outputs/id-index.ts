@@ -263,6 +263,7 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
   // Where each record's id bytes are (a `SAME` record's: the previous record's).
   const at = new Uint32Array(n);
   const len = new Uint32Array(n);
+  const starts = [0];
   let k = 0;
   slices.forEach((s, si) => {
     const view = new DataView(s.buffer, s.byteOffset, s.byteLength);
@@ -279,8 +280,9 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
       len[k] = idLen;
       a += RECORD_HEAD + (ln === SAME ? 0 : ln);
     }
+    starts.push(k);
   });
-  const order = sortByHash(lo, hi);
+  const order = mergedOrder(lo, hi, starts);
   const idOf = (i: number) => slices[slice[i]!]!.subarray(at[i]! + RECORD_HEAD, at[i]! + RECORD_HEAD + len[i]!);
   const kept = new Uint32Array(n);
   let keptCount = 0;
@@ -347,6 +349,48 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
   while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);
   const asPairs = new Map([...changes].map(([s, list]) => [s, Float64Array.from(list)]));
   return { bytes, entries: keptCount, repeatedIds, droppedEntries, changes: asPairs };
+}
+
+/** Runs a partition merges rather than sorts at most: each record costs a look at every run's head. */
+const MERGE_RUNS = 4;
+
+/**
+ * sortByHash's permutation of records that come as runs (`starts`: where each begins, then n),
+ * the records of a run sorted by (hash, row) and the runs in row order, as shardKeys writes a
+ * shard's slices: merged, a pass in sequence where the sort makes two scattered ones (a
+ * partition of one machine's one or few shards). Many runs, or a run out of order, are sorted.
+ */
+function mergedOrder(lo: Uint32Array, hi: Uint32Array, starts: readonly number[]): Uint32Array {
+  const n = lo.length;
+  const runs = starts.length - 1;
+  if (runs > MERGE_RUNS) return sortByHash(lo, hi);
+  for (let r = 0; r < runs; r++) {
+    for (let i = starts[r]! + 1; i < starts[r + 1]!; i++) {
+      if (hi[i - 1]! > hi[i]! || (hi[i - 1] === hi[i] && lo[i - 1]! > lo[i]!)) return sortByHash(lo, hi);
+    }
+  }
+  const order = new Uint32Array(n);
+  const head = Uint32Array.from(starts.slice(0, runs));
+  const end = Uint32Array.from(starts.slice(1));
+  for (let o = 0; o < n; o++) {
+    // The first run whose head is least: equal hashes go in row order.
+    let best = -1;
+    let bh = 0;
+    let bl = 0;
+    for (let r = 0; r < runs; r++) {
+      const i = head[r]!;
+      if (i === end[r]) continue;
+      const h = hi[i]!;
+      const l = lo[i]!;
+      if (best < 0 || h < bh || (h === bh && l < bl)) {
+        best = r;
+        bh = h;
+        bl = l;
+      }
+    }
+    order[o] = head[best]!++;
+  }
+  return order;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

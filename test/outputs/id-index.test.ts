@@ -1,7 +1,18 @@
 /** id_index.bin: built in pieces, read back through the lookup, against Python's dict semantics computed here by hand. */
 import { describe, expect, it } from 'vitest';
 import type { IdColumn } from '../../lib/embedding/columns.ts';
-import { DICT_BLOCK, SAME, idIndexLayout, idIndexOf, rowBlock, rowBlockIds, shardKeys, sortByHash } from '../../lib/outputs/id-index.ts';
+import {
+  DICT_BLOCK,
+  RECORD_HEAD,
+  SAME,
+  buildPartition,
+  idIndexLayout,
+  idIndexOf,
+  rowBlock,
+  rowBlockIds,
+  shardKeys,
+  sortByHash,
+} from '../../lib/outputs/id-index.ts';
 import { toPlain } from '../../lib/embedding/columns.ts';
 import { openIdIndex } from '../../lib/search/id-lookup.ts';
 import { OutputFolderError } from '../../lib/outputs/manifest-check.ts';
@@ -64,18 +75,41 @@ describe('id index', () => {
     expect(idIndexLayout(n, 1 << 16).partBits).toBe(2);
   });
 
-  it('has the same partitions however the rows are split into shards (only the row blocks follow the shards)', () => {
-    const ids = Array.from({ length: 5000 }, (_, i) => `x${i % 4000}`);
-    const partitions = (bytes: Uint8Array) => {
-      const view = new DataView(bytes.buffer, bytes.byteOffset);
-      const P = 2 ** bytes[8]!;
-      return bytes.subarray(view.getFloat64(64, true), view.getFloat64(64 + 8 * P, true));
-    };
-    const whole = idIndexOf(batches(ids, 5000), 1000);
-    const split = idIndexOf(batches(ids, 700), 1000);
-    expect(whole[8]).toBe(3);
-    expect(partitions(split)).toEqual(partitions(whole));
-    expect(split.length - whole.length).toBe(20 * 7);
+  // 2 to 4 shards' slices are merged, more sorted: a repeated id keeps its last row either way.
+  it.each([2500, 1700, 1250, 700])(
+    'has the same partitions however the rows are split into shards of %i (only the row blocks follow the shards)',
+    (shardRows) => {
+      const ids = Array.from({ length: 5000 }, (_, i) => `x${i % 4000}`);
+      const partitions = (bytes: Uint8Array) => {
+        const view = new DataView(bytes.buffer, bytes.byteOffset);
+        const P = 2 ** bytes[8]!;
+        return bytes.subarray(view.getFloat64(64, true), view.getFloat64(64 + 8 * P, true));
+      };
+      const whole = idIndexOf(batches(ids, 5000), 1000);
+      const split = idIndexOf(batches(ids, shardRows), 1000);
+      expect(whole[8]).toBe(3);
+      expect(partitions(split)).toEqual(partitions(whole));
+      expect(split.length - whole.length).toBe(20 * (Math.ceil(5000 / shardRows) - 1));
+    },
+  );
+
+  it('builds a partition from records out of order as from the same records sorted', () => {
+    const ids = column(Array.from({ length: 3000 }, (_, i) => `track-${i}`));
+    const { records } = shardKeys(ids, 0, 0);
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const each: Uint8Array[] = [];
+    for (let at = 0; at < records.length;) {
+      const end = at + RECORD_HEAD + view.getUint32(at + 16, true);
+      each.push(records.subarray(at, end));
+      at = end;
+    }
+    const reversed = new Uint8Array(records.length);
+    each.reverse().reduce((at, r) => (reversed.set(r, at), at + r.length), 0);
+    const layout = idIndexLayout(3000);
+    const build = (slices: Uint8Array[]) => buildPartition(slices, layout, () => 0).bytes;
+    expect(build([reversed])).toEqual(build([records]));
+    const cut = each.slice(0, 1000).reduce((n, r) => n + r.length, 0);
+    expect(build([reversed.subarray(0, cut), reversed.subarray(cut)])).toEqual(build([records]));
   });
 
   it('sorts by hash stably', () => {
