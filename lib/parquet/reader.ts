@@ -284,7 +284,8 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
    * A run whose columns the page decoders all read, its numbers decoded a batch at a time as
    * they are asked for (`strings`: its string columns, decoded whole). A page they decline on the
    * way (an encoding they do not read, a corrupt page) hands the rest of the run, from the batch
-   * that met it, to the wasm decoder, which reads it or gives the file its error.
+   * that met it, to the wasm decoder, which reads it or gives the file the error the whole-column
+   * path gives it.
    */
   async function* streamRun(
     run: readonly RowRange[],
@@ -329,8 +330,20 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
           timings.decodeMs += performance.now() - t;
         }
         if (declined) {
-          const remaining = [{ ...s, offset: s.offset + i, rows: s.rows - i }, ...run.slice(k + 1)];
-          for (const r of decoderRuns(remaining, columns)) yield* wasmOnly(r, columns, batchSize);
+          // From the segment's start, not the batch's: the wasm decoder then reads a whole row
+          // group as the whole-column path has it read, with the same checks (given an offset and
+          // a limit it stops there, past pages it never sees), and the rows already given are dropped.
+          let skip = i;
+          for (const r of decoderRuns(run.slice(k), columns)) {
+            for await (const batch of wasmOnly(r, columns, batchSize)) {
+              if (skip >= batch.numRows) {
+                skip -= batch.numRows;
+                continue;
+              }
+              yield skip > 0 ? batch.slice(skip) : batch;
+              skip = 0;
+            }
+          }
           return;
         }
         const children: Record<string, Data> = {};

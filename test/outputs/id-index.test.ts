@@ -110,6 +110,9 @@ describe('id index', () => {
     expect(build([reversed])).toEqual(build([records]));
     const cut = each.slice(0, 1000).reduce((n, r) => n + r.length, 0);
     expect(build([reversed.subarray(0, cut), reversed.subarray(cut)])).toEqual(build([records]));
+    const none = new Uint8Array(0);
+    expect(build([none, records, none])).toEqual(build([records]));
+    expect(build([none]).length).toBe(4 * (2 ** layout.bucketBits + 1));
   });
 
   it('sorts by hash stably', () => {

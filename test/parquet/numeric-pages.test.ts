@@ -1,13 +1,14 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Bool, Field, Float32, Float64, Int32, Int64, Schema, Table, makeData, makeVector, vectorFromArray } from 'apache-arrow';
+import { Bool, Field, Float32, Float64, Int32, Int64, Schema, Table, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
 import { Compression } from 'parquet-wasm';
 import { openFileSource } from '../../lib/io/file-source.ts';
 import { loadFooter } from '../../lib/parquet/footer.ts';
 import { openParquet, READ_LIMITS } from '../../lib/parquet/reader.ts';
 import { decodeNumericChunk, numericPlan, NumericCursor, PageDecodeError } from '../../lib/parquet/numeric-pages.ts';
 import { pageEvents } from '../../lib/parquet/pages.ts';
+import { readStruct } from '../../lib/parquet/thrift-compact.ts';
 import { decodeStringChunk } from '../../lib/parquet/string-pages.ts';
 import { concatIds, toFloat64, toIdColumn, toPlain } from '../../lib/embedding/columns.ts';
 import { fixture, useTmp } from '../helpers/tmp.ts';
@@ -346,5 +347,57 @@ describe('numeric columns decoded from their pages', () => {
     }
     const wasm = await readNumbers(path, false);
     for (const batchRows of [300, 1000, 8_000]) expect(firstDifference(await readNumbers(path, true, true, batchRows), wasm)).toBeNull();
+  });
+  it('a corrupt page met batch by batch is refused as the whole-column path refuses it, ids and all', async () => {
+    const n = 24_000;
+    const table = new Table({
+      id: vectorFromArray(
+        Array.from({ length: n }, (_, i) => `id-${i}`),
+        new Utf8(),
+      ),
+      x: vectorFromArray(Float64Array.from({ length: n }, (_, i) => Math.sqrt(i))),
+      y: vectorFromArray(Float64Array.from({ length: n }, (_, i) => i * 0.5)),
+    });
+    const path = join(tmp(), 'pages.parquet');
+    writeParquet(table, path, { rowGroupRows: 8000, dictionary: false, dataPageBytes: 4096 });
+    const good = readFileSync(path);
+    const source = await openFileSource(path);
+    const { layout } = await loadFooter(source);
+    await source.close();
+    const range = layout.rowGroups[1]!.chunks.get('x')!;
+    const chunk = good.subarray(range.start, range.end);
+    let last = 0;
+    for (let pos = 0; pos < chunk.length;) {
+      const { value, end } = readStruct(chunk, pos);
+      last = pos;
+      pos = end + (value.get(3) as number);
+    }
+    const all = [0, 1, 2].map((g) => ({ rowGroup: g, offset: 0, rows: 8000 }));
+    const outcome = async (file: string, transient: boolean) => {
+      const src = await openFileSource(file);
+      try {
+        const reader = await openParquet(src);
+        const sums = [0, 0];
+        for await (const b of reader.batches(all, ['id', 'x', 'y'], 1000, { transient }))
+          ['x', 'y'].forEach((c, j) => (sums[j]! += toFloat64(b.getChild(c)!).reduce((a, v) => a + v, 0)));
+        return `read: ${sums.join(', ')}`;
+      } catch (e: unknown) {
+        return `refused: ${(e as Error).message}`;
+      } finally {
+        await src.close();
+      }
+    };
+    // Each byte of the last page's header of row group 1's x flipped in turn (its value count among them).
+    const bad = join(tmp(), 'bad.parquet');
+    const outcomes = new Set<string>();
+    for (let at = last; at < last + 30; at++) {
+      const bytes = Buffer.from(good);
+      bytes[range.start + at]! ^= 0x5a;
+      writeFileSync(bad, bytes);
+      const whole = await outcome(bad, false);
+      outcomes.add(whole.slice(0, 5));
+      expect(await outcome(bad, true)).toBe(whole);
+    }
+    expect(outcomes).toEqual(new Set(['read:', 'refus']));
   });
 });
