@@ -354,7 +354,6 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
         yield new RecordBatch(children);
       }
       at += s.rows;
-      chunkBytes[k] = [];
     }
   }
 
