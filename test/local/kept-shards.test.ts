@@ -1,7 +1,7 @@
 /** KeptShards: a shard's first read decodes and keeps its batches, its later reads are served from them, within the budget. */
 import { describe, expect, it } from 'vitest';
 import { RecordBatch, makeData, Float64 } from 'apache-arrow';
-import type { ParquetReader } from '../../lib/parquet/reader.ts';
+import type { BatchOptions, ParquetReader } from '../../lib/parquet/reader.ts';
 import type { RowRange } from '../../lib/parquet/row-range.ts';
 import { KeptShards } from '../../lib/local/kept-shards.ts';
 import { keepPlan } from '../../lib/local/runner.ts';
@@ -12,12 +12,15 @@ import type { ParquetLayout } from '../../lib/parquet/footer.ts';
 /** A reader of two float64 columns `a` and `b` (row r holds r and −r) that counts the reads it makes. */
 function countingReader() {
   const reads: string[][] = [];
+  /** Whether each read asked for batches whose numbers may be reused (BatchOptions.transient). */
+  const transient: boolean[] = [];
   const reader: ParquetReader = {
     source: { name: 'fake.parquet', size: 0, read: () => Promise.reject(new Error('not read')), close: async () => {} } as never,
     layout: {} as ParquetReader['layout'],
     timings: { readMs: 0, bytesRead: 0, decodeMs: 0 },
-    async *batches(segments: readonly RowRange[], columns: readonly string[], size: number) {
+    async *batches(segments: readonly RowRange[], columns: readonly string[], size: number, options?: BatchOptions) {
       reads.push([...columns]);
+      transient.push(options?.transient === true);
       for (const s of segments) {
         for (let at = 0; at < s.rows; at += size) {
           const n = Math.min(size, s.rows - at);
@@ -28,7 +31,7 @@ function countingReader() {
       }
     },
   };
-  return { reader, reads };
+  return { reader, reads, transient };
 }
 
 const segments: RowRange[] = [{ rowGroup: 0, offset: 0, rows: 10 }];
@@ -40,6 +43,16 @@ const collect = async (r: ParquetReader, columns: string[], segs = segments) => 
 };
 
 describe('KeptShards', () => {
+  it('keeps batches that are its own: a read asking for reused buffers is not passed on as such', async () => {
+    const { reader, transient } = countingReader();
+    const kept = new KeptShards();
+    const keeping = kept.keeping(reader, 0, ['a'], 1 << 20);
+    for await (const b of keeping.batches(segments, ['a'], 4, { transient: true })) expect(b.numRows).toBeGreaterThan(0);
+    const served = kept.serving(reader, 0);
+    for await (const b of served.batches([{ rowGroup: 0, offset: 1, rows: 3 }], ['a'], 4, { transient: true })) expect(b.numRows).toBe(3);
+    expect(transient).toEqual([false, false]);
+  });
+
   it('decodes a shard once: its statistics read keeps every column, the later reads are served from memory', async () => {
     const { reader, reads } = countingReader();
     const kept = new KeptShards();
