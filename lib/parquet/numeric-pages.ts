@@ -14,11 +14,9 @@ import {
   ENC_RLE,
   ENC_RLE_DICTIONARY,
   grown,
-  nextPage,
   num,
   pageError,
   pageEvents,
-  walkPages,
   type DataPage,
   type PageChunk,
   type PageEvent,
@@ -161,30 +159,21 @@ export function decodeNumericChunk(
   out: Float64Array,
   at: number,
 ): void {
-  let dictionary: Float64Array | null = null;
-  walkPages(
-    bytes,
-    column.optional,
-    chunk,
-    rows,
-    ({ count, plain }) => {
-      dictionary = new Float64Array(count);
-      decodePlain(column.physical, plain, 0, count, dictionary, 0);
-    },
-    (page, row) => dataPage(page, column, dictionary, out, at + row),
-  );
+  new NumericCursor(bytes, column, chunk, rows).read(out, at, rows);
 }
 
 /**
- * The values of one column chunk read a few at a time, its pages decoded as `read` reaches them
- * into a buffer of one page, so that the chunk's column is never held whole (a reader of batches
- * it is done with before the next: an embed shard). Throws PageDecodeError as decodeNumericChunk
- * does, from the read that reaches the page at fault; the chunk is checked to end where its
- * pages do when its last value is read.
+ * The values of one column chunk read a few at a time, its pages decoded as `read` reaches them:
+ * a page the read takes whole straight into the caller's array, a page it takes part of into a
+ * buffer of one page, so that a reader of batches it is done with before the next (an embed
+ * shard) never holds the chunk's column whole. Throws PageDecodeError as decodeNumericChunk does,
+ * from the read that reaches the page at fault; the chunk is checked to end where its pages do
+ * when its last value is read (a chunk of no rows, at once).
  */
 export class NumericCursor {
   private readonly pages: Generator<PageEvent, void>;
   private dictionary: Float64Array | null = null;
+  /** The values of a page a read took part of: `page[at, end)` are still to be read. */
   private page = new Float64Array(0);
   private at = 0;
   private end = 0;
@@ -198,41 +187,55 @@ export class NumericCursor {
   ) {
     this.pages = pageEvents(bytes, column.optional, chunk, rows);
     this.left = rows;
+    if (rows === 0) this.checked(() => this.pages.next());
   }
 
   /** The next `n` values into `out[at, at + n)`; `out` null skips them. */
   read(out: Float64Array | null, at: number, n: number): void {
-    while (n > 0) {
-      if (this.at === this.end) this.nextPage();
-      const k = Math.min(n, this.end - this.at);
-      out?.set(this.page.subarray(this.at, this.at + k), at);
-      this.at += k;
-      at += k;
-      n -= k;
+    this.checked(() => {
+      while (n > 0) {
+        if (this.at === this.end) {
+          const page = this.nextDataPage();
+          const whole = out !== null && page.count <= n;
+          if (!whole) this.page = grown(this.page, page.count);
+          dataPage(page, this.column, this.dictionary, whole ? out : this.page, whole ? at : 0);
+          // After the last page: the walk's check that the chunk ends there.
+          if ((this.left -= page.count) === 0) this.pages.next();
+          if (whole) {
+            at += page.count;
+            n -= page.count;
+            continue;
+          }
+          this.at = 0;
+          this.end = page.count;
+        }
+        const k = Math.min(n, this.end - this.at);
+        out?.set(this.page.subarray(this.at, this.at + k), at);
+        this.at += k;
+        at += k;
+        n -= k;
+      }
+    });
+  }
+
+  /** The next data page, its chunk's dictionary page decoded on the way. */
+  private nextDataPage(): DataPage {
+    for (;;) {
+      const next = this.pages.next();
+      if (next.done) throw new PageDecodeError('a read past the chunk');
+      const event = next.value;
+      if (event.kind === 'data') return event.page;
+      this.dictionary = new Float64Array(event.page.count);
+      decodePlain(this.column.physical, event.page.plain, 0, event.page.count, this.dictionary, 0);
     }
   }
 
-  private nextPage(): void {
-    for (;;) {
-      const event = nextPage(this.pages);
-      if (!event) throw new PageDecodeError('fewer values than rows');
-      try {
-        if (event.kind === 'dictionary') {
-          this.dictionary = new Float64Array(event.page.count);
-          decodePlain(this.column.physical, event.page.plain, 0, event.page.count, this.dictionary, 0);
-          continue;
-        }
-        this.page = grown(this.page, event.page.count);
-        dataPage(event.page, this.column, this.dictionary, this.page, 0);
-      } catch (e: unknown) {
-        throw pageError(e);
-      }
-      this.at = 0;
-      this.end = event.page.count;
-      this.left -= event.page.count;
-      // After the last page: the walk's check that the chunk ends there.
-      if (this.left === 0 && nextPage(this.pages) !== null) throw new PageDecodeError('more pages than rows');
-      return;
+  /** `op`, with the errors of bytes that are not pages as PageDecodeError. */
+  private checked(op: () => void): void {
+    try {
+      op();
+    } catch (e: unknown) {
+      throw pageError(e);
     }
   }
 }

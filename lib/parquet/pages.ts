@@ -77,32 +77,19 @@ export function walkPages(
   }
 }
 
-/**
- * The chunk's pages one at a time, as walkPages walks them (null after the last, once the chunk
- * is checked to end there); decode each before asking for the next: a decompressed page is
- * scratch that the next one, of any chunk, overwrites. Throws PageDecodeError.
- */
-export function pageEvents(bytes: Uint8Array, optional: boolean, chunk: PageChunk, rows: number): Generator<PageEvent, void> {
-  return walk(bytes, optional, chunk, rows);
-}
-
-/** The next page of `pages`, or null after the last; the decoders' own errors (Snappy, Thrift, ranges) as PageDecodeError. */
-export function nextPage(pages: Generator<PageEvent, void>): PageEvent | null {
-  try {
-    const next = pages.next();
-    return next.done ? null : next.value;
-  } catch (e: unknown) {
-    throw pageError(e);
-  }
-}
-
 /** `e` as a PageDecodeError when it is one of the errors malformed pages cause, else `e`. */
 export function pageError(e: unknown): unknown {
   if (e instanceof SnappyError || e instanceof ThriftError || e instanceof RangeError) return new PageDecodeError(e.message, { cause: e });
   return e;
 }
 
-function* walk(bytes: Uint8Array, optional: boolean, chunk: PageChunk, rows: number): Generator<PageEvent, void> {
+/**
+ * The chunk's pages one at a time, as walkPages walks them, the last step checking that the chunk
+ * ends where they do; decode each before asking for the next: a decompressed page is scratch that
+ * the next one, of any chunk, overwrites. Throws PageDecodeError and, for bytes that are not
+ * pages, the errors pageError turns into one.
+ */
+export function* pageEvents(bytes: Uint8Array, optional: boolean, chunk: PageChunk, rows: number): Generator<PageEvent, void> {
   if (chunk.numValues !== rows) throw new PageDecodeError(`the chunk holds ${chunk.numValues} values for ${rows} rows`);
   let pos = 0;
   let done = 0;

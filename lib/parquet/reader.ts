@@ -239,19 +239,16 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     batchSize: number,
     transient = false,
   ): AsyncGenerator<RecordBatch> {
-    const t = performance.now();
-    timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
-    timings.readMs += performance.now() - t;
+    await loadRun(run, columns);
     const wanted = directWanted(run, columns);
-    const streamed = transient && wanted?.length === columns.length;
-    const direct = wanted && directColumns(run, streamed ? wanted.filter((c) => !plan || !plan.columns.has(c)) : wanted);
+    if (transient && wanted?.length === columns.length) {
+      yield* streamRun(run, columns, batchSize);
+      return;
+    }
+    const direct = wanted && directColumns(run, wanted);
     const rest = direct ? columns.filter((c) => !wanted.includes(c)) : columns;
     if (!direct) {
       yield* wasmRun(run, rest, batchSize);
-      return;
-    }
-    if (streamed) {
-      yield* streamRun(run, columns, direct, batchSize);
       return;
     }
     if (rest.length === 0) {
@@ -281,20 +278,23 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
   }
 
   /**
-   * A run whose columns the page decoders all read, its numbers decoded a batch at a time as
-   * they are asked for (`strings`: its string columns, decoded whole). A page they decline on the
-   * way (an encoding they do not read, a corrupt page) hands the rest of the run, from the batch
-   * that met it, to the wasm decoder, which reads it or gives the file the error the whole-column
-   * path gives it.
+   * A loaded run whose columns the page decoders all read: its strings decoded whole, its numbers
+   * a batch at a time as they are asked for. Strings they decline send the run to the wasm
+   * decoder, as on the whole-column path; a page of numbers they decline on the way hands the
+   * rest of the run, from the batch that met it, to the wasm decoder, which reads it or gives the
+   * file the error the whole-column path gives it.
    */
-  async function* streamRun(
-    run: readonly RowRange[],
-    columns: readonly string[],
-    strings: ReadonlyMap<string, DirectColumn>,
-    batchSize: number,
-  ): AsyncGenerator<RecordBatch> {
+  async function* streamRun(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
     const known = plan as NumericPlan;
     const numeric = columns.filter((c) => known.columns.has(c));
+    const strings = directColumns(
+      run,
+      columns.filter((c) => !known.columns.has(c)),
+    );
+    if (!strings) {
+      yield* wasmRun(run, columns, batchSize);
+      return;
+    }
     const rowsPerBatch = boundedBatch(run, columns, batchSize);
     const buffers = new Map(numeric.map((c) => [c, new Float64Array(Math.min(rowsPerBatch, Math.max(...run.map((s) => s.rows))))]));
     const chunkBytes = run.map((s) =>
@@ -335,7 +335,9 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
           // a limit it stops there, past pages it never sees), and the rows already given are dropped.
           let skip = i;
           for (const r of decoderRuns(run.slice(k), columns)) {
-            for await (const batch of wasmOnly(r, columns, batchSize)) {
+            // The prefetch was released: loaded again.
+            await loadRun(r, columns);
+            for await (const batch of wasmRun(r, columns, batchSize)) {
               if (skip >= batch.numRows) {
                 skip -= batch.numRows;
                 continue;
@@ -357,12 +359,11 @@ export async function openParquet(source: ByteSource, known?: Footer | ParquetLa
     }
   }
 
-  /** A run decoded by the wasm decoder alone, its chunks loaded again (the prefetch of a run is released as it is decoded). */
-  async function* wasmOnly(run: readonly RowRange[], columns: readonly string[], batchSize: number): AsyncGenerator<RecordBatch> {
+  /** Prefetches the run's chunks of `columns` into the range cache, replacing what it held. */
+  async function loadRun(run: readonly RowRange[], columns: readonly string[]): Promise<void> {
     const t = performance.now();
     timings.bytesRead += await cache.load(run.flatMap((s) => columns.map((c) => chunkOf(s.rowGroup, c))));
     timings.readMs += performance.now() - t;
-    yield* wasmRun(run, columns, batchSize);
   }
 
   /**

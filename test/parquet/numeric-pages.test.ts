@@ -306,6 +306,8 @@ describe('numeric columns decoded from their pages', () => {
         // The checks of a whole decode, met by the read that reaches them.
         const readAll = (bytes: Uint8Array, n: number) => new NumericCursor(bytes, column, chunk, n).read(new Float64Array(n), 0, n);
         expect(() => readAll(data, rows - 1)).toThrow(PageDecodeError);
+        // A chunk of no rows is checked at once (there is no read to meet its pages).
+        expect(() => new NumericCursor(data, column, chunk, 0)).toThrow(PageDecodeError);
         expect(() => readAll(data.subarray(0, data.length - 10), rows)).toThrow(PageDecodeError);
         const longer = new Uint8Array(data.length + 3);
         longer.set(data);
