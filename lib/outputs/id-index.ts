@@ -1,6 +1,6 @@
 /**
  * `id_index.bin`: the id → row (and row → id) index of an output, read a few KB per lookup at any
- * size. The ids are hashed (`hashIds`), partitioned by the hash's top bits and bucketed by the
+ * size. The ids are hashed (`hashHalves`), partitioned by the hash's top bits and bucketed by the
  * next ones; a bucket holds the records `[hash lo u32][hash hi u32][row f64][length u32][id
  * bytes]` of its ids sorted by (hash, row), so an id's record — its id bytes included, which
  * confirm the match — is one small ranged read away. A repeated id has one record, at its last
@@ -20,7 +20,7 @@
 import type { IdColumn, IdOffsets } from '../embedding/columns.ts';
 import { ID_LIMITS, idBytes, idCount, isDictIds, toPlain } from '../embedding/columns.ts';
 import { shardOfRow } from '../embedding/shard-plan.ts';
-import { hashIds } from './mapping.ts';
+import { hashHalves } from './mapping.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
 
 export const ID_INDEX_FILE = 'id_index.bin';
@@ -79,11 +79,10 @@ export function bucketOf(hi: number, l: IdIndexLayout): number {
   return l.bucketBits === 0 ? 0 : ((hi << l.partBits) >>> 0) >>> (32 - l.bucketBits);
 }
 
-/** The (lo, hi) words of one id's hash, as `hashIds` computes it. */
+/** The (lo, hi) words of one id's hash, as `hashHalves` computes it. */
 export function hashOfId(id: Uint8Array): [number, number] {
-  const h = hashIds({ offsets: Int32Array.of(0, id.length), data: id } as IdColumn);
-  const w = new Uint32Array(h.buffer);
-  return [w[0]!, w[1]!];
+  const { lo, hi } = hashHalves({ offsets: Int32Array.of(0, id.length), data: id } as IdColumn);
+  return [lo[0]!, hi[0]!];
 }
 
 /**
@@ -153,13 +152,7 @@ function sortedByHash(lo: Uint32Array, hi: Uint32Array): { order: Uint32Array; h
  */
 export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { records: Uint8Array; offsets: number[] } {
   const n = idCount(ids);
-  const words = new Uint32Array(hashIds(ids).buffer);
-  const lo = new Uint32Array(n);
-  const hi = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    lo[i] = words[2 * i]!;
-    hi[i] = words[2 * i + 1]!;
-  }
+  const { lo, hi } = hashHalves(ids);
   const { offsets: idAt, data } = isDictIds(ids) ? ids.dictionary : ids;
   const codes = isDictIds(ids) ? ids.codes : null;
   const { order, hi: sortedHi } = sortedByHash(lo, hi);
@@ -253,8 +246,205 @@ export interface BuiltPartition {
  * records sorted by (hash, row), a repeated id reduced to one record at its last row, and for the
  * mapping, Python's dict semantics: the first occurrence keeps its place with the last index, the
  * others are dropped. `shardOfRow` names the shard of a row. Memory: the partition's records.
+ * The slices come sorted, as `shardKeys` writes them, so they are merged in one pass; a slice out
+ * of order (none of ours) is sorted with the rest.
  */
 export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition {
+  return mergedPartition(slices, l, shardOfRow) ?? sortedPartition(slices, l, shardOfRow);
+}
+
+/** Collects a partition's changes to the mapping, per shard. */
+class Changes {
+  readonly byShard = new Map<number, number[]>();
+  repeatedIds = 0;
+  droppedEntries = 0;
+  constructor(private readonly shardOfRow: (row: number) => number) {}
+
+  /** An id on `rows` (ascending, two or more): the first keeps its place with the last's index, the rest are dropped. */
+  repeated(rows: readonly number[]): void {
+    this.repeatedIds++;
+    this.add(rows[0]!, rows[rows.length - 1]!);
+    for (let j = 1; j < rows.length; j++) {
+      this.add(rows[j]!, DROP);
+      this.droppedEntries++;
+    }
+  }
+
+  pairs(): Map<number, Float64Array> {
+    return new Map([...this.byShard].map(([s, list]) => [s, Float64Array.from(list)]));
+  }
+
+  private add(row: number, to: number): void {
+    const s = this.shardOfRow(row);
+    let list = this.byShard.get(s);
+    if (!list) this.byShard.set(s, (list = []));
+    list.push(row, to);
+  }
+}
+
+/** A slice's next record in a merge: where it is, its hash, and where its id bytes are (a SAME record's: the last ones read). */
+class SliceCursor {
+  rec = 0;
+  hi = 0;
+  lo = 0;
+  idAt = 0;
+  idLen = 0;
+  private at = 0;
+  readonly view: DataView;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly slice: number,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Steps to the next record; false past the last. */
+  next(): boolean {
+    const a = this.at;
+    if (a >= this.bytes.length) return false;
+    const v = this.view;
+    this.rec = a;
+    this.lo = v.getUint32(a, true);
+    this.hi = v.getUint32(a + 4, true);
+    const ln = v.getUint32(a + 16, true);
+    if (ln === SAME) this.at = a + RECORD_HEAD;
+    else {
+      this.idAt = a + RECORD_HEAD;
+      this.idLen = ln;
+      this.at = a + RECORD_HEAD + ln;
+    }
+    return true;
+  }
+
+  /** Before `other` in the merge: a lesser hash, or the same in an earlier slice. */
+  before(other: SliceCursor): boolean {
+    return this.hi !== other.hi ? this.hi < other.hi : this.lo !== other.lo ? this.lo < other.lo : this.slice < other.slice;
+  }
+}
+
+/** A partition's piece as it is written: bucket offsets in front, records in (hash, row) order. */
+class PieceWriter {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly head: number;
+  private w: number;
+  private bucket = 0;
+  entries = 0;
+  constructor(
+    private readonly l: IdIndexLayout,
+    capacity: number,
+  ) {
+    this.head = 4 * (2 ** l.bucketBits + 1);
+    this.bytes = new Uint8Array(this.head + capacity);
+    this.view = new DataView(this.bytes.buffer);
+    this.view.setUint32(0, this.head, true);
+    this.w = this.head;
+  }
+
+  /** The record at `rec` of `from` (its hash and row), with the `len` id bytes at `id`. */
+  record(from: Uint8Array, src: DataView, rec: number, id: number, len: number): void {
+    const view = this.view;
+    let w = this.w;
+    const bk = bucketOf(src.getUint32(rec + 4, true), this.l);
+    while (this.bucket < bk) view.setUint32(4 * ++this.bucket, w, true);
+    view.setUint32(w, src.getUint32(rec, true), true);
+    view.setUint32(w + 4, src.getUint32(rec + 4, true), true);
+    view.setFloat64(w + 8, src.getFloat64(rec + 8, true), true);
+    view.setUint32(w + 16, len, true);
+    copyId(from, src, id, id + len, this.bytes, view, w + RECORD_HEAD);
+    w += RECORD_HEAD + len;
+    this.w = w;
+    this.entries++;
+  }
+
+  /** The piece, its last buckets closed. */
+  done(): Uint8Array {
+    const buckets = 2 ** this.l.bucketBits;
+    while (this.bucket < buckets) this.view.setUint32(4 * ++this.bucket, this.w, true);
+    return this.bytes.subarray(0, this.w);
+  }
+}
+
+/**
+ * The piece of slices that are each sorted by (hash, row): a k-way merge of their records (a heap
+ * of the slices by their next record's hash, a tie to the earlier slice) straight into the piece,
+ * written in sequence from slices read in sequence. Null when a slice turns out not to be sorted.
+ */
+function mergedPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition | null {
+  const heap = slices.map((s, i) => new SliceCursor(s, i)).filter((c) => c.next());
+  /** Moves the cursor at `i` down the heap to its place. */
+  const siftDown = (i: number) => {
+    const n = heap.length;
+    for (;;) {
+      const c = 2 * i + 1;
+      if (c >= n) return;
+      const m = c + 1 < n && heap[c + 1]!.before(heap[c]!) ? c + 1 : c;
+      if (!heap[m]!.before(heap[i]!)) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  // No bigger than its slices: a record kept has its bytes, and each id's records carry them at least once.
+  const out = new PieceWriter(
+    l,
+    slices.reduce((n, s) => n + s.length, 0),
+  );
+  const changes = new Changes(shardOfRow);
+  // The records of one hash when there are several (an id on several rows, or a collision).
+  const run: { c: SliceCursor; rec: number; id: number; len: number }[] = [];
+  while (heap.length > 0) {
+    const c = heap[0]!;
+    const { rec, hi, lo, idAt, idLen } = c;
+    if (!c.next()) {
+      heap[0] = heap[heap.length - 1]!;
+      heap.pop();
+    } else if (c.hi < hi || (c.hi === hi && c.lo < lo)) return null;
+    if (heap.length > 1) siftDown(0);
+    const top = heap[0];
+    const more = top !== undefined && top.hi === hi && top.lo === lo;
+    if (!more && run.length === 0) {
+      out.record(c.bytes, c.view, rec, idAt, idLen);
+      continue;
+    }
+    run.push({ c, rec, id: idAt, len: idLen });
+    if (!more) {
+      writeRun(run, out, changes);
+      run.length = 0;
+    }
+  }
+  const bytes = out.done();
+  return {
+    bytes,
+    entries: out.entries,
+    repeatedIds: changes.repeatedIds,
+    droppedEntries: changes.droppedEntries,
+    changes: changes.pairs(),
+  };
+}
+
+type RunRecord = { c: SliceCursor; rec: number; id: number; len: number };
+
+/** The records of one hash, in row order: grouped by id (a collision keeps both), each group's last kept. */
+function writeRun(run: readonly RunRecord[], out: PieceWriter, changes: Changes): void {
+  const same = (a: RunRecord, b: RunRecord) =>
+    // The same bytes (a dictionary entry's SAME records) need no comparison.
+    (a.c === b.c && a.id === b.id) || equalBytes(a.c.bytes, a.id, b.c.bytes, b.id, a.len, b.len);
+  const groups: RunRecord[][] = [];
+  for (const m of run) {
+    const g = groups.find((g) => same(g[0]!, m));
+    if (g) g.push(m);
+    else groups.push([m]);
+  }
+  for (const g of groups) {
+    const last = g[g.length - 1]!;
+    out.record(last.c.bytes, last.c.view, last.rec, last.id, last.len);
+    if (g.length > 1) changes.repeated(g.map((m) => m.c.view.getFloat64(m.rec + 8, true)));
+  }
+}
+
+/** buildPartition for slices in any order: every record read into arrays and sorted by (hash, row). */
+function sortedPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition {
   const n = slices.reduce((sum, s) => sum + recordCount(s), 0);
   const lo = new Uint32Array(n);
   const hi = new Uint32Array(n);
@@ -263,7 +453,6 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
   // Where each record's id bytes are (a `SAME` record's: the previous record's).
   const at = new Uint32Array(n);
   const len = new Uint32Array(n);
-  const starts = [0];
   let k = 0;
   slices.forEach((s, si) => {
     const view = new DataView(s.buffer, s.byteOffset, s.byteLength);
@@ -280,21 +469,11 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
       len[k] = idLen;
       a += RECORD_HEAD + (ln === SAME ? 0 : ln);
     }
-    starts.push(k);
   });
-  const order = mergedOrder(lo, hi, starts);
-  const idOf = (i: number) => slices[slice[i]!]!.subarray(at[i]! + RECORD_HEAD, at[i]! + RECORD_HEAD + len[i]!);
+  const order = sortByHash(lo, hi);
   const kept = new Uint32Array(n);
   let keptCount = 0;
-  const changes = new Map<number, number[]>();
-  const change = (r: number, to: number) => {
-    const s = shardOfRow(r);
-    let list = changes.get(s);
-    if (!list) changes.set(s, (list = []));
-    list.push(r, to);
-  };
-  let repeatedIds = 0;
-  let droppedEntries = 0;
+  const changes = new Changes(shardOfRow);
   for (let a = 0; a < n;) {
     let b = a + 1;
     while (b < n && lo[order[b]!] === lo[order[a]!] && hi[order[b]!] === hi[order[a]!]) b++;
@@ -305,20 +484,16 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
       for (let j = a; j < b; j++) {
         const i = order[j]!;
         // The same bytes (a dictionary entry's SAME records) need no comparison.
-        const g = groups.find((g) => (slice[g[0]!] === slice[i] && at[g[0]!] === at[i]) || equalBytes(idOf(g[0]!), idOf(i)));
+        const same = (a: number) =>
+          (slice[a] === slice[i] && at[a] === at[i]) ||
+          equalBytes(slices[slice[a]!]!, at[a]! + RECORD_HEAD, slices[slice[i]!]!, at[i]! + RECORD_HEAD, len[a]!, len[i]!);
+        const g = groups.find((g) => same(g[0]!));
         if (g) g.push(i);
         else groups.push([i]);
       }
       for (const g of groups) {
-        const last = g[g.length - 1]!;
-        kept[keptCount++] = last;
-        if (g.length === 1) continue;
-        repeatedIds++;
-        change(row[g[0]!]!, row[last]!);
-        for (let j = 1; j < g.length; j++) {
-          change(row[g[j]!]!, DROP);
-          droppedEntries++;
-        }
+        kept[keptCount++] = g[g.length - 1]!;
+        if (g.length > 1) changes.repeated(g.map((i) => row[i]!));
       }
     }
     a = b;
@@ -347,54 +522,21 @@ export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, 
     w += RECORD_HEAD + idLen;
   }
   while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);
-  const asPairs = new Map([...changes].map(([s, list]) => [s, Float64Array.from(list)]));
-  return { bytes, entries: keptCount, repeatedIds, droppedEntries, changes: asPairs };
+  return {
+    bytes,
+    entries: keptCount,
+    repeatedIds: changes.repeatedIds,
+    droppedEntries: changes.droppedEntries,
+    changes: changes.pairs(),
+  };
 }
 
-/** Runs a partition merges rather than sorts at most: each record costs a look at every run's head. */
-const MERGE_RUNS = 4;
-
-/**
- * sortByHash's permutation of records that come as runs (`starts`: where each begins, then n),
- * the records of a run sorted by (hash, row) and the runs in row order, as shardKeys writes a
- * shard's slices: merged, a pass in sequence where the sort makes two scattered ones (a
- * partition of one machine's one or few shards). Many runs, or a run out of order, are sorted.
- */
-function mergedOrder(lo: Uint32Array, hi: Uint32Array, starts: readonly number[]): Uint32Array {
-  const n = lo.length;
-  const runs = starts.length - 1;
-  if (runs > MERGE_RUNS) return sortByHash(lo, hi);
-  for (let r = 0; r < runs; r++) {
-    for (let i = starts[r]! + 1; i < starts[r + 1]!; i++) {
-      if (hi[i - 1]! > hi[i]! || (hi[i - 1] === hi[i] && lo[i - 1]! > lo[i]!)) return sortByHash(lo, hi);
-    }
-  }
-  const order = new Uint32Array(n);
-  const head = Uint32Array.from(starts.slice(0, runs));
-  const end = Uint32Array.from(starts.slice(1));
-  for (let o = 0; o < n; o++) {
-    // The first run whose head is least: equal hashes go in row order.
-    let best = -1;
-    let bh = 0;
-    let bl = 0;
-    for (let r = 0; r < runs; r++) {
-      const i = head[r]!;
-      if (i === end[r]) continue;
-      const h = hi[i]!;
-      const l = lo[i]!;
-      if (best < 0 || h < bh || (h === bh && l < bl)) {
-        best = r;
-        bh = h;
-        bl = l;
-      }
-    }
-    order[o] = head[best]!++;
-  }
-  return order;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+/** Whether `a[i, i + m)` and `b[j, j + n)` hold the same bytes. */
+function equalBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, m: number, n: number): boolean {
+  if (m !== n) return false;
+  if (m > 64) return Buffer.from(a.buffer, a.byteOffset + i, m).equals(b.subarray(j, j + n));
+  for (let k = 0; k < m; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
 }
 
 /**

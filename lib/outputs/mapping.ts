@@ -229,49 +229,65 @@ function dictEntries(ids: DictIds, base: number, index: Map<string, number>): vo
   }
 }
 
-/** The two 32-bit hashes of `data[start..end)`, into `words` at `at` and `at + 1`. */
-function hashInto(data: Uint8Array, start: number, end: number, words: Uint32Array, at: number): void {
+/** The two 32-bit hashes of `data[start..end)`, into `lo[i]` and `hi[j]`. */
+function hashInto(data: Uint8Array, start: number, end: number, lo: Uint32Array, i: number, hi: Uint32Array, j: number): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x9747b28c ^ (end - start);
-  for (let j = start; j < end; j++) {
-    const b = data[j]!;
+  for (let k = start; k < end; k++) {
+    const b = data[k]!;
     h1 = Math.imul(h1 ^ b, 0x01000193);
     h2 = Math.imul(h2 ^ b, 0x5bd1e995);
     h2 ^= h2 >>> 15;
   }
   h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
-  words[at] = h1 ^ (h1 >>> 16);
-  words[at + 1] = h2 ^ (h2 >>> 16);
+  lo[i] = h1 ^ (h1 >>> 16);
+  hi[j] = h2 ^ (h2 >>> 16);
+}
+
+/**
+ * Row i's two hash words into `lo[loAt + step·i]` and `hi[hiAt + step·i]`. A dictionary entry is
+ * hashed once, when a row first uses it.
+ */
+function hashRows(ids: IdColumn, lo: Uint32Array, loAt: number, hi: Uint32Array, hiAt: number, step: number): void {
+  const n = idCount(ids);
+  if (isDictIds(ids)) {
+    const { codes, dictionary: dict } = ids;
+    const entryLo = new Uint32Array(dict.offsets.length - 1);
+    const entryHi = new Uint32Array(entryLo.length);
+    const hashed = new Uint8Array(entryLo.length);
+    for (let i = 0; i < n; i++) {
+      const k = codes[i]!;
+      if (!hashed[k]) {
+        hashInto(dict.data, dict.offsets[k]!, dict.offsets[k + 1]!, entryLo, k, entryHi, k);
+        hashed[k] = 1;
+      }
+      lo[loAt + step * i] = entryLo[k]!;
+      hi[hiAt + step * i] = entryHi[k]!;
+    }
+    return;
+  }
+  const { offsets, data } = ids;
+  for (let i = 0; i < n; i++) hashInto(data, offsets[i]!, offsets[i + 1]!, lo, loAt + step * i, hi, hiAt + step * i);
 }
 
 /**
  * A 64-bit hash of every id (two independent 32-bit hashes), for finding repeated ids without
- * holding the ids: equal ids have equal hashes, so no equal hashes means no repeats. A
- * dictionary entry is hashed once, when a row first uses it.
+ * holding the ids: equal ids have equal hashes, so no equal hashes means no repeats.
  */
 export function hashIds(ids: IdColumn): BigUint64Array {
-  const n = idCount(ids);
-  const out = new BigUint64Array(n);
+  const out = new BigUint64Array(idCount(ids));
+  // Word by word: a BigUint64Array element read is a BigInt allocated.
   const words = new Uint32Array(out.buffer);
-  if (isDictIds(ids)) {
-    const { codes, dictionary: dict } = ids;
-    const entries = new Uint32Array(2 * (dict.offsets.length - 1));
-    const hashed = new Uint8Array(entries.length / 2);
-    for (let i = 0; i < n; i++) {
-      const k = codes[i]!;
-      if (!hashed[k]) {
-        hashInto(dict.data, dict.offsets[k]!, dict.offsets[k + 1]!, entries, 2 * k);
-        hashed[k] = 1;
-      }
-      // Word by word: a BigUint64Array element read is a BigInt allocated.
-      words[2 * i] = entries[2 * k]!;
-      words[2 * i + 1] = entries[2 * k + 1]!;
-    }
-    return out;
-  }
-  const { offsets, data } = ids;
-  for (let i = 0; i < n; i++) hashInto(data, offsets[i]!, offsets[i + 1]!, words, 2 * i);
+  hashRows(ids, words, 0, words, 1, 2);
   return out;
+}
+
+/** hashIds' low and high words, each in an array of its own (what the id index sorts by). */
+export function hashHalves(ids: IdColumn): { lo: Uint32Array; hi: Uint32Array } {
+  const lo = new Uint32Array(idCount(ids));
+  const hi = new Uint32Array(lo.length);
+  hashRows(ids, lo, 0, hi, 0, 1);
+  return { lo, hi };
 }
 
 /** True when a dictionary column uses some entry on two rows: its ids certainly repeat. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { IdColumn } from '../../lib/embedding/columns.ts';
 import {
   DICT_BLOCK,
+  DROP,
   RECORD_HEAD,
   SAME,
   buildPartition,
@@ -113,6 +114,88 @@ describe('id index', () => {
     const none = new Uint8Array(0);
     expect(build([none, records, none])).toEqual(build([records]));
     expect(build([none]).length).toBe(4 * (2 ** layout.bucketBits + 1));
+  });
+
+  // Hashes forced to collide (hand-made records: the real hash never does at this size), with ids
+  // repeated within and across slices and a later record saying SAME: the merge of sorted slices
+  // gives the same piece and changes as the sort of the same records out of order, and Python's
+  // dict semantics by hand.
+  it.each([1, 2, 3, 5, 17])('keeps colliding ids apart and repeated ids once, from %i slices, merged or sorted', (k) => {
+    let seed = 11 + k;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const names = Array.from({ length: 12 }, (_, i) => `id-${i}`);
+    // Ids i and i + 4 share a hash; 4 hashes, two of them sharing their high word.
+    const hashOf = (i: number) =>
+      [
+        [7, 1],
+        [3, 1],
+        [9, 2],
+        [1, 5],
+      ][i % 4]!;
+    const rows = 400;
+    const ids = Array.from({ length: rows }, () => next() % names.length);
+    const per = Math.ceil(rows / k);
+    type Rec = { lo: number; hi: number; row: number; id: number };
+    const slices: Rec[][] = Array.from({ length: k }, (_, s) =>
+      ids
+        .slice(s * per, (s + 1) * per)
+        .map((id, i) => ({ lo: hashOf(id)[0]!, hi: hashOf(id)[1]!, row: s * per + i, id }))
+        .sort((a, b) => a.hi - b.hi || a.lo - b.lo || a.row - b.row),
+    );
+    /** A slice's records, or with its runs of one hash in reverse order (still in row order within a run). */
+    const encode = (recs: Rec[], reverse: boolean) => {
+      const units: Rec[][] = [];
+      const sameHash = (a: Rec, b: Rec) => a.hi === b.hi && a.lo === b.lo;
+      recs.forEach((r, i) => (i > 0 && sameHash(recs[i - 1]!, r) ? units[units.length - 1]!.push(r) : units.push([r])));
+      if (reverse) units.reverse();
+      const parts = units.flat().map((r, i, all) => {
+        const same = i > 0 && all[i - 1]!.id === r.id;
+        const idBytes = same ? new Uint8Array(0) : utf8.encode(names[r.id]!);
+        const out = new Uint8Array(RECORD_HEAD + idBytes.length);
+        const v = new DataView(out.buffer);
+        v.setUint32(0, r.lo, true);
+        v.setUint32(4, r.hi, true);
+        v.setFloat64(8, r.row, true);
+        v.setUint32(16, same ? SAME : idBytes.length, true);
+        out.set(idBytes, RECORD_HEAD);
+        return out;
+      });
+      return Buffer.concat(parts);
+    };
+    const layout = { partBits: 0, bucketBits: 2 };
+    const shardOf = (row: number) => Math.floor(row / per);
+    const merged = buildPartition(
+      slices.map((r) => encode(r, false)),
+      layout,
+      shardOf,
+    );
+    const sorted = buildPartition(
+      slices.map((r) => encode(r, true)),
+      layout,
+      shardOf,
+    );
+    expect(Buffer.from(merged.bytes).equals(Buffer.from(sorted.bytes))).toBe(true);
+    expect(merged.changes).toEqual(sorted.changes);
+    const dict = dictOf(ids.map((i) => names[i]!));
+    expect([merged.entries, sorted.entries]).toEqual([dict.size, dict.size]);
+    // Each id's record holds its last row; the mapping's changes: its first row gets that index, the others go.
+    const v = new DataView(merged.bytes.buffer, merged.bytes.byteOffset, merged.bytes.byteLength);
+    const found = new Map<string, number>();
+    for (let at = 4 * (2 ** layout.bucketBits + 1); at < merged.bytes.length;) {
+      const len = v.getUint32(at + 16, true);
+      found.set(Buffer.from(merged.bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + len)).toString(), v.getFloat64(at + 8, true));
+      at += RECORD_HEAD + len;
+    }
+    expect(found).toEqual(dict);
+    const want = new Map<number, number>();
+    for (const [id, last] of dict) {
+      const at = ids.map((i, row) => (names[i] === id ? row : -1)).filter((r) => r >= 0);
+      if (at.length > 1) at.forEach((r, j) => want.set(r, j === 0 ? last : DROP));
+    }
+    const got = new Map<number, number>();
+    for (const pairs of merged.changes.values()) for (let i = 0; i < pairs.length; i += 2) got.set(pairs[i]!, pairs[i + 1]!);
+    expect(got).toEqual(want);
+    expect(merged.repeatedIds).toBe([...dict.keys()].filter((id) => ids.filter((i) => names[i] === id).length > 1).length);
   });
 
   it('sorts by hash stably', () => {
