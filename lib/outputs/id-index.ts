@@ -161,6 +161,8 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
   // 60 % of this function's time). Plain ids' records fit u32 offsets but past 4 GiB.
   const dest = !codes && RECORD_HEAD * n + data.length < 2 ** 32 ? new Uint32Array(n) : new Float64Array(n);
   const same = new Uint8Array(codes ? n : 0);
+  // Plain ids of one length (every real track id: 22 bytes) need no look at their offsets here.
+  const width = codes ? -1 : commonLength(idAt, n);
   const partitions = 2 ** partBits;
   const offsets = new Array<number>(partitions + 1).fill(0);
   let at = 0;
@@ -174,7 +176,8 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     if (codes && k > 0 && codes[i] === codes[order[k - 1]!]) {
       same[i] = 1;
       at += RECORD_HEAD;
-    } else {
+    } else if (width >= 0) at += RECORD_HEAD + width;
+    else {
       const e = codes ? codes[i]! : i;
       at += RECORD_HEAD + idAt[e + 1]! - idAt[e]!;
     }
@@ -199,6 +202,13 @@ export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { 
     copyId(data, dataView, s, end, out, view, d + RECORD_HEAD);
   }
   return { records: out, offsets };
+}
+
+/** The length every one of the first `n` ids has, or -1 when they differ. */
+function commonLength(offsets: IdOffsets, n: number): number {
+  const width = n > 0 ? offsets[1]! - offsets[0]! : 0;
+  for (let i = 1; i < n; i++) if (offsets[i + 1]! - offsets[i]! !== width) return -1;
+  return width;
 }
 
 /**
