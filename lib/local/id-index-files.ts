@@ -3,16 +3,25 @@
  * of one partition a worker and one shard whatever the row count (the pipeline's repeats-step.ts,
  * on one machine): each partition is built from every shard's slice of it (the partitions side by
  * side in the workers) and its changes to the mapping appended per shard; each shard with changes
- * has its fragment rewritten; then
- * id_index.bin is the header, the partitions and the row blocks, streamed together.
+ * has its fragment rewritten. id_index.bin is laid out before the partitions are built, each
+ * piece at the most it can take (its slices' bytes: exactly that when no id repeats): the workers
+ * write their pieces into it in place while the row blocks are copied in behind them, and only
+ * when repeated ids made pieces shorter is what follows them moved up.
  */
-import { createReadStream } from 'node:fs';
-import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { shardOfRow, type Shard } from '../embedding/shard-plan.ts';
 import type { OutputFolder } from '../io/output-folder.ts';
 import { openFileSource } from '../io/file-source.ts';
 import { ByteWriter } from '../io/byte-writer.ts';
-import { buildPartition, DROP, ID_INDEX_FILE, idIndexHeader, rowBlockIds, type IdIndexLayout } from '../outputs/id-index.ts';
+import {
+  buildPartition,
+  DROP,
+  ID_INDEX_FILE,
+  idIndexHeader,
+  idIndexHeaderBytes,
+  rowBlockIds,
+  type IdIndexLayout,
+} from '../outputs/id-index.ts';
 import { writeMappingEntries } from '../outputs/mapping.ts';
 import { eachFragmentEntry, writeEntry } from '../outputs/fragment.ts';
 
@@ -21,7 +30,8 @@ export const keysPart = (s: number): string => `keys-${s}.part`;
 export const rowidsPart = (s: number): string => `rowids-${s}.part`;
 /** Partition p's changes to shard s's mapping. */
 const changesPart = (p: number, s: number) => `changes-${p}-${s}.part`;
-const indexPart = (p: number) => `index-${p}.part`;
+/** Bytes a copy or a move within id_index.bin takes at a time. */
+const COPY_CHUNK = 4 << 20;
 
 /** What a worker reports of a shard's keys: where each partition's slice starts, and whether it wrote the shard's fragment. */
 export interface ShardKeys {
@@ -42,7 +52,8 @@ export interface PartitionTask {
   layout: IdIndexLayout;
   /** Each shard's first row (shard order), to name a row's shard. */
   shardStarts: number[];
-  piecePath: string;
+  /** Where the piece goes: id_index.bin at `offset`, in at most `capacity` bytes (its slices' size). */
+  index: { path: string; offset: number; capacity: number };
   /** Where the changes to shard s's mapping go: `${changesPrefix}${s}.part`. */
   changesPrefix: string;
 }
@@ -73,7 +84,14 @@ export async function buildPartitionPiece(task: PartitionTask): Promise<Partitio
   }
   const firstRows = task.shardStarts.map((startRow) => ({ startRow }));
   const built = buildPartition(slices, task.layout, (row) => shardOfRow(firstRows, row));
-  await writeFile(task.piecePath, built.bytes);
+  const { path, offset, capacity } = task.index;
+  if (built.bytes.length > capacity) throw new RangeError(`id index: a piece of ${built.bytes.length} bytes for a place of ${capacity}`);
+  const file = await open(path, 'r+');
+  try {
+    await file.write(built.bytes, 0, built.bytes.length, offset);
+  } finally {
+    await file.close();
+  }
   for (const [s, pairs] of built.changes)
     await writeFile(`${task.changesPrefix}${s}.part`, new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
   return { bytes: built.bytes.length, entries: built.entries, repeatedIds: built.repeatedIds, changedShards: [...built.changes.keys()] };
@@ -95,44 +113,98 @@ export async function writeLocalIdIndex(
 ): Promise<LocalIndex> {
   const P = 2 ** layout.partBits;
   const shardStarts = shards.map((s) => s.startRow);
-  const tasks = Array.from({ length: P }, (_, p) => ({
-    slices: shards.map((s, k) => ({ path: out.path(keysPart(s.index)), start: keys[k]!.keyOffsets[p]!, end: keys[k]!.keyOffsets[p + 1]! })),
-    layout,
-    shardStarts,
-    piecePath: out.path(indexPart(p)),
-    changesPrefix: out.path(`changes-${p}-`),
-  }));
-  const built = await build(tasks);
-  const partitionBytes = built.map((b) => b.bytes);
-  const entries = built.reduce((n, b) => n + b.entries, 0);
-  const repeated = built.reduce((n, b) => n + b.repeatedIds, 0);
-  // Per shard with changes, the partitions that wrote them.
-  const changed = new Map<number, number[]>();
-  built.forEach((b, p) => b.changedShards.forEach((s) => changed.set(s, [...(changed.get(s) ?? []), p])));
-  const fragments = shards.map((s) => fragmentOf(s.index));
-  for (const [s, parts] of changed)
-    fragments[s] = await rewriteFragment(out, shards[s]!, parts, keys[s]!.fragmentWritten ? fragmentOf(s) : null);
-
-  const header = idIndexHeader({
-    layout,
-    rows,
-    entries,
-    partitionBytes,
-    blocks: await Promise.all(shards.map(async (s) => ({ firstRow: s.startRow, bytes: (await stat(out.path(rowidsPart(s.index)))).size }))),
-  });
-  const dest = await open(out.path(ID_INDEX_FILE), 'w');
+  const blockBytes = await Promise.all(shards.map(async (s) => (await stat(out.path(rowidsPart(s.index)))).size));
+  // The pieces' places: each as big as its slices (and its bucket offsets), then the row blocks.
+  const bucketBytes = 4 * (2 ** layout.bucketBits + 1);
+  const capacity = Array.from({ length: P }, (_, p) => keys.reduce((n, k) => n + k.keyOffsets[p + 1]! - k.keyOffsets[p]!, bucketBytes));
+  const planned = offsetsAfter(idIndexHeaderBytes(P, shards.length), [...capacity, ...blockBytes]);
+  const indexPath = out.path(ID_INDEX_FILE);
+  const dest = await open(indexPath, 'w+');
   try {
-    await dest.write(header);
-    const pieces = [...partitionBytes.map((_, p) => indexPart(p)), ...shards.map((s) => rowidsPart(s.index))];
-    for (const piece of pieces) {
-      for await (const chunk of createReadStream(out.path(piece), { highWaterMark: 1 << 20 })) await dest.write(chunk as Buffer);
-      await rm(out.path(piece));
-    }
+    // The row blocks go in while the workers build the pieces.
+    const blocks = copyBlocks(dest, shards, out, planned.slice(P));
+    const tasks = Array.from({ length: P }, (_, p) => ({
+      slices: shards.map((s, k) => ({
+        path: out.path(keysPart(s.index)),
+        start: keys[k]!.keyOffsets[p]!,
+        end: keys[k]!.keyOffsets[p + 1]!,
+      })),
+      layout,
+      shardStarts,
+      index: { path: indexPath, offset: planned[p]!, capacity: capacity[p]! },
+      changesPrefix: out.path(`changes-${p}-`),
+    }));
+    const built = await Promise.all([build(tasks), blocks]).then(([b]) => b);
+    const partitionBytes = built.map((b) => b.bytes);
+    const entries = built.reduce((n, b) => n + b.entries, 0);
+    const repeated = built.reduce((n, b) => n + b.repeatedIds, 0);
+    // Per shard with changes, the partitions that wrote them.
+    const changed = new Map<number, number[]>();
+    built.forEach((b, p) => b.changedShards.forEach((s) => changed.set(s, [...(changed.get(s) ?? []), p])));
+    const fragments = shards.map((s) => fragmentOf(s.index));
+    for (const [s, parts] of changed)
+      fragments[s] = await rewriteFragment(out, shards[s]!, parts, keys[s]!.fragmentWritten ? fragmentOf(s) : null);
+
+    const header = idIndexHeader({
+      layout,
+      rows,
+      entries,
+      partitionBytes,
+      blocks: shards.map((s, k) => ({ firstRow: s.startRow, bytes: blockBytes[k]! })),
+    });
+    // Pieces shorter than their places (repeated ids) move everything after them up.
+    const sizes = [...partitionBytes, ...blockBytes];
+    const actual = offsetsAfter(header.length, sizes);
+    for (let i = 0; i < sizes.length; i++) if (actual[i] !== planned[i]) await moveWithin(dest, planned[i]!, actual[i]!, sizes[i]!);
+    await dest.truncate(actual[sizes.length - 1]! + sizes[sizes.length - 1]!);
+    await dest.write(header, 0, header.length, 0);
+    await Promise.all(shards.map((s) => rm(out.path(rowidsPart(s.index)))));
+    return { repeatedIds: repeated > 0, entries, fragments };
   } finally {
     await dest.close();
+    await Promise.all(shards.map((s) => rm(out.path(keysPart(s.index)), { force: true })));
   }
-  await Promise.all(shards.map((s) => rm(out.path(keysPart(s.index)), { force: true })));
-  return { repeatedIds: repeated > 0, entries, fragments };
+}
+
+/** Where each of `sizes` starts, laid end to end from `start`. */
+function offsetsAfter(start: number, sizes: readonly number[]): number[] {
+  const out: number[] = [];
+  let at = start;
+  for (const n of sizes) {
+    out.push(at);
+    at += n;
+  }
+  return out;
+}
+
+/** Each shard's row block into `dest` at its offset, from the part file the worker wrote. */
+async function copyBlocks(dest: FileHandle, shards: readonly Shard[], out: OutputFolder, offsets: readonly number[]): Promise<void> {
+  const buf = Buffer.allocUnsafe(COPY_CHUNK);
+  for (const [k, s] of shards.entries()) {
+    const from = await open(out.path(rowidsPart(s.index)), 'r');
+    try {
+      for (let at = 0; ;) {
+        const { bytesRead } = await from.read(buf, 0, buf.length, at);
+        if (bytesRead === 0) break;
+        await dest.write(buf, 0, bytesRead, offsets[k]! + at);
+        at += bytesRead;
+      }
+    } finally {
+      await from.close();
+    }
+  }
+}
+
+/** `length` bytes of `file` from `from` to `to` (< from: a move up, so front to back never overwrites what it has yet to read). */
+async function moveWithin(file: FileHandle, from: number, to: number, length: number): Promise<void> {
+  const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, length)));
+  for (let done = 0; done < length;) {
+    const n = Math.min(buf.length, length - done);
+    const { bytesRead } = await file.read(buf, 0, n, from + done);
+    if (bytesRead !== n) throw new RangeError(`id index: ${bytesRead} of ${n} bytes read at ${from + done}`);
+    await file.write(buf, 0, n, to + done);
+    done += n;
+  }
 }
 
 /**

@@ -618,12 +618,17 @@ export interface IdIndexPieces {
   blocks: readonly { firstRow: number; bytes: number }[];
 }
 
+/** The bytes of the header and both directories of an index of `P` partitions and `S` row blocks. */
+export function idIndexHeaderBytes(P: number, S: number): number {
+  return ID_INDEX_HEADER_BYTES + 8 * (P + 1) + 16 * (S + 1);
+}
+
 /** The header and both directories, which go in front of the partitions and then the row blocks. */
 export function idIndexHeader(x: IdIndexPieces): Uint8Array {
   const P = x.partitionBytes.length;
   const S = x.blocks.length;
   if (P !== 2 ** x.layout.partBits) throw new RangeError(`id index: ${P} partitions for ${x.layout.partBits} partition bits`);
-  const size = ID_INDEX_HEADER_BYTES + 8 * (P + 1) + 16 * (S + 1);
+  const size = idIndexHeaderBytes(P, S);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = ID_INDEX_MAGIC.charCodeAt(i);
