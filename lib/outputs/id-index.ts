@@ -227,17 +227,6 @@ function copyId(src: Uint8Array, from: DataView, start: number, end: number, dst
   for (; j < end; j++, o++) dst[o] = src[j]!;
 }
 
-/** The records of a run of records. */
-function recordCount(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let n = 0;
-  for (let at = 0; at < bytes.length; n++) {
-    const len = view.getUint32(at + 16, true);
-    at += RECORD_HEAD + (len === SAME ? 0 : len);
-  }
-  return n;
-}
-
 /** What a build partition found: its piece of the index, and what the mapping must change. */
 export interface BuiltPartition {
   /** `[(B + 1) u32 bucket offsets][records]`. */
@@ -256,11 +245,11 @@ export interface BuiltPartition {
  * records sorted by (hash, row), a repeated id reduced to one record at its last row, and for the
  * mapping, Python's dict semantics: the first occurrence keeps its place with the last index, the
  * others are dropped. `shardOfRow` names the shard of a row. Memory: the partition's records.
- * The slices come sorted, as `shardKeys` writes them, so they are merged in one pass; a slice out
- * of order (none of ours) is sorted with the rest.
+ * The slices come sorted, as `shardKeys` writes them, so they are merged in one pass; slices out
+ * of order (none of ours) are sorted first, then merged.
  */
 export function buildPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition {
-  return mergedPartition(slices, l, shardOfRow) ?? sortedPartition(slices, l, shardOfRow);
+  return mergedPartition(slices, l, shardOfRow) ?? mergedPartition(slices.map(sortedSlice), l, shardOfRow)!;
 }
 
 /** Collects a partition's changes to the mapping, per shard. */
@@ -453,92 +442,37 @@ function writeRun(run: readonly RunRecord[], out: PieceWriter, changes: Changes)
   }
 }
 
-/** buildPartition for slices in any order: every record read into arrays and sorted by (hash, row). */
-function sortedPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardOfRow: (row: number) => number): BuiltPartition {
-  const n = slices.reduce((sum, s) => sum + recordCount(s), 0);
-  const lo = new Uint32Array(n);
-  const hi = new Uint32Array(n);
-  const row = new Float64Array(n);
-  const slice = new Uint32Array(n);
-  // Where each record's id bytes are (a `SAME` record's: the previous record's).
-  const at = new Uint32Array(n);
-  const len = new Uint32Array(n);
-  let k = 0;
-  slices.forEach((s, si) => {
-    const view = new DataView(s.buffer, s.byteOffset, s.byteLength);
-    let idAt = 0;
-    let idLen = 0;
-    for (let a = 0; a < s.length; k++) {
-      const ln = view.getUint32(a + 16, true);
-      if (ln !== SAME) [idAt, idLen] = [a, ln];
-      lo[k] = view.getUint32(a, true);
-      hi[k] = view.getUint32(a + 4, true);
-      row[k] = view.getFloat64(a + 8, true);
-      slice[k] = si;
-      at[k] = idAt;
-      len[k] = idLen;
-      a += RECORD_HEAD + (ln === SAME ? 0 : ln);
-    }
-  });
-  const order = sortByHash(lo, hi);
-  const kept = new Uint32Array(n);
-  let keptCount = 0;
-  const changes = new Changes(shardOfRow);
-  for (let a = 0; a < n;) {
-    let b = a + 1;
-    while (b < n && lo[order[b]!] === lo[order[a]!] && hi[order[b]!] === hi[order[a]!]) b++;
-    if (b === a + 1) kept[keptCount++] = order[a]!;
-    else {
-      // Equal hashes: group by id (a hash collision keeps both), rows ascending within a run.
-      const groups: number[][] = [];
-      for (let j = a; j < b; j++) {
-        const i = order[j]!;
-        // The same bytes (a dictionary entry's SAME records) need no comparison.
-        const same = (a: number) =>
-          (slice[a] === slice[i] && at[a] === at[i]) ||
-          equalBytes(slices[slice[a]!]!, at[a]! + RECORD_HEAD, slices[slice[i]!]!, at[i]! + RECORD_HEAD, len[a]!, len[i]!);
-        const g = groups.find((g) => same(g[0]!));
-        if (g) g.push(i);
-        else groups.push([i]);
-      }
-      for (const g of groups) {
-        kept[keptCount++] = g[g.length - 1]!;
-        if (g.length > 1) changes.repeated(g.map((i) => row[i]!));
-      }
-    }
-    a = b;
+/**
+ * A slice's records sorted by (hash, then their order in the slice), each with its id bytes
+ * (a SAME record's are the previous record's): what `mergedPartition` takes from a slice out of
+ * order.
+ */
+function sortedSlice(slice: Uint8Array): Uint8Array {
+  const view = new DataView(slice.buffer, slice.byteOffset, slice.byteLength);
+  const at: number[] = [];
+  const idAt: number[] = [];
+  const idLen: number[] = [];
+  let bytes = 0;
+  for (let a = 0, id = 0, len = 0; a < slice.length;) {
+    const ln = view.getUint32(a + 16, true);
+    if (ln !== SAME) [id, len] = [a + RECORD_HEAD, ln];
+    at.push(a);
+    idAt.push(id);
+    idLen.push(len);
+    bytes += RECORD_HEAD + len;
+    a += RECORD_HEAD + (ln === SAME ? 0 : ln);
   }
-  const buckets = 2 ** l.bucketBits;
-  let body = 0;
-  for (let j = 0; j < keptCount; j++) body += RECORD_HEAD + len[kept[j]!]!;
-  const head = 4 * (buckets + 1);
-  const bytes = new Uint8Array(head + body);
-  const view = new DataView(bytes.buffer);
-  const sliceViews = slices.map((s) => new DataView(s.buffer, s.byteOffset, s.byteLength));
-  let w = head;
-  let bucket = 0;
-  view.setUint32(0, head, true);
-  for (let j = 0; j < keptCount; j++) {
-    const i = kept[j]!;
-    const bk = bucketOf(hi[i]!, l);
-    while (bucket < bk) view.setUint32(4 * ++bucket, w, true);
-    view.setUint32(w, lo[i]!, true);
-    view.setUint32(w + 4, hi[i]!, true);
-    view.setFloat64(w + 8, row[i]!, true);
-    const idLen = len[i]!;
-    view.setUint32(w + 16, idLen, true);
-    const from = at[i]! + RECORD_HEAD;
-    copyId(slices[slice[i]!]!, sliceViews[slice[i]!]!, from, from + idLen, bytes, view, w + RECORD_HEAD);
-    w += RECORD_HEAD + idLen;
+  const lo = Uint32Array.from(at, (a) => view.getUint32(a, true));
+  const hi = Uint32Array.from(at, (a) => view.getUint32(a + 4, true));
+  const out = new Uint8Array(bytes);
+  let w = 0;
+  for (const k of sortByHash(lo, hi)) {
+    out.set(slice.subarray(at[k]!, at[k]! + 16), w);
+    new DataView(out.buffer).setUint32(w + 16, idLen[k]!, true);
+    out.set(slice.subarray(idAt[k]!, idAt[k]! + idLen[k]!), w + RECORD_HEAD);
+    w += RECORD_HEAD + idLen[k]!;
   }
-  while (bucket < buckets) view.setUint32(4 * ++bucket, w, true);
-  return {
-    bytes,
-    entries: keptCount,
-    repeatedIds: changes.repeatedIds,
-    droppedEntries: changes.droppedEntries,
-    changes: changes.pairs(),
-  };
+  return out;
 }
 
 /** Whether `a[i, i + m)` and `b[j, j + n)` hold the same bytes. */
