@@ -465,10 +465,11 @@ function sortedSlice(slice: Uint8Array): Uint8Array {
   const lo = Uint32Array.from(at, (a) => view.getUint32(a, true));
   const hi = Uint32Array.from(at, (a) => view.getUint32(a + 4, true));
   const out = new Uint8Array(bytes);
+  const outView = new DataView(out.buffer);
   let w = 0;
   for (const k of sortByHash(lo, hi)) {
     out.set(slice.subarray(at[k]!, at[k]! + 16), w);
-    new DataView(out.buffer).setUint32(w + 16, idLen[k]!, true);
+    outView.setUint32(w + 16, idLen[k]!, true);
     out.set(slice.subarray(idAt[k]!, idAt[k]! + idLen[k]!), w + RECORD_HEAD);
     w += RECORD_HEAD + idLen[k]!;
   }
