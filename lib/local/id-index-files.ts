@@ -19,6 +19,7 @@ import {
   ID_INDEX_FILE,
   idIndexHeader,
   idIndexHeaderBytes,
+  pieceCapacity,
   rowBlockIds,
   type IdIndexLayout,
 } from '../outputs/id-index.ts';
@@ -30,7 +31,7 @@ export const keysPart = (s: number): string => `keys-${s}.part`;
 export const rowidsPart = (s: number): string => `rowids-${s}.part`;
 /** Partition p's changes to shard s's mapping. */
 const changesPart = (p: number, s: number) => `changes-${p}-${s}.part`;
-/** Bytes a copy or a move within id_index.bin takes at a time. */
+/** Bytes a copy into id_index.bin or a move within it takes at a time. */
 const COPY_CHUNK = 4 << 20;
 
 /** What a worker reports of a shard's keys: where each partition's slice starts, and whether it wrote the shard's fragment. */
@@ -114,15 +115,28 @@ export async function writeLocalIdIndex(
   const P = 2 ** layout.partBits;
   const shardStarts = shards.map((s) => s.startRow);
   const blockBytes = await Promise.all(shards.map(async (s) => (await stat(out.path(rowidsPart(s.index)))).size));
-  // The pieces' places: each as big as its slices (and its bucket offsets), then the row blocks.
-  const bucketBytes = 4 * (2 ** layout.bucketBits + 1);
-  const capacity = Array.from({ length: P }, (_, p) => keys.reduce((n, k) => n + k.keyOffsets[p + 1]! - k.keyOffsets[p]!, bucketBytes));
+  // The pieces' places, each the most it can take, then the row blocks.
+  const capacity = Array.from({ length: P }, (_, p) =>
+    pieceCapacity(
+      keys.reduce((n, k) => n + k.keyOffsets[p + 1]! - k.keyOffsets[p]!, 0),
+      layout,
+    ),
+  );
   const planned = offsetsAfter(idIndexHeaderBytes(P, shards.length), [...capacity, ...blockBytes]);
   const indexPath = out.path(ID_INDEX_FILE);
   const dest = await open(indexPath, 'w+');
   try {
     // The row blocks go in while the workers build the pieces.
-    const blocks = copyBlocks(dest, shards, out, planned.slice(P));
+    const blocks = (async () => {
+      for (const [k, s] of shards.entries()) {
+        const from = await open(out.path(rowidsPart(s.index)), 'r');
+        try {
+          await copyRange(from, 0, dest, planned[P + k]!, blockBytes[k]!);
+        } finally {
+          await from.close();
+        }
+      }
+    })();
     const tasks = Array.from({ length: P }, (_, p) => ({
       slices: shards.map((s, k) => ({
         path: out.path(keysPart(s.index)),
@@ -155,7 +169,7 @@ export async function writeLocalIdIndex(
     // Pieces shorter than their places (repeated ids) move everything after them up.
     const sizes = [...partitionBytes, ...blockBytes];
     const actual = offsetsAfter(header.length, sizes);
-    for (let i = 0; i < sizes.length; i++) if (actual[i] !== planned[i]) await moveWithin(dest, planned[i]!, actual[i]!, sizes[i]!);
+    for (let i = 0; i < sizes.length; i++) if (actual[i] !== planned[i]) await copyRange(dest, planned[i]!, dest, actual[i]!, sizes[i]!);
     await dest.truncate(actual[sizes.length - 1]! + sizes[sizes.length - 1]!);
     await dest.write(header, 0, header.length, 0);
     await Promise.all(shards.map((s) => rm(out.path(rowidsPart(s.index)))));
@@ -177,32 +191,18 @@ function offsetsAfter(start: number, sizes: readonly number[]): number[] {
   return out;
 }
 
-/** Each shard's row block into `dest` at its offset, from the part file the worker wrote. */
-async function copyBlocks(dest: FileHandle, shards: readonly Shard[], out: OutputFolder, offsets: readonly number[]): Promise<void> {
-  const buf = Buffer.allocUnsafe(COPY_CHUNK);
-  for (const [k, s] of shards.entries()) {
-    const from = await open(out.path(rowidsPart(s.index)), 'r');
-    try {
-      for (let at = 0; ;) {
-        const { bytesRead } = await from.read(buf, 0, buf.length, at);
-        if (bytesRead === 0) break;
-        await dest.write(buf, 0, bytesRead, offsets[k]! + at);
-        at += bytesRead;
-      }
-    } finally {
-      await from.close();
-    }
-  }
-}
-
-/** `length` bytes of `file` from `from` to `to` (< from: a move up, so front to back never overwrites what it has yet to read). */
-async function moveWithin(file: FileHandle, from: number, to: number, length: number): Promise<void> {
+/**
+ * `length` bytes of `from` at `fromAt` into `to` at `toAt`, a few MiB at a time. Within one file
+ * the destination must come first (`toAt < fromAt`: a move up), so copying front to back never
+ * overwrites what it has yet to read.
+ */
+async function copyRange(from: FileHandle, fromAt: number, to: FileHandle, toAt: number, length: number): Promise<void> {
   const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, length)));
   for (let done = 0; done < length;) {
     const n = Math.min(buf.length, length - done);
-    const { bytesRead } = await file.read(buf, 0, n, from + done);
-    if (bytesRead !== n) throw new RangeError(`id index: ${bytesRead} of ${n} bytes read at ${from + done}`);
-    await file.write(buf, 0, n, to + done);
+    const { bytesRead } = await from.read(buf, 0, n, fromAt + done);
+    if (bytesRead !== n) throw new RangeError(`id index: ${bytesRead} of ${n} bytes read at ${fromAt + done}`);
+    await to.write(buf, 0, n, toAt + done);
     done += n;
   }
 }

@@ -321,23 +321,30 @@ class SliceCursor {
   }
 }
 
+/**
+ * The most bytes a partition's piece can take when its slices hold `sliceBytes` in all: its bucket
+ * offsets and those bytes (a record kept has its id bytes, and each id's records carry them at
+ * least once); exactly that when no id repeats.
+ */
+export function pieceCapacity(sliceBytes: number, l: IdIndexLayout): number {
+  return 4 * (2 ** l.bucketBits + 1) + sliceBytes;
+}
+
 /** A partition's piece as it is written: bucket offsets in front, records in (hash, row) order. */
 class PieceWriter {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
-  private readonly head: number;
   private w: number;
   private bucket = 0;
   entries = 0;
   constructor(
     private readonly l: IdIndexLayout,
-    capacity: number,
+    sliceBytes: number,
   ) {
-    this.head = 4 * (2 ** l.bucketBits + 1);
-    this.bytes = new Uint8Array(this.head + capacity);
+    this.bytes = new Uint8Array(pieceCapacity(sliceBytes, l));
     this.view = new DataView(this.bytes.buffer);
-    this.view.setUint32(0, this.head, true);
-    this.w = this.head;
+    this.w = pieceCapacity(0, l);
+    this.view.setUint32(0, this.w, true);
   }
 
   /** The record at `rec` of `from` (its hash and row), with the `len` id bytes at `id`. */
@@ -384,14 +391,13 @@ function mergedPartition(slices: readonly Uint8Array[], l: IdIndexLayout, shardO
     }
   };
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
-  // No bigger than its slices: a record kept has its bytes, and each id's records carry them at least once.
   const out = new PieceWriter(
     l,
     slices.reduce((n, s) => n + s.length, 0),
   );
   const changes = new Changes(shardOfRow);
   // The records of one hash when there are several (an id on several rows, or a collision).
-  const run: { c: SliceCursor; rec: number; id: number; len: number }[] = [];
+  const run: RunRecord[] = [];
   while (heap.length > 0) {
     const c = heap[0]!;
     const { rec, hi, lo, idAt, idLen } = c;
