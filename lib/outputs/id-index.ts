@@ -145,10 +145,11 @@ function sortedByHash(lo: Uint32Array, hi: Uint32Array): { order: Uint32Array; h
  * One shard's key records sorted by (hash, row), with the byte offset where each build
  * partition starts (P + 1 of them): partition p of the shard is `records[offsets[p], offsets[p+1])`.
  * Sorted, not only grouped by partition: `buildPartition` then merges its slices in one pass,
- * each read in sequence (16 slices of 1Mi records in all: 0.26–0.28 s; grouped only, they took a
- * sort of every record, 0.73 s when measured; `bench/id-partition.ts`). A dictionary entry on several rows carries its bytes
- * once: its later records say `SAME` in place of a length (they follow it, having the same
- * hash), so a megabyte id on many rows costs a megabyte here, not one per row.
+ * each read in sequence (16 slices of 1Mi records in all: 0.26–0.29 s; grouped only, they took a
+ * sort of every record, 0.73 s when measured; `bench/id-partition.ts`). A dictionary entry on
+ * several rows carries its bytes once: its later records say `SAME` in place of a length (they
+ * follow it, having the same hash), so a megabyte id on many rows costs a megabyte here, not one
+ * per row.
  */
 export function shardKeys(ids: IdColumn, firstRow: number, partBits: number): { records: Uint8Array; offsets: number[] } {
   const n = idCount(ids);
