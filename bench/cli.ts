@@ -1,11 +1,13 @@
 /**
- * npm run bench:cli -- [--rows 169776,2000000,10000000] [--tiny-groups 10000] [--runs R] [--workers W]
+ * npm run bench:cli -- [--rows 169776,2000000,10000000] [--tiny-groups 10000] [--runs R] [--workers W] [--node PATH,…]
  * The command vs the reference notebook, Polars and DuckDB on the same generated files, runs
- * interleaved, whole processes: median wall time, rows/s, peak RSS, our time and memory as a
- * fraction of each peer's, and the parity of our outputs with the notebook's. `--tiny-groups N`
- * adds a file of N one-row row groups. The peers run on REFERENCE_PYTHON, or on bench/.venv
- * (made from bench/requirements.txt on first use).
+ * interleaved, whole processes: median wall time, rows/s, peak RSS, each program's time and
+ * memory as a fraction of Polars', and the parity of our outputs with the notebook's.
+ * `--tiny-groups N` adds a file of N one-row row groups. `--node` runs the command on each of
+ * these Node binaries (default: the one running this; `bash scripts/node24.sh` prints Node 24's).
+ * The peers run on REFERENCE_PYTHON, or on bench/.venv (made from bench/requirements.txt on first use).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     'tiny-groups': { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
     workers: { type: 'string' },
+    node: { type: 'string' },
   },
 });
 const cases = [
@@ -43,13 +46,18 @@ interface Contender {
   name: string;
   command: (input: string, out: string) => string[];
 }
-const contenders: Contender[] = [
+const nodes = values.node ? values.node.split(',').filter(Boolean) : [process.execPath];
+const contenders: Contender[] = nodes.map((node) => ({
+  name:
+    nodes.length > 1
+      ? `track-embeddings (Node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().slice(1)})`
+      : 'track-embeddings',
   // As the installed command runs it (its shebang passes the same V8 flag).
-  {
-    name: 'track-embeddings',
-    command: (i, o) => [process.execPath, '--single-threaded-gc', join(ROOT, 'dist', 'track-embeddings.js'), i, '-o', o, ...workerArgs],
-  },
-];
+  command: (i, o) => [node, '--single-threaded-gc', join(ROOT, 'dist', 'track-embeddings.js'), i, '-o', o, ...workerArgs],
+}));
+const ours = contenders.length;
+// The peer the goals are set against (issue 24); without the Python peers, the first command.
+const BASE = 'python' in py ? 'Polars' : contenders[0]!.name;
 if ('python' in py) {
   const script = (name: string) => join(ROOT, 'bench', name);
   contenders.push({ name: 'notebook (pandas+sklearn)', command: (i, o) => [py.python, script('notebook_reference.py'), i, o] });
@@ -58,10 +66,10 @@ if ('python' in py) {
 }
 
 const lines = [
-  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}; ` +
-    `workers: ${values.workers ?? 'the command’s default'}; ${runs} run(s) each, interleaved; medians.`,
+  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB; ` +
+    `${nodes.length > 1 ? '' : `Node ${process.version}; `}workers: ${values.workers ?? 'the command’s default'}; ${runs} run(s) each, interleaved; medians.`,
   '',
-  '| rows | row groups | program | wall (s) | rows/s | peak RSS (MiB) | ours ÷ theirs, wall | ours ÷ theirs, RSS |',
+  `| rows | row groups | program | wall (s) | rows/s | peak RSS (MiB) | wall ÷ ${BASE} | RSS ÷ ${BASE} |`,
   '|---:|---:|---|---:|---:|---:|---:|---:|',
 ];
 const notes: string[] = [];
@@ -81,21 +89,26 @@ try {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     const walls = results.map((ms) => median(ms.map((m) => m.seconds)));
     const rsss = results.map((ms) => (ms.every((m) => m.peakRssMiB !== null) ? median(ms.map((m) => m.peakRssMiB!)) : NaN));
+    const b = Math.max(
+      0,
+      contenders.findIndex((c) => c.name === BASE),
+    );
     contenders.forEach((c, k) => {
       lines.push(
         `| ${rows.toLocaleString('en-US')} | ${groups.toLocaleString('en-US')} | ${c.name} | ${fmt(walls[k]!)} | ${fmt(rows / walls[k]!, 0)} | ${fmt(rsss[k]!, 0)} | ` +
-          `${k === 0 ? '1.00' : fmt(walls[0]! / walls[k]!)} | ${k === 0 ? '1.00' : fmt(rsss[0]! / rsss[k]!)} |`,
+          `${fmt(walls[k]! / walls[b]!)} | ${fmt(rsss[k]! / rsss[b]!)} |`,
       );
     });
-    if ('python' in py) {
-      const p = compare(loadNpy(join(work, '0', 'spotify_vectors_14d.npy')), loadNpy(join(work, '1', 'spotify_vectors_14d.npy')));
-      const sameMap = readFileSync(join(work, '0', 'id_to_index.json')).equals(readFileSync(join(work, '1', 'id_to_index.json')));
+    // Each Node's outputs against the notebook's (contender `ours`, the first peer).
+    for (let k = 0; 'python' in py && k < ours; k++) {
+      const p = compare(loadNpy(join(work, `${k}`, 'spotify_vectors_14d.npy')), loadNpy(join(work, `${ours}`, 'spotify_vectors_14d.npy')));
+      const sameMap = readFileSync(join(work, `${k}`, 'id_to_index.json')).equals(readFileSync(join(work, `${ours}`, 'id_to_index.json')));
       notes.push(
-        `${rows.toLocaleString('en-US')} rows in ${groups.toLocaleString('en-US')} row group(s): ${fmt((100 * p.identical) / p.elements, 4)} % of elements bit-identical to the notebook's, max ${p.maxUlp} ulp; mapping ${sameMap ? 'byte-identical' : 'DIFFERENT'}.`,
+        `${rows.toLocaleString('en-US')} rows in ${groups.toLocaleString('en-US')} row group(s)${ours > 1 ? `, ${contenders[k]!.name}` : ''}: ${fmt((100 * p.identical) / p.elements, 4)} % of elements bit-identical to the notebook's, max ${p.maxUlp} ulp; mapping ${sameMap ? 'byte-identical' : 'DIFFERENT'}.`,
       );
     }
   }
-  lines.push('', '"ours ÷ theirs" is our median divided by theirs: below 1, we are faster or smaller.');
+  lines.push('', `"÷ ${BASE}" is the program's median divided by ${BASE}'s: below 1, faster or smaller.`);
   if ('error' in py) lines.push(`Python peers skipped: ${py.error}.`);
   process.stdout.write(`${[...lines, '', ...notes].join('\n')}\n`);
 } finally {

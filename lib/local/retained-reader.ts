@@ -8,7 +8,16 @@
 import { Dictionary, Float64, Int32, RecordBatch, Utf8, makeData, makeVector, type Data, type Vector } from 'apache-arrow';
 import type { ParquetReader } from '../parquet/reader.ts';
 import type { RowRange } from '../parquet/row-range.ts';
-import { concatIds, firstNull, idColumnData, isDictIds, toFloat64, toIdColumn, type IdColumn } from '../embedding/columns.ts';
+import {
+  concatIds,
+  firstNull,
+  float64Values,
+  idColumnData,
+  isDictIds,
+  toFloat64,
+  toIdColumn,
+  type IdColumn,
+} from '../embedding/columns.ts';
 
 /** Decoded bytes kept at most (8 per number, strings by their bytes); a larger file is read from the file as before. */
 export const RETAIN_MAX_BYTES = 256 * 1024 * 1024;
@@ -63,14 +72,24 @@ async function decodeWhole(reader: ParquetReader, columns: readonly string[]): P
   const { layout } = reader;
   const total = layout.numRows;
   const isString = (c: string) => layout.columns.find((col) => col.name === c)?.physical === 'BYTE_ARRAY';
-  const numbers = new Map(columns.filter((c) => !isString(c)).map((c) => [c, new Float64Array(total)]));
+  const numeric = columns.filter((c) => !isString(c));
+  const numbers = new Map<string, Float64Array>();
   const strings = new Map(columns.filter(isString).map((c) => [c, { chunks: [] as IdColumn[], nulls: [] as number[] }]));
   const all = layout.rowGroups.map((g, rowGroup) => ({ rowGroup, offset: 0, rows: g.numRows }));
   let at = 0;
-  let held = total * numbers.size * 8;
-  for await (const batch of reader.batches(all, columns, BATCH_ROWS)) {
+  let held = total * numeric.length * 8;
+  // Batches as large as the file: a file of one row group comes as one, whose float64 columns
+  // (the page decoders' own arrays, fresh for this read) are kept as they are, not copied.
+  for await (const batch of reader.batches(all, columns, Math.max(BATCH_ROWS, total))) {
     const n = batch.numRows;
-    for (const [c, out] of numbers) toFloat64(batch.getChild(c)!, out.subarray(at, at + n));
+    for (const c of numeric) {
+      const v = batch.getChild(c)!;
+      if (n === total) numbers.set(c, float64Values(v));
+      else {
+        if (!numbers.has(c)) numbers.set(c, new Float64Array(total));
+        toFloat64(v, numbers.get(c)!.subarray(at, at + n));
+      }
+    }
     for (const [c, s] of strings) {
       const v = batch.getChild(c)!;
       if (firstNull(v) >= 0) for (let i = 0; i < n; i++) if (!v.isValid(i)) s.nulls.push(at + i);
@@ -84,7 +103,7 @@ async function decodeWhole(reader: ParquetReader, columns: readonly string[]): P
   }
   if (at !== total) throw new RangeError(`decoded ${at} rows, the footer says ${total}`);
   const out = new Map<string, Kept>();
-  for (const [c, values] of numbers) out.set(c, { kind: 'numbers', values });
+  for (const c of numeric) out.set(c, { kind: 'numbers', values: numbers.get(c) ?? new Float64Array(0) });
   for (const [c, s] of strings) out.set(c, { kind: 'strings', ids: concatIds(s.chunks), nulls: s.nulls });
   return out;
 }

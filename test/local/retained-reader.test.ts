@@ -77,6 +77,41 @@ describe('retainColumns', () => {
     });
   });
 
+  it('serves a file of one row group as the file does, its float64 columns kept as decoded (nulls, NaN, int64, bool)', async () => {
+    const rows = 70_000; // more than a batch of 65,536 rows
+    const path = join(tmp(), 'one-group.parquet');
+    const table = tableFromArrays({
+      id: Array.from({ length: rows }, (_, i) => `t${i}`),
+      x: Float64Array.from({ length: rows }, (_, i) => (i % 997 === 3 ? NaN : i / 7)),
+      nx: Array.from({ length: rows }, (_, i) => (i === 66_000 ? null : i * 0.5)),
+      n: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i * 1_000_003)),
+      b: Array.from({ length: rows }, (_, i) => i % 3 === 0),
+    });
+    writeParquet(table, path, { rowGroupRows: rows });
+    const source = await openFileSource(path);
+    try {
+      const plain = await openParquet(source);
+      expect(plain.layout.rowGroups).toHaveLength(1);
+      const columns = ['id', 'x', 'nx', 'n', 'b'];
+      const kept = await retainColumns(plain, columns);
+      expect(kept).not.toBe(plain);
+      const all = [{ rowGroup: 0, offset: 0, rows }];
+      const segments: RowRange[][] = [all, [{ rowGroup: 0, offset: 65_530, rows: 600 }]];
+      for (const s of segments) {
+        const fromFile = await rowsOf(plain, s, columns, 65_536);
+        const fromMemory = await rowsOf(kept, s, columns, 65_536);
+        expect(fromMemory.out).toEqual(fromFile.out);
+      }
+      const x = (await rowsOf(kept, all, ['x', 'nx'], rows)).out;
+      expect(x.x![3]).toBeNaN();
+      expect(x.x![4]).toBe(4 / 7);
+      expect(x.nx![66_000]).toBeNaN();
+      expect(x.nx![65_999]).toBe(65_999 * 0.5);
+    } finally {
+      await source.close();
+    }
+  });
+
   it('reads columns it does not keep from the file', async () => {
     await withSmallGroups(async (plain) => {
       const kept = await retainColumns(plain, ['x']);
