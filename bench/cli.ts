@@ -108,7 +108,7 @@ try {
       );
     }
   }
-  lines.push('', `"÷ ${BASE}" is the program's median divided by ${BASE}'s: below 1, faster or smaller.`);
+  lines.push('', `"÷ ${BASE}" is the program's median divided by the median of ${BASE}: below 1, faster or smaller.`);
   if ('error' in py) lines.push(`Python peers skipped: ${py.error}.`);
   process.stdout.write(`${[...lines, '', ...notes].join('\n')}\n`);
 } finally {
