@@ -65,6 +65,11 @@ if ('python' in py) {
   contenders.push({ name: 'DuckDB + numpy/json', command: (i, o) => [py.python, script('duckdb_equivalent.py'), i, o] });
 }
 
+const base = Math.max(
+  0,
+  contenders.findIndex((c) => c.name === BASE),
+);
+
 const lines = [
   `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB; ` +
     `${nodes.length > 1 ? '' : `Node ${process.version}; `}workers: ${values.workers ?? 'the command’s default'}; ${runs} run(s) each, interleaved; medians.`,
@@ -89,14 +94,10 @@ try {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     const walls = results.map((ms) => median(ms.map((m) => m.seconds)));
     const rsss = results.map((ms) => (ms.every((m) => m.peakRssMiB !== null) ? median(ms.map((m) => m.peakRssMiB!)) : NaN));
-    const b = Math.max(
-      0,
-      contenders.findIndex((c) => c.name === BASE),
-    );
     contenders.forEach((c, k) => {
       lines.push(
         `| ${rows.toLocaleString('en-US')} | ${groups.toLocaleString('en-US')} | ${c.name} | ${fmt(walls[k]!)} | ${fmt(rows / walls[k]!, 0)} | ${fmt(rsss[k]!, 0)} | ` +
-          `${fmt(walls[k]! / walls[b]!)} | ${fmt(rsss[k]! / rsss[b]!)} |`,
+          `${fmt(walls[k]! / walls[base]!)} | ${fmt(rsss[k]! / rsss[base]!)} |`,
       );
     });
     // Each Node's outputs against the notebook's (contender `ours`, the first peer).

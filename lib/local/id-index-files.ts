@@ -125,9 +125,10 @@ export async function writeLocalIdIndex(
   const planned = offsetsAfter(idIndexHeaderBytes(P, shards.length), [...capacity, ...blockBytes]);
   const indexPath = out.path(ID_INDEX_FILE);
   const dest = await open(indexPath, 'w+');
+  let blocks: Promise<void> | undefined;
   try {
     // The row blocks go in while the workers build the pieces.
-    const blocks = (async () => {
+    blocks = (async () => {
       for (const [k, s] of shards.entries()) {
         const from = await open(out.path(rowidsPart(s.index)), 'r');
         try {
@@ -148,7 +149,7 @@ export async function writeLocalIdIndex(
       index: { path: indexPath, offset: planned[p]!, capacity: capacity[p]! },
       changesPrefix: out.path(`changes-${p}-`),
     }));
-    const built = await Promise.all([build(tasks), blocks]).then(([b]) => b);
+    const [built] = await Promise.all([build(tasks), blocks]);
     const partitionBytes = built.map((b) => b.bytes);
     const entries = built.reduce((n, b) => n + b.entries, 0);
     const repeated = built.reduce((n, b) => n + b.repeatedIds, 0);
@@ -175,6 +176,8 @@ export async function writeLocalIdIndex(
     await Promise.all(shards.map((s) => rm(out.path(rowidsPart(s.index)))));
     return { repeatedIds: repeated > 0, entries, fragments };
   } finally {
+    // A failed build leaves the row blocks' copy running: it ends before the file closes.
+    await blocks?.catch(() => {});
     await dest.close();
     await Promise.all(shards.map((s) => rm(out.path(keysPart(s.index)), { force: true })));
   }

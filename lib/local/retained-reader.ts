@@ -21,7 +21,6 @@ import {
 
 /** Decoded bytes kept at most (8 per number, strings by their bytes); a larger file is read from the file as before. */
 export const RETAIN_MAX_BYTES = 256 * 1024 * 1024;
-const BATCH_ROWS = 65_536;
 
 /**
  * `reader` with `columns` decoded once and kept, or `reader` itself when they would take more
@@ -80,7 +79,7 @@ async function decodeWhole(reader: ParquetReader, columns: readonly string[]): P
   let held = total * numeric.length * 8;
   // Batches as large as the file: a file of one row group comes as one, whose float64 columns
   // (the page decoders' own arrays, fresh for this read) are kept as they are, not copied.
-  for await (const batch of reader.batches(all, columns, Math.max(BATCH_ROWS, total))) {
+  for await (const batch of reader.batches(all, columns, Math.max(1, total))) {
     const n = batch.numRows;
     for (const c of numeric) {
       const v = batch.getChild(c)!;

@@ -352,10 +352,11 @@ class PieceWriter {
   record(from: Uint8Array, src: DataView, rec: number, id: number, len: number): void {
     const view = this.view;
     let w = this.w;
-    const bk = bucketOf(src.getUint32(rec + 4, true), this.l);
+    const hi = src.getUint32(rec + 4, true);
+    const bk = bucketOf(hi, this.l);
     while (this.bucket < bk) view.setUint32(4 * ++this.bucket, w, true);
     view.setUint32(w, src.getUint32(rec, true), true);
-    view.setUint32(w + 4, src.getUint32(rec + 4, true), true);
+    view.setUint32(w + 4, hi, true);
     view.setFloat64(w + 8, src.getFloat64(rec + 8, true), true);
     view.setUint32(w + 16, len, true);
     copyId(from, src, id, id + len, this.bytes, view, w + RECORD_HEAD);

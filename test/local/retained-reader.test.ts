@@ -77,7 +77,7 @@ describe('retainColumns', () => {
     });
   });
 
-  it('serves a file of one row group as the file does, its float64 columns kept as decoded (nulls, NaN, int64, bool)', async () => {
+  it('serves a file of one row group, decoded in one batch of more than 65,536 rows, as the file does (NaN, nulls, int64, booleans)', async () => {
     const rows = 70_000; // more than a batch of 65,536 rows
     const path = join(tmp(), 'one-group.parquet');
     const table = tableFromArrays({
